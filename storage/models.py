@@ -1,0 +1,273 @@
+"""The coach's records. Every row carries `team_id`; every query filters by it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, String, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+FORGOTTEN_USER = "forgotten"
+"""Stands in for a member who asked to be forgotten, on records that also belong to someone else."""
+
+
+class StandStatus(StrEnum):
+    ACTIVE = "active"
+    ACHIEVED = "achieved"
+    WITHDRAWN = "withdrawn"
+    ENDED = "ended"
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COUNTERED = "countered"
+    DONE = "done"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class PromiseStatus(StrEnum):
+    OPEN = "open"
+    KEPT = "kept"
+    RENEGOTIATED = "renegotiated"
+    BROKEN = "broken"
+    REVOKED = "revoked"
+
+
+def _utc(nullable: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace's settings for the coach."""
+
+    __tablename__ = "workspaces"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    recap_channel_id: str | None = Field(default=None, max_length=32)
+    recap_set_by: str | None = Field(default=None, max_length=32)
+    timezone: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Member(SQLModel, table=True):
+    """A person in a workspace, with what Slack told us of them and their own coaching settings."""
+
+    __tablename__ = "members"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=255)
+    tz: str | None = Field(default=None, max_length=64)
+    is_admin: bool = False
+    is_bot: bool = False
+    profile_fetched_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    nudge_time: str = Field(default="09:00", max_length=5)
+    weekends: bool = False
+    paused: bool = False
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Stand(SQLModel, table=True):
+    """A public commitment to an outcome beyond the predictable; an active one runs a 14-day program."""
+
+    __tablename__ = "stands"
+    __table_args__ = (
+        # One active stand per member, enforced by the database so two racing /stand commands cannot both win.
+        Index(
+            "uq_stands_one_active",
+            "team_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    user_id: str = Field(max_length=32)
+    text: str
+    due_on: date | None = None
+    status: StandStatus = Field(default=StandStatus.ACTIVE, sa_type=String(16))
+    program_started_on: date
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class StandDraft(SQLModel, table=True):
+    """A stand typed while another is active, kept until the member chooses to replace or keep."""
+
+    __tablename__ = "stand_drafts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    user_id: str = Field(max_length=32)
+    text: str
+    due_on: date | None = None
+    channel_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Follower(SQLModel, table=True):
+    """Someone who joined a stand; the earliest is its first follower."""
+
+    __tablename__ = "followers"
+    __table_args__ = (UniqueConstraint("stand_id", "user_id", name="uq_followers_stand_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    stand_id: int = Field(foreign_key="stands.id", ondelete="CASCADE")
+    user_id: str = Field(max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Share(SQLModel, table=True):
+    """One person told about a member's stand."""
+
+    __tablename__ = "shares"
+    __table_args__ = (Index("ix_shares_member_day", "team_id", "user_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    told_user_id: str = Field(max_length=32)
+    text: str = ""
+    local_date: date
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Action(SQLModel, table=True):
+    """One action a member took toward their stand."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_member_day", "team_id", "user_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    text: str
+    local_date: date
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Request(SQLModel, table=True):
+    """A request from `user_id` to `recipient_id`; once accepted it is the recipient's promise.
+
+    An offer of help is stored as a request the helper has already counter-offered: the stand's owner
+    (`user_id`) accepts or declines it, exactly as they would a counter-offer.
+    """
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_member_day", "team_id", "user_id", "local_date"),
+        Index("ix_requests_recipient", "team_id", "recipient_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    recipient_id: str = Field(max_length=32)
+    text: str
+    due_on: date | None = None
+    status: RequestStatus = Field(default=RequestStatus.OPEN, sa_type=String(16))
+    offered: bool = False
+    stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL")
+    counter_text: str | None = None
+    counter_due_on: date | None = None
+    local_date: date
+    requester_channel: str | None = Field(default=None, max_length=32)
+    requester_ts: str | None = Field(default=None, max_length=32)
+    recipient_channel: str | None = Field(default=None, max_length=32)
+    recipient_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class Promise(SQLModel, table=True):
+    """A promise a member made on their own, followed up on its date."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_member_status", "team_id", "user_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    text: str
+    due_on: date | None = None
+    status: PromiseStatus = Field(default=PromiseStatus.OPEN, sa_type=String(16))
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class Breakdown(SQLModel, table=True):
+    """A moment the trajectory stopped reaching the stand: a milestone met, not a failure."""
+
+    __tablename__ = "breakdowns"
+    __table_args__ = (Index("ix_breakdowns_member", "team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    text: str
+    noticed: bool = False
+    resolution: str | None = None
+    resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Breakthrough(SQLModel, table=True):
+    """The leap itself, declared and celebrated."""
+
+    __tablename__ = "breakthroughs"
+    __table_args__ = (Index("ix_breakthroughs_member", "team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    text: str
+    stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL")
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Nudge(SQLModel, table=True):
+    """One morning DM to one member on one local day; the unique key is the claim that makes it once."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "local_date", name="uq_nudges_member_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    local_date: date
+    status: str = Field(default="claimed", max_length=16)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Recap(SQLModel, table=True):
+    """One weekly recap of one workspace for the week starting on `week` (a Monday)."""
+
+    __tablename__ = "recaps"
+    __table_args__ = (UniqueConstraint("team_id", "week", name="uq_recaps_team_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    week: date
+    status: str = Field(default="claimed", max_length=16)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=_utc())
