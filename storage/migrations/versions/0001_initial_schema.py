@@ -223,7 +223,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_requests_recipient", ["team_id", "recipient_id", "status"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("requests", schema=None) as batch_op:
         batch_op.drop_index("ix_requests_recipient")

@@ -1,0 +1,623 @@
+"""The coach's use cases: each method is one unit of work against storage, reading time from one clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+from bot.clock import Clock
+from bot.rules import (
+    PROFILE_MAX_AGE,
+    PROGRAM_DAYS,
+    Practice,
+    RequestMove,
+    Role,
+    local_today,
+    member_zone,
+    move_request,
+    program_day,
+    week_of,
+)
+from storage import queries
+from storage.db import unit_of_work
+from storage.models import (
+    Action,
+    Breakdown,
+    Breakthrough,
+    Follower,
+    Member,
+    Promise,
+    Request,
+    RequestStatus,
+    Share,
+    Stand,
+    StandDraft,
+    StandStatus,
+    Workspace,
+)
+
+
+class CoachRefusal(Exception):
+    """Something the coach will not do, with a kind sentence saying why; nothing was changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(CoachRefusal):
+    """The item does not exist in this workspace (or no longer does)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What Slack's users.info told us about a person."""
+
+    name: str
+    tz: str | None
+    is_admin: bool
+    is_bot: bool
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a member stands today: the program day and the practice counts."""
+
+    today: date
+    stand: Stand | None
+    day: int | None
+    today_practice: Practice
+    week_practice: Practice
+
+
+@dataclass(frozen=True, slots=True)
+class StandDeclared:
+    """A new stand, and the one it replaced if any."""
+
+    stand: Stand
+    replaced: Stand | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StandConflict:
+    """The member already has an active stand; the new one waits as a draft for their choice."""
+
+    current: Stand
+    draft: StandDraft
+
+
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Someone joined a stand."""
+
+    stand: Stand
+    follower_ids: list[str]
+    is_first: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMoved:
+    """A request after a move, and which side should hear of it."""
+
+    request: Request
+    before: RequestStatus
+    move: RequestMove
+    actor: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Everything `/coach status` and App Home show a member."""
+
+    user_id: str
+    progress: Progress
+    followers: list[str]
+    made: Sequence[Request]
+    received: Sequence[Request]
+    promises: Sequence[Promise]
+    nudge_time: str
+    weekends: bool
+    paused: bool
+    breakdowns_met: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Coach:
+    """The domain: decides and records; knows nothing of Slack."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        default_timezone: str = "UTC",
+        recap_channel: str | None = None,
+        admins: frozenset[str] = frozenset(),
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.default_timezone = default_timezone
+        self.default_recap_channel = recap_channel
+        self.admins = admins
+
+    # Members -----------------------------------------------------------------------------------------
+
+    def member(self, team_id: str, user_id: str) -> Member | None:
+        """The member as last stored, if the coach has met them."""
+        with unit_of_work(self.engine) as session:
+            return queries.get_member(team_id=team_id, user_id=user_id, session=session)
+
+    def needs_profile(self, member: Member | None) -> bool:
+        """Whether Slack should be asked again about this member (never asked, or asked over a day ago)."""
+        if member is None or member.profile_fetched_at is None:
+            return True
+        return self.clock.now() - member.profile_fetched_at > PROFILE_MAX_AGE
+
+    def remember_profile(self, team_id: str, user_id: str, profile: Profile) -> Member:
+        """Store what Slack said about a person, creating them if new."""
+        now = self.clock.now()
+        with unit_of_work(self.engine) as session:
+            member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+            if member is None:
+                member = Member(team_id=team_id, user_id=user_id, created_at=now)
+            member.name = profile.name[:255]
+            member.tz = profile.tz
+            member.is_admin = profile.is_admin
+            member.is_bot = profile.is_bot
+            member.profile_fetched_at = now
+            session.add(member)
+            try:
+                session.flush()
+            except IntegrityError:
+                # Another request created the same member a moment ago: theirs is as good as ours.
+                session.rollback()
+                found = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+                assert found is not None
+                return found
+            return member
+
+    def today(self, team_id: str, user_id: str) -> date:
+        """The member's local date now, by their stored zone (or the default zone)."""
+        with unit_of_work(self.engine) as session:
+            return self._today(session, team_id, user_id)
+
+    def is_admin(self, team_id: str, user_id: str) -> bool:
+        """Whether the member may change workspace settings (Slack admin or owner, or in COACH_ADMINS)."""
+        if user_id in self.admins:
+            return True
+        member = self.member(team_id, user_id)
+        return bool(member and member.is_admin)
+
+    def _member(self, session: Session, team_id: str, user_id: str) -> Member:
+        member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+        if member is None:
+            member = Member(team_id=team_id, user_id=user_id, created_at=self.clock.now())
+            session.add(member)
+        return member
+
+    def _today(self, session: Session, team_id: str, user_id: str) -> date:
+        member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+        zone = member_zone(member.tz if member else None, self.default_timezone)
+        return local_today(self.clock.now(), zone)
+
+    # Stands ------------------------------------------------------------------------------------------
+
+    def declare_stand(
+        self, team_id: str, user_id: str, outcome: str, due_on: date | None, *, channel_id: str | None = None
+    ) -> StandDeclared | StandConflict:
+        """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
+        now = self.clock.now()
+        with unit_of_work(self.engine) as session:
+            self._member(session, team_id, user_id)
+            current = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+            if current is not None:
+                draft = StandDraft(
+                    team_id=team_id, user_id=user_id, text=outcome, due_on=due_on, channel_id=channel_id, created_at=now
+                )
+                session.add(draft)
+                session.flush()
+                return StandConflict(current=current, draft=draft)
+            stand = self._new_stand(session, team_id, user_id, outcome, due_on, channel_id)
+            return StandDeclared(stand=stand)
+
+    def _new_stand(
+        self, session: Session, team_id: str, user_id: str, outcome: str, due_on: date | None, channel_id: str | None
+    ) -> Stand:
+        stand = Stand(
+            team_id=team_id,
+            user_id=user_id,
+            text=outcome,
+            due_on=due_on,
+            status=StandStatus.ACTIVE,
+            program_started_on=self._today(session, team_id, user_id),
+            channel_id=channel_id,
+            created_at=self.clock.now(),
+        )
+        session.add(stand)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise CoachRefusal("You declared a stand a moment ago — it's the one that counts.") from None
+        return stand
+
+    def settle_draft(self, team_id: str, user_id: str, draft_id: int, *, replace: bool) -> StandDeclared | None:
+        """Replace the active stand with the draft (withdrawing it), or drop the draft and keep the stand."""
+        with unit_of_work(self.engine) as session:
+            draft = queries.get_scoped(StandDraft, draft_id, team_id=team_id, session=session)
+            if draft is None or draft.user_id != user_id:
+                raise NotFound("That choice has already been made — nothing changed.")
+            session.delete(draft)
+            if not replace:
+                return None
+            current = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+            if current is not None:
+                current.status = StandStatus.WITHDRAWN
+                current.ended_at = self.clock.now()
+                session.add(current)
+                session.flush()
+            stand = self._new_stand(session, team_id, user_id, draft.text, draft.due_on, draft.channel_id)
+            return StandDeclared(stand=stand, replaced=current)
+
+    def record_announcement(self, team_id: str, stand_id: int, channel_id: str, ts: str) -> None:
+        """Remember where a stand was announced, so the announcement can be updated as people join."""
+        with unit_of_work(self.engine) as session:
+            stand = queries.get_scoped(Stand, stand_id, team_id=team_id, session=session)
+            if stand is not None:
+                stand.channel_id, stand.message_ts = channel_id, ts
+                session.add(stand)
+
+    def join_stand(self, team_id: str, stand_id: int, user_id: str) -> Joined:
+        """Join a stand; the first to join is its first follower."""
+        with unit_of_work(self.engine) as session:
+            stand = queries.get_scoped(Stand, stand_id, team_id=team_id, session=session)
+            if stand is None:
+                raise NotFound("I couldn't find that stand in this workspace.")
+            if stand.status != StandStatus.ACTIVE:
+                raise CoachRefusal("That stand has closed, so it can't be joined any more.")
+            if stand.user_id == user_id:
+                raise CoachRefusal("This is your own stand — you're already all in.")
+            existing = queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session)
+            if user_id in existing:
+                raise CoachRefusal("You've already joined this stand — nothing changed.")
+            session.add(Follower(team_id=team_id, stand_id=stand_id, user_id=user_id, created_at=self.clock.now()))
+            try:
+                session.flush()
+            except IntegrityError:
+                raise CoachRefusal("You've already joined this stand — nothing changed.") from None
+            followers = queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session)
+            return Joined(stand=stand, follower_ids=followers, is_first=followers[:1] == [user_id])
+
+    def stand(self, team_id: str, stand_id: int) -> Stand:
+        """One stand of this workspace."""
+        with unit_of_work(self.engine) as session:
+            stand = queries.get_scoped(Stand, stand_id, team_id=team_id, session=session)
+            if stand is None:
+                raise NotFound("I couldn't find that stand in this workspace.")
+            return stand
+
+    def followers(self, team_id: str, stand_id: int) -> list[str]:
+        """Who joined the stand, first follower first."""
+        with unit_of_work(self.engine) as session:
+            return queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session)
+
+    # Practice ----------------------------------------------------------------------------------------
+
+    def log_shares(self, team_id: str, user_id: str, told: Sequence[str], note: str) -> Progress:
+        """Each person told about the stand counts as one share."""
+        if user_id in told:
+            raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
+        with unit_of_work(self.engine) as session:
+            self._member(session, team_id, user_id)
+            today, now = self._today(session, team_id, user_id), self.clock.now()
+            for person in told:
+                session.add(
+                    Share(
+                        team_id=team_id,
+                        user_id=user_id,
+                        told_user_id=person,
+                        text=note,
+                        local_date=today,
+                        created_at=now,
+                    )
+                )
+            session.flush()
+            return self._progress(session, team_id, user_id)
+
+    def log_action(self, team_id: str, user_id: str, text: str) -> Progress:
+        """One action toward the stand."""
+        with unit_of_work(self.engine) as session:
+            self._member(session, team_id, user_id)
+            today = self._today(session, team_id, user_id)
+            session.add(
+                Action(team_id=team_id, user_id=user_id, text=text, local_date=today, created_at=self.clock.now())
+            )
+            session.flush()
+            return self._progress(session, team_id, user_id)
+
+    def progress(self, team_id: str, user_id: str) -> Progress:
+        """Today's and this week's practice, and the program day."""
+        with unit_of_work(self.engine) as session:
+            return self._progress(session, team_id, user_id)
+
+    def _progress(self, session: Session, team_id: str, user_id: str) -> Progress:
+        today = self._today(session, team_id, user_id)
+        monday, sunday = week_of(today)
+        stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+        day = program_day(stand.program_started_on, today) if stand else None
+        day_counts = queries.practice_counts(team_id=team_id, user_id=user_id, first=today, last=today, session=session)
+        week_counts = queries.practice_counts(
+            team_id=team_id, user_id=user_id, first=monday, last=sunday, session=session
+        )
+        return Progress(
+            today=today,
+            stand=stand,
+            day=day if day is None or day <= PROGRAM_DAYS else None,
+            today_practice=Practice(*day_counts),
+            week_practice=Practice(*week_counts),
+        )
+
+    # Requests ----------------------------------------------------------------------------------------
+
+    def make_request(self, team_id: str, user_id: str, recipient_id: str, text: str, due_on: date | None) -> Request:
+        """A request of someone else; it counts toward the requester's practice."""
+        if recipient_id == user_id:
+            raise CoachRefusal("A request is something you ask of someone else — pick another person.")
+        with unit_of_work(self.engine) as session:
+            self._member(session, team_id, user_id)
+            now = self.clock.now()
+            request = Request(
+                team_id=team_id,
+                user_id=user_id,
+                recipient_id=recipient_id,
+                text=text,
+                due_on=due_on,
+                local_date=self._today(session, team_id, user_id),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(request)
+            session.flush()
+            return request
+
+    def offer_help(self, team_id: str, stand_id: int, helper_id: str, text: str, due_on: date | None) -> Request:
+        """An offer of help with a stand, waiting for its owner to accept it as the helper's promise."""
+        now = self.clock.now()
+        with unit_of_work(self.engine) as session:
+            stand = queries.get_scoped(Stand, stand_id, team_id=team_id, session=session)
+            if stand is None:
+                raise NotFound("I couldn't find that stand in this workspace.")
+            if stand.user_id == helper_id:
+                raise CoachRefusal("This is your own stand — make a request of someone instead.")
+            request = Request(
+                team_id=team_id,
+                user_id=stand.user_id,
+                recipient_id=helper_id,
+                text=text,
+                due_on=due_on,
+                status=RequestStatus.COUNTERED,
+                offered=True,
+                stand_id=stand.id,
+                counter_text=text,
+                counter_due_on=due_on,
+                local_date=self._today(session, team_id, stand.user_id),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(request)
+            session.flush()
+            return request
+
+    def request(self, team_id: str, request_id: int) -> Request:
+        """One request of this workspace."""
+        with unit_of_work(self.engine) as session:
+            request = queries.get_scoped(Request, request_id, team_id=team_id, session=session)
+            if request is None:
+                raise NotFound("I couldn't find that request in this workspace.")
+            return request
+
+    def move_request(
+        self,
+        team_id: str,
+        request_id: int,
+        actor_id: str,
+        move: RequestMove,
+        *,
+        terms: str | None = None,
+        due_on: date | None = None,
+    ) -> RequestMoved:
+        """Apply one side's move to a request; raises MoveRefused when it no longer applies."""
+        with unit_of_work(self.engine) as session:
+            request = queries.get_scoped(Request, request_id, team_id=team_id, session=session, for_update=True)
+            if request is None:
+                raise NotFound("I couldn't find that request in this workspace.")
+            if actor_id == request.user_id:
+                role = Role.REQUESTER
+            elif actor_id == request.recipient_id:
+                role = Role.RECIPIENT
+            else:
+                raise CoachRefusal("This request is between two other people, so its buttons aren't yours to press.")
+            before = RequestStatus(request.status)
+            request.status = move_request(before, move, role)
+            if move is RequestMove.COUNTER:
+                request.counter_text = terms or request.text
+                request.counter_due_on = due_on
+            elif move is RequestMove.ACCEPT_COUNTER:
+                request.text = request.counter_text or request.text
+                request.due_on = request.counter_due_on
+            request.updated_at = self.clock.now()
+            session.add(request)
+            return RequestMoved(request=request, before=before, move=move, actor=role)
+
+    def record_request_cards(
+        self,
+        team_id: str,
+        request_id: int,
+        *,
+        requester: tuple[str, str] | None = None,
+        recipient: tuple[str, str] | None = None,
+    ) -> None:
+        """Remember the DM messages that show the request to each side, to update them in place later."""
+        with unit_of_work(self.engine) as session:
+            request = queries.get_scoped(Request, request_id, team_id=team_id, session=session)
+            if request is None:
+                return
+            if requester is not None:
+                request.requester_channel, request.requester_ts = requester
+            if recipient is not None:
+                request.recipient_channel, request.recipient_ts = recipient
+            session.add(request)
+
+    # Promises, breakdowns, breakthroughs -------------------------------------------------------------
+
+    def make_promise(self, team_id: str, user_id: str, text: str, due_on: date | None) -> Promise:
+        """A promise of the member's own, open until accounted for."""
+        now = self.clock.now()
+        with unit_of_work(self.engine) as session:
+            self._member(session, team_id, user_id)
+            promise = Promise(
+                team_id=team_id, user_id=user_id, text=text, due_on=due_on, created_at=now, updated_at=now
+            )
+            session.add(promise)
+            session.flush()
+            return promise
+
+    def declare_breakdown(self, team_id: str, user_id: str, text: str) -> Breakdown:
+        """A breakdown declared: a milestone to meet with questions, not a failure."""
+        with unit_of_work(self.engine) as session:
+            self._member(session, team_id, user_id)
+            breakdown = Breakdown(team_id=team_id, user_id=user_id, text=text, created_at=self.clock.now())
+            session.add(breakdown)
+            session.flush()
+            return breakdown
+
+    def declare_breakthrough(self, team_id: str, user_id: str, text: str) -> tuple[Breakthrough, str | None]:
+        """A breakthrough, and the recap channel where it should be celebrated (if one is set)."""
+        with unit_of_work(self.engine) as session:
+            self._member(session, team_id, user_id)
+            stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+            breakthrough = Breakthrough(
+                team_id=team_id,
+                user_id=user_id,
+                text=text,
+                stand_id=stand.id if stand else None,
+                created_at=self.clock.now(),
+            )
+            session.add(breakthrough)
+            session.flush()
+            return breakthrough, self._recap_channel(session, team_id)
+
+    def record_celebration(self, team_id: str, breakthrough_id: int, channel_id: str, ts: str) -> None:
+        """Remember where a breakthrough was celebrated."""
+        with unit_of_work(self.engine) as session:
+            row = queries.get_scoped(Breakthrough, breakthrough_id, team_id=team_id, session=session)
+            if row is not None:
+                row.channel_id, row.message_ts = channel_id, ts
+                session.add(row)
+
+    # Settings ----------------------------------------------------------------------------------------
+
+    def _workspace(self, session: Session, team_id: str) -> Workspace:
+        workspace = queries.get_workspace(team_id=team_id, session=session)
+        if workspace is None:
+            workspace = Workspace(team_id=team_id, created_at=self.clock.now())
+            session.add(workspace)
+        return workspace
+
+    def _recap_channel(self, session: Session, team_id: str) -> str | None:
+        workspace = queries.get_workspace(team_id=team_id, session=session)
+        return (workspace.recap_channel_id if workspace else None) or self.default_recap_channel
+
+    def recap_channel(self, team_id: str) -> str | None:
+        """Where recaps and celebrations go: the channel set with `/coach recap here`, else RECAP_CHANNEL."""
+        with unit_of_work(self.engine) as session:
+            return self._recap_channel(session, team_id)
+
+    def set_recap_channel(self, team_id: str, user_id: str, channel_id: str) -> None:
+        """Send recaps and celebrations to `channel_id` from now on."""
+        with unit_of_work(self.engine) as session:
+            workspace = self._workspace(session, team_id)
+            workspace.recap_channel_id, workspace.recap_set_by = channel_id, user_id
+            session.add(workspace)
+
+    def set_member_option(self, team_id: str, user_id: str, **options: Any) -> Member:
+        """Change the member's own coaching settings (nudge_time, weekends, paused)."""
+        allowed = {"nudge_time", "weekends", "paused"}
+        if not options.keys() <= allowed:
+            raise ValueError(f"unknown member options: {sorted(options.keys() - allowed)}")
+        with unit_of_work(self.engine) as session:
+            member = self._member(session, team_id, user_id)
+            for name, value in options.items():
+                setattr(member, name, value)
+            session.add(member)
+            return member
+
+    # Reading -----------------------------------------------------------------------------------------
+
+    def status(self, team_id: str, user_id: str) -> Status:
+        """The member's stand, program day, practice, requests both ways and promises due."""
+        with unit_of_work(self.engine) as session:
+            member = self._member(session, team_id, user_id)
+            progress = self._progress(session, team_id, user_id)
+            stand = progress.stand
+            return Status(
+                user_id=user_id,
+                progress=progress,
+                followers=queries.follower_ids(team_id=team_id, stand_id=stand.id, session=session)
+                if stand and stand.id
+                else [],
+                made=queries.requests_made(team_id=team_id, user_id=user_id, session=session),
+                received=queries.requests_received(team_id=team_id, user_id=user_id, session=session),
+                promises=queries.open_promises(team_id=team_id, user_id=user_id, session=session),
+                nudge_time=member.nudge_time,
+                weekends=member.weekends,
+                paused=member.paused,
+            )
+
+    def export(self, *, team_id: str | None = None, user_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored (all teams, one team, or one member) as the contract's export document."""
+        with unit_of_work(self.engine) as session:
+            rows = queries.export_rows(session=session, team_id=team_id, user_id=user_id)
+            return {name: [exported(row) for row in items] for name, items in rows.items()}
+
+    def forget(self, team_id: str, user_id: str) -> dict[str, int]:
+        """Delete everything of the member's; anonymize them where a record is also someone else's."""
+        with unit_of_work(self.engine) as session:
+            return queries.forget_member(team_id=team_id, user_id=user_id, session=session)
+
+
+_INTERNAL_FIELDS = {
+    "requester_channel",
+    "requester_ts",
+    "recipient_channel",
+    "recipient_ts",
+    "claimed_at",
+}
+
+
+def exported(row: SQLModel) -> dict[str, Any]:
+    """One row as an export item: ISO 8601 dates and UTC times, internal bookkeeping left out."""
+    item: dict[str, Any] = {}
+    for name, value in row.model_dump().items():
+        if name in _INTERNAL_FIELDS:
+            continue
+        if isinstance(value, datetime):
+            item[name] = value.isoformat().replace("+00:00", "Z")
+        elif isinstance(value, date):
+            item[name] = value.isoformat()
+        else:
+            item[name] = value
+    if "week" in item:
+        item["week"] = str(item["week"])
+    return item
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every date from `first` to `last` inclusive."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -1,0 +1,374 @@
+"""Reading what a member types after a slash command into typed values, with kind errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Literal
+
+MAX_TEXT_LENGTH = 3000
+MAX_DAYS_AHEAD = 3650
+
+CoachCommandName = Literal[
+    "help", "status", "recap_here", "nudge", "weekends", "pause", "resume", "export", "forget_me"
+]
+
+
+class ParseError(ValueError):
+    """What a member typed could not be read; `message` says so kindly, addressed to them."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class StandInput:
+    """A stand as typed: the outcome and, when given, the date it is due."""
+
+    outcome: str
+    due_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShareInput:
+    """A share as typed: the people told, each once and in order, and an optional note."""
+
+    told_user_ids: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInput:
+    """A request as typed: who is asked, what for, and by when if given."""
+
+    recipient_id: str
+    what: str
+    due_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseInput:
+    """A promise as typed: what will be done, and by when if given."""
+
+    what: str
+    due_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class CoachCommand:
+    """A `/coach` subcommand and its argument, if it takes one."""
+
+    name: CoachCommandName
+    arg: str | None = None
+
+
+_WEEKDAYS: dict[str, int] = {
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "weds": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
+}
+_DATE_ATTEMPT_WORDS = frozenset({"today", "tomorrow", "in", "next", *_WEEKDAYS})
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_IN_N = re.compile(r"in ([0-9]+) (day|days|week|weeks)")
+_TRAILING_PUNCTUATION = ".,;!"
+
+_BY = re.compile(r"(?<!\S)by(?!\S)", re.IGNORECASE)
+# Slack's own markup (<@U1|name>, <https://x|label>) can carry spaces and the word "by" in its label.
+_SLACK_MARKUP = re.compile(r"<[^<>]*>")
+
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
+_CHANNEL_MENTION = re.compile(r"<#[^<>|]*(?:\|([^<>]*))?>")
+_SPECIAL_MENTION = re.compile(r"<!([^<>|]*)(?:\|([^<>]*))?>")
+_OTHER_MENTION = re.compile(r"<@[^<>]*>")
+_PLAIN_AT_NAME = re.compile(r"@[^\s,<>]+")
+_BETWEEN_MENTIONS = re.compile(r"(?:[\s,]|\band\b|&amp;)*", re.IGNORECASE)
+_BEFORE_TEXT = re.compile(r"^[\s,:;]*(?:[-–—]\s+)?")
+
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_ENTITY = re.compile("|".join(_ENTITIES))
+
+_CLOCK_24H = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_CLOCK_12H = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?")
+
+_SHARE_EXAMPLE = "`/share @maria @sam Told them about my stand`"
+_REQUEST_EXAMPLE = "`/request @maria Review the pitch deck by friday`"
+_COACH_MENU = (
+    "`help`, `status`, `recap here`, `nudge HH:MM`, `weekends on|off`, `pause`, `resume`, `export` or `forget me`"
+)
+
+
+def _quoted(text: str) -> str:
+    if len(text) <= 40:
+        return f"“{text}”"
+    words = text[:40].split()
+    # Cut at a word boundary so a member's words are never shown half-written.
+    shown = " ".join(words[:-1]) if len(words) > 1 else text[:40]
+    return f"“{shown}…”"
+
+
+def _date_examples(today: date) -> str:
+    return f"{(today + timedelta(days=14)).isoformat()}, tomorrow, friday or in 2 weeks"
+
+
+def parse_date(text: str, *, today: date) -> date:
+    """The date a member means by `text`, counted from their local `today`; never in the past."""
+    typed = text.strip()
+    words = typed.lower().rstrip(_TRAILING_PUNCTUATION).split()
+    normal = " ".join(words)
+
+    if normal == "today":
+        return today
+    if normal == "tomorrow":
+        return today + timedelta(days=1)
+    if normal == "next week":
+        return today + timedelta(days=7)
+    if normal in _WEEKDAYS:
+        return today + timedelta(days=(_WEEKDAYS[normal] - today.weekday() - 1) % 7 + 1)
+    if len(words) == 2 and words[0] == "next" and words[1] in _WEEKDAYS:
+        raise ParseError(
+            f"{_quoted(typed)} could mean two different days. Write {words[1]} for the coming one, "
+            f"or a date like {(today + timedelta(days=14)).isoformat()}."
+        )
+
+    if (in_n := _IN_N.fullmatch(normal)) is not None:
+        count, unit = int(in_n[1]), in_n[2]
+        if count == 0:
+            raise ParseError(f"{_quoted(typed)} would be today. Write today, or count from 1, e.g. in 1 day.")
+        days = count * 7 if unit.startswith("week") else count
+        if days > MAX_DAYS_AHEAD:
+            raise ParseError(
+                f"{_quoted(typed)} is further ahead than I can keep track of; "
+                f"I go up to {MAX_DAYS_AHEAD:,} days (about ten years). Try a nearer date, e.g. in 2 weeks."
+            )
+        return today + timedelta(days=days)
+
+    if (iso := _ISO_DATE.fullmatch(normal)) is None:
+        raise ParseError(f"I couldn't read {_quoted(typed)} as a date. Try a date like {_date_examples(today)}.")
+    try:
+        day = date(int(iso[1]), int(iso[2]), int(iso[3]))
+    except ValueError:
+        raise ParseError(f"{_quoted(typed)} isn't on the calendar. Try a date like {_date_examples(today)}.") from None
+    if day < today:
+        raise ParseError(
+            f"{day.isoformat()} is already behind us (today is {today.isoformat()}). "
+            f"Pick today or a later date, e.g. {(today + timedelta(days=7)).isoformat()}."
+        )
+    return day
+
+
+def _looks_like_a_date(text: str) -> bool:
+    words = text.lower().split()
+    if not words:
+        return False
+    first = words[0]
+    return first[0] in "0123456789" or first.rstrip(_TRAILING_PUNCTUATION) in _DATE_ATTEMPT_WORDS
+
+
+def _split_due_date(text: str, *, today: date) -> tuple[str, date | None]:
+    """Split a trailing `by <date>` off `text`; text that merely contains "by" is kept whole."""
+    markup = [m.span() for m in _SLACK_MARKUP.finditer(text)]
+    bys = [m for m in _BY.finditer(text) if not any(start < m.start() < end for start, end in markup)]
+    if not bys:
+        return text, None
+    last = bys[-1]
+    tail = text[last.end() :].strip()
+    if not _looks_like_a_date(tail):
+        return text, None
+    return text[: last.start()].strip(), parse_date(tail, today=today)
+
+
+def _unescape(text: str) -> str:
+    return _ENTITY.sub(lambda m: _ENTITIES[m[0]], text)
+
+
+def check_text(text: str, *, what: str) -> str:
+    """`text` stripped and unescaped; refuses it empty or longer than MAX_TEXT_LENGTH characters."""
+    clean = _unescape(text.strip())
+    if not clean:
+        raise ParseError(f"Tell me {what}; there's nothing here yet.")
+    if len(clean) > MAX_TEXT_LENGTH:
+        raise ParseError(
+            f"{what[:1].upper()}{what[1:]} runs to {len(clean):,} characters, and I can keep up to "
+            f"{MAX_TEXT_LENGTH:,}. Could you trim it a little?"
+        )
+    return clean
+
+
+def _required_text(text: str, *, what: str, example: str) -> str:
+    if not text.strip():
+        raise ParseError(f"Tell me {what}, e.g. {example}.")
+    return check_text(text, what=what)
+
+
+def mentioned_user_ids(text: str) -> list[str]:
+    """The IDs of the people mentioned anywhere in `text`, each once, in order of first mention."""
+    return list(dict.fromkeys(m[1] for m in _USER_MENTION.finditer(text)))
+
+
+def _not_a_person(text: str, at: int, *, example: str) -> ParseError | None:
+    if (channel := _CHANNEL_MENTION.match(text, at)) is not None:
+        name = f"#{channel[1]}" if channel[1] else "That"
+        return ParseError(f"{name} is a channel. Mention a person with @ instead, e.g. {example}.")
+    if (special := _SPECIAL_MENTION.match(text, at)) is not None:
+        label = special[2] or f"@{special[1].split('^')[0]}"
+        return ParseError(f"{label} reaches a whole group. Mention a person with @ instead, e.g. {example}.")
+    if _OTHER_MENTION.match(text, at) is not None:
+        return ParseError(f"That mention isn't a person. Mention a person with @ instead, e.g. {example}.")
+    if (plain := _PLAIN_AT_NAME.match(text, at)) is not None:
+        return ParseError(
+            f"I couldn't tell who {plain[0]} is. Type @ and pick them from the list so Slack links "
+            f"their name, e.g. {example}."
+        )
+    return None
+
+
+def _leading_people(text: str, *, example: str) -> tuple[list[str], str]:
+    """The people mentioned at the start of `text`, and the text after them."""
+    people: list[str] = []
+    at = rest = 0
+    while True:
+        mention = _USER_MENTION.match(text, at)
+        if mention is None:
+            if (error := _not_a_person(text, at, example=example)) is not None:
+                raise error
+            break
+        people.append(mention[1])
+        rest = mention.end()
+        separator = _BETWEEN_MENTIONS.match(text, rest)
+        at = separator.end() if separator is not None else rest
+    return list(dict.fromkeys(people)), _BEFORE_TEXT.sub("", text[rest:])
+
+
+def parse_stand(text: str, *, today: date) -> StandInput:
+    """The outcome and optional due date in `/stand <outcome> [by <date>]`."""
+    outcome, due_on = _split_due_date(text.strip(), today=today)
+    return StandInput(
+        outcome=_required_text(
+            outcome,
+            what="the outcome you're committing to",
+            example="`/stand Sign 10 new partners by 2026-12-31`",
+        ),
+        due_on=due_on,
+    )
+
+
+def parse_share(text: str) -> ShareInput:
+    """The people told and the optional note in `/share <@user> [<@user> …] [note]`."""
+    people, note = _leading_people(text.strip(), example=_SHARE_EXAMPLE)
+    if not people:
+        raise ParseError(f"Start with the people you told, mentioned with @, e.g. {_SHARE_EXAMPLE}.")
+    return ShareInput(
+        told_user_ids=tuple(people),
+        note=check_text(note, what="your note") if note.strip() else "",
+    )
+
+
+def parse_act(text: str) -> str:
+    """The action in `/act <what you did>`."""
+    return _required_text(text, what="what you did", example="`/act Called three possible partners`")
+
+
+def parse_request(text: str, *, today: date) -> RequestInput:
+    """The person asked, what for and the optional date in `/request <@user> <what> [by <date>]`."""
+    people, rest = _leading_people(text.strip(), example=_REQUEST_EXAMPLE)
+    if not people:
+        raise ParseError(f"Start with the person you're asking, mentioned with @, e.g. {_REQUEST_EXAMPLE}.")
+    if len(people) > 1:
+        raise ParseError(
+            "Let's make it one request per person, so each one gets a clear answer. "
+            f"Start with one, e.g. {_REQUEST_EXAMPLE}, then send the next."
+        )
+    what, due_on = _split_due_date(rest, today=today)
+    return RequestInput(
+        recipient_id=people[0],
+        what=_required_text(what, what=f"what you're asking <@{people[0]}> for", example=_REQUEST_EXAMPLE),
+        due_on=due_on,
+    )
+
+
+def parse_promise(text: str, *, today: date) -> PromiseInput:
+    """What is promised and the optional date in `/promise <what> [by <date>]`."""
+    what, due_on = _split_due_date(text.strip(), today=today)
+    return PromiseInput(
+        what=_required_text(what, what="what you'll do", example="`/promise Send Ana the budget by friday`"),
+        due_on=due_on,
+    )
+
+
+def parse_breakdown(text: str) -> str:
+    """What is off track in `/breakdown <what is off track>`."""
+    return _required_text(
+        text,
+        what="what's off track",
+        example="`/breakdown We're two partners short and the launch is next week`",
+    )
+
+
+def parse_breakthrough(text: str) -> str:
+    """What happened in `/breakthrough <what happened>`."""
+    return _required_text(text, what="what happened", example="`/breakthrough Three partners signed in one day`")
+
+
+def parse_clock_time(text: str) -> time:
+    """A time of day: `HH:MM` on the 24-hour clock, or `7am` / `7:30 pm`."""
+    typed = text.strip()
+    normal = typed.lower()
+    if (h24 := _CLOCK_24H.fullmatch(normal)) is not None:
+        hour, minute = int(h24[1]), int(h24[2])
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    elif (h12 := _CLOCK_12H.fullmatch(normal)) is not None:
+        hour, minute = int(h12[1]), int(h12[2] or 0)
+        if 1 <= hour <= 12 and minute < 60:
+            # 12am is midnight and 12pm is noon.
+            return time(hour % 12 + (12 if h12[3] == "p" else 0), minute)
+    raise ParseError(f"I couldn't read {_quoted(typed)} as a time. Try 08:30, 18:00, 7am or 7:30 pm.")
+
+
+def parse_coach(text: str) -> CoachCommand:
+    """The subcommand in `/coach <subcommand>`; no text at all means help."""
+    words = text.lower().split()
+    match words:
+        case [] | ["help"]:
+            return CoachCommand("help")
+        case ["status"]:
+            return CoachCommand("status")
+        case ["recap", "here"]:
+            return CoachCommand("recap_here")
+        case ["nudge"]:
+            raise ParseError("Tell me the time for your daily nudge, e.g. `/coach nudge 08:30`.")
+        case ["nudge", *at]:
+            return CoachCommand("nudge", parse_clock_time(" ".join(at)).strftime("%H:%M"))
+        case ["weekends", "on" | "off" as choice]:
+            return CoachCommand("weekends", choice)
+        case ["weekends", *_]:
+            raise ParseError("Weekends can be on or off, e.g. `/coach weekends on` or `/coach weekends off`.")
+        case ["pause"]:
+            return CoachCommand("pause")
+        case ["resume"]:
+            return CoachCommand("resume")
+        case ["export"]:
+            return CoachCommand("export")
+        case ["forget", "me"]:
+            return CoachCommand("forget_me")
+    raise ParseError(f"I don't know {_quoted(' '.join(text.split()))} yet. After `/coach` you can write {_COACH_MENU}.")

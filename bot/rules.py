@@ -1,0 +1,117 @@
+"""The coach's rules that need no database: program days, practice targets, the request state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.models import RequestStatus
+
+PROGRAM_DAYS = 14
+DAILY_TARGET = 2
+WEEKLY_REQUEST_TARGET = 5
+PROFILE_MAX_AGE = timedelta(days=1)
+
+
+def member_zone(tz: str | None, default: str) -> ZoneInfo:
+    """The member's IANA zone, or the default when Slack gave none we know."""
+    for name in (tz, default):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def local_today(now: datetime, zone: ZoneInfo) -> date:
+    """The calendar date on the member's wall at `now`."""
+    return now.astimezone(zone).date()
+
+
+def program_day(started_on: date, today: date) -> int:
+    """Day N of the program, 1 on the day it started; past PROGRAM_DAYS the program is over."""
+    return (today - started_on).days + 1
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """The Monday and Sunday of the week holding `day`."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+@dataclass(frozen=True, slots=True)
+class Practice:
+    """Counts of the daily practice over some span of days."""
+
+    shares: int = 0
+    actions: int = 0
+    requests: int = 0
+
+    def met(self, days: int = 1) -> bool:
+        """Whether share 2, act 2, request 2 was met on each of `days` days (in total)."""
+        target = DAILY_TARGET * days
+        return self.shares >= target and self.actions >= target and self.requests >= target
+
+
+class Role(StrEnum):
+    """Which side of a request someone is on."""
+
+    REQUESTER = "requester"
+    RECIPIENT = "recipient"
+
+
+class RequestMove(StrEnum):
+    """What either side can do to a request."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    COUNTER = "counter"
+    CANCEL = "cancel"
+    DONE = "done"
+    COMPLETE = "complete"
+    NOT_YET = "not_yet"
+    ACCEPT_COUNTER = "accept_counter"
+    DECLINE_COUNTER = "decline_counter"
+
+
+_MOVES: dict[tuple[RequestStatus, RequestMove], tuple[Role, RequestStatus]] = {
+    (RequestStatus.OPEN, RequestMove.ACCEPT): (Role.RECIPIENT, RequestStatus.ACCEPTED),
+    (RequestStatus.OPEN, RequestMove.DECLINE): (Role.RECIPIENT, RequestStatus.DECLINED),
+    (RequestStatus.OPEN, RequestMove.COUNTER): (Role.RECIPIENT, RequestStatus.COUNTERED),
+    (RequestStatus.OPEN, RequestMove.CANCEL): (Role.REQUESTER, RequestStatus.CANCELLED),
+    (RequestStatus.COUNTERED, RequestMove.ACCEPT_COUNTER): (Role.REQUESTER, RequestStatus.ACCEPTED),
+    (RequestStatus.COUNTERED, RequestMove.DECLINE_COUNTER): (Role.REQUESTER, RequestStatus.CANCELLED),
+    (RequestStatus.COUNTERED, RequestMove.CANCEL): (Role.REQUESTER, RequestStatus.CANCELLED),
+    (RequestStatus.ACCEPTED, RequestMove.DONE): (Role.RECIPIENT, RequestStatus.DONE),
+    (RequestStatus.DONE, RequestMove.COMPLETE): (Role.REQUESTER, RequestStatus.COMPLETED),
+    (RequestStatus.DONE, RequestMove.NOT_YET): (Role.REQUESTER, RequestStatus.ACCEPTED),
+}
+
+
+class MoveRefused(Exception):
+    """A move that does not apply: the request has moved on, or it is the other side's to make."""
+
+    def __init__(self, reason: str, *, status: RequestStatus, owner: Role | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.owner = owner
+
+
+def move_request(status: RequestStatus, move: RequestMove, role: Role) -> RequestStatus:
+    """The status after `role` makes `move` on a request in `status`; raises MoveRefused when it does not apply."""
+    found = _MOVES.get((RequestStatus(status), move))
+    if found is None:
+        raise MoveRefused("spent", status=RequestStatus(status))
+    owner, after = found
+    if owner is not role:
+        raise MoveRefused("other_side", status=RequestStatus(status), owner=owner)
+    return after
+
+
+def moves_for(status: RequestStatus, role: Role) -> list[RequestMove]:
+    """The moves `role` can make on a request in `status`, in the order buttons show them."""
+    return [move for (state, move), (owner, _) in _MOVES.items() if state == status and owner is role]

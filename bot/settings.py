@@ -1,0 +1,126 @@
+"""Settings, read once from the environment and `.env` (the environment wins), then immutable."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; the message is one line that names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the app reads from its environment."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    database_url: str = field(default="sqlite:///breakthrough.db", repr=False)
+    host: str = "0.0.0.0"
+    port: int = 3000
+    recap_channel: str | None = None
+    default_timezone: str = "UTC"
+    log_level: str = "INFO"
+    coach_admins: frozenset[str] = frozenset()
+
+    @property
+    def socket_mode(self) -> bool:
+        """Whether `run` connects over Socket Mode rather than listening for HTTP."""
+        return self.app_token is not None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True) -> Settings:
+        """Settings from a mapping of variables; raises SettingsError naming the first bad one."""
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value.strip() if value is not None and value.strip() else None
+
+        bot_token = get("SLACK_BOT_TOKEN")
+        app_token = get("SLACK_APP_TOKEN")
+        signing_secret = get("SLACK_SIGNING_SECRET")
+        if need_slack:
+            if bot_token is None:
+                raise SettingsError("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…).")
+            if not bot_token.startswith("xoxb-"):
+                raise SettingsError("SLACK_BOT_TOKEN is malformed: a bot token starts with xoxb-.")
+            if app_token is not None and not app_token.startswith("xapp-"):
+                raise SettingsError("SLACK_APP_TOKEN is malformed: an app-level token starts with xapp-.")
+            if app_token is None and signing_secret is None:
+                raise SettingsError(
+                    "SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
+                )
+
+        api_url = get("SLACK_API_URL") or DEFAULT_API_URL
+        parsed = urlparse(api_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SettingsError("SLACK_API_URL is malformed: it must be an http(s) URL such as https://slack.com/api/.")
+        if not api_url.endswith("/"):
+            api_url += "/"
+
+        database_url = get("DATABASE_URL") or "sqlite:///breakthrough.db"
+        try:
+            backend = make_url(database_url).get_backend_name()
+        except ArgumentError:
+            raise SettingsError("DATABASE_URL is malformed: use sqlite:///path.db or postgresql+psycopg://…") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise SettingsError(f"DATABASE_URL names {backend}: only sqlite and postgresql are supported.")
+
+        port_text = get("PORT") or "3000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"PORT is malformed: {port_text!r} is not a port number (1-65535).")
+
+        zone = get("DEFAULT_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"DEFAULT_TIMEZONE is malformed: {zone!r} is not an IANA zone such as Europe/Berlin."
+            ) from None
+
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if not isinstance(logging.getLevelName(log_level), int):
+            raise SettingsError(f"LOG_LEVEL is malformed: {log_level!r} is not DEBUG, INFO, WARNING or ERROR.")
+
+        recap_channel = get("RECAP_CHANNEL")
+        if recap_channel is not None and recap_channel[0] not in "CG":
+            raise SettingsError(f"RECAP_CHANNEL is malformed: {recap_channel!r} is not a channel ID such as C0123ABC.")
+
+        admins = frozenset(a.strip() for a in (get("COACH_ADMINS") or "").split(",") if a.strip())
+        if any(a[0] not in "UW" for a in admins):
+            raise SettingsError("COACH_ADMINS is malformed: list member IDs such as U0123ABC, separated by commas.")
+
+        return cls(
+            bot_token=bot_token or "",
+            signing_secret=signing_secret,
+            app_token=app_token,
+            api_url=api_url,
+            database_url=database_url,
+            host=get("HOST") or "0.0.0.0",
+            port=int(port_text),
+            recap_channel=recap_channel,
+            default_timezone=zone,
+            log_level=log_level,
+            coach_admins=admins,
+        )
+
+
+def load_settings(*, need_slack: bool = True, env_file: Path = Path(".env")) -> Settings:
+    """Settings from `.env` in the working directory overlaid by the process environment."""
+    merged: dict[str, str] = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+    merged.update(os.environ)
+    return Settings.from_env(merged, need_slack=need_slack)

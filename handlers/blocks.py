@@ -1,0 +1,659 @@
+"""Pure Block Kit builders: data in, blocks out. Every word here is the coach's own."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.coach import Progress, RequestMoved, Status
+from bot.rules import DAILY_TARGET, PROGRAM_DAYS, WEEKLY_REQUEST_TARGET, Practice, RequestMove, Role, moves_for
+from handlers.ids import Action, Field, Modal
+from storage.models import FORGOTTEN_USER, Breakdown, Breakthrough, Promise, Request, RequestStatus, Stand
+
+Blocks = list[dict[str, Any]]
+
+SECTION_LIMIT = 3000
+QUOTE_LIMIT = 2500  # room for the words around a member's text inside one 3,000-character section
+
+_KEEP = re.compile(r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+)(?:\|[^<>]*)?>")
+
+
+def esc(text: str) -> str:
+    """Member text made safe for mrkdwn: person and channel mentions stay, anything else in <> is shown as typed."""
+    out, last = [], 0
+    for match in _KEEP.finditer(text):
+        out.append(_escape(text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """Text cut to `limit` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def person(user_id: str | None) -> str:
+    """A mention of someone, or a kind placeholder for someone who asked to be forgotten."""
+    if not user_id or user_id == FORGOTTEN_USER:
+        return "a former member"
+    return f"<@{user_id}>"
+
+
+def when(due_on: date | None) -> str:
+    """A due date as members read it."""
+    return f"by {due_on:%a %-d %b %Y}" if due_on else "no date set"
+
+
+def _dump(blocks: Sequence[Block]) -> Blocks:
+    return [b.to_dict() for b in blocks]
+
+
+def _section(text: str, *, block_id: str | None = None, accessory: Any = None) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)), block_id=block_id, accessory=accessory)
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 2000))])
+
+
+def _button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=text, action_id=action_id, value=value or None, style=style)
+
+
+# Practice ------------------------------------------------------------------------------------------------
+
+
+def tally(practice: Practice) -> str:
+    """Today's practice against share 2, act 2, request 2."""
+
+    def one(label: str, count: int) -> str:
+        mark = " ✓" if count >= DAILY_TARGET else ""
+        return f"{label} {min(count, 99)}/{DAILY_TARGET}{mark}"
+
+    return " · ".join((one("Share", practice.shares), one("Act", practice.actions), one("Request", practice.requests)))
+
+
+def week_tally(practice: Practice, days: int = 5) -> str:
+    """This week's counts, with the weekly request target."""
+    return (
+        f"This week: {practice.shares} shares, {practice.actions} actions, "
+        f"{practice.requests}/{WEEKLY_REQUEST_TARGET} requests"
+    )
+
+
+def program_line(progress: Progress) -> str:
+    """Day N of 14 and the stand, or an invitation to declare one."""
+    if progress.stand is None:
+        return "No active stand yet — declare one with `/stand <the outcome you commit to> by <date>`."
+    day = f"Day {progress.day} of {PROGRAM_DAYS}" if progress.day else "Your 14 days are complete"
+    return f"*{day}* · your stand: _{esc(clip(progress.stand.text, 500))}_"
+
+
+def build_practice_logged(headline: str, progress: Progress) -> tuple[str, Blocks]:
+    """The answer to a logged share or action: what was logged and today's progress."""
+    cheer = " Full practice today — beautiful." if progress.today_practice.met() else ""
+    text = f"{headline} {tally(progress.today_practice)}.{cheer}"
+    return text, _dump(
+        [
+            _section(f"{headline}\n*Today:* {tally(progress.today_practice)}{cheer}"),
+            _context(f"{program_line(progress)}\n{week_tally(progress.week_practice)}"),
+        ]
+    )
+
+
+# Stands --------------------------------------------------------------------------------------------------
+
+
+def build_stand_declared(
+    stand: Stand, *, announced_in: str | None, replaced: Stand | None = None
+) -> tuple[str, Blocks]:
+    """The ephemeral confirmation to the member who took a stand."""
+    where = (
+        f"I announced it in <#{announced_in}>."
+        if announced_in
+        else "Share it with two people today — that's the first practice."
+    )
+    was = f"\nYour earlier stand (_{esc(clip(replaced.text, 300))}_) is withdrawn." if replaced else ""
+    text = f"Your stand is declared: {clip(stand.text, 200)}"
+    return text, _dump(
+        [
+            _section(f":dart: *Your stand is declared* ({when(stand.due_on)})\n>{esc(clip(stand.text))}{was}"),
+            _context(
+                f"Day 1 of {PROGRAM_DAYS} starts today: share 2, act 2, request 2. {where}\n"
+                "Log as you go with `/share`, `/act` and `/request`."
+            ),
+        ]
+    )
+
+
+def build_stand_announcement(stand: Stand, followers: Sequence[str]) -> tuple[str, Blocks]:
+    """The public announcement of a stand, with buttons to join it or offer help."""
+    sid = str(stand.id)
+    lines = [f":dart: {person(stand.user_id)} takes a stand ({when(stand.due_on)}):\n>{esc(clip(stand.text))}"]
+    if followers:
+        first, rest = followers[0], followers[1:]
+        joined = f"First follower: {person(first)}"
+        if rest:
+            joined += f" · also joined: {', '.join(person(u) for u in rest[:20])}"
+            if len(rest) > 20:
+                joined += f" and {len(rest) - 20} more"
+        footer = joined
+    else:
+        footer = "Be the first to join — the first follower is what turns one person's stand into a movement."
+    text = f"{person(stand.user_id)} takes a stand: {clip(stand.text, 200)}"
+    return text, _dump(
+        [
+            _section(lines[0], block_id=f"stand-{sid}"),
+            ActionsBlock(
+                block_id=f"stand-actions-{sid}",
+                elements=[
+                    _button("Join the stand", Action.JOIN_STAND, sid, style="primary"),
+                    _button("Offer help", Action.OFFER_HELP, sid),
+                ],
+            ),
+            _context(footer),
+        ]
+    )
+
+
+def build_stand_conflict(current: Stand, draft_id: int, new_text: str) -> tuple[str, Blocks]:
+    """Asks whether a second stand replaces the active one."""
+    value = str(draft_id)
+    text = "You already have an active stand. Replace it with the new one, or keep it?"
+    return text, _dump(
+        [
+            _section(
+                f"You already have an active stand:\n>{esc(clip(current.text, 1200))}\n"
+                f"Replace it with this one?\n>{esc(clip(new_text, 1200))}"
+            ),
+            ActionsBlock(
+                block_id="stand-choice",
+                elements=[
+                    _button("Replace it", Action.REPLACE_STAND, value, style="danger"),
+                    _button("Keep my current stand", Action.KEEP_STAND, value),
+                ],
+            ),
+            _context("Replacing withdraws the current stand and starts a fresh 14-day program."),
+        ]
+    )
+
+
+# Requests ------------------------------------------------------------------------------------------------
+
+_STATE_WORDS = {
+    RequestStatus.OPEN: "waiting for an answer",
+    RequestStatus.ACCEPTED: "accepted — a promise",
+    RequestStatus.DECLINED: "declined",
+    RequestStatus.COUNTERED: "counter-offered",
+    RequestStatus.DONE: "reported done — waiting to be completed",
+    RequestStatus.COMPLETED: "completed :white_check_mark:",
+    RequestStatus.CANCELLED: "cancelled",
+}
+
+_BUTTONS = {
+    RequestMove.ACCEPT: ("Accept", "primary"),
+    RequestMove.DECLINE: ("Decline", None),
+    RequestMove.CANCEL: ("Cancel", "danger"),
+    RequestMove.DONE: ("Done", "primary"),
+    RequestMove.COMPLETE: ("Complete", "primary"),
+    RequestMove.NOT_YET: ("Not yet", None),
+    RequestMove.ACCEPT_COUNTER: ("Accept", "primary"),
+    RequestMove.DECLINE_COUNTER: ("Decline", None),
+}
+
+
+def state_words(request: Request) -> str:
+    """How a request's state reads to people."""
+    return _STATE_WORDS[RequestStatus(request.status)]
+
+
+def request_buttons(request: Request, viewer: Role) -> list[ButtonElement]:
+    """The buttons `viewer` can press on the request now; spent ones are simply absent."""
+    rid = str(request.id)
+    buttons: list[ButtonElement] = []
+    for move in moves_for(RequestStatus(request.status), viewer):
+        if move is RequestMove.COUNTER:
+            buttons.append(_button("Counter-offer", Action.COUNTER_OFFER, rid))
+            continue
+        if move is RequestMove.CANCEL and request.status == RequestStatus.COUNTERED:
+            continue  # declining the counter-offer already ends it; one button is enough
+        label, style = _BUTTONS[move]
+        buttons.append(_button(label, f"{Action.REQUEST_MOVE}{move}", rid, style=style))
+    return buttons
+
+
+def request_summary(request: Request, viewer: Role) -> str:
+    """One line per request, from the viewer's side."""
+    if viewer is Role.REQUESTER:
+        head = f"You asked {person(request.recipient_id)}"
+    elif request.offered:
+        head = f"You offered {person(request.user_id)}"
+    else:
+        head = f"{person(request.user_id)} asked you"
+    return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{state_words(request)}*"
+
+
+def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
+    """The DM that shows a request to one side, with the buttons that side can press now."""
+    rid = str(request.id)
+    if request.offered:
+        if viewer is Role.REQUESTER:
+            head = f":raised_hands: {person(request.recipient_id)} offers help with your stand:"
+        else:
+            head = f":raised_hands: You offered {person(request.user_id)} help with their stand:"
+    elif viewer is Role.REQUESTER:
+        head = f":envelope_with_arrow: You asked {person(request.recipient_id)}:"
+    else:
+        head = f":envelope_with_arrow: {person(request.user_id)} asks you:"
+    body = f"{head}\n>{esc(clip(request.text))}\n*{when(request.due_on).capitalize()}* · {state_words(request)}"
+    if request.status == RequestStatus.COUNTERED and not request.offered:
+        terms = request.counter_text or request.text
+        body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"
+    blocks: list[Block] = [_section(body, block_id=f"request-{rid}")]
+    buttons = request_buttons(request, viewer)
+    if buttons:
+        blocks.append(ActionsBlock(block_id=f"request-actions-{rid}", elements=buttons))
+    else:
+        blocks.append(_context("Nothing left to do here."))
+    return f"{head} {clip(request.text, 200)} — {state_words(request)}", _dump(blocks)
+
+
+_NOTICES = {
+    RequestMove.ACCEPT: ":handshake: {actor} accepted your request — it's their promise now",
+    RequestMove.DECLINE: "{actor} declined your request",
+    RequestMove.COUNTER: ":left_right_arrow: {actor} made a counter-offer on your request",
+    RequestMove.CANCEL: "{actor} cancelled their request",
+    RequestMove.DONE: ":white_check_mark: {actor} reports your request done — is it complete?",
+    RequestMove.COMPLETE: ":tada: {actor} declared your promise complete — thank you for keeping your word",
+    RequestMove.NOT_YET: "{actor} says it isn't complete yet — it's back in your hands",
+    RequestMove.ACCEPT_COUNTER: ":handshake: {actor} accepted your counter-offer — it's your promise now",
+    RequestMove.DECLINE_COUNTER: "{actor} declined your counter-offer, so the request is closed",
+}
+
+
+def build_request_notice(moved: RequestMoved, actor_id: str) -> str:
+    """The line telling the other side what just happened."""
+    request = moved.request
+    line = _NOTICES[moved.move].format(actor=person(actor_id))
+    if request.offered and moved.move is RequestMove.ACCEPT_COUNTER:
+        line = f":handshake: {person(actor_id)} accepted your offer of help — it's your promise now"
+    elif request.offered and moved.move is RequestMove.DECLINE_COUNTER:
+        line = f"{person(actor_id)} thanked you for your offer but won't take it up this time"
+    return f"{line}: _{esc(clip(request.text, 1500))}_"
+
+
+# Breakdowns and breakthroughs ----------------------------------------------------------------------------
+
+
+def build_breakdown_coaching(breakdown: Breakdown) -> tuple[str, Blocks]:
+    """Coaching questions for a declared breakdown, with one-click ways into action."""
+    text = "Breakdown declared — that's a milestone, not a failure. What's missing? Who could help?"
+    return text, _dump(
+        [
+            _section(
+                f":construction: *Breakdown declared — a milestone, not a failure.*\n>{esc(clip(breakdown.text, 1500))}"
+            ),
+            _section(
+                "Breakdowns are where breakthroughs come from. Take a minute with these:\n"
+                "• *What's missing* that, if it were present, would put you back on track?\n"
+                "• *Who could help* — who knows what you don't, or has done this before?\n"
+                "• *What request could you make today*, and of whom?"
+            ),
+            ActionsBlock(
+                block_id="breakdown-next",
+                elements=[
+                    _button("Make a request", Action.OPEN_REQUEST, style="primary"),
+                    _button("Log an action", Action.OPEN_ACT),
+                ],
+            ),
+        ]
+    )
+
+
+def build_breakthrough_celebration(breakthrough: Breakthrough) -> tuple[str, Blocks]:
+    """The channel post that celebrates a breakthrough."""
+    text = f"Breakthrough! {person(breakthrough.user_id)}: {clip(breakthrough.text, 200)}"
+    return text, _dump(
+        [
+            _section(
+                f":rocket: *Breakthrough!* {person(breakthrough.user_id)} declares:\n>{esc(clip(breakthrough.text))}"
+            ),
+            _context("Remember this one. Reply in the thread to celebrate."),
+        ]
+    )
+
+
+def build_breakthrough_declared(channel_id: str | None) -> str:
+    """The member's confirmation, saying where it was celebrated."""
+    if channel_id:
+        return f":rocket: Breakthrough recorded and celebrated in <#{channel_id}>. Well done."
+    return (
+        ":rocket: Breakthrough recorded. No recap channel is set yet, so I couldn't celebrate it with the team — "
+        "an admin can pick one with `/coach recap here`."
+    )
+
+
+# Status, App Home, help ----------------------------------------------------------------------------------
+
+
+def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
+    progress = status.progress
+    blocks: list[Block] = [_section(program_line(progress), block_id="status-stand")]
+    if progress.stand is not None and status.followers:
+        blocks.append(_context(f"First follower: {person(status.followers[0])} · {len(status.followers)} joined"))
+    today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"
+    if with_buttons:
+        blocks.append(_section(today, block_id="status-today"))
+        blocks.append(
+            ActionsBlock(
+                block_id="status-log",
+                elements=[
+                    _button("Log a share", Action.OPEN_SHARE),
+                    _button("Log an action", Action.OPEN_ACT),
+                    _button("Make a request", Action.OPEN_REQUEST),
+                    _button("Make a promise", Action.OPEN_PROMISE),
+                ],
+            )
+        )
+    else:
+        blocks.append(_section(today, block_id="status-today"))
+    return blocks
+
+
+def _listing(title: str, lines: Sequence[str], empty: str, limit: int = 15) -> str:
+    if not lines:
+        return f"*{title}*\n_{empty}_"
+    shown = "\n".join(f"• {line}" for line in lines[:limit])
+    more = f"\n…and {len(lines) - limit} more" if len(lines) > limit else ""
+    return clip(f"*{title}*\n{shown}{more}", SECTION_LIMIT)
+
+
+def promise_line(promise: Promise) -> str:
+    """One open promise."""
+    return f"_{esc(clip(promise.text, 400))}_ ({when(promise.due_on)})"
+
+
+def _accounts(status: Status) -> list[Block]:
+    due = [promise_line(p) for p in status.promises] + [
+        f"for {person(r.user_id)}: _{esc(clip(r.text, 400))}_ ({when(r.due_on)})"
+        for r in status.received
+        if r.status == RequestStatus.ACCEPTED
+    ]
+    return [
+        _section(
+            _listing(
+                "Requests you made",
+                [request_summary(r, Role.REQUESTER) for r in status.made],
+                "None open. Who could you ask today?",
+            ),
+            block_id="status-made",
+        ),
+        _section(
+            _listing(
+                "Requests made of you",
+                [request_summary(r, Role.RECIPIENT) for r in status.received],
+                "Nothing waiting on you.",
+            ),
+            block_id="status-received",
+        ),
+        _section(_listing("Promises due", due, "No open promises."), block_id="status-promises"),
+    ]
+
+
+def _settings_line(status: Status) -> str:
+    paused = "paused — `/coach resume` to pick up again" if status.paused else "on"
+    weekends = "on" if status.weekends else "off"
+    return f"Nudges {paused} at {status.nudge_time} your time · weekends {weekends}"
+
+
+def build_status(status: Status) -> tuple[str, Blocks]:
+    """`/coach status`: the stand, day N of 14, counts, requests both ways and promises due."""
+    blocks = _status_blocks(status, with_buttons=False) + [DividerBlock()] + _accounts(status)
+    blocks.append(_context(_settings_line(status)))
+    return f"{program_line(status.progress)} — today {tally(status.progress.today_practice)}", _dump(blocks)
+
+
+def build_home(status: Status) -> dict[str, Any]:
+    """App Home: the member's dashboard."""
+    blocks: list[Block] = [HeaderBlock(text="Your breakthrough practice")]
+    blocks += _status_blocks(status, with_buttons=True)
+    blocks.append(DividerBlock())
+    blocks += _accounts(status)
+    # Buttons for requests waiting on this member, so they can answer from Home.
+    for request in [r for r in status.received if request_buttons(r, Role.RECIPIENT)][:10]:
+        blocks.append(_section(request_summary(request, Role.RECIPIENT), block_id=f"home-received-{request.id}"))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"home-received-actions-{request.id}", elements=request_buttons(request, Role.RECIPIENT)
+            )
+        )
+    for request in [r for r in status.made if request_buttons(r, Role.REQUESTER)][:10]:
+        blocks.append(_section(request_summary(request, Role.REQUESTER), block_id=f"home-made-{request.id}"))
+        blocks.append(
+            ActionsBlock(block_id=f"home-made-actions-{request.id}", elements=request_buttons(request, Role.REQUESTER))
+        )
+    blocks.append(_context(_settings_line(status) + " · `/coach help` for everything I do"))
+    return View(type="home", blocks=blocks).to_dict()
+
+
+HELP = """*Breakthrough Coach* — a stand, and a daily practice toward it.
+• `/stand <outcome> by <date>` — declare a stand and start 14 days of practice
+• `/share @person [@person…] [what you told them]` — each person told counts as one share
+• `/act <what you did>` — log an action
+• `/request @person <what> by <date>` — ask someone; they accept, decline or counter-offer
+• `/promise <what> by <date>` — a promise of your own
+• `/breakdown <what's off track>` — meet it with coaching questions
+• `/breakthrough <what happened>` — celebrate it with the team
+• `/coach status` · `nudge HH:MM` · `weekends on|off` · `pause` · `resume` · `export` · `forget me`
+• `/coach recap here` — (admins) send the weekly recap to this channel
+Each day: *share 2, act 2, request 2*. Type any command bare to fill in a form instead.
+Dates: 2026-12-01, today, tomorrow, friday, in 3 days, in 2 weeks."""
+
+
+def build_help() -> tuple[str, Blocks]:
+    """`/coach help`."""
+    return "Breakthrough Coach: share 2, act 2, request 2 each day.", _dump([_section(HELP)])
+
+
+def build_forget_confirmation() -> tuple[str, Blocks]:
+    """Asks before deleting everything of a member's."""
+    text = "Forget everything about you? This can't be undone."
+    return text, _dump(
+        [
+            _section(
+                "*Forget everything about you?*\nI'll delete your stands, practice, promises, breakdowns and "
+                "breakthroughs. Requests between you and others stay for the other person, with your name "
+                "removed. This can't be undone — `/coach export` first if you'd like a copy."
+            ),
+            ActionsBlock(
+                block_id="forget-choice",
+                elements=[
+                    _button("Yes, forget me", Action.FORGET_CONFIRM, style="danger"),
+                    _button("Keep my data", Action.FORGET_CANCEL),
+                ],
+            ),
+        ]
+    )
+
+
+# Modals --------------------------------------------------------------------------------------------------
+
+
+def _text_input(
+    label: str,
+    field: Field,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    initial: str | None = None,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=field, multiline=multiline, max_length=3000, initial_value=initial, placeholder=placeholder
+        ),
+    )
+
+
+def _date_input(label: str, *, initial: date | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=Field.DUE_ON,
+        label=label,
+        optional=True,
+        element=DatePickerElement(action_id=Field.DUE_ON, initial_date=initial.isoformat() if initial else None),
+    )
+
+
+def _modal(
+    callback: Modal, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return View(
+        type="modal",
+        callback_id=callback,
+        title=title,
+        submit=submit,
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps(metadata or {}, separators=(",", ":")),
+    ).to_dict()
+
+
+def build_stand_modal(*, channel_id: str | None) -> dict[str, Any]:
+    """The form behind a bare `/stand`."""
+    return _modal(
+        Modal.STAND,
+        "Take a stand",
+        "Declare",
+        [
+            _text_input(
+                "The outcome you commit to", Field.OUTCOME, multiline=True, placeholder="Well beyond the predictable"
+            ),
+            _date_input("By when?"),
+        ],
+        {"channel": channel_id},
+    )
+
+
+def build_share_modal() -> dict[str, Any]:
+    """The form behind a bare `/share`."""
+    return _modal(
+        Modal.SHARE,
+        "Log shares",
+        "Log",
+        [
+            InputBlock(
+                block_id=Field.PEOPLE, label="Who did you tell?", element=UserMultiSelectElement(action_id=Field.PEOPLE)
+            ),
+            _text_input("What did you tell them?", Field.NOTE, multiline=True, optional=True),
+        ],
+    )
+
+
+def build_act_modal() -> dict[str, Any]:
+    """The form behind a bare `/act`."""
+    return _modal(Modal.ACT, "Log an action", "Log", [_text_input("What did you do?", Field.TEXT, multiline=True)])
+
+
+def build_request_modal() -> dict[str, Any]:
+    """The form behind a bare `/request`."""
+    return _modal(
+        Modal.REQUEST,
+        "Make a request",
+        "Send",
+        [
+            InputBlock(
+                block_id=Field.PERSON, label="Who are you asking?", element=UserSelectElement(action_id=Field.PERSON)
+            ),
+            _text_input("What are you asking for?", Field.TEXT, multiline=True),
+            _date_input("By when?"),
+        ],
+    )
+
+
+def build_promise_modal() -> dict[str, Any]:
+    """The form behind a bare `/promise`."""
+    return _modal(
+        Modal.PROMISE,
+        "Make a promise",
+        "Promise",
+        [_text_input("What will you do?", Field.TEXT, multiline=True), _date_input("By when?")],
+    )
+
+
+def build_breakdown_modal() -> dict[str, Any]:
+    """The form behind a bare `/breakdown`."""
+    return _modal(
+        Modal.BREAKDOWN,
+        "Declare a breakdown",
+        "Declare",
+        [_text_input("What is off track?", Field.TEXT, multiline=True)],
+    )
+
+
+def build_breakthrough_modal() -> dict[str, Any]:
+    """The form behind a bare `/breakthrough`."""
+    return _modal(
+        Modal.BREAKTHROUGH,
+        "Declare a breakthrough",
+        "Declare",
+        [_text_input("What happened?", Field.TEXT, multiline=True)],
+    )
+
+
+def build_counter_modal(request: Request) -> dict[str, Any]:
+    """New terms or a new date for a request."""
+    return _modal(
+        Modal.COUNTER,
+        "Counter-offer",
+        "Send",
+        [
+            _section(f"{person(request.user_id)} asked:\n>{esc(clip(request.text, 2000))}\n({when(request.due_on)})"),
+            _text_input("What you can promise instead", Field.TEXT, multiline=True, initial=clip(request.text, 3000)),
+            _date_input("By when?", initial=request.due_on),
+        ],
+        {"request": request.id},
+    )
+
+
+def build_offer_modal(stand: Stand) -> dict[str, Any]:
+    """What a helper offers toward someone's stand."""
+    return _modal(
+        Modal.OFFER,
+        "Offer help",
+        "Offer",
+        [
+            _section(f"{person(stand.user_id)}'s stand:\n>{esc(clip(stand.text, 2000))}"),
+            _text_input("How can you help?", Field.TEXT, multiline=True),
+            _date_input("By when?"),
+        ],
+        {"stand": stand.id},
+    )

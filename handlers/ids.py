@@ -1,0 +1,60 @@
+"""Every callback, action and block ID in one place, so a builder and its listener cannot drift apart."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    """The slash commands, as the manifest declares them."""
+
+    STAND = "/stand"
+    SHARE = "/share"
+    ACT = "/act"
+    REQUEST = "/request"
+    PROMISE = "/promise"
+    BREAKDOWN = "/breakdown"
+    BREAKTHROUGH = "/breakthrough"
+    COACH = "/coach"
+
+
+class Modal(StrEnum):
+    """Modal callback IDs."""
+
+    STAND = "stand_modal"
+    SHARE = "share_modal"
+    ACT = "act_modal"
+    REQUEST = "request_modal"
+    PROMISE = "promise_modal"
+    BREAKDOWN = "breakdown_modal"
+    BREAKTHROUGH = "breakthrough_modal"
+    COUNTER = "counter_modal"
+    OFFER = "offer_modal"
+
+
+class Action(StrEnum):
+    """Button action IDs."""
+
+    JOIN_STAND = "stand_join"
+    OFFER_HELP = "stand_offer_help"
+    REPLACE_STAND = "stand_replace"
+    KEEP_STAND = "stand_keep"
+    REQUEST_MOVE = "request:"  # a prefix: the move follows it, so each button in a block has its own ID
+    COUNTER_OFFER = "request_counter"
+    OPEN_SHARE = "open_share"
+    OPEN_ACT = "open_act"
+    OPEN_REQUEST = "open_request"
+    OPEN_PROMISE = "open_promise"
+    FORGET_CONFIRM = "forget_confirm"
+    FORGET_CANCEL = "forget_cancel"
+
+
+class Field(StrEnum):
+    """Input block IDs in modals; each block holds one element whose action ID is the same string."""
+
+    OUTCOME = "outcome"
+    DUE_ON = "due_on"
+    PEOPLE = "people"
+    PERSON = "person"
+    TEXT = "text"
+    NOTE = "note"
