@@ -1,0 +1,133 @@
+"""`breakthrough` (also `python -m bot`): run the app, or export what it stores."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+import uvicorn
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Runtime, create_app
+from bot.clock import SystemClock
+from bot.coach import Coach
+from bot.settings import Settings, SettingsError, load_settings
+from bot.web import create_web_app
+from storage.db import make_engine, upgrade
+
+log = logging.getLogger("breakthrough")
+
+
+class _SecretFilter(logging.Filter):
+    """Belt and braces: no log line ever carries a token or the signing secret."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "[redacted]")
+            record.msg, record.args = message, None
+        return True
+
+
+def _configure_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_SecretFilter([settings.bot_token, settings.app_token or "", settings.signing_secret or ""]))
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+
+
+def run(settings: Settings) -> int:
+    """Migrate, then serve Slack (Socket Mode or HTTP) until SIGINT/SIGTERM."""
+    upgrade(settings.database_url)
+    runtime = create_app(settings)
+    try:
+        identity = runtime.app.client.auth_test()
+    except SlackApiError as error:
+        print(f"SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr)
+        runtime.close()
+        return 2
+    log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
+    try:
+        if settings.socket_mode:
+            _serve_socket_mode(runtime.app, settings)
+        else:
+            _serve_http(runtime, settings)
+    finally:
+        runtime.close()
+        log.info("stopped cleanly")
+    return 0
+
+
+def _serve_http(runtime: Runtime, settings: Settings) -> None:
+    web = create_web_app(runtime.app, runtime.engine)
+    # uvicorn installs its own SIGINT/SIGTERM handlers and drains in-flight requests before returning.
+    server = uvicorn.Server(uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning"))
+    log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)
+    server.run()
+
+
+def _serve_socket_mode(app: App, settings: Settings) -> None:
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    handler = SocketModeHandler(app, settings.app_token)
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("connected over Socket Mode")
+    stop.wait()
+    handler.close()  # type: ignore[no-untyped-call]
+
+
+def export(settings: Settings, team: str | None, user: str | None) -> int:
+    """Print the export document."""
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        document = Coach(engine, SystemClock()).export(team_id=team, user_id=user)
+    finally:
+        engine.dispose()
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `breakthrough` console script."""
+    parser = argparse.ArgumentParser(prog="breakthrough", description="Breakthrough Coach for Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate the database and serve Slack until SIGINT/SIGTERM")
+    export_parser = sub.add_parser("export", help="print everything stored as one JSON document")
+    export_parser.add_argument("--team", help="only this workspace (team ID)")
+    export_parser.add_argument("--user", help="only this member (user ID)")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(need_slack=args.command == "run")
+    except SettingsError as error:
+        print(f"breakthrough: {error}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    if args.command == "run":
+        return run(settings)
+    return export(settings, args.team, args.user)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

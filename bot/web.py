@@ -1,0 +1,41 @@
+"""HTTP mode: Bolt behind Starlette, served by uvicorn.
+
+Why not Bolt's own `app.start()`: it is a development server (one request at a time, no graceful shutdown).
+Why not Bolt's Starlette adapter as is: it calls the synchronous `App.dispatch` inside the event loop, so
+one slow request would stall every other. Here each dispatch runs in a worker thread, and uvicorn gives us
+a production server with graceful SIGTERM handling.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from storage.db import database_is_reachable
+
+
+def create_web_app(app: App, engine: Engine) -> Starlette:
+    """The ASGI app: `POST /slack/events` for everything Slack sends, `GET /healthz` for load balancers."""
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(bolt_response)
+
+    async def healthz(_: Request) -> Response:
+        if await run_in_threadpool(database_is_reachable, engine):
+            return JSONResponse({"ok": True, "database": "reachable"})
+        return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

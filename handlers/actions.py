@@ -1,0 +1,135 @@
+"""Buttons: on stand announcements, request cards, coaching replies and App Home."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.coach import Coach, CoachRefusal
+from bot.rules import RequestMove, Role, moves_for
+from handlers import blocks as ui
+from handlers import flows
+from handlers.errors import tell
+from handlers.ids import Action
+
+
+def _who(context: BoltContext) -> tuple[str, str]:
+    team_id, user_id = context.team_id, context.user_id
+    if not team_id or not user_id:
+        raise CoachRefusal("I couldn't tell who pressed that button, so I did nothing.")
+    return team_id, user_id
+
+
+def _item_id(body: dict[str, Any]) -> int:
+    """The ID a button carries in its value; anything else is a button the coach never made."""
+    actions = body.get("actions") or [{}]
+    value = str(actions[0].get("value") or "")
+    if not value.isdigit():
+        raise CoachRefusal("That button doesn't carry anything I recognise, so nothing changed.")
+    return int(value)
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def _reply(client: WebClient, body: dict[str, Any], respond: Respond, text: str, blocks: list[dict[str, Any]]) -> None:
+    """Answer the presser: an ephemeral reply beside the message, or a DM when the button was in App Home."""
+    if body.get("response_url"):
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    else:
+        tell(client, body, (body.get("user") or {}).get("id"), text)
+
+
+def register(app: App, coach: Coach) -> None:
+    """Listen to every button the coach's messages and views carry."""
+
+    def open_form(view: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if _from_home(body):
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            view["private_metadata"] = json.dumps({**metadata, "home": True}, separators=(",", ":"))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    forms = {
+        Action.OPEN_SHARE: ui.build_share_modal,
+        Action.OPEN_ACT: ui.build_act_modal,
+        Action.OPEN_REQUEST: ui.build_request_modal,
+        Action.OPEN_PROMISE: ui.build_promise_modal,
+    }
+    for action_id, build in forms.items():
+
+        def opener(ack: Ack, body: dict[str, Any], client: WebClient, build: Any = build) -> None:
+            # Modals first: the trigger_id expires three seconds after the click.
+            ack()
+            open_form(build(), body, client)
+
+        app.action(action_id)(opener)
+
+    @app.action(Action.JOIN_STAND)
+    def join(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        text, blocks = flows.join_stand(client, coach, team_id, _item_id(body), user_id)
+        _reply(client, body, respond, text, blocks)
+
+    @app.action(Action.OFFER_HELP)
+    def offer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        stand = coach.stand(team_id, _item_id(body))
+        if stand.user_id == user_id:
+            raise CoachRefusal("This is your own stand — make a request of someone instead.")
+        open_form(ui.build_offer_modal(stand), body, client)
+
+    @app.action(Action.REPLACE_STAND)
+    @app.action(Action.KEEP_STAND)
+    def settle(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        replace = body["actions"][0]["action_id"] == Action.REPLACE_STAND
+        text, blocks = flows.settle_stand(client, coach, team_id, user_id, _item_id(body), replace=replace)
+        respond(text=text, blocks=blocks, replace_original=True)
+
+    @app.action(re.compile("^" + re.escape(Action.REQUEST_MOVE)))
+    def move(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        name = str(body["actions"][0]["action_id"]).removeprefix(Action.REQUEST_MOVE)
+        if name not in RequestMove.__members__.values():
+            raise CoachRefusal("That button doesn't carry anything I recognise, so nothing changed.")
+        try:
+            text, blocks = flows.move_request(client, coach, team_id, _item_id(body), user_id, RequestMove(name))
+        finally:
+            if _from_home(body):
+                flows.show_home(client, coach, team_id, user_id)
+        _reply(client, body, respond, text, blocks)
+
+    @app.action(Action.COUNTER_OFFER)
+    def counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        request = coach.request(team_id, _item_id(body))
+        if user_id != request.recipient_id:
+            raise CoachRefusal("Only the person asked can make a counter-offer.")
+        if RequestMove.COUNTER not in moves_for(request.status, Role.RECIPIENT):
+            raise CoachRefusal(f"This request is {ui.state_words(request)} — nothing changed.")
+        open_form(ui.build_counter_modal(request), body, client)
+
+    @app.action(Action.FORGET_CONFIRM)
+    def forget(ack: Ack, respond: Respond, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        coach.forget(team_id, user_id)
+        respond(
+            text="Done: I've forgotten you. Requests you shared with others stay with them, without your name.",
+            replace_original=True,
+        )
+
+    @app.action(Action.FORGET_CANCEL)
+    def keep(ack: Ack, respond: Respond) -> None:
+        ack()
+        respond(text="Kept. Nothing was deleted.", replace_original=True)

@@ -1,0 +1,172 @@
+"""Slash commands. Each acks at once, then works: Slack's 3-second limit never waits on the database or the Web API.
+
+Refusals (bad input, a rule the coach keeps) are raised as ParseError or CoachRefusal and answered by the one
+error handler in `handlers.errors`, through the command's response_url.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import parsing
+from bot.coach import Coach, CoachRefusal
+from handlers import blocks as ui
+from handlers import flows
+from handlers.ids import Command
+from handlers.slack_io import ensure_profile
+
+Modal = Callable[..., dict[str, Any]]
+
+ADMIN_ONLY = (
+    "Setting where the weekly recap goes is for workspace admins and owners (or members listed in COACH_ADMINS)."
+)
+
+
+def _who(context: BoltContext) -> tuple[str, str]:
+    team_id, user_id = context.team_id, context.user_id
+    if not team_id or not user_id:
+        raise CoachRefusal("I couldn't tell who sent that command, so I did nothing. Please try again.")
+    return team_id, user_id
+
+
+def _open(ack: Ack, client: WebClient, command: dict[str, Any], view: dict[str, Any]) -> None:
+    # A trigger_id lives three seconds: open the modal straight after the ack, before anything slow.
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def register(app: App, coach: Coach) -> None:
+    """Listen to every slash command of the contract."""
+
+    def today(context: BoltContext) -> Any:
+        return coach.today(*_who(context))
+
+    @app.command(Command.STAND)
+    def stand(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        if not command.get("text", "").strip():
+            return _open(ack, client, command, ui.build_stand_modal(channel_id=command.get("channel_id")))
+        ack()
+        team_id, user_id = _who(context)
+        ensure_profile(client, coach, team_id, user_id)
+        parsed = parsing.parse_stand(command["text"], today=today(context))
+        text, blocks = flows.declare_stand(
+            client, coach, team_id, user_id, parsed.outcome, parsed.due_on, command.get("channel_id")
+        )
+        respond(text=text, blocks=blocks)
+
+    @app.command(Command.SHARE)
+    def share(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        if not command.get("text", "").strip():
+            return _open(ack, client, command, ui.build_share_modal())
+        ack()
+        team_id, user_id = _who(context)
+        parsed = parsing.parse_share(command["text"])
+        ensure_profile(client, coach, team_id, user_id)
+        text, blocks = flows.log_shares(client, coach, team_id, user_id, parsed.told_user_ids, parsed.note)
+        respond(text=text, blocks=blocks)
+
+    @app.command(Command.ACT)
+    def act(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        if not command.get("text", "").strip():
+            return _open(ack, client, command, ui.build_act_modal())
+        ack()
+        team_id, user_id = _who(context)
+        what = parsing.parse_act(command["text"])
+        ensure_profile(client, coach, team_id, user_id)
+        text, blocks = flows.log_action(coach, team_id, user_id, what)
+        respond(text=text, blocks=blocks)
+
+    @app.command(Command.REQUEST)
+    def request(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        if not command.get("text", "").strip():
+            return _open(ack, client, command, ui.build_request_modal())
+        ack()
+        team_id, user_id = _who(context)
+        ensure_profile(client, coach, team_id, user_id)
+        parsed = parsing.parse_request(command["text"], today=today(context))
+        text, blocks = flows.make_request(
+            client, coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on
+        )
+        respond(text=text, blocks=blocks)
+
+    @app.command(Command.PROMISE)
+    def promise(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        if not command.get("text", "").strip():
+            return _open(ack, client, command, ui.build_promise_modal())
+        ack()
+        team_id, user_id = _who(context)
+        ensure_profile(client, coach, team_id, user_id)
+        parsed = parsing.parse_promise(command["text"], today=today(context))
+        text, blocks = flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
+        respond(text=text, blocks=blocks)
+
+    @app.command(Command.BREAKDOWN)
+    def breakdown(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+        if not command.get("text", "").strip():
+            return _open(ack, client, command, ui.build_breakdown_modal())
+        ack()
+        team_id, user_id = _who(context)
+        what = parsing.parse_breakdown(command["text"])
+        ensure_profile(client, coach, team_id, user_id)
+        text, blocks = flows.declare_breakdown(coach, team_id, user_id, what)
+        respond(text=text, blocks=blocks)
+
+    @app.command(Command.BREAKTHROUGH)
+    def breakthrough(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        if not command.get("text", "").strip():
+            return _open(ack, client, command, ui.build_breakthrough_modal())
+        ack()
+        team_id, user_id = _who(context)
+        what = parsing.parse_breakthrough(command["text"])
+        ensure_profile(client, coach, team_id, user_id)
+        text, blocks = flows.declare_breakthrough(client, coach, team_id, user_id, what)
+        respond(text=text, blocks=blocks)
+
+    @app.command(Command.COACH)
+    def coach_command(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        parsed = parsing.parse_coach(command.get("text", ""))
+        if parsed.name == "help":
+            text, blocks = ui.build_help()
+            ack(text=text, blocks=blocks)
+            return
+        ack()
+        team_id, user_id = _who(context)
+        member = ensure_profile(client, coach, team_id, user_id)
+        if parsed.name == "status":
+            text, blocks = ui.build_status(coach.status(team_id, user_id))
+        elif parsed.name == "recap_here":
+            if not (member and member.is_admin) and user_id not in coach.admins:
+                raise CoachRefusal(ADMIN_ONLY)
+            channel = command.get("channel_id") or ""
+            if not channel or channel.startswith("D"):
+                raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
+            coach.set_recap_channel(team_id, user_id, channel)
+            text, blocks = flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
+        elif parsed.name == "nudge":
+            coach.set_member_option(team_id, user_id, nudge_time=parsed.arg)
+            text, blocks = flows.line(f"Your morning nudge will come at {parsed.arg}, your time.")
+        elif parsed.name == "weekends":
+            on = parsed.arg == "on"
+            coach.set_member_option(team_id, user_id, weekends=on)
+            text, blocks = flows.line(
+                "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
+            )
+        elif parsed.name == "pause":
+            coach.set_member_option(team_id, user_id, paused=True)
+            text, blocks = flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
+        elif parsed.name == "resume":
+            coach.set_member_option(team_id, user_id, paused=False)
+            text, blocks = flows.line("Welcome back. Nudges resume tomorrow morning.")
+        elif parsed.name == "export":
+            text, blocks = flows.send_export(client, coach, team_id, user_id)
+        else:  # forget_me
+            text, blocks = ui.build_forget_confirmation()
+        respond(text=text, blocks=blocks)

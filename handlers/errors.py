@@ -1,0 +1,84 @@
+"""The one error handler: refusals get a kind line, faults get logged with context and a kind apology."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.coach import CoachRefusal
+from bot.parsing import ParseError
+from bot.rules import MoveRefused, Role
+
+log = logging.getLogger("handlers.errors")
+
+STATE_WORDS = {
+    "open": "still waiting for an answer",
+    "accepted": "already accepted",
+    "declined": "already declined",
+    "countered": "waiting on a counter-offer",
+    "done": "already reported done",
+    "completed": "already completed",
+    "cancelled": "already cancelled",
+}
+
+
+def kind_words(error: Exception) -> tuple[str, bool]:
+    """What to tell the member about `error`, and whether it was a fault worth logging as one."""
+    if isinstance(error, ParseError | CoachRefusal):
+        return error.message, False
+    if isinstance(error, MoveRefused):
+        if error.reason == "other_side":
+            side = "the person who made the request" if error.owner is Role.REQUESTER else "the person asked"
+            return f"That button is for {side} — nothing changed.", False
+        return f"This request is {STATE_WORDS.get(error.status, error.status)} — nothing changed.", False
+    if isinstance(error, SQLAlchemyError):
+        return "I couldn't reach my records just now, so nothing was saved. Please try again in a minute.", True
+    if isinstance(error, SlackApiError):
+        return "Slack didn't take my reply just now. What you did is saved; please check again in a minute.", True
+    return "Something went wrong on my side. Please try again in a minute.", True
+
+
+def register(app: App) -> None:
+    """Install the app-wide error handler."""
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> None:
+        message, fault = kind_words(error)
+        kind = body.get("type") or body.get("command") or body.get("event", {}).get("type")
+        user = body.get("user_id") or (body.get("user") or {}).get("id") or body.get("event", {}).get("user")
+        if fault:
+            log.error("%s while handling %s for %s", type(error).__name__, kind, user, exc_info=error)
+        else:
+            log.info("refused %s for %s: %s", kind, user, message)
+        if response is not None:
+            # Not acked yet. Commands and buttons get the kind words in the ack itself; a modal simply closes
+            # (Slack would otherwise show its own connection error) and the words follow by DM.
+            response.status = 200
+            if body.get("type") == "view_submission":
+                response.body = ""
+            else:
+                response.body = json.dumps({"response_type": "ephemeral", "text": message})
+                response.headers["content-type"] = ["application/json;charset=utf-8"]
+                return
+        tell(client, body, user, message)
+
+
+def tell(client: WebClient, body: dict[str, Any], user: str | None, message: str) -> None:
+    """Say something to the member after the ack: via the response_url when there is one, else by DM."""
+    response_url = body.get("response_url") or next(
+        (r.get("response_url") for r in body.get("response_urls", []) if r.get("response_url")), None
+    )
+    try:
+        if response_url:
+            WebhookClient(response_url).send(text=message, response_type="ephemeral", replace_original=False)
+        elif user:
+            client.chat_postMessage(channel=user, text=message)
+    except Exception:
+        log.warning("could not tell %s about an error", user, exc_info=True)

@@ -1,0 +1,167 @@
+"""Modal submissions. Field errors go back in the ack (`response_action: errors`); the work runs after it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import parsing
+from bot.coach import Coach, CoachRefusal
+from bot.rules import RequestMove
+from handlers import flows
+from handlers.ids import Field, Modal
+from handlers.slack_io import ensure_profile, send_dm
+
+
+class Form:
+    """The values of a submitted modal, read by field, collecting errors per field."""
+
+    def __init__(self, body: dict[str, Any], today: date) -> None:
+        view = body.get("view") or {}
+        self.values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
+        self.metadata: dict[str, Any] = _metadata(view.get("private_metadata"))
+        self.today = today
+        self.errors: dict[str, str] = {}
+
+    def _element(self, field: Field) -> dict[str, Any]:
+        return (self.values.get(field) or {}).get(field) or {}
+
+    def text(self, field: Field, *, what: str, required: bool = True) -> str:
+        """A typed text; required ones may not be blank, none may run past 3,000 characters."""
+        raw = self._element(field).get("value") or ""
+        if not raw.strip() and not required:
+            return ""
+        try:
+            return parsing.check_text(raw, what=what)
+        except parsing.ParseError as error:
+            self.errors[field] = error.message
+            return ""
+
+    def due_on(self) -> date | None:
+        """The picked date, which may not be in the member's past."""
+        picked = self._element(Field.DUE_ON).get("selected_date")
+        if not picked:
+            return None
+        try:
+            return parsing.parse_date(picked, today=self.today)
+        except parsing.ParseError as error:
+            self.errors[Field.DUE_ON] = error.message
+            return None
+
+    def person(self, user_id: str) -> str:
+        """The picked person, who must be someone other than the member."""
+        picked = str(self._element(Field.PERSON).get("selected_user") or "")
+        if not picked:
+            self.errors[Field.PERSON] = "Pick the person you're asking."
+        elif picked == user_id:
+            self.errors[Field.PERSON] = "A request is something you ask of someone else — pick another person."
+        return picked
+
+    def people(self, user_id: str) -> list[str]:
+        """The picked people, none of them the member."""
+        picked = [str(u) for u in self._element(Field.PEOPLE).get("selected_users") or []]
+        if not picked:
+            self.errors[Field.PEOPLE] = "Pick at least one person you told."
+        elif user_id in picked:
+            self.errors[Field.PEOPLE] = "Telling yourself doesn't count — pick the people you told."
+        return list(dict.fromkeys(picked))
+
+    def item(self, key: str) -> int:
+        """An ID the modal carried in its private_metadata."""
+        value = self.metadata.get(key)
+        if not isinstance(value, int):
+            raise CoachRefusal("That form lost track of what it was about, so nothing changed. Please start again.")
+        return value
+
+
+def _metadata(raw: Any) -> dict[str, Any]:
+    try:
+        loaded = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+Work = Callable[[], flows.Reply]
+
+
+def register(app: App, coach: Coach) -> None:
+    """Listen to the submission of every modal the coach opens."""
+
+    def submitted(callback: Modal, read: Callable[[Form, str, str, WebClient], Work]) -> None:
+        @app.view(callback)
+        def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+            team_id, user_id = context.team_id, context.user_id
+            if not team_id or not user_id:
+                ack(response_action="errors", errors={})
+                return
+            form = Form(body, coach.today(team_id, user_id))
+            work = read(form, team_id, user_id, client)
+            if form.errors:
+                ack(response_action="errors", errors=form.errors)
+                return
+            ack()
+            ensure_profile(client, coach, team_id, user_id)
+            text, blocks = work()
+            send_dm(client, user_id, text, blocks)
+            if form.metadata.get("home"):
+                flows.show_home(client, coach, team_id, user_id)
+
+    def stand(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        outcome = form.text(Field.OUTCOME, what="your stand")
+        due_on, channel = form.due_on(), form.metadata.get("channel")
+        return lambda: flows.declare_stand(client, coach, team_id, user_id, outcome, due_on, channel)
+
+    def share(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        told, note = form.people(user_id), form.text(Field.NOTE, what="your note", required=False)
+        return lambda: flows.log_shares(client, coach, team_id, user_id, told, note)
+
+    def act(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        what = form.text(Field.TEXT, what="what you did")
+        return lambda: flows.log_action(coach, team_id, user_id, what)
+
+    def request(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        recipient, what, due_on = form.person(user_id), form.text(Field.TEXT, what="your request"), form.due_on()
+        return lambda: flows.make_request(client, coach, team_id, user_id, recipient, what, due_on)
+
+    def promise(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        what, due_on = form.text(Field.TEXT, what="your promise"), form.due_on()
+        return lambda: flows.make_promise(coach, team_id, user_id, what, due_on)
+
+    def breakdown(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        what = form.text(Field.TEXT, what="what's off track")
+        return lambda: flows.declare_breakdown(coach, team_id, user_id, what)
+
+    def breakthrough(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        what = form.text(Field.TEXT, what="your breakthrough")
+        return lambda: flows.declare_breakthrough(client, coach, team_id, user_id, what)
+
+    def counter(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        request_id = form.item("request")
+        terms, due_on = form.text(Field.TEXT, what="your counter-offer"), form.due_on()
+        return lambda: flows.move_request(
+            client, coach, team_id, request_id, user_id, RequestMove.COUNTER, terms=terms, due_on=due_on
+        )
+
+    def offer(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        stand_id = form.item("stand")
+        what, due_on = form.text(Field.TEXT, what="your offer"), form.due_on()
+        return lambda: flows.offer_help(client, coach, team_id, stand_id, user_id, what, due_on)
+
+    for callback, read in (
+        (Modal.STAND, stand),
+        (Modal.SHARE, share),
+        (Modal.ACT, act),
+        (Modal.REQUEST, request),
+        (Modal.PROMISE, promise),
+        (Modal.BREAKDOWN, breakdown),
+        (Modal.BREAKTHROUGH, breakthrough),
+        (Modal.COUNTER, counter),
+        (Modal.OFFER, offer),
+    ):
+        submitted(callback, read)
