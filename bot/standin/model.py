@@ -1,0 +1,69 @@
+"""What the stand-in records and hands to tests: calls, messages, views, files, the app's replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the app made to Slack (a Web API method, a response_url post, an upload) or a bad ack."""
+
+    method: str
+    args: JsonDict
+    at: float
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as a user would see it now; `history` holds its earlier versions, oldest first."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[JsonDict]
+    thread_ts: str | None = None
+    ephemeral: bool = False
+    user: str | None = None
+    response_url_posted: bool = False
+    updates: int = 0
+    files: tuple[str, ...] = ()
+    history: tuple[Message, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class View:
+    """A modal or Home tab as Slack holds it; `raw` is the whole view object Slack would send."""
+
+    id: str
+    type: str
+    callback_id: str
+    title: str
+    blocks: list[JsonDict]
+    private_metadata: str
+    raw: JsonDict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file the app uploaded with files.getUploadURLExternal and files.completeUploadExternal."""
+
+    file_id: str
+    filename: str
+    title: str
+    content: bytes
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class AppReply:
+    """What the app answered to a request Slack sent it: the ack."""
+
+    status: int
+    body: JsonDict | str | None
+    headers: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,84 @@
+"""Fixtures: a database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), a set clock,
+the stand-in for Slack with a small team, and the real app serving it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.app import Runtime
+from bot.clock import FixedClock
+from bot.standin import SlackStandIn
+from storage.db import make_engine
+from tests import support
+
+# Monday 23 November 2026, 14:00 UTC: 15:00 in Berlin, 09:00 in New York, 23:00 in Tokyo.
+MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return support.sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_url() -> Iterator[str | None]:
+    if not os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    url = support.postgres_test_database()
+    yield url
+    support.drop_postgres_database(url)
+
+
+@pytest.fixture(params=support.backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path, _postgres_url: str | None) -> str:
+    """A migrated, empty database for this test."""
+    if request.param == "sqlite":
+        return support.sqlite_copy(_sqlite_template, tmp_path)
+    assert _postgres_url is not None
+    support.empty_postgres(_postgres_url)
+    return _postgres_url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The one clock, set to a Monday afternoon in Europe."""
+    return FixedClock(MONDAY)
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """The stand-in for Slack with a small team: an admin in Berlin, members in New York and Tokyo, a bot."""
+    standin = SlackStandIn(signing_secret=support.SIGNING_SECRET, bot_token=support.BOT_TOKEN, app_token=support.APP_TOKEN)
+    standin.start()
+    standin.add_user("UADA", name="ada", real_name="Ada Lovelace", tz="Europe/Berlin", is_admin=True)
+    standin.add_user("UBOB", name="bob", real_name="Bob Moses", tz="America/New_York")
+    standin.add_user("UCY", name="cy", real_name="Cy Twombly", tz="Asia/Tokyo")
+    standin.add_user("UHELPER", name="helperbot", is_bot=True)
+    standin.add_channel("CGENERAL", name="general")
+    standin.add_channel("CWINS", name="wins")
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def app(slack: SlackStandIn, database_url: str, clock: FixedClock) -> Iterator[Runtime]:
+    """The real app serving HTTP to the stand-in, which signs every request like Slack."""
+    settings = support.settings_for(slack.api_url, database_url)
+    with support.serve_http(settings, clock) as (runtime, url):
+        slack.request_url = url
+        yield runtime

@@ -1,0 +1,87 @@
+"""Helpers for end-to-end tests: read what the stand-in for Slack received, and what the database holds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.app import Runtime
+from bot.standin import Message, SlackStandIn, View
+
+
+def texts_of(blocks: list[dict[str, Any]] | None) -> str:
+    """All visible text of some blocks, joined: what a person would read."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks or [])
+    return "\n".join(out)
+
+
+def seen(message: Message | View) -> str:
+    """What a person sees of a message or view."""
+    text = getattr(message, "text", "") or ""
+    return f"{text}\n{texts_of(message.blocks)}"
+
+
+def buttons(message: Message | View) -> list[str]:
+    """The visible texts of the buttons on a message or view."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "button":
+                found.append(node["text"]["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.blocks)
+    return found
+
+
+def last_ephemeral(slack: SlackStandIn, user: str, containing: str = "") -> Message:
+    """Wait for an ephemeral reply to `user` that contains `containing`."""
+
+    def find() -> Message | None:
+        for message in reversed(slack.ephemerals(user)):
+            if containing in seen(message):
+                return message
+        return None
+
+    return slack.wait_for(find)
+
+
+def dm(slack: SlackStandIn, user: str, containing: str = "") -> Message:
+    """Wait for a DM to `user` containing `containing`; the latest version of it."""
+
+    def find() -> Message | None:
+        for message in reversed(slack.messages(user)):
+            if containing in seen(message):
+                return message
+        return None
+
+    return slack.wait_for(find)
+
+
+def export(runtime: Runtime, **scope: str) -> dict[str, list[dict[str, Any]]]:
+    """What the database holds, as the export document."""
+    return runtime.coach.export(**scope)  # type: ignore[arg-type]
+
+
+def body(reply: Any) -> dict[str, Any]:
+    """An ack body as a dict."""
+    if isinstance(reply.body, dict):
+        return reply.body
+    return json.loads(reply.body or "{}")  # type: ignore[no-any-return]

@@ -1,0 +1,194 @@
+"""The coach's use cases against a real database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.clock import FixedClock
+from bot.coach import Coach, CoachRefusal, NotFound, Profile, StandConflict, StandDeclared
+from bot.rules import MoveRefused, RequestMove
+from storage.models import FORGOTTEN_USER, RequestStatus, StandStatus
+
+T = "T1"
+
+
+@pytest.fixture
+def coach(engine: Engine, clock: FixedClock) -> Coach:
+    coach = Coach(engine, clock, default_timezone="UTC")
+    coach.remember_profile(T, "UADA", Profile(name="Ada", tz="Europe/Berlin", is_admin=True, is_bot=False))
+    coach.remember_profile(T, "UBOB", Profile(name="Bob", tz="America/New_York", is_admin=False, is_bot=False))
+    return coach
+
+
+def test_declaring_a_stand_starts_the_program_on_the_members_local_day(coach: Coach, clock: FixedClock) -> None:
+    clock.set(clock.now().replace(hour=23, minute=30))  # 23:30 UTC Monday is already Tuesday in Berlin
+    result = coach.declare_stand(T, "UADA", "Sign 10 partners", date(2026, 12, 31))
+    assert isinstance(result, StandDeclared)
+    assert result.stand.program_started_on == date(2026, 11, 24)
+    assert coach.progress(T, "UADA").day == 1
+
+
+def test_a_second_stand_waits_as_a_draft_until_the_member_chooses(coach: Coach) -> None:
+    first = coach.declare_stand(T, "UADA", "First", None)
+    second = coach.declare_stand(T, "UADA", "Second", None)
+    assert isinstance(first, StandDeclared)
+    assert isinstance(second, StandConflict)
+    assert second.current.id == first.stand.id
+    assert coach.progress(T, "UADA").stand is not None
+    assert coach.progress(T, "UADA").stand.text == "First"  # type: ignore[union-attr]
+
+
+def test_replacing_withdraws_the_old_stand_and_keeping_changes_nothing(coach: Coach) -> None:
+    coach.declare_stand(T, "UADA", "First", None)
+    keep = coach.declare_stand(T, "UADA", "Second", None)
+    assert isinstance(keep, StandConflict) and keep.draft.id
+    assert coach.settle_draft(T, "UADA", keep.draft.id, replace=False) is None
+    replace = coach.declare_stand(T, "UADA", "Third", None)
+    assert isinstance(replace, StandConflict) and replace.draft.id
+    declared = coach.settle_draft(T, "UADA", replace.draft.id, replace=True)
+    assert declared is not None and declared.replaced is not None
+    assert declared.replaced.status == StandStatus.WITHDRAWN
+    assert declared.stand.text == "Third"
+    stands = coach.export(team_id=T)["stands"]
+    assert [(s["text"], s["status"]) for s in stands] == [("First", "withdrawn"), ("Third", "active")]
+
+
+def test_a_draft_choice_cannot_be_made_twice(coach: Coach) -> None:
+    coach.declare_stand(T, "UADA", "First", None)
+    conflict = coach.declare_stand(T, "UADA", "Second", None)
+    assert isinstance(conflict, StandConflict) and conflict.draft.id
+    coach.settle_draft(T, "UADA", conflict.draft.id, replace=False)
+    with pytest.raises(NotFound):
+        coach.settle_draft(T, "UADA", conflict.draft.id, replace=True)
+
+
+def test_the_first_to_join_is_the_first_follower_and_joining_twice_is_refused(coach: Coach) -> None:
+    declared = coach.declare_stand(T, "UADA", "Stand", None)
+    assert isinstance(declared, StandDeclared) and declared.stand.id
+    sid = declared.stand.id
+    assert coach.join_stand(T, sid, "UBOB").is_first
+    second = coach.join_stand(T, sid, "UCY")
+    assert not second.is_first and second.follower_ids == ["UBOB", "UCY"]
+    with pytest.raises(CoachRefusal):
+        coach.join_stand(T, sid, "UBOB")
+    with pytest.raises(CoachRefusal):
+        coach.join_stand(T, sid, "UADA")
+
+
+def test_a_stand_of_another_workspace_cannot_be_seen_or_joined(coach: Coach) -> None:
+    declared = coach.declare_stand(T, "UADA", "Stand", None)
+    assert isinstance(declared, StandDeclared) and declared.stand.id
+    with pytest.raises(NotFound):
+        coach.join_stand("T2", declared.stand.id, "UEVE")
+    with pytest.raises(NotFound):
+        coach.stand("T2", declared.stand.id)
+
+
+def test_practice_counts_today_in_the_members_zone_and_the_week(coach: Coach, clock: FixedClock) -> None:
+    coach.log_shares(T, "UADA", ["UBOB", "UCY"], "told them")
+    coach.log_action(T, "UADA", "called the mayor")
+    clock.advance(timedelta(days=1))
+    progress = coach.log_action(T, "UADA", "wrote the plan")
+    assert (progress.today_practice.shares, progress.today_practice.actions) == (0, 1)
+    assert (progress.week_practice.shares, progress.week_practice.actions) == (2, 2)
+
+
+def test_telling_yourself_is_not_a_share(coach: Coach) -> None:
+    with pytest.raises(CoachRefusal):
+        coach.log_shares(T, "UADA", ["UADA"], "")
+    assert coach.export(team_id=T)["shares"] == []
+
+
+def test_a_request_accepted_then_done_then_completed(coach: Coach) -> None:
+    request = coach.make_request(T, "UADA", "UBOB", "Intro to the mayor", date(2026, 12, 1))
+    assert request.id
+    assert coach.progress(T, "UADA").today_practice.requests == 1
+    coach.move_request(T, request.id, "UBOB", RequestMove.ACCEPT)
+    coach.move_request(T, request.id, "UBOB", RequestMove.DONE)
+    moved = coach.move_request(T, request.id, "UADA", RequestMove.COMPLETE)
+    assert moved.request.status == RequestStatus.COMPLETED
+    with pytest.raises(MoveRefused):
+        coach.move_request(T, request.id, "UADA", RequestMove.COMPLETE)
+
+
+def test_accepting_a_counter_offer_takes_its_terms(coach: Coach) -> None:
+    request = coach.make_request(T, "UADA", "UBOB", "Ten intros", date(2026, 12, 1))
+    assert request.id
+    coach.move_request(T, request.id, "UBOB", RequestMove.COUNTER, terms="Five intros", due_on=date(2026, 12, 8))
+    moved = coach.move_request(T, request.id, "UADA", RequestMove.ACCEPT_COUNTER)
+    assert (moved.request.status, moved.request.text, moved.request.due_on) == (
+        RequestStatus.ACCEPTED,
+        "Five intros",
+        date(2026, 12, 8),
+    )
+
+
+def test_someone_outside_a_request_cannot_move_it(coach: Coach) -> None:
+    request = coach.make_request(T, "UADA", "UBOB", "Intro", None)
+    assert request.id
+    with pytest.raises(CoachRefusal):
+        coach.move_request(T, request.id, "UCY", RequestMove.ACCEPT)
+    with pytest.raises(NotFound):
+        coach.move_request("T2", request.id, "UBOB", RequestMove.ACCEPT)
+    assert coach.request(T, request.id).status == RequestStatus.OPEN
+
+
+def test_an_offer_of_help_is_accepted_by_the_stands_owner(coach: Coach) -> None:
+    declared = coach.declare_stand(T, "UADA", "Stand", None)
+    assert isinstance(declared, StandDeclared) and declared.stand.id
+    offer = coach.offer_help(T, declared.stand.id, "UBOB", "I'll host the workshop", None)
+    assert offer.id and offer.user_id == "UADA" and offer.status == RequestStatus.COUNTERED
+    assert coach.progress(T, "UADA").today_practice.requests == 0  # an offer is not the owner's request
+    moved = coach.move_request(T, offer.id, "UADA", RequestMove.ACCEPT_COUNTER)
+    assert moved.request.status == RequestStatus.ACCEPTED
+
+
+def test_export_items_carry_team_user_time_and_text(coach: Coach) -> None:
+    coach.declare_stand(T, "UADA", "Stand", date(2026, 12, 31))
+    coach.make_request(T, "UADA", "UBOB", "Intro", None)
+    document = coach.export()
+    assert set(document) == {
+        "stands",
+        "shares",
+        "actions",
+        "requests",
+        "promises",
+        "breakdowns",
+        "breakthroughs",
+        "nudges",
+        "recaps",
+    }
+    stand = document["stands"][0]
+    assert stand["team_id"] == T and stand["user_id"] == "UADA" and stand["text"] == "Stand"
+    assert stand["created_at"].endswith("Z") and stand["due_on"] == "2026-12-31" and stand["status"] == "active"
+    assert document["requests"][0]["recipient_id"] == "UBOB"
+    assert document["requests"][0]["status"] == "open"
+
+
+def test_forgetting_deletes_own_records_and_anonymizes_shared_ones(coach: Coach) -> None:
+    coach.declare_stand(T, "UADA", "Stand", None)
+    coach.log_action(T, "UADA", "Act")
+    asked = coach.make_request(T, "UADA", "UBOB", "Intro", None)
+    accepted = coach.make_request(T, "UBOB", "UADA", "Review", None)
+    assert asked.id and accepted.id
+    coach.move_request(T, accepted.id, "UADA", RequestMove.ACCEPT)
+    coach.log_shares(T, "UBOB", ["UADA"], "told Ada")
+
+    coach.forget(T, "UADA")
+
+    assert coach.export(team_id=T, user_id="UADA") == {name: [] for name in coach.export()}
+    requests = {r["id"]: r for r in coach.export(team_id=T)["requests"]}
+    assert requests[asked.id]["user_id"] == FORGOTTEN_USER and requests[asked.id]["status"] == "cancelled"
+    assert requests[accepted.id]["recipient_id"] == FORGOTTEN_USER and requests[accepted.id]["status"] == "accepted"
+    assert coach.export(team_id=T)["shares"][0]["told_user_id"] == FORGOTTEN_USER
+    assert coach.member(T, "UADA") is None
+
+
+def test_member_data_is_kept_per_workspace(coach: Coach) -> None:
+    coach.log_action(T, "UADA", "In T1")
+    coach.log_action("T2", "UADA", "In T2")
+    assert [a["text"] for a in coach.export(team_id="T2")["actions"]] == ["In T2"]
+    assert coach.progress(T, "UADA").today_practice.actions == 1

@@ -1,0 +1,91 @@
+"""The request state machine and the program's arithmetic, as pure rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.rules import (
+    MoveRefused,
+    Practice,
+    RequestMove,
+    Role,
+    local_today,
+    member_zone,
+    move_request,
+    moves_for,
+    program_day,
+    week_of,
+)
+from storage.models import RequestStatus as S
+
+
+@pytest.mark.parametrize(
+    ("status", "move", "role", "after"),
+    [
+        (S.OPEN, RequestMove.ACCEPT, Role.RECIPIENT, S.ACCEPTED),
+        (S.OPEN, RequestMove.DECLINE, Role.RECIPIENT, S.DECLINED),
+        (S.OPEN, RequestMove.COUNTER, Role.RECIPIENT, S.COUNTERED),
+        (S.OPEN, RequestMove.CANCEL, Role.REQUESTER, S.CANCELLED),
+        (S.COUNTERED, RequestMove.ACCEPT_COUNTER, Role.REQUESTER, S.ACCEPTED),
+        (S.COUNTERED, RequestMove.DECLINE_COUNTER, Role.REQUESTER, S.CANCELLED),
+        (S.ACCEPTED, RequestMove.DONE, Role.RECIPIENT, S.DONE),
+        (S.DONE, RequestMove.COMPLETE, Role.REQUESTER, S.COMPLETED),
+        (S.DONE, RequestMove.NOT_YET, Role.REQUESTER, S.ACCEPTED),
+    ],
+)
+def test_each_allowed_move_leads_to_its_state(status: S, move: RequestMove, role: Role, after: S) -> None:
+    assert move_request(status, move, role) is after
+
+
+def test_a_move_by_the_wrong_side_is_refused_and_names_whose_it_is() -> None:
+    with pytest.raises(MoveRefused) as refused:
+        move_request(S.OPEN, RequestMove.ACCEPT, Role.REQUESTER)
+    assert refused.value.reason == "other_side"
+    assert refused.value.owner is Role.RECIPIENT
+
+
+@pytest.mark.parametrize("status", [S.ACCEPTED, S.DECLINED, S.COMPLETED, S.CANCELLED])
+def test_a_spent_accept_is_refused_as_spent(status: S) -> None:
+    with pytest.raises(MoveRefused) as refused:
+        move_request(status, RequestMove.ACCEPT, Role.RECIPIENT)
+    assert refused.value.reason == "spent"
+    assert refused.value.status is status
+
+
+@pytest.mark.parametrize("status", [S.DECLINED, S.COMPLETED, S.CANCELLED])
+def test_ended_requests_offer_no_moves_to_either_side(status: S) -> None:
+    assert moves_for(status, Role.REQUESTER) == []
+    assert moves_for(status, Role.RECIPIENT) == []
+
+
+def test_an_open_request_offers_accept_decline_and_counter_to_the_person_asked() -> None:
+    assert moves_for(S.OPEN, Role.RECIPIENT) == [RequestMove.ACCEPT, RequestMove.DECLINE, RequestMove.COUNTER]
+    assert moves_for(S.OPEN, Role.REQUESTER) == [RequestMove.CANCEL]
+
+
+def test_program_day_one_is_the_day_the_stand_was_declared() -> None:
+    assert program_day(date(2026, 11, 23), date(2026, 11, 23)) == 1
+    assert program_day(date(2026, 11, 23), date(2026, 12, 6)) == 14
+
+
+def test_a_week_runs_monday_to_sunday_across_a_year_end() -> None:
+    assert week_of(date(2027, 1, 1)) == (date(2026, 12, 28), date(2027, 1, 3))
+
+
+def test_the_local_date_comes_from_the_members_zone() -> None:
+    late_monday_utc = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    assert local_today(late_monday_utc, ZoneInfo("Asia/Tokyo")) == date(2026, 11, 24)
+    assert local_today(late_monday_utc, ZoneInfo("America/New_York")) == date(2026, 11, 23)
+
+
+def test_an_unknown_zone_falls_back_to_the_default() -> None:
+    assert member_zone("Mars/Olympus_Mons", "Europe/Berlin") == ZoneInfo("Europe/Berlin")
+    assert member_zone(None, "Nowhere/Atall") == ZoneInfo("UTC")
+
+
+def test_full_practice_needs_two_of_each() -> None:
+    assert Practice(shares=2, actions=2, requests=2).met()
+    assert not Practice(shares=5, actions=5, requests=1).met()
