@@ -72,7 +72,7 @@ def run(settings: Settings) -> int:
 
 
 def _serve_http(runtime: Runtime, settings: Settings) -> None:
-    web = create_web_app(runtime.app, runtime.engine)
+    web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret)
     # uvicorn installs its own SIGINT/SIGTERM handlers and drains in-flight requests before returning.
     server = uvicorn.Server(uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning"))
     log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)

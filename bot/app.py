@@ -28,6 +28,7 @@ class Runtime:
     coach: Coach
     engine: Engine
     executor: ThreadPoolExecutor
+    signing_secret: str | None = None
 
     def close(self) -> None:
         """Finish every acknowledged piece of work, then release the database."""
@@ -66,4 +67,4 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
     actions.register(app, coach)
     views.register(app, coach)
     events.register(app, coach)
-    return Runtime(app=app, coach=coach, engine=engine, executor=executor)
+    return Runtime(app=app, coach=coach, engine=engine, executor=executor, signing_secret=settings.signing_secret)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine
@@ -442,7 +443,9 @@ class Coach:
             elif actor_id == request.recipient_id:
                 role = Role.RECIPIENT
             else:
-                raise CoachRefusal("This request is between two other people, so its buttons aren't yours to press.")
+                raise CoachRefusal(
+                    "This request is between two other people, so its buttons aren't yours to press — nothing changed."
+                )
             before = RequestStatus(request.status)
             request.status = move_request(before, move, role)
             if move is RequestMove.COUNTER:
@@ -604,7 +607,8 @@ _INTERNAL_FIELDS = {
 def exported(row: SQLModel) -> dict[str, Any]:
     """One row as an export item: ISO 8601 dates and UTC times, internal bookkeeping left out."""
     item: dict[str, Any] = {}
-    for name, value in row.model_dump().items():
+    for column in row.__table__.columns:  # type: ignore[attr-defined]
+        name, value = column.name, getattr(row, column.name)
         if name in _INTERNAL_FIELDS:
             continue
         if isinstance(value, datetime):
@@ -612,9 +616,7 @@ def exported(row: SQLModel) -> dict[str, Any]:
         elif isinstance(value, date):
             item[name] = value.isoformat()
         else:
-            item[name] = value
-    if "week" in item:
-        item["week"] = str(item["week"])
+            item[name] = str(value) if isinstance(value, StrEnum) else value
     return item
 
 

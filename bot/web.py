@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -20,12 +21,22 @@ from starlette.routing import Route
 from storage.db import database_is_reachable
 
 
-def create_web_app(app: App, engine: Engine) -> Starlette:
+def create_web_app(app: App, engine: Engine, signing_secret: str | None) -> Starlette:
     """The ASGI app: `POST /slack/events` for everything Slack sends, `GET /healthz` for load balancers."""
+
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
-        bolt_response = await run_in_threadpool(app.dispatch, to_bolt_request(request, body))
+        # Verify before parsing, so a forged request is a 401 whatever its body, and a signed but
+        # unparseable one is a 400 rather than an exception inside Bolt.
+        if verifier is not None and not verifier.is_valid_request(body, dict(request.headers)):
+            return JSONResponse({"error": "invalid signature"}, status_code=401)
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except ValueError:
+            return JSONResponse({"error": "the payload is not valid JSON"}, status_code=400)
+        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -60,14 +61,17 @@ def register(app: App, coach: Coach) -> None:
         Action.OPEN_REQUEST: ui.build_request_modal,
         Action.OPEN_PROMISE: ui.build_promise_modal,
     }
-    for action_id, build in forms.items():
 
-        def opener(ack: Ack, body: dict[str, Any], client: WebClient, build: Any = build) -> None:
+    def opener_for(build: Callable[[], dict[str, Any]]) -> Callable[..., None]:
+        def opener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             # Modals first: the trigger_id expires three seconds after the click.
             ack()
             open_form(build(), body, client)
 
-        app.action(action_id)(opener)
+        return opener
+
+    for action_id, build in forms.items():
+        app.action(action_id)(opener_for(build))
 
     @app.action(Action.JOIN_STAND)
     def join(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:

@@ -37,7 +37,9 @@ def _postgres_url() -> Iterator[str | None]:
 
 
 @pytest.fixture(params=support.backends())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path, _postgres_url: str | None) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path, _postgres_url: str | None
+) -> str:
     """A migrated, empty database for this test."""
     if request.param == "sqlite":
         return support.sqlite_copy(_sqlite_template, tmp_path)
@@ -63,7 +65,9 @@ def clock() -> FixedClock:
 @pytest.fixture
 def slack() -> Iterator[SlackStandIn]:
     """The stand-in for Slack with a small team: an admin in Berlin, members in New York and Tokyo, a bot."""
-    standin = SlackStandIn(signing_secret=support.SIGNING_SECRET, bot_token=support.BOT_TOKEN, app_token=support.APP_TOKEN)
+    standin = SlackStandIn(
+        signing_secret=support.SIGNING_SECRET, bot_token=support.BOT_TOKEN, app_token=support.APP_TOKEN
+    )
     standin.start()
     standin.add_user("UADA", name="ada", real_name="Ada Lovelace", tz="Europe/Berlin", is_admin=True)
     standin.add_user("UBOB", name="bob", real_name="Bob Moses", tz="America/New_York")
@@ -73,6 +77,8 @@ def slack() -> Iterator[SlackStandIn]:
     standin.add_channel("CWINS", name="wins")
     yield standin
     standin.stop()
+    # Every request the app received was acked in time and with valid Block Kit.
+    assert [c for c in standin.calls("ack") if not c.ok] == []
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def dm(slack: SlackStandIn, user: str, containing: str = "") -> Message:
 
 def export(runtime: Runtime, **scope: str) -> dict[str, list[dict[str, Any]]]:
     """What the database holds, as the export document."""
-    return runtime.coach.export(**scope)  # type: ignore[arg-type]
+    return runtime.coach.export(**scope)
 
 
 def body(reply: Any) -> dict[str, Any]:

@@ -109,10 +109,13 @@ class AppServer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         config = uvicorn.Config(
-            create_web_app(runtime.app, runtime.engine), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+            create_web_app(runtime.app, runtime.engine, runtime.signing_secret),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 
     def start(self) -> str:

@@ -88,13 +88,3 @@ def test_asking_yourself_in_the_request_modal_is_a_field_error(slack: SlackStand
 
     assert "someone else" in body(reply)["errors"]["person"]
     assert export(app)["requests"] == []
-
-
-def test_text_too_long_in_a_modal_is_a_field_error(slack: SlackStandIn, app: Runtime) -> None:
-    slack.command("UADA", "/act", "")
-    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
-
-    reply = slack.submit("UADA", modal, {"What did you do?": "y" * 3001})
-
-    assert "3,000" in body(reply)["errors"]["text"]
-    assert export(app)["actions"] == []

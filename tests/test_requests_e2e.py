@@ -7,7 +7,9 @@ from bot.standin import Message, SlackStandIn
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
 
-def ask(slack: SlackStandIn, text: str = "<@UBOB|bob> an intro to the council by 2026-12-04") -> tuple[Message, Message]:
+def ask(
+    slack: SlackStandIn, text: str = "<@UBOB|bob> an intro to the council by 2026-12-04"
+) -> tuple[Message, Message]:
     """Ada asks Bob; returns Bob's card and Ada's card."""
     slack.command("UADA", "/request", text)
     last_ephemeral(slack, "UADA", "Request sent")
@@ -62,7 +64,11 @@ def test_done_then_complete_closes_the_loop(slack: SlackStandIn, app: Runtime) -
 def test_not_yet_puts_it_back_in_the_promisers_hands(slack: SlackStandIn, app: Runtime) -> None:
     bob_card, _ = ask(slack)
     slack.click("UBOB", bob_card, "Accept")
-    slack.click("UBOB", slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == ["Done"]), None)), "Done")
+    slack.click(
+        "UBOB",
+        slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == ["Done"]), None)),
+        "Done",
+    )
     ada_card = slack.wait_for(
         lambda: next((m for m in slack.messages("UADA") if buttons(m) == ["Complete", "Not yet"]), None)
     )

@@ -214,7 +214,7 @@ class SlackStandIn:
         """Uploaded files, optionally only those shared to a conversation (or a user's DM)."""
         return self._ws.files(channel)
 
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Wait until `predicate()` is truthy and return it; it should only read the stand-in's state."""
         deadline = time.monotonic() + timeout
         cond = self._ws.cond
