@@ -14,7 +14,7 @@ from bot.coach import Coach, CoachRefusal
 from bot.rules import RequestMove, Role, moves_for
 from handlers import blocks as ui
 from handlers import flows
-from handlers.errors import tell
+from handlers.errors import guarded, tell
 from handlers.ids import Action
 
 
@@ -71,9 +71,10 @@ def register(app: App, coach: Coach) -> None:
         return opener
 
     for action_id, build in forms.items():
-        app.action(action_id)(opener_for(build))
+        app.action(action_id)(guarded(opener_for(build)))
 
     @app.action(Action.JOIN_STAND)
+    @guarded
     def join(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -81,6 +82,7 @@ def register(app: App, coach: Coach) -> None:
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.OFFER_HELP)
+    @guarded
     def offer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -91,6 +93,7 @@ def register(app: App, coach: Coach) -> None:
 
     @app.action(Action.REPLACE_STAND)
     @app.action(Action.KEEP_STAND)
+    @guarded
     def settle(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -99,6 +102,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks, replace_original=True)
 
     @app.action(re.compile("^" + re.escape(Action.REQUEST_MOVE)))
+    @guarded
     def move(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -113,6 +117,7 @@ def register(app: App, coach: Coach) -> None:
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.COUNTER_OFFER)
+    @guarded
     def counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -124,6 +129,7 @@ def register(app: App, coach: Coach) -> None:
         open_form(ui.build_counter_modal(request), body, client)
 
     @app.action(Action.FORGET_CONFIRM)
+    @guarded
     def forget(ack: Ack, respond: Respond, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -134,6 +140,7 @@ def register(app: App, coach: Coach) -> None:
         )
 
     @app.action(Action.FORGET_CANCEL)
+    @guarded
     def keep(ack: Ack, respond: Respond) -> None:
         ack()
         respond(text="Kept. Nothing was deleted.", replace_original=True)

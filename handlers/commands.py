@@ -16,6 +16,7 @@ from bot import parsing
 from bot.coach import Coach, CoachRefusal
 from handlers import blocks as ui
 from handlers import flows
+from handlers.errors import guarded
 from handlers.ids import Command
 from handlers.slack_io import ensure_profile
 
@@ -46,6 +47,7 @@ def register(app: App, coach: Coach) -> None:
         return coach.today(*_who(context))
 
     @app.command(Command.STAND)
+    @guarded
     def stand(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         if not command.get("text", "").strip():
             return _open(ack, client, command, ui.build_stand_modal(channel_id=command.get("channel_id")))
@@ -59,6 +61,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.SHARE)
+    @guarded
     def share(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         if not command.get("text", "").strip():
             return _open(ack, client, command, ui.build_share_modal())
@@ -70,6 +73,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.ACT)
+    @guarded
     def act(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         if not command.get("text", "").strip():
             return _open(ack, client, command, ui.build_act_modal())
@@ -81,6 +85,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.REQUEST)
+    @guarded
     def request(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         if not command.get("text", "").strip():
             return _open(ack, client, command, ui.build_request_modal())
@@ -94,6 +99,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.PROMISE)
+    @guarded
     def promise(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         if not command.get("text", "").strip():
             return _open(ack, client, command, ui.build_promise_modal())
@@ -105,6 +111,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.BREAKDOWN)
+    @guarded
     def breakdown(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         if not command.get("text", "").strip():
             return _open(ack, client, command, ui.build_breakdown_modal())
@@ -116,6 +123,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.BREAKTHROUGH)
+    @guarded
     def breakthrough(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
@@ -129,6 +137,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.COACH)
+    @guarded
     def coach_command(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:

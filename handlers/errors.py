@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -45,18 +47,72 @@ def kind_words(error: Exception) -> tuple[str, bool]:
     return "Something went wrong on my side. Please try again in a minute.", True
 
 
+def _report(error: Exception, body: dict[str, Any]) -> tuple[str, str | None]:
+    message, fault = kind_words(error)
+    kind = body.get("type") or body.get("command") or body.get("event", {}).get("type")
+    user = body.get("user_id") or (body.get("user") or {}).get("id") or body.get("event", {}).get("user")
+    if fault:
+        log.error("%s while handling %s for %s", type(error).__name__, kind, user, exc_info=error)
+    else:
+        log.info("refused %s for %s: %s", kind, user, message)
+    return message, user
+
+
+def guarded(listener: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a listener so that whatever it raises is answered kindly, whether or not it had acked.
+
+    Bolt's thread runner resets the ack to None when a listener raises after acking, and the request thread
+    may not have seen the ack yet: Slack would then get no answer at all. So refusals and faults are handled
+    here, inside the listener, and never reach Bolt; `register`'s handler covers anything outside listeners.
+    """
+    wanted = set(inspect.signature(listener).parameters)
+
+    def run(
+        ack: Ack,
+        body: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+        respond: Respond,
+        payload: dict[str, Any],
+    ) -> None:
+        acked = body.get("type") == "event_callback"  # Bolt acks events itself
+
+        def ack_once(*args: Any, **kwargs: Any) -> None:
+            nonlocal acked
+            acked = True
+            ack(*args, **kwargs)
+
+        offered = {
+            "ack": ack_once,
+            "body": body,
+            "client": client,
+            "context": context,
+            "respond": respond,
+            "command": payload,
+            "event": payload,
+        }
+        try:
+            listener(**{name: value for name, value in offered.items() if name in wanted})
+        except Exception as error:
+            message, user = _report(error, body)
+            if acked:
+                tell(client, body, user, message)
+            elif body.get("type") == "view_submission":
+                ack()  # close the modal; the words follow by DM
+                tell(client, {}, user, message)
+            else:
+                ack(response_type="ephemeral", text=message)
+
+    run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
+    return run
+
+
 def register(app: App) -> None:
-    """Install the app-wide error handler."""
+    """Install the app-wide error handler, for errors raised outside our listeners (middleware, Bolt itself)."""
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> None:
-        message, fault = kind_words(error)
-        kind = body.get("type") or body.get("command") or body.get("event", {}).get("type")
-        user = body.get("user_id") or (body.get("user") or {}).get("id") or body.get("event", {}).get("user")
-        if fault:
-            log.error("%s while handling %s for %s", type(error).__name__, kind, user, exc_info=error)
-        else:
-            log.info("refused %s for %s: %s", kind, user, message)
+        message, user = _report(error, body)
         if response is not None:
             # Not acked yet. Commands and buttons get the kind words in the ack itself; a modal simply closes
             # (Slack would otherwise show its own connection error) and the words follow by DM.

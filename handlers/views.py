@@ -14,6 +14,7 @@ from bot import parsing
 from bot.coach import Coach, CoachRefusal
 from bot.rules import RequestMove
 from handlers import flows
+from handlers.errors import guarded
 from handlers.ids import Field, Modal
 from handlers.slack_io import ensure_profile, send_dm
 
@@ -95,6 +96,7 @@ def register(app: App, coach: Coach) -> None:
 
     def submitted(callback: Modal, read: Callable[[Form, str, str, WebClient], Work]) -> None:
         @app.view(callback)
+        @guarded
         def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             team_id, user_id = context.team_id, context.user_id
             if not team_id or not user_id:

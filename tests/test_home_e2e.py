@@ -9,10 +9,11 @@ from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
 def test_opening_app_home_publishes_the_dashboard(slack: SlackStandIn, app: Runtime) -> None:
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
     slack.command("UADA", "/act", "Called the mayor")
+    last_ephemeral(slack, "UADA", "Action logged")
     slack.command("UBOB", "/request", "<@UADA|ada> the partner list by friday")
     last_ephemeral(slack, "UBOB", "Request sent")
-    last_ephemeral(slack, "UADA", "Action logged")
 
     slack.open_home("UADA")
 

@@ -159,11 +159,14 @@ def test_coach_help_lists_every_command(slack: SlackStandIn, app: Runtime) -> No
 
 
 def test_coach_status_shows_stand_day_counts_requests_and_promises(slack: SlackStandIn, app: Runtime) -> None:
-    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
-    slack.command("UADA", "/act", "Called the mayor")
-    slack.command("UADA", "/promise", "Send the deck by friday")
-    slack.command("UADA", "/request", "<@UBOB|bob> an intro to the council by friday")
-    last_ephemeral(slack, "UADA", "Request sent")
+    for command, text, answer in (
+        ("/stand", "Sign 10 new partners", "Your stand is declared"),
+        ("/act", "Called the mayor", "Action logged"),
+        ("/promise", "Send the deck by friday", "Promise made"),
+        ("/request", "<@UBOB|bob> an intro to the council by friday", "Request sent"),
+    ):
+        slack.command("UADA", command, text, channel="CGENERAL")
+        last_ephemeral(slack, "UADA", answer)
 
     slack.command("UADA", "/coach", "status")
 
