@@ -170,7 +170,8 @@ def test_coach_status_shows_stand_day_counts_requests_and_promises(slack: SlackS
 
     slack.command("UADA", "/coach", "status")
 
-    status = seen(last_ephemeral(slack, "UADA", "Day 1 of 14"))
+    status = seen(last_ephemeral(slack, "UADA", "Requests you made"))
+    assert "Day 1 of 14" in status
     assert "Sign 10 new partners" in status
     assert "Act 1/2" in status and "Request 1/2" in status
     assert "an intro to the council" in status and "Send the deck" in status
