@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -60,26 +61,20 @@ def run(settings: Settings) -> int:
         runtime.close()
         return 2
     log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
+    stop = _stop_on_signals()
     try:
         if settings.socket_mode:
-            _serve_socket_mode(runtime.app, settings)
+            _serve_socket_mode(runtime.app, settings, stop)
         else:
-            _serve_http(runtime, settings)
+            _serve_http(runtime, settings, stop)
     finally:
         runtime.close()
         log.info("stopped cleanly")
     return 0
 
 
-def _serve_http(runtime: Runtime, settings: Settings) -> None:
-    web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret)
-    # uvicorn installs its own SIGINT/SIGTERM handlers and drains in-flight requests before returning.
-    server = uvicorn.Server(uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning"))
-    log.info("listening for Slack on http://%s:%s/slack/events", settings.host, settings.port)
-    server.run()
-
-
-def _serve_socket_mode(app: App, settings: Settings) -> None:
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM; serving ends when it is set."""
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -88,6 +83,27 @@ def _serve_socket_mode(app: App, settings: Settings) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    return stop
+
+
+def _serve_http(runtime: Runtime, settings: Settings, stop: threading.Event) -> None:
+    web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret)
+    server = uvicorn.Server(uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning"))
+    # Bind before saying so: once "listening" is logged, connections queue even before uvicorn's loop runs.
+    sock = socket.create_server((settings.host, settings.port))
+    log.info("listening for Slack on http://%s:%s/slack/events", settings.host, sock.getsockname()[1])
+    # uvicorn runs off the main thread so that the signals are ours: it would re-raise SIGTERM after its own
+    # graceful stop, and the contract says a clean stop exits 0. should_exit gives the same graceful drain.
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
+    thread.start()
+    while not stop.wait(0.5):
+        if not thread.is_alive():
+            raise RuntimeError("the HTTP server stopped unexpectedly")
+    server.should_exit = True
+    thread.join()
+
+
+def _serve_socket_mode(app: App, settings: Settings, stop: threading.Event) -> None:
     handler = SocketModeHandler(app, settings.app_token)
     handler.connect()  # type: ignore[no-untyped-call]
     log.info("connected over Socket Mode")

@@ -81,8 +81,8 @@ class Settings:
             raise SettingsError(f"DATABASE_URL names {backend}: only sqlite and postgresql are supported.")
 
         port_text = get("PORT") or "3000"
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise SettingsError(f"PORT is malformed: {port_text!r} is not a port number (1-65535).")
+        if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+            raise SettingsError(f"PORT is malformed: {port_text!r} is not a port number (0 picks a free one).")
 
         zone = get("DEFAULT_TIMEZONE") or "UTC"
         try:

@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.app import Runtime, create_app
+
+__all__ = ["Runtime"]
 from bot.clock import Clock
 from bot.settings import Settings
 from bot.web import create_web_app
