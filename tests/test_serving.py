@@ -46,7 +46,12 @@ class Running:
         self.seen: list[str] = []
         assert self.process.stderr is not None
         stderr = self.process.stderr
-        threading.Thread(target=lambda: [self.lines.put(line) for line in stderr], daemon=True).start()
+
+        def pump() -> None:
+            for line in stderr:
+                self.lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
 
     def wait_for_line(self, fragment: str, timeout: float = 20.0) -> str:
         while True:
