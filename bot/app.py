@@ -36,6 +36,15 @@ class Runtime:
         self.engine.dispose()
 
 
+def register_listeners(app: App, coach: Coach) -> None:
+    """Wire every Slack surface to the coach."""
+    errors.register(app)
+    commands.register(app, coach)
+    actions.register(app, coach)
+    views.register(app, coach)
+    events.register(app, coach)
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
     """A Bolt app for `settings`, with no I/O until it handles a request."""
     engine = engine or make_engine(settings.database_url)
@@ -62,9 +71,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         listener_executor=executor,
         logger=logging.getLogger("bolt"),
     )
-    errors.register(app)
-    commands.register(app, coach)
-    actions.register(app, coach)
-    views.register(app, coach)
-    events.register(app, coach)
+    register_listeners(app, coach)
     return Runtime(app=app, coach=coach, engine=engine, executor=executor, signing_secret=settings.signing_secret)

@@ -1,0 +1,108 @@
+"""Wiring: the manifest against Slack's schema and against the listeners, and the direction of imports."""
+
+from __future__ import annotations
+
+import ast
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from slack_bolt import App
+
+from bot.app import register_listeners
+from bot.clock import FixedClock
+from bot.coach import Coach
+from handlers.ids import Command
+from storage.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
+
+
+def manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason=f"Slack's manifest schema is not beside the checkout at {SCHEMA}")
+def test_the_manifest_validates_against_slacks_published_schema() -> None:
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text())
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(manifest()), key=str)
+    assert errors == []
+
+
+class RecordingApp(App):
+    """A Bolt app that remembers which commands and events listeners were registered for."""
+
+    def __init__(self) -> None:
+        super().__init__(token="xoxb-wiring", signing_secret="wiring", token_verification_enabled=False)
+        self.commands: list[str] = []
+        self.events: list[str] = []
+
+    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+        self.commands.append(str(command))
+        return super().command(command, *args, **kwargs)
+
+    def event(self, event: Any, *args: Any, **kwargs: Any) -> Any:
+        self.events.append(str(event))
+        return super().event(event, *args, **kwargs)
+
+
+def test_the_manifest_declares_exactly_the_commands_and_events_the_app_listens_to(tmp_path: Path) -> None:
+    app = RecordingApp()
+    engine = make_engine(f"sqlite:///{tmp_path / 'wiring.db'}")
+    register_listeners(app, Coach(engine, FixedClock(datetime(2026, 11, 23, tzinfo=UTC))))
+
+    declared = manifest()
+    assert sorted(c["command"] for c in declared["features"]["slash_commands"]) == sorted(app.commands)
+    assert sorted(declared["settings"]["event_subscriptions"]["bot_events"]) == sorted(app.events)
+    assert sorted(app.commands) == sorted(c.value for c in Command)
+
+
+def test_every_command_escapes_mentions_and_the_app_asks_only_for_the_scopes_it_uses() -> None:
+    declared = manifest()
+    assert all(c["should_escape"] is True for c in declared["features"]["slash_commands"])
+    assert declared["features"]["app_home"]["home_tab_enabled"] is True
+    assert declared["settings"]["interactivity"]["is_enabled"] is True
+    assert declared["settings"]["socket_mode_enabled"] is True
+    assert sorted(declared["oauth_config"]["scopes"]["bot"]) == sorted(
+        ["commands", "chat:write", "chat:write.public", "users:read", "files:write"]
+    )
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+COMPOSITION_ROOT = {"app.py", "__main__.py", "web.py"}
+
+
+def test_storage_and_the_domain_import_nothing_from_slack_or_the_handlers() -> None:
+    domain = [p for p in (ROOT / "bot").glob("*.py") if p.name not in COMPOSITION_ROOT]
+    for path in [*domain, *(ROOT / "storage").rglob("*.py")]:
+        forbidden = _imports(path) & {"slack_bolt", "slack_sdk", "handlers"}
+        assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
+def test_storage_does_not_reach_up_into_the_domain() -> None:
+    for path in (ROOT / "storage").rglob("*.py"):
+        assert "bot" not in _imports(path), f"{path.relative_to(ROOT)} imports bot"
+
+
+def test_only_the_composition_root_imports_handlers() -> None:
+    for path in (ROOT / "bot").rglob("*.py"):
+        if path.name in COMPOSITION_ROOT and path.parent.name == "bot":
+            continue
+        assert "handlers" not in _imports(path), f"{path.relative_to(ROOT)} imports handlers"
