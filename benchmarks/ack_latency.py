@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 import uvicorn
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
 from sqlalchemy import text
 
 from bot.app import create_app
@@ -105,9 +106,11 @@ class Work:
 # The servers (child processes) ------------------------------------------------------------------------
 
 
-def floor_app() -> App:
+def floor_app(api_url: str) -> App:
     """The framework's floor: a Bolt app whose `/act` listener only acks."""
-    app = App(signing_secret=SIGNING_SECRET, token=BOT_TOKEN, token_verification_enabled=False)
+    # Bolt's authorization middleware calls auth.test once, on the first request: send it to the stand-in too.
+    client = WebClient(token=BOT_TOKEN, base_url=api_url)
+    app = App(signing_secret=SIGNING_SECRET, client=client, token_verification_enabled=False)
 
     @app.command(COMMAND)
     def act(ack: Ack) -> None:
@@ -131,7 +134,7 @@ def serve(kind: Kind, port: int, database_url: str, api_url: str) -> None:
         runtime = create_app(settings)
         bolt, engine, close = runtime.app, runtime.engine, runtime.close
     else:
-        bolt, engine = floor_app(), make_engine(database_url)
+        bolt, engine = floor_app(api_url), make_engine(database_url)
         close = engine.dispose
     web = create_web_app(bolt, engine, SIGNING_SECRET)
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))

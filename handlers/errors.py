@@ -43,7 +43,10 @@ def kind_words(error: Exception) -> tuple[str, bool]:
     if isinstance(error, SQLAlchemyError):
         return "I couldn't reach my records just now, so nothing was saved. Please try again in a minute.", True
     if isinstance(error, SlackApiError):
-        return "Slack didn't take my reply just now. What you did is saved; please check again in a minute.", True
+        return (
+            "Slack didn't take my reply just now — please try again in a minute. Anything already logged is saved.",
+            True,
+        )
     return "Something went wrong on my side. Please try again in a minute.", True
 
 
