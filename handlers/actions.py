@@ -34,6 +34,14 @@ def _item_id(body: dict[str, Any]) -> int:
     return int(value)
 
 
+def _clicked_message(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Where the pressed button's message is, when it is a message the app can rewrite."""
+    container = body.get("container") or {}
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return None, None
+    return container.get("channel_id"), container.get("message_ts")
+
+
 def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
@@ -78,7 +86,7 @@ def register(app: App, coach: Coach) -> None:
     def join(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
-        text, blocks = flows.join_stand(client, coach, team_id, _item_id(body), user_id)
+        text, blocks = flows.join_stand(client, coach, team_id, _item_id(body), user_id, _clicked_message(body))
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.OFFER_HELP)
@@ -110,7 +118,9 @@ def register(app: App, coach: Coach) -> None:
         if name not in RequestMove.__members__.values():
             raise CoachRefusal("That button doesn't carry anything I recognise, so nothing changed.")
         try:
-            text, blocks = flows.move_request(client, coach, team_id, _item_id(body), user_id, RequestMove(name))
+            text, blocks = flows.move_request(
+                client, coach, team_id, _item_id(body), user_id, RequestMove(name), clicked=_clicked_message(body)
+            )
         finally:
             if _from_home(body):
                 flows.show_home(client, coach, team_id, user_id)

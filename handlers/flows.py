@@ -79,12 +79,21 @@ def settle_stand(client: WebClient, coach: Coach, team_id: str, user_id: str, dr
     return announce_stand(client, coach, declared, declared.stand.channel_id)
 
 
-def join_stand(client: WebClient, coach: Coach, team_id: str, stand_id: int, user_id: str) -> Reply:
+def join_stand(
+    client: WebClient,
+    coach: Coach,
+    team_id: str,
+    stand_id: int,
+    user_id: str,
+    clicked: tuple[str | None, str | None] = (None, None),
+) -> Reply:
     """Join a stand: the announcement shows its followers, the owner hears who joined."""
     joined = coach.join_stand(team_id, stand_id, user_id)
     stand = joined.stand
     text, blocks = ui.build_stand_announcement(stand, joined.follower_ids)
-    update_message(client, (stand.channel_id, stand.message_ts), text, blocks)
+    # The clicked message is the announcement; prefer it, since a quick click can beat our record of its ts.
+    where = clicked if all(clicked) else (stand.channel_id, stand.message_ts)
+    update_message(client, where, text, blocks)
     first = " — your *first follower*" if joined.is_first else ""
     send_dm(client, stand.user_id, f":raised_hands: {ui.person(user_id)} joined your stand{first}.")
     role = "its first follower" if joined.is_first else "a follower"
@@ -143,21 +152,29 @@ def move_request(
     *,
     terms: str | None = None,
     due_on: date | None = None,
+    clicked: tuple[str | None, str | None] = (None, None),
 ) -> Reply:
     """A press of Accept, Decline, Done, Complete…: both cards updated in place, the other side told."""
     moved = coach.move_request(team_id, request_id, actor_id, move, terms=terms, due_on=due_on)
-    refresh_cards(client, moved.request)
+    refresh_cards(client, moved.request, clicked={moved.actor: clicked} if all(clicked) else None)
     other = moved.request.recipient_id if moved.actor is Role.REQUESTER else moved.request.user_id
     send_dm(client, other, ui.build_request_notice(moved, actor_id))
     return line(_confirmation(moved))
 
 
-def refresh_cards(client: WebClient, request: Request) -> None:
-    """Rewrite both sides' cards to the request's current state (spent buttons disappear)."""
-    for role, where in (
-        (Role.REQUESTER, (request.requester_channel, request.requester_ts)),
-        (Role.RECIPIENT, (request.recipient_channel, request.recipient_ts)),
-    ):
+def refresh_cards(
+    client: WebClient, request: Request, *, clicked: dict[Role, tuple[str | None, str | None]] | None = None
+) -> None:
+    """Rewrite both sides' cards to the request's current state (spent buttons disappear).
+
+    `clicked` names the card a button was pressed on: a quick press can beat our record of where it is.
+    """
+    cards = {
+        Role.REQUESTER: (request.requester_channel, request.requester_ts),
+        Role.RECIPIENT: (request.recipient_channel, request.recipient_ts),
+        **(clicked or {}),
+    }
+    for role, where in cards.items():
         text, blocks = ui.build_request_card(request, role)
         update_message(client, where, text, blocks)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from bot.app import Runtime
+from bot.clock import FixedClock
 from bot.standin import SlackStandIn
+from tests import support
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
 
@@ -221,3 +223,32 @@ def test_forget_me_asks_first_then_deletes_and_anonymizes(slack: SlackStandIn, a
     assert all(not rows for rows in export(app, user_id="UADA").values())
     [request] = export(app)["requests"]
     assert (request["user_id"], request["recipient_id"], request["status"]) == ("forgotten", "UBOB", "cancelled")
+
+
+def test_a_members_zone_is_cached_for_a_day_then_asked_again(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    slack.command("UCY", "/act", "First")
+    last_ephemeral(slack, "UCY", "Action logged")
+    slack.command("UCY", "/act", "Second")
+    slack.wait_for(lambda: sum("Action logged" in seen(m) for m in slack.ephemerals("UCY")) == 2)
+    assert len(slack.calls("users.info")) == 1
+
+    slack.set_user("UCY", tz="Europe/Lisbon")
+    clock.advance(timedelta(hours=25))
+    slack.command("UCY", "/act", "A day later")
+    slack.wait_for(lambda: sum("Action logged" in seen(m) for m in slack.ephemerals("UCY")) == 3)
+
+    assert len(slack.calls("users.info")) == 2
+    assert app.coach.member("T1", "UCY").tz == "Europe/Lisbon"  # type: ignore[union-attr]
+
+
+def test_members_listed_in_coach_admins_may_choose_the_recap_channel(
+    slack: SlackStandIn, database_url: str, clock: FixedClock
+) -> None:
+    settings = support.settings_for(slack.api_url, database_url, COACH_ADMINS="UBOB")
+    with support.serve_http(settings, clock) as (runtime, url):
+        slack.request_url = url
+        slack.command("UBOB", "/coach", "recap here", channel="CWINS")
+        last_ephemeral(slack, "UBOB", "will be posted in")
+        assert runtime.coach.recap_channel("T1") == "CWINS"
