@@ -15,9 +15,13 @@ from bot.clock import Clock, SystemClock
 from bot.coach import Coach
 from bot.settings import Settings
 from handlers import actions, commands, errors, events, views
+from handlers.errors import Guard
 from storage.db import make_engine
 
-LISTENER_THREADS = 32
+# Listener threads mostly wait: for a work slot after their ack, or on the database and the Web API. Many
+# threads keep acks flowing during a burst; few work slots keep the interpreter for the acks (see Guard).
+LISTENER_THREADS = 256
+WORK_SLOTS = 4
 
 
 @dataclass
@@ -36,13 +40,14 @@ class Runtime:
         self.engine.dispose()
 
 
-def register_listeners(app: App, coach: Coach) -> None:
+def register_listeners(app: App, coach: Coach, *, work_slots: int = WORK_SLOTS) -> None:
     """Wire every Slack surface to the coach."""
+    guard = Guard(work_slots)
     errors.register(app)
-    commands.register(app, coach)
-    actions.register(app, coach)
-    views.register(app, coach)
-    events.register(app, coach)
+    commands.register(app, coach, guard)
+    actions.register(app, coach, guard)
+    views.register(app, coach, guard)
+    events.register(app, coach, guard)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:

@@ -352,9 +352,8 @@ class Coach:
         monday, sunday = week_of(today)
         stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
         day = program_day(stand.program_started_on, today) if stand else None
-        day_counts = queries.practice_counts(team_id=team_id, user_id=user_id, first=today, last=today, session=session)
-        week_counts = queries.practice_counts(
-            team_id=team_id, user_id=user_id, first=monday, last=sunday, session=session
+        day_counts, week_counts = queries.practice_counts(
+            team_id=team_id, user_id=user_id, spans=[(today, today), (monday, sunday)], session=session
         )
         return Progress(
             today=today,

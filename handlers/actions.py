@@ -14,7 +14,7 @@ from bot.coach import Coach, CoachRefusal
 from bot.rules import RequestMove, Role, moves_for
 from handlers import blocks as ui
 from handlers import flows
-from handlers.errors import guarded, tell
+from handlers.errors import Guard, tell
 from handlers.ids import Action
 
 
@@ -54,7 +54,7 @@ def _reply(client: WebClient, body: dict[str, Any], respond: Respond, text: str,
         tell(client, body, (body.get("user") or {}).get("id"), text)
 
 
-def register(app: App, coach: Coach) -> None:
+def register(app: App, coach: Coach, guard: Guard) -> None:
     """Listen to every button the coach's messages and views carry."""
 
     def open_form(view: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
@@ -79,10 +79,10 @@ def register(app: App, coach: Coach) -> None:
         return opener
 
     for action_id, build in forms.items():
-        app.action(action_id)(guarded(opener_for(build)))
+        app.action(action_id)(guard.urgent(opener_for(build)))
 
     @app.action(Action.JOIN_STAND)
-    @guarded
+    @guard
     def join(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -90,7 +90,7 @@ def register(app: App, coach: Coach) -> None:
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.OFFER_HELP)
-    @guarded
+    @guard.urgent
     def offer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -101,7 +101,7 @@ def register(app: App, coach: Coach) -> None:
 
     @app.action(Action.REPLACE_STAND)
     @app.action(Action.KEEP_STAND)
-    @guarded
+    @guard
     def settle(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -110,7 +110,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks, replace_original=True)
 
     @app.action(re.compile("^" + re.escape(Action.REQUEST_MOVE)))
-    @guarded
+    @guard
     def move(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -127,7 +127,7 @@ def register(app: App, coach: Coach) -> None:
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.COUNTER_OFFER)
-    @guarded
+    @guard.urgent
     def counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -139,7 +139,7 @@ def register(app: App, coach: Coach) -> None:
         open_form(ui.build_counter_modal(request), body, client)
 
     @app.action(Action.FORGET_CONFIRM)
-    @guarded
+    @guard
     def forget(ack: Ack, respond: Respond, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -150,7 +150,7 @@ def register(app: App, coach: Coach) -> None:
         )
 
     @app.action(Action.FORGET_CANCEL)
-    @guarded
+    @guard
     def keep(ack: Ack, respond: Respond) -> None:
         ack()
         respond(text="Kept. Nothing was deleted.", replace_original=True)

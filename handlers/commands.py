@@ -16,11 +16,9 @@ from bot import parsing
 from bot.coach import Coach, CoachRefusal
 from handlers import blocks as ui
 from handlers import flows
-from handlers.errors import guarded
+from handlers.errors import Guard
 from handlers.ids import Command
 from handlers.slack_io import ensure_profile
-
-Modal = Callable[..., dict[str, Any]]
 
 ADMIN_ONLY = (
     "Setting where the weekly recap goes is for workspace admins and owners (or members listed in COACH_ADMINS)."
@@ -34,23 +32,43 @@ def _who(context: BoltContext) -> tuple[str, str]:
     return team_id, user_id
 
 
-def _open(ack: Ack, client: WebClient, command: dict[str, Any], view: dict[str, Any]) -> None:
-    # A trigger_id lives three seconds: open the modal straight after the ack, before anything slow.
-    ack()
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+BARE_FORMS: dict[Command, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    Command.STAND: lambda command: ui.build_stand_modal(channel_id=command.get("channel_id")),
+    Command.SHARE: lambda _: ui.build_share_modal(),
+    Command.ACT: lambda _: ui.build_act_modal(),
+    Command.REQUEST: lambda _: ui.build_request_modal(),
+    Command.PROMISE: lambda _: ui.build_promise_modal(),
+    Command.BREAKDOWN: lambda _: ui.build_breakdown_modal(),
+    Command.BREAKTHROUGH: lambda _: ui.build_breakthrough_modal(),
+}
 
 
-def register(app: App, coach: Coach) -> None:
+def _is_bare(command: dict[str, Any]) -> bool:
+    return not str(command.get("text") or "").strip()
+
+
+def register(app: App, coach: Coach, guard: Guard) -> None:
     """Listen to every slash command of the contract."""
+
+    def opener(build: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
+        def open_form(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+            # A trigger_id lives three seconds: open the modal straight after the ack, before anything slow.
+            ack()
+            client.views_open(trigger_id=command["trigger_id"], view=build(command))
+
+        return open_form
+
+    # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these
+    # are registered before the inline forms.
+    for name, build in BARE_FORMS.items():
+        app.command(name, matchers=[_is_bare])(guard.urgent(opener(build)))
 
     def today(context: BoltContext) -> Any:
         return coach.today(*_who(context))
 
     @app.command(Command.STAND)
-    @guarded
+    @guard
     def stand(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
-        if not command.get("text", "").strip():
-            return _open(ack, client, command, ui.build_stand_modal(channel_id=command.get("channel_id")))
         ack()
         team_id, user_id = _who(context)
         ensure_profile(client, coach, team_id, user_id)
@@ -61,10 +79,8 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.SHARE)
-    @guarded
+    @guard
     def share(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
-        if not command.get("text", "").strip():
-            return _open(ack, client, command, ui.build_share_modal())
         ack()
         team_id, user_id = _who(context)
         parsed = parsing.parse_share(command["text"])
@@ -73,10 +89,8 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.ACT)
-    @guarded
+    @guard
     def act(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
-        if not command.get("text", "").strip():
-            return _open(ack, client, command, ui.build_act_modal())
         ack()
         team_id, user_id = _who(context)
         what = parsing.parse_act(command["text"])
@@ -85,10 +99,8 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.REQUEST)
-    @guarded
+    @guard
     def request(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
-        if not command.get("text", "").strip():
-            return _open(ack, client, command, ui.build_request_modal())
         ack()
         team_id, user_id = _who(context)
         ensure_profile(client, coach, team_id, user_id)
@@ -99,10 +111,8 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.PROMISE)
-    @guarded
+    @guard
     def promise(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
-        if not command.get("text", "").strip():
-            return _open(ack, client, command, ui.build_promise_modal())
         ack()
         team_id, user_id = _who(context)
         ensure_profile(client, coach, team_id, user_id)
@@ -111,10 +121,8 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.BREAKDOWN)
-    @guarded
+    @guard
     def breakdown(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
-        if not command.get("text", "").strip():
-            return _open(ack, client, command, ui.build_breakdown_modal())
         ack()
         team_id, user_id = _who(context)
         what = parsing.parse_breakdown(command["text"])
@@ -123,12 +131,10 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.BREAKTHROUGH)
-    @guarded
+    @guard
     def breakthrough(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:
-        if not command.get("text", "").strip():
-            return _open(ack, client, command, ui.build_breakthrough_modal())
         ack()
         team_id, user_id = _who(context)
         what = parsing.parse_breakthrough(command["text"])
@@ -137,7 +143,7 @@ def register(app: App, coach: Coach) -> None:
         respond(text=text, blocks=blocks)
 
     @app.command(Command.COACH)
-    @guarded
+    @guard
     def coach_command(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
     ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -61,53 +62,85 @@ def _report(error: Exception, body: dict[str, Any]) -> tuple[str, str | None]:
     return message, user
 
 
-def guarded(listener: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a listener so that whatever it raises is answered kindly, whether or not it had acked.
+class Guard:
+    """Wraps every listener: answers whatever it raises kindly, and keeps acks ahead of the work.
 
-    Bolt's thread runner resets the ack to None when a listener raises after acking, and the request thread
-    may not have seen the ack yet: Slack would then get no answer at all. So refusals and faults are handled
-    here, inside the listener, and never reach Bolt; `register`'s handler covers anything outside listeners.
+    Errors: Bolt's thread runner resets the ack to None when a listener raises after acking, and the request
+    thread may not have seen the ack yet, so Slack would get no answer at all. Refusals and faults are therefore
+    handled here, inside the listener, and never reach Bolt; `register`'s handler covers anything outside.
+
+    Acks first: after its ack, a listener waits for one of a few work slots before doing its slow part. Under a
+    burst, new commands are then acked while earlier ones' work queues, instead of every thread competing for
+    the interpreter and each ack waiting behind others' database and Web API work (Slack gives up after 3 s).
+    Listeners that open a modal right after the ack are `urgent`: a trigger_id lives only three seconds.
     """
-    wanted = set(inspect.signature(listener).parameters)
 
-    def run(
-        ack: Ack,
-        body: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-        respond: Respond,
-        payload: dict[str, Any],
-    ) -> None:
-        acked = body.get("type") == "event_callback"  # Bolt acks events itself
+    def __init__(self, work_slots: int) -> None:
+        self._slots = threading.BoundedSemaphore(work_slots)
 
-        def ack_once(*args: Any, **kwargs: Any) -> None:
-            nonlocal acked
-            acked = True
-            ack(*args, **kwargs)
+    def __call__(self, listener: Callable[..., None]) -> Callable[..., None]:
+        """The listener, guarded, its work after the ack waiting for a slot."""
+        return self._wrap(listener, gated=True)
 
-        offered = {
-            "ack": ack_once,
-            "body": body,
-            "client": client,
-            "context": context,
-            "respond": respond,
-            "command": payload,
-            "event": payload,
-        }
-        try:
-            listener(**{name: value for name, value in offered.items() if name in wanted})
-        except Exception as error:
-            message, user = _report(error, body)
-            if acked:
-                tell(client, body, user, message)
-            elif body.get("type") == "view_submission":
-                ack()  # close the modal; the words follow by DM
-                tell(client, {}, user, message)
-            else:
-                ack(response_type="ephemeral", text=message)
+    def urgent(self, listener: Callable[..., None]) -> Callable[..., None]:
+        """The listener, guarded, going straight on after its ack (it opens a modal)."""
+        return self._wrap(listener, gated=False)
 
-    run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
-    return run
+    def _wrap(self, listener: Callable[..., None], *, gated: bool) -> Callable[..., None]:
+        wanted = set(inspect.signature(listener).parameters)
+        slots = self._slots
+
+        def run(
+            ack: Ack,
+            body: dict[str, Any],
+            client: WebClient,
+            context: BoltContext,
+            respond: Respond,
+            payload: dict[str, Any],
+        ) -> None:
+            acked = holding = False
+
+            def take_slot() -> None:
+                nonlocal holding
+                if gated and not holding:
+                    slots.acquire()
+                    holding = True
+
+            def ack_once(*args: Any, **kwargs: Any) -> None:
+                nonlocal acked
+                acked = True
+                ack(*args, **kwargs)
+                take_slot()
+
+            if body.get("type") == "event_callback":  # Bolt acks events itself
+                acked = True
+                take_slot()
+            offered = {
+                "ack": ack_once,
+                "body": body,
+                "client": client,
+                "context": context,
+                "respond": respond,
+                "command": payload,
+                "event": payload,
+            }
+            try:
+                listener(**{name: value for name, value in offered.items() if name in wanted})
+            except Exception as error:
+                message, user = _report(error, body)
+                if acked:
+                    tell(client, body, user, message)
+                elif body.get("type") == "view_submission":
+                    ack()  # close the modal; the words follow by DM
+                    tell(client, {}, user, message)
+                else:
+                    ack(response_type="ephemeral", text=message)
+            finally:
+                if holding:
+                    slots.release()
+
+        run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
+        return run
 
 
 def register(app: App) -> None:

@@ -14,7 +14,7 @@ from bot import parsing
 from bot.coach import Coach, CoachRefusal
 from bot.rules import RequestMove
 from handlers import flows
-from handlers.errors import guarded
+from handlers.errors import Guard
 from handlers.ids import Field, Modal
 from handlers.slack_io import ensure_profile, send_dm
 
@@ -91,12 +91,12 @@ def _metadata(raw: Any) -> dict[str, Any]:
 Work = Callable[[], flows.Reply]
 
 
-def register(app: App, coach: Coach) -> None:
+def register(app: App, coach: Coach, guard: Guard) -> None:
     """Listen to the submission of every modal the coach opens."""
 
     def submitted(callback: Modal, read: Callable[[Form, str, str, WebClient], Work]) -> None:
         @app.view(callback)
-        @guarded
+        @guard
         def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             team_id, user_id = context.team_id, context.user_id
             if not team_id or not user_id:

@@ -84,7 +84,7 @@ def follower_ids(*, team_id: str, stand_id: int, session: Session) -> list[str]:
     return list(rows)
 
 
-def _count(model: Any, *, team_id: str, user_id: str, first: date, last: date, session: Session) -> int:
+def _count(model: Any, *, team_id: str, user_id: str, first: date, last: date) -> Any:
     where: list[ColumnElement[bool]] = [
         model.team_id == team_id,
         model.user_id == user_id,
@@ -93,15 +93,20 @@ def _count(model: Any, *, team_id: str, user_id: str, first: date, last: date, s
     ]
     if model is Request:
         where.append(col(Request.offered).is_(False))
-    return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
 
-def practice_counts(*, team_id: str, user_id: str, first: date, last: date, session: Session) -> tuple[int, int, int]:
-    """Shares, actions and requests the member logged on local dates from `first` to `last`."""
-    return tuple(  # type: ignore[return-value]
-        _count(model, team_id=team_id, user_id=user_id, first=first, last=last, session=session)
+def practice_counts(
+    *, team_id: str, user_id: str, spans: Sequence[tuple[date, date]], session: Session
+) -> list[tuple[int, int, int]]:
+    """Shares, actions and requests the member logged in each span of local dates, in one round trip."""
+    columns = [
+        _count(model, team_id=team_id, user_id=user_id, first=first, last=last)
+        for first, last in spans
         for model in (Share, Action, Request)
-    )
+    ]
+    row = session.execute(select(*columns)).one()
+    return [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(0, len(columns), 3)]
 
 
 def requests_made(*, team_id: str, user_id: str, session: Session) -> Sequence[Request]:
