@@ -134,11 +134,12 @@ def serve(kind: Kind, port: int, database_url: str, api_url: str) -> None:
             }
         )
         runtime = create_app(settings)
-        bolt, engine, close = runtime.app, runtime.engine, runtime.close
+        web = create_web_app(runtime.app, runtime.engine, SIGNING_SECRET, runtime.gate)
+        close = runtime.close
     else:
-        bolt, engine = floor_app(api_url), make_engine(database_url)
+        engine = make_engine(database_url)
+        web = create_web_app(floor_app(api_url), engine, SIGNING_SECRET)
         close = engine.dispose
-    web = create_web_app(bolt, engine, SIGNING_SECRET)
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

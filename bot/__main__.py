@@ -87,7 +87,7 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _serve_http(runtime: Runtime, settings: Settings, stop: threading.Event) -> None:
-    web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret)
+    web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret, runtime.gate)
     server = uvicorn.Server(uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning"))
     # Bind before saying so: once "listening" is logged, connections queue even before uvicorn's loop runs.
     sock = socket.create_server((settings.host, settings.port))

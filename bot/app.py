@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -16,12 +16,12 @@ from bot.coach import Coach
 from bot.settings import Settings
 from handlers import actions, commands, errors, events, views
 from handlers.errors import Guard
+from handlers.gate import WorkGate
 from storage.db import make_engine
 
-# Listener threads mostly wait: for a work slot after their ack, or on the database and the Web API. Many
-# threads keep acks flowing during a burst; few work slots keep the interpreter for the acks (see Guard).
-LISTENER_THREADS = 256
-WORK_SLOTS = 4
+# Bolt's listener threads only parse and ack; the work after each ack runs on a few work threads (see Guard).
+LISTENER_THREADS = 32
+WORK_THREADS = 4
 
 
 @dataclass
@@ -32,17 +32,20 @@ class Runtime:
     coach: Coach
     engine: Engine
     executor: ThreadPoolExecutor
+    work: ThreadPoolExecutor
+    gate: WorkGate
     signing_secret: str | None = None
 
     def close(self) -> None:
         """Finish every acknowledged piece of work, then release the database."""
-        self.executor.shutdown(wait=True)
+        self.executor.shutdown(wait=True)  # acks in flight, which may still hand work on
+        self.work.shutdown(wait=True)
         self.engine.dispose()
 
 
-def register_listeners(app: App, coach: Coach, *, work_slots: int = WORK_SLOTS) -> None:
+def register_listeners(app: App, coach: Coach, gate: WorkGate, work: Executor) -> None:
     """Wire every Slack surface to the coach."""
-    guard = Guard(work_slots)
+    guard = Guard(gate, work)
     errors.register(app)
     commands.register(app, coach, guard)
     actions.register(app, coach, guard)
@@ -66,7 +69,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)],
     )
-    # Our own pool for the work after each ack, so shutdown can wait for it: an acknowledged action is never lost.
+    # Our own pools, so shutdown can wait for them: an acknowledged action is never lost.
     executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     app = App(
         client=client,
@@ -76,5 +79,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         listener_executor=executor,
         logger=logging.getLogger("bolt"),
     )
-    register_listeners(app, coach)
-    return Runtime(app=app, coach=coach, engine=engine, executor=executor, signing_secret=settings.signing_secret)
+    gate = WorkGate()
+    work = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work")
+    register_listeners(app, coach, gate, work)
+    return Runtime(
+        app=app,
+        coach=coach,
+        engine=engine,
+        executor=executor,
+        work=work,
+        gate=gate,
+        signing_secret=settings.signing_secret,
+    )

@@ -8,7 +8,7 @@ a production server with graceful SIGTERM handling.
 
 from __future__ import annotations
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from handlers.gate import WorkGate
 from storage.db import database_is_reachable
 
 
-def create_web_app(app: App, engine: Engine, signing_secret: str | None) -> Starlette:
+def create_web_app(app: App, engine: Engine, signing_secret: str | None, gate: WorkGate | None = None) -> Starlette:
     """The ASGI app: `POST /slack/events` for everything Slack sends, `GET /healthz` for load balancers."""
 
     verifier = SignatureVerifier(signing_secret) if signing_secret else None
@@ -36,8 +37,15 @@ def create_web_app(app: App, engine: Engine, signing_secret: str | None) -> Star
             bolt_request = to_bolt_request(request, body)
         except ValueError:
             return JSONResponse({"error": "the payload is not valid JSON"}, status_code=400)
-        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
+        bolt_response = await run_in_threadpool(dispatch, bolt_request)
         return to_starlette_response(bolt_response)
+
+    def dispatch(bolt_request: BoltRequest) -> BoltResponse:
+        # Bolt returns as soon as the listener acks; until then, the work of other requests waits (WorkGate).
+        if gate is None:
+            return app.dispatch(bolt_request)
+        with gate.awaiting_ack():
+            return app.dispatch(bolt_request)
 
     async def healthz(_: Request) -> Response:
         if await run_in_threadpool(database_is_reachable, engine):

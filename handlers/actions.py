@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -79,18 +79,21 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         return opener
 
     for action_id, build in forms.items():
-        app.action(action_id)(guard.urgent(opener_for(build)))
+        app.action(action_id)(guard(opener_for(build)))
 
     @app.action(Action.JOIN_STAND)
     @guard
-    def join(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def join(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         text, blocks = flows.join_stand(client, coach, team_id, _item_id(body), user_id, _clicked_message(body))
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.OFFER_HELP)
-    @guard.urgent
+    @guard
     def offer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -102,8 +105,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
     @app.action(Action.REPLACE_STAND)
     @app.action(Action.KEEP_STAND)
     @guard
-    def settle(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def settle(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         replace = body["actions"][0]["action_id"] == Action.REPLACE_STAND
         text, blocks = flows.settle_stand(client, coach, team_id, user_id, _item_id(body), replace=replace)
@@ -111,8 +117,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.action(re.compile("^" + re.escape(Action.REQUEST_MOVE)))
     @guard
-    def move(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def move(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         name = str(body["actions"][0]["action_id"]).removeprefix(Action.REQUEST_MOVE)
         if name not in RequestMove.__members__.values():
@@ -127,7 +136,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.COUNTER_OFFER)
-    @guard.urgent
+    @guard
     def counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
@@ -140,8 +149,9 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.action(Action.FORGET_CONFIRM)
     @guard
-    def forget(ack: Ack, respond: Respond, context: BoltContext) -> None:
+    def forget(ack: Ack, respond: Respond, context: BoltContext) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         coach.forget(team_id, user_id)
         respond(
@@ -151,6 +161,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.action(Action.FORGET_CANCEL)
     @guard
-    def keep(ack: Ack, respond: Respond) -> None:
+    def keep(ack: Ack, respond: Respond) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         respond(text="Kept. Nothing was deleted.", replace_original=True)

@@ -6,7 +6,7 @@ error handler in `handlers.errors`, through the command's response_url.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -61,15 +61,18 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
     # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these
     # are registered before the inline forms.
     for name, build in BARE_FORMS.items():
-        app.command(name, matchers=[_is_bare])(guard.urgent(opener(build)))
+        app.command(name, matchers=[_is_bare])(guard(opener(build)))
 
     def today(context: BoltContext) -> Any:
         return coach.today(*_who(context))
 
     @app.command(Command.STAND)
     @guard
-    def stand(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def stand(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         ensure_profile(client, coach, team_id, user_id)
         parsed = parsing.parse_stand(command["text"], today=today(context))
@@ -80,8 +83,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.command(Command.SHARE)
     @guard
-    def share(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def share(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         parsed = parsing.parse_share(command["text"])
         ensure_profile(client, coach, team_id, user_id)
@@ -90,8 +96,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.command(Command.ACT)
     @guard
-    def act(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def act(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         what = parsing.parse_act(command["text"])
         ensure_profile(client, coach, team_id, user_id)
@@ -100,8 +109,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.command(Command.REQUEST)
     @guard
-    def request(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def request(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         ensure_profile(client, coach, team_id, user_id)
         parsed = parsing.parse_request(command["text"], today=today(context))
@@ -112,8 +124,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.command(Command.PROMISE)
     @guard
-    def promise(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def promise(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         ensure_profile(client, coach, team_id, user_id)
         parsed = parsing.parse_promise(command["text"], today=today(context))
@@ -122,8 +137,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     @app.command(Command.BREAKDOWN)
     @guard
-    def breakdown(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    def breakdown(
+        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         what = parsing.parse_breakdown(command["text"])
         ensure_profile(client, coach, team_id, user_id)
@@ -134,8 +152,9 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
     @guard
     def breakthrough(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> None:
+    ) -> Iterator[None]:
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         what = parsing.parse_breakthrough(command["text"])
         ensure_profile(client, coach, team_id, user_id)
@@ -146,13 +165,14 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
     @guard
     def coach_command(
         ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> None:
+    ) -> Iterator[None]:
         parsed = parsing.parse_coach(command.get("text", ""))
         if parsed.name == "help":
             text, blocks = ui.build_help()
             ack(text=text, blocks=blocks)
             return
         ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
         member = ensure_profile(client, coach, team_id, user_id)
         if parsed.name == "status":

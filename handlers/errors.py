@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coach import CoachRefusal
 from bot.parsing import ParseError
 from bot.rules import MoveRefused, Role
+from handlers.gate import WorkGate
 
 log = logging.getLogger("handlers.errors")
 
@@ -62,6 +63,9 @@ def _report(error: Exception, body: dict[str, Any]) -> tuple[str, str | None]:
     return message, user
 
 
+Listener = Callable[..., Iterator[None] | None]
+
+
 class Guard:
     """Wraps every listener: answers whatever it raises kindly, and keeps acks ahead of the work.
 
@@ -69,26 +73,19 @@ class Guard:
     thread may not have seen the ack yet, so Slack would get no answer at all. Refusals and faults are therefore
     handled here, inside the listener, and never reach Bolt; `register`'s handler covers anything outside.
 
-    Acks first: after its ack, a listener waits for one of a few work slots before doing its slow part. Under a
-    burst, new commands are then acked while earlier ones' work queues, instead of every thread competing for
-    the interpreter and each ack waiting behind others' database and Web API work (Slack gives up after 3 s).
-    Listeners that open a modal right after the ack are `urgent`: a trigger_id lives only three seconds.
+    Acks first: a listener that is a generator acks, then `yield`s; what follows the yield runs later on the
+    small work pool, after the work gate (see WorkGate). Bolt's own threads only ever parse and ack, so a burst of
+    commands is acked at the framework's pace while their work queues. A plain function runs at once in full
+    (modal openers: a trigger_id lives only three seconds).
     """
 
-    def __init__(self, work_slots: int) -> None:
-        self._slots = threading.BoundedSemaphore(work_slots)
+    def __init__(self, gate: WorkGate, work: Executor) -> None:
+        self._gate = gate
+        self._work = work
 
-    def __call__(self, listener: Callable[..., None]) -> Callable[..., None]:
-        """The listener, guarded, its work after the ack waiting for a slot."""
-        return self._wrap(listener, gated=True)
-
-    def urgent(self, listener: Callable[..., None]) -> Callable[..., None]:
-        """The listener, guarded, going straight on after its ack (it opens a modal)."""
-        return self._wrap(listener, gated=False)
-
-    def _wrap(self, listener: Callable[..., None], *, gated: bool) -> Callable[..., None]:
+    def __call__(self, listener: Listener) -> Callable[..., None]:
+        """The listener, guarded."""
         wanted = set(inspect.signature(listener).parameters)
-        slots = self._slots
 
         def run(
             ack: Ack,
@@ -98,23 +95,31 @@ class Guard:
             respond: Respond,
             payload: dict[str, Any],
         ) -> None:
-            acked = holding = False
-
-            def take_slot() -> None:
-                nonlocal holding
-                if gated and not holding:
-                    slots.acquire()
-                    holding = True
+            acked = body.get("type") == "event_callback"  # Bolt acks events itself
 
             def ack_once(*args: Any, **kwargs: Any) -> None:
                 nonlocal acked
                 acked = True
                 ack(*args, **kwargs)
-                take_slot()
 
-            if body.get("type") == "event_callback":  # Bolt acks events itself
-                acked = True
-                take_slot()
+            def fail(error: Exception) -> None:
+                message, user = _report(error, body)
+                if acked:
+                    tell(client, body, user, message)
+                elif body.get("type") == "view_submission":
+                    ack()  # close the modal; the words follow by DM
+                    tell(client, {}, user, message)
+                else:
+                    ack(response_type="ephemeral", text=message)
+
+            def finish(rest: Iterator[None]) -> None:
+                self._gate.enter()
+                try:
+                    for _ in rest:
+                        pass
+                except Exception as error:
+                    fail(error)
+
             offered = {
                 "ack": ack_once,
                 "body": body,
@@ -125,19 +130,14 @@ class Guard:
                 "event": payload,
             }
             try:
-                listener(**{name: value for name, value in offered.items() if name in wanted})
+                steps = listener(**{name: value for name, value in offered.items() if name in wanted})
+                if steps is None:
+                    return
+                next(steps, None)  # up to the ack
             except Exception as error:
-                message, user = _report(error, body)
-                if acked:
-                    tell(client, body, user, message)
-                elif body.get("type") == "view_submission":
-                    ack()  # close the modal; the words follow by DM
-                    tell(client, {}, user, message)
-                else:
-                    ack(response_type="ephemeral", text=message)
-            finally:
-                if holding:
-                    slots.release()
+                fail(error)
+                return
+            self._work.submit(finish, steps)
 
         run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
         return run

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -97,7 +97,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
     def submitted(callback: Modal, read: Callable[[Form, str, str, WebClient], Work]) -> None:
         @app.view(callback)
         @guard
-        def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> Iterator[None]:
             team_id, user_id = context.team_id, context.user_id
             if not team_id or not user_id:
                 ack(response_action="errors", errors={})
@@ -108,6 +108,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
                 ack(response_action="errors", errors=form.errors)
                 return
             ack()
+            yield  # acked: the rest runs on the work pool (see Guard)
             ensure_profile(client, coach, team_id, user_id)
             text, blocks = work()
             send_dm(client, user_id, text, blocks)

@@ -111,7 +111,7 @@ class AppServer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         config = uvicorn.Config(
-            create_web_app(runtime.app, runtime.engine, runtime.signing_secret),
+            create_web_app(runtime.app, runtime.engine, runtime.signing_secret, runtime.gate),
             host="127.0.0.1",
             port=0,
             log_level="warning",
