@@ -392,11 +392,17 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
 
 
 def _listing(title: str, lines: Sequence[str], empty: str, limit: int = 15) -> str:
+    """A titled bullet list that fits one section: as many lines as fit, then how many more there are."""
     if not lines:
         return f"*{title}*\n_{empty}_"
-    shown = "\n".join(f"• {line}" for line in lines[:limit])
-    more = f"\n…and {len(lines) - limit} more" if len(lines) > limit else ""
-    return clip(f"*{title}*\n{shown}{more}", SECTION_LIMIT)
+    out = f"*{title}*"
+    for shown, line in enumerate(lines):
+        more = f"\n…and {len(lines) - shown} more"
+        bullet = f"\n• {line}"
+        if shown == limit or len(out) + len(bullet) + len(more) > SECTION_LIMIT:
+            return out + more
+        out += bullet
+    return out
 
 
 def promise_line(promise: Promise) -> str:

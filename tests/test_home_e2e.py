@@ -48,3 +48,18 @@ def test_logging_from_app_home_opens_the_form_and_refreshes_home(slack: SlackSta
 
     slack.wait_for(lambda: "Act 1/2" in seen(slack.home("UADA")))  # type: ignore[arg-type]
     assert [a["text"] for a in export(app)["actions"]] == ["Wrote the plan"]
+
+
+def test_a_busy_members_home_stays_within_slacks_block_kit_limits(slack: SlackStandIn, app: Runtime) -> None:
+    long_text = "a long ask " * 270  # about 2,970 characters each
+    for _ in range(25):
+        app.coach.make_request("T1", "UBOB", "UADA", long_text, None)
+        app.coach.make_request("T1", "UADA", "UCY", long_text, None)
+        app.coach.make_promise("T1", "UADA", long_text, None)
+
+    slack.open_home("UADA")
+
+    home = slack.wait_for(lambda: slack.home("UADA"))
+    assert len(home.blocks) <= 100
+    assert "more" in seen(home)
+    assert [c for c in slack.calls("views.publish") if not c.ok] == []

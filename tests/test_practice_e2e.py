@@ -252,3 +252,17 @@ def test_members_listed_in_coach_admins_may_choose_the_recap_channel(
         slack.command("UBOB", "/coach", "recap here", channel="CWINS")
         last_ephemeral(slack, "UBOB", "will be posted in")
         assert runtime.coach.recap_channel("T1") == "CWINS"
+
+
+def test_a_stand_of_three_thousand_characters_is_announced_within_slacks_limits(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    outcome = ("Grow our partner network across every region we serve " * 60)[:2990].strip()
+
+    slack.command("UADA", "/stand", outcome, channel="CGENERAL")
+
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
+    assert buttons(announcement) == ["Join the stand", "Offer help"]
+    assert [c for c in slack.calls() if not c.ok] == []
+    assert export(app)["stands"][0]["text"] == outcome
