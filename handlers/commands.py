@@ -63,103 +63,59 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
     for name, build in BARE_FORMS.items():
         app.command(name, matchers=[_is_bare])(guard(opener(build)))
 
-    def today(context: BoltContext) -> Any:
-        return coach.today(*_who(context))
+    Inline = Callable[[WebClient, str, str, str, str | None], flows.Reply]
 
-    @app.command(Command.STAND)
-    @guard
-    def stand(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        ensure_profile(client, coach, team_id, user_id)
-        parsed = parsing.parse_stand(command["text"], today=today(context))
-        text, blocks = flows.declare_stand(
-            client, coach, team_id, user_id, parsed.outcome, parsed.due_on, command.get("channel_id")
-        )
-        respond(text=text, blocks=blocks)
+    def inline(name: Command, run: Inline) -> None:
+        """Register the inline form of a command: ack, then (on the work pool) parse in the member's zone and act."""
 
-    @app.command(Command.SHARE)
-    @guard
-    def share(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        parsed = parsing.parse_share(command["text"])
-        ensure_profile(client, coach, team_id, user_id)
-        text, blocks = flows.log_shares(client, coach, team_id, user_id, parsed.told_user_ids, parsed.note)
-        respond(text=text, blocks=blocks)
+        def listener(
+            ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+        ) -> Iterator[None]:
+            ack()
+            yield  # acked: the rest runs on the work pool (see Guard)
+            team_id, user_id = _who(context)
+            ensure_profile(client, coach, team_id, user_id)
+            text, blocks = run(client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
+            respond(text=text, blocks=blocks)
 
-    @app.command(Command.ACT)
-    @guard
-    def act(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        what = parsing.parse_act(command["text"])
-        ensure_profile(client, coach, team_id, user_id)
-        text, blocks = flows.log_action(coach, team_id, user_id, what)
-        respond(text=text, blocks=blocks)
+        listener.__name__ = name.lstrip("/")
+        app.command(name)(guard(listener))
 
-    @app.command(Command.REQUEST)
-    @guard
-    def request(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        ensure_profile(client, coach, team_id, user_id)
-        parsed = parsing.parse_request(command["text"], today=today(context))
-        text, blocks = flows.make_request(
-            client, coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on
-        )
-        respond(text=text, blocks=blocks)
+    def stand(client: WebClient, team_id: str, user_id: str, text: str, channel: str | None) -> flows.Reply:
+        parsed = parsing.parse_stand(text, today=coach.today(team_id, user_id))
+        return flows.declare_stand(client, coach, team_id, user_id, parsed.outcome, parsed.due_on, channel)
 
-    @app.command(Command.PROMISE)
-    @guard
-    def promise(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        ensure_profile(client, coach, team_id, user_id)
-        parsed = parsing.parse_promise(command["text"], today=today(context))
-        text, blocks = flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
-        respond(text=text, blocks=blocks)
+    def share(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+        parsed = parsing.parse_share(text)
+        return flows.log_shares(client, coach, team_id, user_id, parsed.told_user_ids, parsed.note)
 
-    @app.command(Command.BREAKDOWN)
-    @guard
-    def breakdown(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        what = parsing.parse_breakdown(command["text"])
-        ensure_profile(client, coach, team_id, user_id)
-        text, blocks = flows.declare_breakdown(coach, team_id, user_id, what)
-        respond(text=text, blocks=blocks)
+    def act(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+        return flows.log_action(coach, team_id, user_id, parsing.parse_act(text))
 
-    @app.command(Command.BREAKTHROUGH)
-    @guard
-    def breakthrough(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        what = parsing.parse_breakthrough(command["text"])
-        ensure_profile(client, coach, team_id, user_id)
-        text, blocks = flows.declare_breakthrough(client, coach, team_id, user_id, what)
-        respond(text=text, blocks=blocks)
+    def request(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+        parsed = parsing.parse_request(text, today=coach.today(team_id, user_id))
+        return flows.make_request(client, coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on)
+
+    def promise(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+        parsed = parsing.parse_promise(text, today=coach.today(team_id, user_id))
+        return flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
+
+    def breakdown(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+        return flows.declare_breakdown(coach, team_id, user_id, parsing.parse_breakdown(text))
+
+    def breakthrough(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+        return flows.declare_breakthrough(client, coach, team_id, user_id, parsing.parse_breakthrough(text))
+
+    for name, run in (
+        (Command.STAND, stand),
+        (Command.SHARE, share),
+        (Command.ACT, act),
+        (Command.REQUEST, request),
+        (Command.PROMISE, promise),
+        (Command.BREAKDOWN, breakdown),
+        (Command.BREAKTHROUGH, breakthrough),
+    ):
+        inline(name, run)
 
     @app.command(Command.COACH)
     @guard
