@@ -10,6 +10,7 @@ import socket
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from types import FrameType
 
 import uvicorn
@@ -18,10 +19,13 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 
 from bot.app import Runtime, create_app
-from bot.clock import SystemClock
+from bot.clock import Clock, FixedClock, SystemClock
 from bot.coach import Coach
+from bot.nudges import Nudges
+from bot.scheduler import poster_for, start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import create_web_app
+from handlers.jobs import nudge_pass
 from storage.db import make_engine, upgrade
 
 log = logging.getLogger("breakthrough")
@@ -62,12 +66,14 @@ def run(settings: Settings) -> int:
         return 2
     log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
     stop = _stop_on_signals()
+    scheduler = start_scheduler(runtime.coach, runtime.coach.clock, poster_for(settings, stop))
     try:
         if settings.socket_mode:
             _serve_socket_mode(runtime.app, settings, stop)
         else:
             _serve_http(runtime, settings, stop)
     finally:
+        scheduler.shutdown(wait=True)  # a pass in progress finishes; claims keep the rest exactly-once
         runtime.close()
         log.info("stopped cleanly")
     return 0
@@ -124,24 +130,52 @@ def export(settings: Settings, team: str | None, user: str | None) -> int:
     return 0
 
 
+def _instant(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 instant such as 2026-11-23T09:00:00Z") from None
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no offset: add Z or +01:00")
+    return at
+
+
+def nudge(settings: Settings, now: datetime | None) -> int:
+    """One pass of the daily nudge; exit 1 when a send failed."""
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    clock: Clock = FixedClock(now) if now else SystemClock()
+    coach = Coach(engine, clock, default_timezone=settings.default_timezone)
+    try:
+        report = nudge_pass(Nudges(coach), poster_for(settings), clock.now())
+    finally:
+        engine.dispose()
+    print(f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}")
+    return 1 if report.failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `breakthrough` console script."""
     parser = argparse.ArgumentParser(prog="breakthrough", description="Breakthrough Coach for Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="migrate the database and serve Slack until SIGINT/SIGTERM")
+    nudge_parser = sub.add_parser("nudge", help="one pass of the daily-nudge job")
+    nudge_parser.add_argument("--now", type=_instant, help="act as if the clock read this ISO 8601 instant")
     export_parser = sub.add_parser("export", help="print everything stored as one JSON document")
     export_parser.add_argument("--team", help="only this workspace (team ID)")
     export_parser.add_argument("--user", help="only this member (user ID)")
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(need_slack=args.command == "run")
+        settings = load_settings(need_slack=args.command in ("run", "nudge"))
     except SettingsError as error:
         print(f"breakthrough: {error}", file=sys.stderr)
         return 2
     _configure_logging(settings)
     if args.command == "run":
         return run(settings)
+    if args.command == "nudge":
+        return nudge(settings, args.now)
     return export(settings, args.team, args.user)
 
 

@@ -36,6 +36,7 @@ class Settings:
     default_timezone: str = "UTC"
     log_level: str = "INFO"
     coach_admins: frozenset[str] = frozenset()
+    posts_per_second: float = 5.0
 
     @property
     def socket_mode(self) -> bool:
@@ -104,6 +105,16 @@ class Settings:
         if any(a[0] not in "UW" for a in admins):
             raise SettingsError("COACH_ADMINS is malformed: list member IDs such as U0123ABC, separated by commas.")
 
+        rate_text = get("SLACK_POSTS_PER_SECOND") or "5"
+        try:
+            posts_per_second = float(rate_text)
+        except ValueError:
+            posts_per_second = 0.0
+        if not 0 < posts_per_second <= 10000:
+            raise SettingsError(
+                f"SLACK_POSTS_PER_SECOND is malformed: {rate_text!r} is not a positive number of posts."
+            )
+
         return cls(
             bot_token=bot_token or "",
             signing_secret=signing_secret,
@@ -116,6 +127,7 @@ class Settings:
             default_timezone=zone,
             log_level=log_level,
             coach_admins=admins,
+            posts_per_second=posts_per_second,
         )
 
 

@@ -90,7 +90,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         return flows.log_shares(client, coach, team_id, user_id, parsed.told_user_ids, parsed.note)
 
     def act(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        return flows.log_action(coach, team_id, user_id, parsing.parse_act(text))
+        return flows.log_action(client, coach, team_id, user_id, parsing.parse_act(text))
 
     def request(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
         parsed = parsing.parse_request(text, today=coach.today(team_id, user_id))

@@ -17,9 +17,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.coach import Coach, CoachRefusal, RequestMoved, StandConflict, StandDeclared
+from bot.nudges import Nudges
 from bot.rules import RequestMove, Role
 from handlers import blocks as ui
+from handlers.nudge_blocks import build_nudge
 from handlers.slack_io import ensure_profile, post_in_channel, require_person, send_dm, update_message
+from storage.claims import DueNudge
 from storage.models import Request, RequestStatus
 
 log = logging.getLogger(__name__)
@@ -100,16 +103,30 @@ def join_stand(
     return line(f"You joined {ui.person(stand.user_id)}'s stand as {role}. Take it on as your own.")
 
 
+def refresh_nudge(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:
+    """Rewrite the member's nudge of today to show the practice they just logged, if they had one."""
+    nudges = Nudges(coach)
+    where = nudges.todays(team_id, user_id)
+    if where is None:
+        return
+    today = coach.today(team_id, user_id)
+    text, blocks = build_nudge(nudges.content(DueNudge(team_id=team_id, user_id=user_id, local_date=today)))
+    update_message(client, where, text, blocks)
+
+
 def log_shares(client: WebClient, coach: Coach, team_id: str, user_id: str, told: Sequence[str], note: str) -> Reply:
     """`/share`: one share per person told."""
     progress = coach.log_shares(team_id, user_id, told, note)
+    refresh_nudge(client, coach, team_id, user_id)
     people = ", ".join(ui.person(p) for p in told)
     return ui.build_practice_logged(f"Shared with {people}.", progress)
 
 
-def log_action(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
+def log_action(client: WebClient, coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
     """`/act`: one action."""
-    return ui.build_practice_logged("Action logged.", coach.log_action(team_id, user_id, text))
+    progress = coach.log_action(team_id, user_id, text)
+    refresh_nudge(client, coach, team_id, user_id)
+    return ui.build_practice_logged("Action logged.", progress)
 
 
 def make_request(
@@ -121,6 +138,7 @@ def make_request(
     require_person(client, coach, team_id, recipient_id)
     request = coach.make_request(team_id, user_id, recipient_id, text, due_on)
     delivered = send_cards(client, coach, request)
+    refresh_nudge(client, coach, team_id, user_id)
     progress = coach.progress(team_id, user_id)
     headline = f"Request sent to {ui.person(recipient_id)}."
     if not delivered:

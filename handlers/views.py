@@ -126,7 +126,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     def act(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         what = form.text(Field.TEXT, what="what you did")
-        return lambda: flows.log_action(coach, team_id, user_id, what)
+        return lambda: flows.log_action(client, coach, team_id, user_id, what)
 
     def request(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         recipient, what, due_on = form.person(user_id), form.text(Field.TEXT, what="your request"), form.due_on()

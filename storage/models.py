@@ -52,6 +52,8 @@ class Workspace(SQLModel, table=True):
     recap_channel_id: str | None = Field(default=None, max_length=32)
     recap_set_by: str | None = Field(default=None, max_length=32)
     timezone: str | None = Field(default=None, max_length=64)
+    recap_weekday: int = 0  # Monday
+    recap_time: str = Field(default="09:00", max_length=5)
     created_at: datetime = Field(sa_column=_utc())
 
 
@@ -70,6 +72,7 @@ class Member(SQLModel, table=True):
     nudge_time: str = Field(default="09:00", max_length=5)
     weekends: bool = False
     paused: bool = False
+    paused_reason: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=_utc())
 
 
@@ -239,17 +242,26 @@ class Breakthrough(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
+class NudgeStatus(StrEnum):
+    CLAIMED = "claimed"  # an instance is sending it; retried by another after the claim times out
+    SENT = "sent"
+    FAILED = "failed"  # Slack refused for good (the member is gone); never retried
+
+
 class Nudge(SQLModel, table=True):
     """One morning DM to one member on one local day; the unique key is the claim that makes it once."""
 
     __tablename__ = "nudges"
-    __table_args__ = (UniqueConstraint("team_id", "user_id", "local_date", name="uq_nudges_member_day"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", "local_date", name="uq_nudges_member_day"),
+        Index("ix_nudges_status_claimed", "status", "claimed_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     local_date: date
-    status: str = Field(default="claimed", max_length=16)
+    status: str = Field(default=NudgeStatus.CLAIMED, max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     claimed_at: datetime = Field(sa_column=_utc())

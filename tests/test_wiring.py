@@ -90,7 +90,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-COMPOSITION_ROOT = {"app.py", "__main__.py", "web.py"}
+COMPOSITION_ROOT = {"app.py", "__main__.py", "web.py", "scheduler.py"}
 
 
 def test_storage_and_the_domain_import_nothing_from_slack_or_the_handlers() -> None:
@@ -110,3 +110,11 @@ def test_only_the_composition_root_imports_handlers() -> None:
         if path.name in COMPOSITION_ROOT and path.parent.name == "bot":
             continue
         assert "handlers" not in _imports(path), f"{path.relative_to(ROOT)} imports handlers"
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(database_url: str) -> None:
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    command.check(alembic_config(database_url))  # raises when autogenerate would find a difference

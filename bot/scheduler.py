@@ -1,0 +1,57 @@
+"""The scheduler wiring: APScheduler ticks, the database decides what is due.
+
+Jobs have fixed IDs and `replace_existing`, and coalesce missed runs: the scheduler holds no truth, so a tick
+missed while the app was down is simply the next tick, which works out from the database what is still due
+(today's nudges not yet sent go out late the same local day; a day that ended is not nudged).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.coach import Coach
+from bot.nudges import Nudges
+from bot.settings import Settings
+from handlers.jobs import nudge_pass
+from handlers.posting import PacedPoster
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 60
+
+
+def poster_for(settings: Settings, stop: threading.Event | None = None) -> PacedPoster:
+    """A paced poster with its own Web API client (no retry handlers: the poster does its own retrying)."""
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10, retry_handlers=[])
+    return PacedPoster(client, settings.posts_per_second, stop=stop)
+
+
+def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> BackgroundScheduler:
+    """Start the ticks; the caller shuts the scheduler down (waiting for a pass in progress) when it stops."""
+    nudges = Nudges(coach)
+
+    def nudge_tick() -> None:
+        nudge_pass(nudges, poster, clock.now())
+
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        nudge_tick,
+        IntervalTrigger(seconds=TICK_SECONDS),
+        id="nudges",
+        name="daily nudges",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=TICK_SECONDS,
+        next_run_time=clock.now(),
+    )
+    scheduler.start()
+    log.info("scheduler started: nudges every %s s", TICK_SECONDS)
+    return scheduler

@@ -1,0 +1,65 @@
+"""Scheduled jobs, as thin callables: work out what is due from the database, claim it, send it."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+
+from bot.nudges import Nudges
+from handlers.nudge_blocks import build_nudge
+from handlers.posting import PacedPoster, PostFailed
+from storage.claims import DueNudge
+
+log = logging.getLogger(__name__)
+
+# Slack's answers meaning the member is gone for good: pause their program instead of retrying.
+GONE = {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot"}
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    """What one pass did."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport:
+    """One pass of the daily nudge as if the clock read `now`; safe to run on many instances at once."""
+    due = nudges.due(now)
+
+    def send(item: DueNudge) -> str:
+        if not nudges.claim(item, now):
+            return "skipped"  # another instance has it
+        text, blocks = build_nudge(nudges.content(item))
+        try:
+            response = poster.post_message(channel=item.user_id, text=text, blocks=blocks)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            if code in GONE:
+                log.warning("nudge for %s/%s: Slack says %s; pausing their program", item.team_id, item.user_id, code)
+                nudges.gone(item, code)
+            else:
+                log.error("nudge for %s/%s refused: %s", item.team_id, item.user_id, code)
+            return "failed"
+        except PostFailed as error:
+            log.error(
+                "nudge for %s/%s not sent: %s (retried after the claim times out)", item.team_id, item.user_id, error
+            )
+            return "failed"
+        nudges.sent(item, str(response["channel"]), str(response["ts"]))
+        return "sent"
+
+    # One member's failure never stops the others: each send reports its own outcome.
+    workers = max(1, min(64, int(poster.per_second)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nudge") as pool:
+        outcomes = list(pool.map(send, due))
+    report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
+    if due:
+        log.info("nudge pass at %s: %s", now.isoformat(), report)
+    return report

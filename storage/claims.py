@@ -1,0 +1,195 @@
+"""Exactly-once bookkeeping for scheduled sends: who is due, and claims keyed so only one sender wins.
+
+A claim is a row with a unique key inserted before the send; whoever inserts it sends. After the send the row
+records Slack's ts. A claim whose sender died is taken over once it is older than the timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, String, and_, column, exists, func, or_, select, update, values
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+from sqlmodel import select as model_select
+
+from storage.models import (
+    Member,
+    Nudge,
+    NudgeStatus,
+    Promise,
+    PromiseStatus,
+    Request,
+    RequestStatus,
+    Stand,
+    StandStatus,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneNow:
+    """What the wall clock reads in one IANA zone at the instant of a pass."""
+
+    tz: str
+    local_date: date
+    hhmm: str
+    weekend: bool
+    earliest_start: date  # a program started before this date has ended by `local_date`
+
+
+@dataclass(frozen=True, slots=True)
+class DueNudge:
+    """A participant whose nudge time has come on their local day."""
+
+    team_id: str
+    user_id: str
+    local_date: date
+
+
+def participant_zones(*, default_tz: str, session: Session) -> list[str]:
+    """The zones (stored, or the default for members Slack gave none) of everyone with an active stand."""
+    rows = session.execute(
+        select(func.coalesce(col(Member.tz), default_tz))
+        .join(Stand, and_(col(Stand.team_id) == col(Member.team_id), col(Stand.user_id) == col(Member.user_id)))
+        .where(col(Stand.status) == StandStatus.ACTIVE)
+        .distinct()
+    )
+    return [str(tz) for (tz,) in rows]
+
+
+def due_nudges(
+    *, zones: Sequence[ZoneNow], default_tz: str, stale_before: datetime, session: Session
+) -> list[DueNudge]:
+    """Participants whose nudge time has come today and who have no nudge for today (or only a stale claim).
+
+    One query for every zone at once: the zones' wall clocks travel as a VALUES table, so selection costs the
+    same for 4 zones or 400.
+    """
+    if not zones:
+        return []
+    clocks = (
+        values(
+            column("tz", String),
+            column("local_date", Date),
+            column("hhmm", String),
+            column("weekend", Boolean),
+            column("earliest_start", Date),
+            name="clocks",
+        )
+        .data([(z.tz, z.local_date, z.hhmm, z.weekend, z.earliest_start) for z in zones])
+        .cte("clocks")
+    )
+    # A CTE, since SQLite cannot alias the columns of a VALUES list in FROM.
+    nudged = exists().where(
+        col(Nudge.team_id) == Member.team_id,
+        col(Nudge.user_id) == Member.user_id,
+        col(Nudge.local_date) == clocks.c.local_date,
+        or_(col(Nudge.status) != NudgeStatus.CLAIMED, col(Nudge.claimed_at) >= stale_before),
+    )
+    query = (
+        select(col(Member.team_id), col(Member.user_id), clocks.c.local_date)
+        .join(Stand, and_(col(Stand.team_id) == col(Member.team_id), col(Stand.user_id) == col(Member.user_id)))
+        .join(clocks, clocks.c.tz == func.coalesce(Member.tz, default_tz))
+        .where(
+            col(Stand.status) == StandStatus.ACTIVE,
+            col(Member.paused).is_(False),
+            col(Member.nudge_time) <= clocks.c.hhmm,
+            or_(clocks.c.weekend.is_(False), col(Member.weekends).is_(True)),
+            col(Stand.program_started_on) <= clocks.c.local_date,
+            col(Stand.program_started_on) >= clocks.c.earliest_start,
+            ~nudged,
+        )
+        .order_by(Member.team_id, Member.user_id)
+    )
+    return [DueNudge(team_id=t, user_id=u, local_date=d) for t, u, d in session.execute(query)]
+
+
+def claim_nudge(
+    *, team_id: str, user_id: str, local_date: date, now: datetime, stale_before: datetime, session: Session
+) -> bool:
+    """Claim the member's nudge for `local_date`; True for exactly one claimant (or one taker of a stale claim)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(Nudge)
+        .values(
+            team_id=team_id,
+            user_id=user_id,
+            local_date=local_date,
+            status=NudgeStatus.CLAIMED,
+            claimed_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["team_id", "user_id", "local_date"])
+        .returning(col(Nudge.id))
+    )
+    # RETURNING, not rowcount: through the ORM session psycopg reports no rowcount for this insert.
+    if inserted.first() is not None:
+        return True
+    retaken = session.execute(
+        update(Nudge)
+        .where(
+            col(Nudge.team_id) == team_id,
+            col(Nudge.user_id) == user_id,
+            col(Nudge.local_date) == local_date,
+            col(Nudge.status) == NudgeStatus.CLAIMED,
+            col(Nudge.claimed_at) < stale_before,
+        )
+        .values(claimed_at=now)
+        .returning(col(Nudge.id))
+    )
+    return retaken.first() is not None
+
+
+def finish_nudge(
+    *,
+    team_id: str,
+    user_id: str,
+    local_date: date,
+    status: NudgeStatus,
+    session: Session,
+    channel_id: str | None = None,
+    message_ts: str | None = None,
+) -> None:
+    """Record how a claimed nudge ended: sent (with where it is) or failed for good."""
+    session.execute(
+        update(Nudge)
+        .where(col(Nudge.team_id) == team_id, col(Nudge.user_id) == user_id, col(Nudge.local_date) == local_date)
+        .values(status=status, channel_id=channel_id, message_ts=message_ts)
+    )
+
+
+def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Session) -> Nudge | None:
+    """The member's nudge of that local day, if one was sent."""
+    return session.exec(
+        model_select(Nudge).where(
+            Nudge.team_id == team_id,
+            Nudge.user_id == user_id,
+            Nudge.local_date == local_date,
+            Nudge.status == NudgeStatus.SENT,
+        )
+    ).first()
+
+
+def promises_due(
+    *, team_id: str, user_id: str, on: date, session: Session
+) -> tuple[Sequence[Promise], Sequence[Request]]:
+    """The member's own open promises and the requests they accepted, due on `on`."""
+    promises = session.exec(
+        model_select(Promise).where(
+            Promise.team_id == team_id,
+            Promise.user_id == user_id,
+            Promise.status == PromiseStatus.OPEN,
+            Promise.due_on == on,
+        )
+    ).all()
+    requests = session.exec(
+        model_select(Request).where(
+            Request.team_id == team_id,
+            Request.recipient_id == user_id,
+            Request.status == RequestStatus.ACCEPTED,
+            Request.due_on == on,
+        )
+    ).all()
+    return promises, requests
