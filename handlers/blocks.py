@@ -70,21 +70,24 @@ def when(due_on: date | None) -> str:
     return f"by {due_on:%a %-d %b %Y}" if due_on else "no date set"
 
 
-def _dump(blocks: Sequence[Block]) -> Blocks:
+def dump(blocks: Sequence[Block]) -> Blocks:
+    """Blocks as the dicts a message or view carries."""
     return [b.to_dict() for b in blocks]
 
 
-def _section(text: str, *, block_id: str | None = None, accessory: Any = None) -> SectionBlock:
+def section(text: str, *, block_id: str | None = None, accessory: Any = None) -> SectionBlock:
+    """A mrkdwn section, clipped to Slack's 3,000-character limit."""
     return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)), block_id=block_id, accessory=accessory)
 
 
-def _context(text: str) -> ContextBlock:
+def context(text: str) -> ContextBlock:
+    """A small mrkdwn context line, clipped to 2,000 characters."""
     return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 2000))])
 
 
 def note_block(text: str) -> dict[str, Any]:
     """A small context line, as a block dict to append to a built message."""
-    return _context(text).to_dict()
+    return context(text).to_dict()
 
 
 def _button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
@@ -124,10 +127,10 @@ def build_practice_logged(headline: str, progress: Progress) -> tuple[str, Block
     """The answer to a logged share or action: what was logged and today's progress."""
     cheer = " Full practice today — beautiful." if progress.today_practice.met() else ""
     text = f"{headline} {tally(progress.today_practice)}.{cheer}"
-    return text, _dump(
+    return text, dump(
         [
-            _section(f"{headline}\n*Today:* {tally(progress.today_practice)}{cheer}"),
-            _context(f"{program_line(progress)}\n{week_tally(progress.week_practice)}"),
+            section(f"{headline}\n*Today:* {tally(progress.today_practice)}{cheer}"),
+            context(f"{program_line(progress)}\n{week_tally(progress.week_practice)}"),
         ]
     )
 
@@ -146,10 +149,10 @@ def build_stand_declared(
     )
     was = f"\nYour earlier stand (_{esc(clip(replaced.text, 300))}_) is withdrawn." if replaced else ""
     text = f"Your stand is declared: {clip(stand.text, 200)}"
-    return text, _dump(
+    return text, dump(
         [
-            _section(f":dart: *Your stand is declared* ({when(stand.due_on)})\n>{esc(clip(stand.text))}{was}"),
-            _context(
+            section(f":dart: *Your stand is declared* ({when(stand.due_on)})\n>{esc(clip(stand.text))}{was}"),
+            context(
                 f"Day 1 of {PROGRAM_DAYS} starts today: share 2, act 2, request 2. {where}\n"
                 "Log as you go with `/share`, `/act` and `/request`."
             ),
@@ -172,9 +175,9 @@ def build_stand_announcement(stand: Stand, followers: Sequence[str]) -> tuple[st
     else:
         footer = "Be the first to join — the first follower is what turns one person's stand into a movement."
     text = f"{person(stand.user_id)} takes a stand: {clip(stand.text, 200)}"
-    return text, _dump(
+    return text, dump(
         [
-            _section(lines[0], block_id=f"stand-{sid}"),
+            section(lines[0], block_id=f"stand-{sid}"),
             ActionsBlock(
                 block_id=f"stand-actions-{sid}",
                 elements=[
@@ -182,7 +185,7 @@ def build_stand_announcement(stand: Stand, followers: Sequence[str]) -> tuple[st
                     _button("Offer help", Action.OFFER_HELP, sid),
                 ],
             ),
-            _context(footer),
+            context(footer),
         ]
     )
 
@@ -191,9 +194,9 @@ def build_stand_conflict(current: Stand, draft_id: int, new_text: str) -> tuple[
     """Asks whether a second stand replaces the active one."""
     value = str(draft_id)
     text = "You already have an active stand. Replace it with the new one, or keep it?"
-    return text, _dump(
+    return text, dump(
         [
-            _section(
+            section(
                 f"You already have an active stand:\n>{esc(clip(current.text, 1200))}\n"
                 f"Replace it with this one?\n>{esc(clip(new_text, 1200))}"
             ),
@@ -204,7 +207,7 @@ def build_stand_conflict(current: Stand, draft_id: int, new_text: str) -> tuple[
                     _button("Keep my current stand", Action.KEEP_STAND, value),
                 ],
             ),
-            _context("Replacing withdraws the current stand and starts a fresh 14-day program."),
+            context("Replacing withdraws the current stand and starts a fresh 14-day program."),
         ]
     )
 
@@ -280,13 +283,13 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
     if request.status == RequestStatus.COUNTERED and not request.offered:
         terms = request.counter_text or request.text
         body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"
-    blocks: list[Block] = [_section(body, block_id=f"request-{rid}")]
+    blocks: list[Block] = [section(body, block_id=f"request-{rid}")]
     buttons = request_buttons(request, viewer)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"request-actions-{rid}", elements=buttons))
     else:
-        blocks.append(_context("Nothing left to do here."))
-    return f"{head} {clip(request.text, 200)} — {state_words(request)}", _dump(blocks)
+        blocks.append(context("Nothing left to do here."))
+    return f"{head} {clip(request.text, 200)} — {state_words(request)}", dump(blocks)
 
 
 _NOTICES = {
@@ -319,12 +322,12 @@ def build_request_notice(moved: RequestMoved, actor_id: str) -> str:
 def build_breakdown_coaching(breakdown: Breakdown) -> tuple[str, Blocks]:
     """Coaching questions for a declared breakdown, with one-click ways into action."""
     text = "Breakdown declared — that's a milestone, not a failure. What's missing? Who could help?"
-    return text, _dump(
+    return text, dump(
         [
-            _section(
+            section(
                 f":construction: *Breakdown declared — a milestone, not a failure.*\n>{esc(clip(breakdown.text, 1500))}"
             ),
-            _section(
+            section(
                 "Breakdowns are where breakthroughs come from. Take a minute with these:\n"
                 "• *What's missing* that, if it were present, would put you back on track?\n"
                 "• *Who could help* — who knows what you don't, or has done this before?\n"
@@ -344,12 +347,12 @@ def build_breakdown_coaching(breakdown: Breakdown) -> tuple[str, Blocks]:
 def build_breakthrough_celebration(breakthrough: Breakthrough) -> tuple[str, Blocks]:
     """The channel post that celebrates a breakthrough."""
     text = f"Breakthrough! {person(breakthrough.user_id)}: {clip(breakthrough.text, 200)}"
-    return text, _dump(
+    return text, dump(
         [
-            _section(
+            section(
                 f":rocket: *Breakthrough!* {person(breakthrough.user_id)} declares:\n>{esc(clip(breakthrough.text))}"
             ),
-            _context("Remember this one. Reply in the thread to celebrate."),
+            context("Remember this one. Reply in the thread to celebrate."),
         ]
     )
 
@@ -369,12 +372,12 @@ def build_breakthrough_declared(channel_id: str | None) -> str:
 
 def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     progress = status.progress
-    blocks: list[Block] = [_section(program_line(progress), block_id="status-stand")]
+    blocks: list[Block] = [section(program_line(progress), block_id="status-stand")]
     if progress.stand is not None and status.followers:
-        blocks.append(_context(f"First follower: {person(status.followers[0])} · {len(status.followers)} joined"))
+        blocks.append(context(f"First follower: {person(status.followers[0])} · {len(status.followers)} joined"))
     today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"
     if with_buttons:
-        blocks.append(_section(today, block_id="status-today"))
+        blocks.append(section(today, block_id="status-today"))
         blocks.append(
             ActionsBlock(
                 block_id="status-log",
@@ -387,11 +390,11 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
             )
         )
     else:
-        blocks.append(_section(today, block_id="status-today"))
+        blocks.append(section(today, block_id="status-today"))
     return blocks
 
 
-def _listing(title: str, lines: Sequence[str], empty: str, limit: int = 15) -> str:
+def listing(title: str, lines: Sequence[str], empty: str, limit: int = 15) -> str:
     """A titled bullet list that fits one section: as many lines as fit, then how many more there are."""
     if not lines:
         return f"*{title}*\n_{empty}_"
@@ -417,23 +420,23 @@ def _accounts(status: Status) -> list[Block]:
         if r.status == RequestStatus.ACCEPTED
     ]
     return [
-        _section(
-            _listing(
+        section(
+            listing(
                 "Requests you made",
                 [request_summary(r, Role.REQUESTER) for r in status.made],
                 "None open. Who could you ask today?",
             ),
             block_id="status-made",
         ),
-        _section(
-            _listing(
+        section(
+            listing(
                 "Requests made of you",
                 [request_summary(r, Role.RECIPIENT) for r in status.received],
                 "Nothing waiting on you.",
             ),
             block_id="status-received",
         ),
-        _section(_listing("Promises due", due, "No open promises."), block_id="status-promises"),
+        section(listing("Promises due", due, "No open promises."), block_id="status-promises"),
     ]
 
 
@@ -446,8 +449,8 @@ def _settings_line(status: Status) -> str:
 def build_status(status: Status) -> tuple[str, Blocks]:
     """`/coach status`: the stand, day N of 14, counts, requests both ways and promises due."""
     blocks = _status_blocks(status, with_buttons=False) + [DividerBlock()] + _accounts(status)
-    blocks.append(_context(_settings_line(status)))
-    return f"{program_line(status.progress)} — today {tally(status.progress.today_practice)}", _dump(blocks)
+    blocks.append(context(_settings_line(status)))
+    return f"{program_line(status.progress)} — today {tally(status.progress.today_practice)}", dump(blocks)
 
 
 def build_home(status: Status) -> dict[str, Any]:
@@ -458,18 +461,18 @@ def build_home(status: Status) -> dict[str, Any]:
     blocks += _accounts(status)
     # Buttons for requests waiting on this member, so they can answer from Home.
     for request in [r for r in status.received if request_buttons(r, Role.RECIPIENT)][:10]:
-        blocks.append(_section(request_summary(request, Role.RECIPIENT), block_id=f"home-received-{request.id}"))
+        blocks.append(section(request_summary(request, Role.RECIPIENT), block_id=f"home-received-{request.id}"))
         blocks.append(
             ActionsBlock(
                 block_id=f"home-received-actions-{request.id}", elements=request_buttons(request, Role.RECIPIENT)
             )
         )
     for request in [r for r in status.made if request_buttons(r, Role.REQUESTER)][:10]:
-        blocks.append(_section(request_summary(request, Role.REQUESTER), block_id=f"home-made-{request.id}"))
+        blocks.append(section(request_summary(request, Role.REQUESTER), block_id=f"home-made-{request.id}"))
         blocks.append(
             ActionsBlock(block_id=f"home-made-actions-{request.id}", elements=request_buttons(request, Role.REQUESTER))
         )
-    blocks.append(_context(_settings_line(status) + " · `/coach help` for everything I do"))
+    blocks.append(context(_settings_line(status) + " · `/coach help` for everything I do"))
     return View(type="home", blocks=blocks).to_dict()
 
 
@@ -489,15 +492,15 @@ Dates: 2026-12-01, today, tomorrow, friday, in 3 days, in 2 weeks."""
 
 def build_help() -> tuple[str, Blocks]:
     """`/coach help`."""
-    return "Breakthrough Coach: share 2, act 2, request 2 each day.", _dump([_section(HELP)])
+    return "Breakthrough Coach: share 2, act 2, request 2 each day.", dump([section(HELP)])
 
 
 def build_forget_confirmation() -> tuple[str, Blocks]:
     """Asks before deleting everything of a member's."""
     text = "Forget everything about you? This can't be undone."
-    return text, _dump(
+    return text, dump(
         [
-            _section(
+            section(
                 "*Forget everything about you?*\nI'll delete your stands, practice, promises, breakdowns and "
                 "breakthroughs. Requests between you and others stay for the other person, with your name "
                 "removed. This can't be undone — `/coach export` first if you'd like a copy."
@@ -647,7 +650,7 @@ def build_counter_modal(request: Request) -> dict[str, Any]:
         "Counter-offer",
         "Send",
         [
-            _section(f"{person(request.user_id)} asked:\n>{esc(clip(request.text, 2000))}\n({when(request.due_on)})"),
+            section(f"{person(request.user_id)} asked:\n>{esc(clip(request.text, 2000))}\n({when(request.due_on)})"),
             _text_input("What you can promise instead", Field.TEXT, multiline=True, initial=clip(request.text, 3000)),
             _date_input("By when?", initial=request.due_on),
         ],
@@ -662,7 +665,7 @@ def build_offer_modal(stand: Stand) -> dict[str, Any]:
         "Offer help",
         "Offer",
         [
-            _section(f"{person(stand.user_id)}'s stand:\n>{esc(clip(stand.text, 2000))}"),
+            section(f"{person(stand.user_id)}'s stand:\n>{esc(clip(stand.text, 2000))}"),
             _text_input("How can you help?", Field.TEXT, multiline=True),
             _date_input("By when?"),
         ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, update
@@ -232,3 +232,144 @@ def delete_rows(rows: Iterable[SQLModel], *, session: Session) -> None:
     """Delete each of `rows`."""
     for row in rows:
         session.delete(row)
+
+
+# Weekly recap: a handful of grouped queries per week, however many members practised.
+
+
+def _per_member_day(model: Any, *, team_id: str, first: date, last: date, session: Session) -> Any:
+    where: list[ColumnElement[bool]] = [
+        model.team_id == team_id,
+        model.local_date >= first,
+        model.local_date <= last,
+        model.user_id != FORGOTTEN_USER,
+    ]
+    if model is Request:
+        where.append(col(Request.offered).is_(False))
+    return session.execute(
+        select(model.user_id, model.local_date, func.count()).where(*where).group_by(model.user_id, model.local_date)
+    ).all()
+
+
+def practice_by_member_day(
+    *, team_id: str, first: date, last: date, session: Session
+) -> dict[tuple[str, date], tuple[int, int, int]]:
+    """Shares, actions and requests (offers of help left out) per member and local date from `first` to `last`."""
+    counts: dict[tuple[str, date], list[int]] = {}
+    for index, model in enumerate((Share, Action, Request)):
+        for user_id, local_date, count in _per_member_day(
+            model, team_id=team_id, first=first, last=last, session=session
+        ):
+            counts.setdefault((user_id, local_date), [0, 0, 0])[index] = int(count)
+    return {key: (value[0], value[1], value[2]) for key, value in counts.items()}
+
+
+def members_with_stand_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> set[str]:
+    """Members whose stand was active at some moment from `start` up to (not including) `end`."""
+    rows = session.exec(
+        select(Stand.user_id)
+        .where(
+            Stand.team_id == team_id,
+            col(Stand.created_at) < end,
+            (col(Stand.status) == StandStatus.ACTIVE)
+            | (col(Stand.ended_at) >= start)
+            | (col(Stand.created_at) >= start),
+        )
+        .distinct()
+    )
+    return set(rows)
+
+
+def members_with_weekends(*, team_id: str, session: Session) -> set[str]:
+    """Members who practise on weekends too."""
+    return set(session.exec(select(Member.user_id).where(Member.team_id == team_id, col(Member.weekends).is_(True))))
+
+
+def stands_declared_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> list[tuple[str, str]]:
+    """(member, stand) for stands declared in [start, end) and not withdrawn, earliest first."""
+    rows = session.exec(
+        select(Stand.user_id, Stand.text)
+        .where(
+            Stand.team_id == team_id,
+            col(Stand.created_at) >= start,
+            col(Stand.created_at) < end,
+            Stand.status != StandStatus.WITHDRAWN,
+        )
+        .order_by(col(Stand.created_at), col(Stand.id))
+    )
+    return [(user_id, text) for user_id, text in rows]
+
+
+def joins_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> list[tuple[str, str]]:
+    """(follower, stand owner) for each join in [start, end), earliest first."""
+    rows = session.exec(
+        select(Follower.user_id, Stand.user_id)
+        .join(Stand, col(Stand.id) == col(Follower.stand_id))
+        .where(
+            Follower.team_id == team_id,
+            Stand.team_id == team_id,
+            col(Follower.created_at) >= start,
+            col(Follower.created_at) < end,
+        )
+        .order_by(col(Follower.created_at), col(Follower.id))
+    )
+    return [(follower, owner) for follower, owner in rows]
+
+
+def breakthroughs_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> list[tuple[str, str]]:
+    """(member, breakthrough) for breakthroughs declared in [start, end), earliest first."""
+    rows = session.exec(
+        select(Breakthrough.user_id, Breakthrough.text)
+        .where(
+            Breakthrough.team_id == team_id,
+            col(Breakthrough.created_at) >= start,
+            col(Breakthrough.created_at) < end,
+        )
+        .order_by(col(Breakthrough.created_at), col(Breakthrough.id))
+    )
+    return [(user_id, text) for user_id, text in rows]
+
+
+def count_breakdowns_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> int:
+    """How many breakdowns were declared in [start, end)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Breakdown)
+            .where(
+                Breakdown.team_id == team_id,
+                col(Breakdown.created_at) >= start,
+                col(Breakdown.created_at) < end,
+            )
+        ).one()
+    )
+
+
+def request_statuses(*, team_id: str, first: date, last: date, session: Session) -> dict[str, int]:
+    """How many requests made from `first` to `last` (by local date, offers left out) are in each status now."""
+    rows = session.exec(
+        select(Request.status, func.count())
+        .where(
+            Request.team_id == team_id,
+            col(Request.local_date) >= first,
+            col(Request.local_date) <= last,
+            col(Request.offered).is_(False),
+            Request.user_id != FORGOTTEN_USER,
+        )
+        .group_by(col(Request.status))
+    )
+    return {str(status): int(count) for status, count in rows}
+
+
+def promise_statuses_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> dict[str, int]:
+    """How many promises last changed in [start, end) are in each status now."""
+    rows = session.exec(
+        select(Promise.status, func.count())
+        .where(
+            Promise.team_id == team_id,
+            col(Promise.updated_at) >= start,
+            col(Promise.updated_at) < end,
+        )
+        .group_by(col(Promise.status))
+    )
+    return {str(status): int(count) for status, count in rows}

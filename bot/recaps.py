@@ -1,0 +1,152 @@
+"""The weekly recap: one workspace's Monday-to-Sunday week of practice, stands, requests and promises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.rules import DAILY_TARGET, WEEKLY_REQUEST_TARGET, Practice, local_today, week_of
+from storage import queries
+from storage.models import PromiseStatus, RequestStatus
+
+WEEK_DAYS = 7
+WORKING_DAYS = 5  # Monday to Friday, unless the member has weekends on
+STREAKS_SHOWN = 3
+
+ACCEPTED_STATES = (RequestStatus.ACCEPTED, RequestStatus.DONE, RequestStatus.COMPLETED)
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantWeek:
+    """One member's week of practice."""
+
+    user_id: str
+    shares: int
+    actions: int
+    requests: int
+    days_full: int  # days with share 2, act 2, request 2 (any day of the week)
+    best_streak: int  # longest run of consecutive working days with full practice
+
+
+@dataclass(frozen=True, slots=True)
+class WeekSummary:
+    """Everything the weekly recap tells the team about one week."""
+
+    team_id: str
+    week_start: date
+    week_end: date
+    participants: list[ParticipantWeek]
+    shares: int
+    actions: int
+    requests: int
+    share_target: int
+    action_target: int
+    request_target: int
+    stands_declared: list[tuple[str, str]]
+    joined: list[tuple[str, str]]
+    breakthroughs: list[tuple[str, str]]
+    breakdowns_met: int
+    requests_made: int
+    requests_accepted: int
+    requests_completed: int
+    promises_kept: int
+    promises_renegotiated: int
+    promises_broken: int
+    longest_streaks: list[tuple[str, int]]
+
+
+def last_full_week(now: datetime, zone: ZoneInfo) -> tuple[date, date]:
+    """The Monday and Sunday of the week before the one holding `now` on the workspace's wall."""
+    this_monday, _ = week_of(local_today(now, zone))
+    monday = this_monday - timedelta(days=WEEK_DAYS)
+    return monday, monday + timedelta(days=WEEK_DAYS - 1)
+
+
+def week_instants(week_start: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Monday 00:00 of the week and of the next one in `zone`: the span for rows that have only a timestamp."""
+    # Midnight is taken in the zone and compared as an instant, so a week keeps its 7 local days across a
+    # daylight-saving change (it is then 167 or 169 hours long) and adjacent weeks never overlap.
+    start = datetime.combine(week_start, time(), tzinfo=zone)
+    end = datetime.combine(week_start + timedelta(days=WEEK_DAYS), time(), tzinfo=zone)
+    return start, end
+
+
+def working_days(week_start: date, *, weekends: bool) -> list[date]:
+    """The days of the week the member practises: Monday to Friday, or all seven with weekends on."""
+    return [week_start + timedelta(days=i) for i in range(WEEK_DAYS if weekends else WORKING_DAYS)]
+
+
+def best_streak(full_days: set[date], days: list[date]) -> int:
+    """The longest run of consecutive `days` that are all in `full_days`."""
+    best = run = 0
+    for day in days:
+        run = run + 1 if day in full_days else 0
+        best = max(best, run)
+    return best
+
+
+def summarize_week(session: Session, *, team_id: str, week_start: date, zone: ZoneInfo) -> WeekSummary:
+    """The workspace's week starting on Monday `week_start`; `zone` is the workspace's zone."""
+    if week_start.weekday() != 0:
+        raise ValueError(f"a recap week starts on a Monday, not on {week_start:%A}")
+    week_end = week_start + timedelta(days=WEEK_DAYS - 1)
+    start, end = week_instants(week_start, zone)
+
+    # Practice rows carry the member's own local date, so the week is theirs; everything else is by the workspace's.
+    by_day = queries.practice_by_member_day(team_id=team_id, first=week_start, last=week_end, session=session)
+    members = {user_id for user_id, _ in by_day} | queries.members_with_stand_between(
+        team_id=team_id, start=start, end=end, session=session
+    )
+    with_weekends = queries.members_with_weekends(team_id=team_id, session=session)
+
+    participants: list[ParticipantWeek] = []
+    working_total = 0
+    for user_id in sorted(members):
+        weekends = user_id in with_weekends
+        days = working_days(week_start, weekends=weekends)
+        working_total += len(days)
+        week = [Practice(*by_day.get((user_id, week_start + timedelta(days=i)), (0, 0, 0))) for i in range(WEEK_DAYS)]
+        full = {week_start + timedelta(days=i) for i, practice in enumerate(week) if practice.met()}
+        participants.append(
+            ParticipantWeek(
+                user_id=user_id,
+                shares=sum(p.shares for p in week),
+                actions=sum(p.actions for p in week),
+                requests=sum(p.requests for p in week),
+                days_full=len(full),
+                best_streak=best_streak(full, days),
+            )
+        )
+
+    # Which requests were accepted or completed *this week* would need each move's time; `updated_at` only
+    # keeps the last one, so for now we report where the week's requests stand at the time of the recap.
+    requests = queries.request_statuses(team_id=team_id, first=week_start, last=week_end, session=session)
+    promises = queries.promise_statuses_between(team_id=team_id, start=start, end=end, session=session)
+    streaks = sorted((p for p in participants if p.best_streak >= 1), key=lambda p: (-p.best_streak, p.user_id))
+    daily_target = DAILY_TARGET * working_total
+    return WeekSummary(
+        team_id=team_id,
+        week_start=week_start,
+        week_end=week_end,
+        participants=participants,
+        shares=sum(p.shares for p in participants),
+        actions=sum(p.actions for p in participants),
+        requests=sum(p.requests for p in participants),
+        share_target=daily_target,
+        action_target=daily_target,
+        request_target=max(daily_target, WEEKLY_REQUEST_TARGET * len(participants)),
+        stands_declared=queries.stands_declared_between(team_id=team_id, start=start, end=end, session=session),
+        joined=queries.joins_between(team_id=team_id, start=start, end=end, session=session),
+        breakthroughs=queries.breakthroughs_between(team_id=team_id, start=start, end=end, session=session),
+        breakdowns_met=queries.count_breakdowns_between(team_id=team_id, start=start, end=end, session=session),
+        requests_made=sum(requests.values()),
+        requests_accepted=sum(requests.get(status, 0) for status in ACCEPTED_STATES),
+        requests_completed=requests.get(RequestStatus.COMPLETED, 0),
+        promises_kept=promises.get(PromiseStatus.KEPT, 0),
+        promises_renegotiated=promises.get(PromiseStatus.RENEGOTIATED, 0),
+        promises_broken=promises.get(PromiseStatus.BROKEN, 0),
+        longest_streaks=[(p.user_id, p.best_streak) for p in streaks[:STREAKS_SHOWN]],
+    )

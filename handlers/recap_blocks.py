@@ -1,0 +1,166 @@
+"""The weekly recap as Block Kit: a condensed message for the channel and each person's week in its thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
+
+from bot.recaps import ParticipantWeek, WeekSummary
+from handlers.blocks import SECTION_LIMIT, Blocks, clip, context, dump, esc, listing, person, section
+
+PEOPLE_PER_REPLY = 40  # each reply stays a readable screenful, well inside Slack's block and text limits
+STANDS_SHOWN = 5
+JOINS_SHOWN = 10
+BREAKTHROUGHS_SHOWN = 5
+TEXT_SHOWN = 200  # characters of a member's stand or breakthrough quoted in the recap
+
+Reply = tuple[str, Blocks]
+
+
+def week_label(first: date, last: date) -> str:
+    """The week as people read it: 16–22 Nov 2026, 30 Nov – 6 Dec 2026, 28 Dec 2026 – 3 Jan 2027."""
+    if first.year != last.year:
+        return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day}–{last.day} {last:%b %Y}"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def _against(label: str, count: int, target: int) -> str:
+    mark = " ✓" if target and count >= target else ""
+    return f"{label} {count:,} / {target:,}{mark}"
+
+
+def totals_line(summary: WeekSummary) -> str:
+    """The team's shares, actions and requests against the week's targets."""
+    return " · ".join(
+        (
+            _against("Shares", summary.shares, summary.share_target),
+            _against("Actions", summary.actions, summary.action_target),
+            _against("Requests", summary.requests, summary.request_target),
+        )
+    )
+
+
+def participant_line(week: ParticipantWeek) -> str:
+    """One person's week in one line."""
+    if not (week.shares or week.actions or week.requests):
+        return f"{person(week.user_id)} — a quiet week on the log"
+    return (
+        f"{person(week.user_id)} — shares {week.shares} · actions {week.actions} · requests {week.requests}"
+        f" · full days {week.days_full} · best streak {week.best_streak}"
+    )
+
+
+def _quoted(user_id: str, text: str) -> str:
+    # One line per item: a member's line breaks would end the italics and the bullet early.
+    return f"{person(user_id)} — _{esc(clip(' '.join(text.split()), TEXT_SHOWN))}_"
+
+
+def _accounts(summary: WeekSummary) -> list[str]:
+    lines = []
+    if summary.breakdowns_met:
+        each = "a milestone" if summary.breakdowns_met == 1 else "each one a milestone"
+        lines.append(f":construction: {_plural(summary.breakdowns_met, 'breakdown', 'breakdowns')} met — {each}")
+    if summary.requests_made:
+        lines.append(
+            f":envelope_with_arrow: Requests: {summary.requests_made:,} made · {summary.requests_accepted:,} accepted"
+            f" · {summary.requests_completed:,} completed"
+        )
+    if summary.promises_kept or summary.promises_renegotiated or summary.promises_broken:
+        lines.append(
+            f":handshake: Promises: {summary.promises_kept:,} kept · {summary.promises_renegotiated:,} renegotiated"
+            f" · {summary.promises_broken:,} broken"
+        )
+    return lines
+
+
+def _highlights(summary: WeekSummary) -> list[Block]:
+    """Stands, joins, breakthroughs, the week's accounts and streaks: each only when there is something to say."""
+    blocks: list[Block] = []
+    if summary.stands_declared:
+        lines = [_quoted(user_id, text) for user_id, text in summary.stands_declared]
+        blocks.append(section(listing(":dart: Stands declared", lines, "", limit=STANDS_SHOWN)))
+    if summary.joined:
+        lines = [f"{person(follower)} joined {person(owner)}'s stand" for follower, owner in summary.joined]
+        blocks.append(section(listing(":busts_in_silhouette: Joined", lines, "", limit=JOINS_SHOWN)))
+    if summary.breakthroughs:
+        lines = [_quoted(user_id, text) for user_id, text in summary.breakthroughs]
+        blocks.append(section(listing(":rocket: Breakthroughs to celebrate", lines, "", limit=BREAKTHROUGHS_SHOWN)))
+    accounts = _accounts(summary)
+    if accounts:
+        blocks.append(section("\n".join(accounts)))
+    if summary.longest_streaks:
+        streaks = " · ".join(
+            f"{person(user_id)} {_plural(days, 'day', 'days')}" for user_id, days in summary.longest_streaks
+        )
+        blocks.append(section(f":fire: *Longest streaks:* {streaks}"))
+    return blocks
+
+
+def _main_blocks(summary: WeekSummary, label: str, replies: int) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text=f"Weekly recap · {label}")]
+    people = len(summary.participants)
+    if people:
+        full_days = sum(p.days_full for p in summary.participants)
+        heading = f"*Team practice* — {_plural(people, 'person', 'people')}"
+        if full_days:
+            heading += f", {_plural(full_days, 'full day', 'full days')} of share 2, act 2, request 2"
+        blocks.append(section(f"{heading}\n{totals_line(summary)}"))
+    else:
+        blocks.append(
+            section(
+                "A quiet week on the log. Every week is a fresh start: `/stand` declares an outcome worth "
+                "going for, and share 2, act 2, request 2 a day carries it."
+            )
+        )
+    body = _highlights(summary)
+    if body:
+        blocks += [DividerBlock(), *body]
+    if replies:
+        blocks.append(context(f"Each person's week is in the thread — {_plural(people, 'person', 'people')}."))
+    return blocks
+
+
+def _packed(lines: Sequence[str]) -> list[Block]:
+    """Lines in as few sections as fit Slack's 3,000 characters each."""
+    blocks: list[Block] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
+            blocks.append(section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
+def _thread(summary: WeekSummary, label: str) -> list[Reply]:
+    people = summary.participants
+    replies: list[Reply] = []
+    for first in range(0, len(people), PEOPLE_PER_REPLY):
+        batch = people[first : first + PEOPLE_PER_REPLY]
+        heading = f"Each person's week, {label}"
+        if len(people) > PEOPLE_PER_REPLY:
+            heading += f" · {first + 1}–{first + len(batch)} of {len(people):,}"
+        blocks = [context(heading), *_packed([participant_line(p) for p in batch])]
+        replies.append((heading, dump(blocks)))
+    return replies
+
+
+def build_weekly_recap(summary: WeekSummary) -> tuple[str, Blocks, list[Reply]]:
+    """The recap message (fallback text and blocks) and the thread replies with each person's week."""
+    label = week_label(summary.week_start, summary.week_end)
+    replies = _thread(summary, label)
+    if summary.participants:
+        text = f"Weekly recap · {label}: {totals_line(summary).replace(' ✓', '')}"
+    else:
+        text = f"Weekly recap · {label}: a quiet week on the log."
+    return text, dump(_main_blocks(summary, label, len(replies))), replies

@@ -1,0 +1,529 @@
+"""The weekly recap: which week, what it counts, and how it reads in Slack (SQLite, and PostgreSQL when set)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, event
+from sqlmodel import Session
+
+from bot.clock import FixedClock
+from bot.coach import Coach, StandDeclared
+from bot.recaps import ParticipantWeek, WeekSummary, last_full_week, summarize_week
+from bot.standin import validate_blocks
+from handlers.recap_blocks import PEOPLE_PER_REPLY, build_weekly_recap
+from storage.db import unit_of_work
+from storage.models import (
+    Action,
+    Breakdown,
+    Breakthrough,
+    Follower,
+    Member,
+    Promise,
+    PromiseStatus,
+    Request,
+    RequestStatus,
+    Share,
+    Stand,
+    StandStatus,
+)
+
+T = "T1"
+BERLIN = ZoneInfo("Europe/Berlin")
+WEEK = date(2026, 11, 16)  # Monday 16 to Sunday 22 November 2026
+NOON = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+
+
+def day(offset: int) -> date:
+    """A day counted from the recap week's Monday."""
+    return WEEK + timedelta(days=offset)
+
+
+def berlin(on: date, hour: int, minute: int = 0) -> datetime:
+    """A moment on the workspace's wall clock."""
+    return datetime.combine(on, time(hour, minute), tzinfo=BERLIN)
+
+
+def log(
+    session: Session, user_id: str, on: date, *, shares: int = 2, actions: int = 2, requests: int = 2, team: str = T
+) -> None:
+    """Practice logged on one local day (a full day by default)."""
+    at = datetime.combine(on, time(12), tzinfo=UTC)
+    for _ in range(shares):
+        session.add(Share(team_id=team, user_id=user_id, told_user_id="UFRIEND", local_date=on, created_at=at))
+    for _ in range(actions):
+        session.add(Action(team_id=team, user_id=user_id, text="called a partner", local_date=on, created_at=at))
+    for _ in range(requests):
+        session.add(request(user_id, on, team=team))
+
+
+def request(
+    user_id: str, on: date, *, status: RequestStatus = RequestStatus.OPEN, offered: bool = False, team: str = T
+) -> Request:
+    at = datetime.combine(on, time(12), tzinfo=UTC)
+    return Request(
+        team_id=team,
+        user_id=user_id,
+        recipient_id="UFRIEND",
+        text="an intro",
+        status=status,
+        offered=offered,
+        local_date=on,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def stand(user_id: str, created_at: datetime, *, status: StandStatus = StandStatus.ACTIVE, team: str = T) -> Stand:
+    return Stand(
+        team_id=team,
+        user_id=user_id,
+        text=f"{user_id}'s outcome",
+        status=status,
+        program_started_on=created_at.date(),
+        created_at=created_at,
+        ended_at=created_at + timedelta(hours=1) if status is StandStatus.WITHDRAWN else None,
+    )
+
+
+def member(user_id: str, *, weekends: bool = False, team: str = T) -> Member:
+    return Member(team_id=team, user_id=user_id, weekends=weekends, created_at=NOON)
+
+
+def summarize(engine: Engine, *, team: str = T, week_start: date = WEEK) -> WeekSummary:
+    with unit_of_work(engine) as session:
+        return summarize_week(session, team_id=team, week_start=week_start, zone=BERLIN)
+
+
+def one(summary: WeekSummary, user_id: str) -> ParticipantWeek:
+    return next(p for p in summary.participants if p.user_id == user_id)
+
+
+# Which week ------------------------------------------------------------------------------------------------
+
+
+def test_on_a_monday_morning_the_last_full_week_is_the_one_that_just_ended() -> None:
+    clock = FixedClock(berlin(date(2026, 11, 23), 9))
+    assert last_full_week(clock.now(), BERLIN) == (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_on_a_sunday_night_the_last_full_week_is_the_one_before_this_week() -> None:
+    clock = FixedClock(berlin(date(2026, 11, 29), 23, 30))
+    assert last_full_week(clock.now(), BERLIN) == (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_the_last_full_week_can_span_the_year_end() -> None:
+    clock = FixedClock(berlin(date(2027, 1, 4), 9))
+    assert last_full_week(clock.now(), BERLIN) == (date(2026, 12, 28), date(2027, 1, 3))
+
+
+def test_the_last_full_week_follows_the_workspace_zone_where_it_is_already_monday() -> None:
+    clock = FixedClock(datetime(2026, 11, 29, 20, 0, tzinfo=UTC))  # Sunday in UTC, Monday 09:00 in Auckland
+    assert last_full_week(clock.now(), ZoneInfo("Pacific/Auckland")) == (date(2026, 11, 23), date(2026, 11, 29))
+    assert last_full_week(clock.now(), ZoneInfo("UTC")) == (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def test_a_recap_week_must_start_on_a_monday(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="Monday"), unit_of_work(engine) as session:
+        summarize_week(session, team_id=T, week_start=day(1), zone=BERLIN)
+
+
+# What the week counts --------------------------------------------------------------------------------------
+
+
+def test_team_totals_count_the_weeks_practice_against_two_a_day_per_working_day(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add_all([member("UADA"), member("UBOB", weekends=True)])
+        for offset in range(5):
+            log(session, "UADA", day(offset))
+        log(session, "UBOB", day(5), shares=1, actions=0, requests=0)
+        log(session, "UADA", day(-1))  # the Sunday before
+        log(session, "UADA", day(7))  # the Monday after
+
+    summary = summarize(engine)
+
+    assert (summary.shares, summary.actions, summary.requests) == (11, 10, 10)
+    # Ada practises Monday to Friday, Bob all seven days: 2 a day over 12 working days.
+    assert (summary.share_target, summary.action_target, summary.request_target) == (24, 24, 24)
+
+
+def test_each_participants_week_counts_their_practice_and_full_days(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        log(session, "UADA", day(0))
+        log(session, "UADA", day(1), requests=1)
+        for offset in (2, 3, 4):
+            log(session, "UADA", day(offset))
+
+    ada = one(summarize(engine), "UADA")
+
+    assert ada == ParticipantWeek(user_id="UADA", shares=10, actions=10, requests=9, days_full=4, best_streak=3)
+
+
+def test_an_empty_weekend_does_not_break_a_weekday_streak_when_weekends_are_off(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add(member("UADA"))
+        for offset in range(5):
+            log(session, "UADA", day(offset))
+
+    assert one(summarize(engine), "UADA").best_streak == 5
+
+
+def test_with_weekends_on_an_empty_saturday_ends_the_streak(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add(member("UBOB", weekends=True))
+        for offset in (3, 4, 6):  # Thursday, Friday, Sunday
+            log(session, "UBOB", day(offset))
+
+    bob = one(summarize(engine), "UBOB")
+
+    assert (bob.days_full, bob.best_streak) == (3, 2)
+
+
+def test_offers_of_help_do_not_count_as_requests_made(engine: Engine) -> None:
+    coach = Coach(engine, FixedClock(NOON), default_timezone="UTC")
+    declared = coach.declare_stand(T, "UADA", "Sign 10 partners", None)
+    assert isinstance(declared, StandDeclared) and declared.stand.id
+    coach.offer_help(T, declared.stand.id, "UBOB", "I'll intro you to two buyers", None)
+    coach.make_request(T, "UADA", "UBOB", "Review my pitch", None)
+
+    summary = summarize(engine)
+
+    assert one(summary, "UADA").requests == 1
+    assert (summary.requests, summary.requests_made) == (1, 1)
+
+
+def test_requests_accepted_and_completed_are_counted_among_those_made_that_week(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        for status in RequestStatus:
+            session.add(request("UADA", day(1), status=status))
+        session.add(request("UADA", day(2), status=RequestStatus.ACCEPTED, offered=True))
+        session.add(request("UADA", day(-3), status=RequestStatus.COMPLETED))
+
+    summary = summarize(engine)
+
+    assert (summary.requests_made, summary.requests_accepted, summary.requests_completed) == (7, 3, 1)
+
+
+def test_promises_are_accounted_by_their_status_in_the_week_they_last_changed(engine: Engine) -> None:
+    settled = berlin(day(3), 10)
+    with unit_of_work(engine) as session:
+        for status in (*PromiseStatus, PromiseStatus.KEPT):
+            session.add(
+                Promise(team_id=T, user_id="UADA", text="ship", status=status, created_at=NOON, updated_at=settled)
+            )
+        session.add(
+            Promise(
+                team_id=T,
+                user_id="UADA",
+                text="old",
+                status=PromiseStatus.KEPT,
+                created_at=NOON,
+                updated_at=berlin(day(-1), 23),
+            )
+        )
+
+    summary = summarize(engine)
+
+    assert (summary.promises_kept, summary.promises_renegotiated, summary.promises_broken) == (2, 1, 1)
+
+
+def test_a_member_with_an_active_stand_is_a_participant_even_on_a_quiet_week(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add(stand("UADA", berlin(day(-20), 9)))
+        session.add(stand("UBOB", berlin(day(-20), 9), status=StandStatus.WITHDRAWN))
+
+    summary = summarize(engine)
+
+    assert summary.participants == [ParticipantWeek("UADA", 0, 0, 0, 0, 0)]
+    assert (summary.share_target, summary.request_target) == (10, 10)
+
+
+def test_stands_and_joins_count_in_the_week_they_happened_on_the_workspaces_clock(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        ada = stand("UADA", berlin(day(0), 0, 30))  # Sunday 23:30 in UTC, but Monday in Berlin
+        session.add_all([ada, stand("UBOB", berlin(day(7), 0, 30)), stand("UCY", berlin(day(-1), 23, 30))])
+        session.flush()
+        assert ada.id is not None
+        session.add(Follower(team_id=T, stand_id=ada.id, user_id="UCY", created_at=berlin(day(6), 23, 59)))
+        session.add(Follower(team_id=T, stand_id=ada.id, user_id="UDEE", created_at=berlin(day(7), 0, 10)))
+
+    summary = summarize(engine)
+
+    assert summary.stands_declared == [("UADA", "UADA's outcome")]
+    assert summary.joined == [("UCY", "UADA")]
+    assert [p.user_id for p in summary.participants] == ["UADA", "UCY"]
+
+
+def test_breakthroughs_and_breakdowns_count_in_the_week_they_happened_on_the_workspaces_clock(
+    engine: Engine,
+) -> None:
+    with unit_of_work(engine) as session:
+        for who, at in (("UADA", berlin(day(0), 0, 30)), ("UBOB", berlin(day(7), 0, 30))):
+            session.add(Breakthrough(team_id=T, user_id=who, text=f"{who} signed the deal", created_at=at))
+            session.add(Breakdown(team_id=T, user_id=who, text="off track", created_at=at))
+        session.add(Breakdown(team_id=T, user_id="UCY", text="off track", created_at=berlin(day(6), 23, 59)))
+
+    summary = summarize(engine)
+
+    assert summary.breakthroughs == [("UADA", "UADA signed the deal")]
+    assert summary.breakdowns_met == 2
+
+
+def test_another_teams_rows_never_appear(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        log(session, "UADA", day(1))
+        log(session, "UOTHER", day(1), team="T2")
+        other = stand("UOTHER", berlin(day(1), 9), team="T2")
+        session.add(other)
+        session.flush()
+        assert other.id is not None
+        session.add(Follower(team_id="T2", stand_id=other.id, user_id="UOTHER2", created_at=berlin(day(1), 10)))
+        session.add(Breakthrough(team_id="T2", user_id="UOTHER", text="theirs", created_at=berlin(day(1), 10)))
+        session.add(Breakdown(team_id="T2", user_id="UOTHER", text="theirs", created_at=berlin(day(1), 10)))
+        session.add(
+            Promise(
+                team_id="T2", user_id="UOTHER", text="x", status=PromiseStatus.KEPT, created_at=NOON, updated_at=NOON
+            )
+        )
+        session.add(member("UADA", weekends=True, team="T2"))
+
+    summary = summarize(engine)
+
+    assert [p.user_id for p in summary.participants] == ["UADA"]
+    assert (summary.shares, summary.requests_made, summary.share_target) == (2, 2, 10)
+    assert summary.stands_declared == summary.joined == summary.breakthroughs == []
+    assert (summary.breakdowns_met, summary.promises_kept) == (0, 0)
+
+
+def test_the_longest_streaks_are_the_top_three_with_ties_by_member(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        for who, days in (("UDEE", 3), ("UBOB", 5), ("UCY", 3), ("UEVE", 0), ("UAMY", 3)):
+            for offset in range(days):
+                log(session, who, day(offset))
+        log(session, "UEVE", day(0), shares=1)
+
+    assert summarize(engine).longest_streaks == [("UBOB", 5), ("UAMY", 3), ("UCY", 3)]
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def test_summarizing_takes_the_same_few_queries_however_many_members_practised(
+    engine: Engine, statements: list[str]
+) -> None:
+    def queries_for(people: int) -> int:
+        with unit_of_work(engine) as session:
+            for n in range(people):
+                log(session, f"U{people:03d}{n:03d}", day(n % 7))
+        statements.clear()
+        summarize(engine)
+        return len(statements)
+
+    assert queries_for(2) == queries_for(60) <= 12
+
+
+# How it reads in Slack -------------------------------------------------------------------------------------
+
+
+def summary_of(participants: list[ParticipantWeek], **changes: Any) -> WeekSummary:
+    base = WeekSummary(
+        team_id=T,
+        week_start=WEEK,
+        week_end=day(6),
+        participants=participants,
+        shares=sum(p.shares for p in participants),
+        actions=sum(p.actions for p in participants),
+        requests=sum(p.requests for p in participants),
+        share_target=10 * len(participants),
+        action_target=10 * len(participants),
+        request_target=10 * len(participants),
+        stands_declared=[],
+        joined=[],
+        breakthroughs=[],
+        breakdowns_met=0,
+        requests_made=sum(p.requests for p in participants),
+        requests_accepted=0,
+        requests_completed=0,
+        promises_kept=0,
+        promises_renegotiated=0,
+        promises_broken=0,
+        longest_streaks=[],
+    )
+    return replace(base, **changes)
+
+
+def texts(blocks: Any) -> Iterator[str]:
+    """Every text string in the blocks, however deep."""
+    if isinstance(blocks, dict):
+        for key, value in blocks.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from texts(value)
+    elif isinstance(blocks, list):
+        for item in blocks:
+            yield from texts(item)
+
+
+def sections(blocks: list[dict[str, Any]]) -> list[str]:
+    return [b["text"]["text"] for b in blocks if b["type"] == "section"]
+
+
+def everything(blocks: list[dict[str, Any]]) -> str:
+    return "\n".join(texts(blocks))
+
+
+def test_the_recap_names_the_week_and_the_team_totals_against_their_targets() -> None:
+    people = [ParticipantWeek(f"U{n}", 8, 10, 9, 4, 3) for n in range(50)]
+    summary = summary_of(people, shares=412, share_target=500, actions=500, action_target=500)
+
+    text, blocks, _ = build_weekly_recap(summary)
+
+    assert blocks[0]["type"] == "header"
+    assert blocks[0]["text"]["text"] == "Weekly recap · 16–22 Nov 2026"
+    assert "Shares 412 / 500 · Actions 500 / 500 ✓ · Requests 450 / 500" in everything(blocks)
+    assert text.startswith("Weekly recap · 16–22 Nov 2026: Shares 412 / 500")
+
+
+def test_a_week_across_the_year_end_is_labelled_with_both_years() -> None:
+    summary = summary_of([], week_start=date(2026, 12, 28), week_end=date(2027, 1, 3))
+    assert build_weekly_recap(summary)[1][0]["text"]["text"] == "Weekly recap · 28 Dec 2026 – 3 Jan 2027"
+
+
+def test_each_persons_week_is_one_line_in_the_thread() -> None:
+    summary = summary_of([ParticipantWeek("U1", 8, 10, 9, 4, 3), ParticipantWeek("U2", 0, 0, 0, 0, 0)])
+
+    _, blocks, replies = build_weekly_recap(summary)
+
+    assert len(replies) == 1
+    lines = "\n".join(sections(replies[0][1])).splitlines()
+    assert lines == [
+        "<@U1> — shares 8 · actions 10 · requests 9 · full days 4 · best streak 3",
+        "<@U2> — a quiet week on the log",
+    ]
+    assert "Each person's week is in the thread" in everything(blocks)
+
+
+def test_breakdowns_are_counted_as_milestones_never_as_failures() -> None:
+    summary = summary_of([ParticipantWeek("U1", 8, 10, 9, 4, 3)], breakdowns_met=3, promises_broken=1)
+
+    text = everything(build_weekly_recap(summary)[1])
+
+    assert "3 breakdowns met — each one a milestone" in text
+    assert not re.search(r"fail|miss|behind|should", text, re.IGNORECASE)
+
+
+def test_requests_promises_stands_breakthroughs_and_streaks_are_in_the_main_message() -> None:
+    summary = summary_of(
+        [ParticipantWeek("U1", 8, 10, 9, 4, 3), ParticipantWeek("U2", 8, 10, 9, 4, 2)],
+        stands_declared=[("U1", "Double our pipeline by March")],
+        joined=[("U2", "U1")],
+        breakthroughs=[("U2", "Signed Acme")],
+        requests_made=18,
+        requests_accepted=12,
+        requests_completed=5,
+        promises_kept=3,
+        promises_renegotiated=1,
+        promises_broken=1,
+        longest_streaks=[("U1", 3), ("U2", 2)],
+    )
+
+    text = everything(build_weekly_recap(summary)[1])
+
+    for expected in (
+        "<@U1> — _Double our pipeline by March_",
+        "<@U2> joined <@U1>'s stand",
+        "<@U2> — _Signed Acme_",
+        "Requests: 18 made · 12 accepted · 5 completed",
+        "Promises: 3 kept · 1 renegotiated · 1 broken",
+        "<@U1> 3 days · <@U2> 2 days",
+    ):
+        assert expected in text
+
+
+def test_long_lists_show_the_first_few_and_how_many_more() -> None:
+    summary = summary_of(
+        [ParticipantWeek("U1", 8, 10, 9, 4, 3)],
+        breakthroughs=[(f"U{n}", f"Breakthrough {n}") for n in range(12)],
+    )
+
+    section = next(s for s in sections(build_weekly_recap(summary)[1]) if "Breakthroughs" in s)
+
+    assert section.count("• ") == 5
+    assert section.endswith("…and 7 more")
+
+
+def test_member_text_is_shown_as_typed_and_never_pings_the_channel() -> None:
+    summary = summary_of([ParticipantWeek("U1", 8, 10, 9, 4, 3)], breakthroughs=[("U1", "<!channel> we did it & more")])
+    assert "&lt;!channel&gt; we did it &amp; more" in everything(build_weekly_recap(summary)[1])
+
+
+def test_an_empty_week_gets_a_short_kind_message_and_no_thread() -> None:
+    text, blocks, replies = build_weekly_recap(summary_of([]))
+
+    assert replies == []
+    assert validate_blocks(blocks, surface="message") == []
+    assert len(blocks) == 2
+    assert "quiet week" in text and "quiet week" in everything(blocks)
+
+
+def test_the_recap_of_500_participants_stays_within_slacks_limits() -> None:
+    people = [ParticipantWeek(f"U{n:010d}", 14, 14, 14, 7, 7) for n in range(500)]
+    long_text = "A stand & a promise <worth> keeping " * 80  # escaping makes member text longer still
+    summary = summary_of(
+        people,
+        stands_declared=[(p.user_id, long_text) for p in people],
+        joined=[(p.user_id, people[0].user_id) for p in people[1:]],
+        breakthroughs=[(p.user_id, long_text) for p in people],
+        breakdowns_met=400,
+        requests_made=7000,
+        requests_accepted=5000,
+        requests_completed=3000,
+        promises_kept=900,
+        promises_renegotiated=80,
+        promises_broken=20,
+        longest_streaks=[(p.user_id, 7) for p in people[:3]],
+    )
+
+    text, blocks, replies = build_weekly_recap(summary)
+
+    for message in [blocks, *(reply for _, reply in replies)]:
+        assert validate_blocks(message, surface="message") == []
+        assert len(message) <= 50
+        assert all(len(s) <= 3000 for s in sections(message))
+        assert sum(map(len, texts(message))) < 12_000
+    assert sum(map(len, texts(blocks))) + len(text) < 8_000  # the channel message stays condensed
+    assert len(replies) == math.ceil(500 / PEOPLE_PER_REPLY)
+    assert all(reply_text for reply_text, _ in replies)
+    mentioned = re.findall(r"<@(U\d+)> — shares", "\n".join(everything(reply) for _, reply in replies))
+    assert mentioned == [p.user_id for p in people]
+
+
+def test_a_real_weeks_recap_is_valid_block_kit(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add(stand("UADA", berlin(day(1), 9)))
+        session.add(Breakthrough(team_id=T, user_id="UADA", text="Signed *Acme*", created_at=berlin(day(4), 16)))
+        for offset in range(5):
+            log(session, "UADA", day(offset))
+
+    _, blocks, replies = build_weekly_recap(summarize(engine))
+
+    assert validate_blocks(blocks, surface="message") == []
+    assert [validate_blocks(reply, surface="message") for _, reply in replies] == [[]]
+    assert "Shares 10 / 10 ✓" in everything(blocks)
