@@ -13,7 +13,7 @@ from bot.rules import PROGRAM_DAYS, member_zone
 from storage import claims
 from storage.claims import DueNudge, ZoneNow
 from storage.db import unit_of_work
-from storage.models import Member, NudgeStatus, Promise, Request
+from storage.models import ClaimStatus, Member, Nudge, Promise, Request
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 """A claim older than this belongs to a sender that died: another instance may take it over."""
@@ -102,13 +102,8 @@ class Nudges:
     def claim(self, due: DueNudge, now: datetime) -> bool:
         """Claim one nudge; only one instance (or one taker of a stale claim) gets True."""
         with unit_of_work(self.engine) as session:
-            return claims.claim_nudge(
-                team_id=due.team_id,
-                user_id=due.user_id,
-                local_date=due.local_date,
-                now=now,
-                stale_before=now - CLAIM_TIMEOUT,
-                session=session,
+            return claims.claim(
+                Nudge, claims.nudge_key(due), now=now, stale_before=now - CLAIM_TIMEOUT, session=session
             )
 
     def content(self, due: DueNudge) -> NudgeContent:
@@ -131,11 +126,10 @@ class Nudges:
     def sent(self, due: DueNudge, channel_id: str, ts: str) -> None:
         """The nudge went out: remember where, so the day's logging can update it in place."""
         with unit_of_work(self.engine) as session:
-            claims.finish_nudge(
-                team_id=due.team_id,
-                user_id=due.user_id,
-                local_date=due.local_date,
-                status=NudgeStatus.SENT,
+            claims.finish(
+                Nudge,
+                claims.nudge_key(due),
+                status=ClaimStatus.SENT,
                 channel_id=channel_id,
                 message_ts=ts,
                 session=session,
@@ -144,13 +138,7 @@ class Nudges:
     def gone(self, due: DueNudge, reason: str) -> None:
         """Slack says the member is gone: fail this nudge for good and pause their program."""
         with unit_of_work(self.engine) as session:
-            claims.finish_nudge(
-                team_id=due.team_id,
-                user_id=due.user_id,
-                local_date=due.local_date,
-                status=NudgeStatus.FAILED,
-                session=session,
-            )
+            claims.finish(Nudge, claims.nudge_key(due), status=ClaimStatus.FAILED, session=session)
             member = session.get(Member, (due.team_id, due.user_id))
             if member is not None:
                 member.paused, member.paused_reason = True, reason[:64]

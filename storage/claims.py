@@ -9,18 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, String, and_, column, exists, func, or_, select, update, values
+from sqlalchemy import Boolean, Date, String, and_, column, delete, exists, func, or_, select, update, values
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
 from storage.models import (
+    ClaimStatus,
     Member,
     Nudge,
-    NudgeStatus,
     Promise,
     PromiseStatus,
+    Recap,
     Request,
     RequestStatus,
     Stand,
@@ -86,7 +88,7 @@ def due_nudges(
         col(Nudge.team_id) == Member.team_id,
         col(Nudge.user_id) == Member.user_id,
         col(Nudge.local_date) == clocks.c.local_date,
-        or_(col(Nudge.status) != NudgeStatus.CLAIMED, col(Nudge.claimed_at) >= stale_before),
+        or_(col(Nudge.status) != ClaimStatus.CLAIMED, col(Nudge.claimed_at) >= stale_before),
     )
     query = (
         select(col(Member.team_id), col(Member.user_id), clocks.c.local_date)
@@ -106,58 +108,67 @@ def due_nudges(
     return [DueNudge(team_id=t, user_id=u, local_date=d) for t, u, d in session.execute(query)]
 
 
-def claim_nudge(
-    *, team_id: str, user_id: str, local_date: date, now: datetime, stale_before: datetime, session: Session
-) -> bool:
-    """Claim the member's nudge for `local_date`; True for exactly one claimant (or one taker of a stale claim)."""
+Claimable = type[Nudge] | type[Recap]
+
+
+def claim(model: Claimable, key: dict[str, Any], *, now: datetime, stale_before: datetime, session: Session) -> bool:
+    """Claim the send identified by `key` (the model's unique key); True for exactly one claimant.
+
+    The insert wins once; a claim whose sender never finished (older than `stale_before`) can be taken over
+    once, by whoever updates it first.
+    """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
-        dialect.insert(Nudge)
-        .values(
-            team_id=team_id,
-            user_id=user_id,
-            local_date=local_date,
-            status=NudgeStatus.CLAIMED,
-            claimed_at=now,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["team_id", "user_id", "local_date"])
-        .returning(col(Nudge.id))
+        dialect.insert(model)
+        .values(**key, status=ClaimStatus.CLAIMED, claimed_at=now, created_at=now)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(col(model.id))
     )
     # RETURNING, not rowcount: through the ORM session psycopg reports no rowcount for this insert.
     if inserted.first() is not None:
         return True
     retaken = session.execute(
-        update(Nudge)
+        update(model)
         .where(
-            col(Nudge.team_id) == team_id,
-            col(Nudge.user_id) == user_id,
-            col(Nudge.local_date) == local_date,
-            col(Nudge.status) == NudgeStatus.CLAIMED,
-            col(Nudge.claimed_at) < stale_before,
+            *(getattr(model, name) == value for name, value in key.items()),
+            col(model.status) == ClaimStatus.CLAIMED,
+            col(model.claimed_at) < stale_before,
         )
         .values(claimed_at=now)
-        .returning(col(Nudge.id))
+        .returning(col(model.id))
     )
     return retaken.first() is not None
 
 
-def finish_nudge(
+def finish(
+    model: Claimable,
+    key: dict[str, Any],
     *,
-    team_id: str,
-    user_id: str,
-    local_date: date,
-    status: NudgeStatus,
+    status: ClaimStatus,
     session: Session,
     channel_id: str | None = None,
     message_ts: str | None = None,
 ) -> None:
-    """Record how a claimed nudge ended: sent (with where it is) or failed for good."""
+    """Record how a claimed send ended: sent (with where it is) or failed for good."""
     session.execute(
-        update(Nudge)
-        .where(col(Nudge.team_id) == team_id, col(Nudge.user_id) == user_id, col(Nudge.local_date) == local_date)
+        update(model)
+        .where(*(getattr(model, name) == value for name, value in key.items()))
         .values(status=status, channel_id=channel_id, message_ts=message_ts)
     )
+
+
+def release(model: Claimable, key: dict[str, Any], *, session: Session) -> None:
+    """Forget a failed send so that the next pass tries it again (after the cause was fixed)."""
+    session.execute(
+        delete(model).where(
+            *(getattr(model, name) == value for name, value in key.items()), col(model.status) == ClaimStatus.FAILED
+        )
+    )
+
+
+def nudge_key(due: DueNudge) -> dict[str, Any]:
+    """The unique key of a member's nudge of one local day."""
+    return {"team_id": due.team_id, "user_id": due.user_id, "local_date": due.local_date}
 
 
 def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Session) -> Nudge | None:
@@ -167,7 +178,7 @@ def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Sessi
             Nudge.team_id == team_id,
             Nudge.user_id == user_id,
             Nudge.local_date == local_date,
-            Nudge.status == NudgeStatus.SENT,
+            Nudge.status == ClaimStatus.SENT,
         )
     ).first()
 

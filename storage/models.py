@@ -242,10 +242,12 @@ class Breakthrough(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
-class NudgeStatus(StrEnum):
-    CLAIMED = "claimed"  # an instance is sending it; retried by another after the claim times out
+class ClaimStatus(StrEnum):
+    """Where a scheduled send (a nudge, a recap) stands."""
+
+    CLAIMED = "claimed"  # an instance is sending it; taken over by another once the claim times out
     SENT = "sent"
-    FAILED = "failed"  # Slack refused for good (the member is gone); never retried
+    FAILED = "failed"  # Slack refused for good; not retried until the cause is fixed
 
 
 class Nudge(SQLModel, table=True):
@@ -261,7 +263,7 @@ class Nudge(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     local_date: date
-    status: str = Field(default=NudgeStatus.CLAIMED, max_length=16)
+    status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     claimed_at: datetime = Field(sa_column=_utc())
@@ -278,7 +280,7 @@ class Recap(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     user_id: str | None = Field(default=None, max_length=32)
     week: date
-    status: str = Field(default="claimed", max_length=16)
+    status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     claimed_at: datetime = Field(sa_column=_utc())

@@ -627,7 +627,7 @@ def test_coach_weekends_needs_on_or_off(typed: str) -> None:
     )
 
 
-@pytest.mark.parametrize("typed", ["dance", "recap", "status please", "forget"])
+@pytest.mark.parametrize("typed", ["dance", "status please", "forget"])
 def test_an_unknown_coach_subcommand_lists_what_coach_can_do(typed: str) -> None:
     message = message_of(lambda: parse_coach(typed))
 
@@ -695,3 +695,13 @@ def test_messages_never_blame_the_member(parse: Callable[[], object]) -> None:
     message = message_of(parse).lower()
 
     assert not any(word in message for word in ["invalid", "error", "wrong", "failed", "you forgot", "must"])
+
+
+def test_an_admin_can_name_the_recaps_weekday_and_time() -> None:
+    assert parse_coach("recap friday 16:30") == CoachCommand("recap_at", "4 16:30")
+    assert parse_coach("Recap Mon 9am") == CoachCommand("recap_at", "0 09:00")
+
+
+def test_a_recap_schedule_without_a_time_is_refused_kindly() -> None:
+    with pytest.raises(ParseError, match="recap monday 09:00"):
+        parse_coach("recap friday")
