@@ -22,10 +22,11 @@ from bot.app import Runtime, create_app
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.coach import Coach
 from bot.nudges import Nudges
+from bot.recaps import Recaps
 from bot.scheduler import poster_for, start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import create_web_app
-from handlers.jobs import nudge_pass
+from handlers.jobs import nudge_pass, recap_pass
 from storage.db import make_engine, upgrade
 
 log = logging.getLogger("breakthrough")
@@ -140,14 +141,17 @@ def _instant(text: str) -> datetime:
     return at
 
 
-def nudge(settings: Settings, now: datetime | None) -> int:
-    """One pass of the daily nudge; exit 1 when a send failed."""
+def one_pass(settings: Settings, job: str, now: datetime | None) -> int:
+    """One pass of the daily-nudge or weekly-recap job; exit 1 when a send failed."""
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     clock: Clock = FixedClock(now) if now else SystemClock()
-    coach = Coach(engine, clock, default_timezone=settings.default_timezone)
+    coach = Coach(engine, clock, default_timezone=settings.default_timezone, recap_channel=settings.recap_channel)
     try:
-        report = nudge_pass(Nudges(coach), poster_for(settings), clock.now())
+        if job == "nudge":
+            report = nudge_pass(Nudges(coach), poster_for(settings), clock.now())
+        else:
+            report = recap_pass(Recaps(coach), poster_for(settings), clock.now())
     finally:
         engine.dispose()
     print(f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}")
@@ -159,23 +163,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="breakthrough", description="Breakthrough Coach for Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="migrate the database and serve Slack until SIGINT/SIGTERM")
-    nudge_parser = sub.add_parser("nudge", help="one pass of the daily-nudge job")
-    nudge_parser.add_argument("--now", type=_instant, help="act as if the clock read this ISO 8601 instant")
+    for job, what in (("nudge", "one pass of the daily-nudge job"), ("recap", "one pass of the weekly-recap job")):
+        job_parser = sub.add_parser(job, help=what)
+        job_parser.add_argument("--now", type=_instant, help="act as if the clock read this ISO 8601 instant")
     export_parser = sub.add_parser("export", help="print everything stored as one JSON document")
     export_parser.add_argument("--team", help="only this workspace (team ID)")
     export_parser.add_argument("--user", help="only this member (user ID)")
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(need_slack=args.command in ("run", "nudge"))
+        settings = load_settings(need_slack=args.command != "export", serving=args.command == "run")
     except SettingsError as error:
         print(f"breakthrough: {error}", file=sys.stderr)
         return 2
     _configure_logging(settings)
     if args.command == "run":
         return run(settings)
-    if args.command == "nudge":
-        return nudge(settings, args.now)
+    if args.command in ("nudge", "recap"):
+        return one_pass(settings, args.command, args.now)
     return export(settings, args.team, args.user)
 
 

@@ -25,7 +25,7 @@ from bot.rules import (
     program_day,
     week_of,
 )
-from storage import queries
+from storage import claims, queries
 from storage.db import unit_of_work
 from storage.models import (
     Action,
@@ -542,10 +542,22 @@ class Coach:
             return self._recap_channel(session, team_id)
 
     def set_recap_channel(self, team_id: str, user_id: str, channel_id: str) -> None:
-        """Send recaps and celebrations to `channel_id` from now on."""
+        """Send recaps and celebrations to `channel_id` from now on, in the zone of the admin who chose it."""
         with unit_of_work(self.engine) as session:
             workspace = self._workspace(session, team_id)
             workspace.recap_channel_id, workspace.recap_set_by = channel_id, user_id
+            admin = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+            if admin is not None and admin.tz:
+                workspace.timezone = admin.tz
+            session.add(workspace)
+            # A recap that failed for want of a channel gets another chance now that there is one.
+            claims.release_failed_recaps(team_id=team_id, session=session)
+
+    def set_recap_schedule(self, team_id: str, weekday: int, at: str) -> None:
+        """Post the weekly recap on `weekday` (Monday is 0) at `at` (HH:MM) in the workspace's zone."""
+        with unit_of_work(self.engine) as session:
+            workspace = self._workspace(session, team_id)
+            workspace.recap_weekday, workspace.recap_time = weekday, at
             session.add(workspace)
 
     def set_member_option(self, team_id: str, user_id: str, **options: Any) -> Member:

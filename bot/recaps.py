@@ -8,9 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.rules import DAILY_TARGET, WEEKLY_REQUEST_TARGET, Practice, local_today, week_of
-from storage import queries
-from storage.models import PromiseStatus, RequestStatus
+from bot.coach import Coach
+from bot.nudges import CLAIM_TIMEOUT
+from bot.rules import DAILY_TARGET, WEEKLY_REQUEST_TARGET, Practice, local_today, member_zone, week_of
+from storage import claims, queries
+from storage.db import unit_of_work
+from storage.models import ClaimStatus, PromiseStatus, Recap, RequestStatus
 
 WEEK_DAYS = 7
 WORKING_DAYS = 5  # Monday to Friday, unless the member has weekends on
@@ -150,3 +153,76 @@ def summarize_week(session: Session, *, team_id: str, week_start: date, zone: Zo
         promises_broken=promises.get(PromiseStatus.BROKEN, 0),
         longest_streaks=[(p.user_id, p.best_streak) for p in streaks[:STREAKS_SHOWN]],
     )
+
+
+# Posting the recap ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DueRecap:
+    """A workspace whose recap time has come this week, for the last full week."""
+
+    team_id: str
+    week_start: date
+    channel_id: str
+    zone: ZoneInfo
+    set_by: str | None
+
+    @property
+    def key(self) -> dict[str, object]:
+        """The recap's unique key: one per workspace and week."""
+        return {"team_id": self.team_id, "week": self.week_start}
+
+
+class Recaps:
+    """The recap pass's decisions and records; it posts nothing itself."""
+
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+
+    def due(self, now: datetime) -> list[DueRecap]:
+        """Workspaces with a recap channel whose recap time this week has passed and whose recap is not out yet.
+
+        A recap missed on its day (the app was down) is still due until the week ends; then the next week's is.
+        """
+        found = []
+        with unit_of_work(self.coach.engine) as session:
+            for team_id in claims.known_teams(session=session):
+                workspace = queries.get_workspace(team_id=team_id, session=session)
+                channel = (workspace.recap_channel_id if workspace else None) or self.coach.default_recap_channel
+                if not channel:
+                    continue
+                zone = member_zone(workspace.timezone if workspace else None, self.coach.default_timezone)
+                this_monday, _ = week_of(local_today(now, zone))
+                weekday, at = (workspace.recap_weekday, workspace.recap_time) if workspace else (0, "09:00")
+                moment = datetime.combine(this_monday + timedelta(days=weekday), time.fromisoformat(at), tzinfo=zone)
+                if now < moment:
+                    continue
+                week = this_monday - timedelta(days=WEEK_DAYS)
+                if claims.recap_settled(team_id=team_id, week=week, stale_before=now - CLAIM_TIMEOUT, session=session):
+                    continue
+                set_by = workspace.recap_set_by if workspace else None
+                found.append(DueRecap(team_id=team_id, week_start=week, channel_id=channel, zone=zone, set_by=set_by))
+        return found
+
+    def claim(self, due: DueRecap, now: datetime) -> bool:
+        """Claim the week's recap; only one instance gets True."""
+        with unit_of_work(self.coach.engine) as session:
+            return claims.claim(Recap, due.key, now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
+
+    def summary(self, due: DueRecap) -> WeekSummary:
+        """The week to recap."""
+        with unit_of_work(self.coach.engine) as session:
+            return summarize_week(session, team_id=due.team_id, week_start=due.week_start, zone=due.zone)
+
+    def posted(self, due: DueRecap, channel_id: str, ts: str) -> None:
+        """The recap is out: remember where."""
+        with unit_of_work(self.coach.engine) as session:
+            claims.finish(
+                Recap, due.key, status=ClaimStatus.SENT, channel_id=channel_id, message_ts=ts, session=session
+            )
+
+    def failed(self, due: DueRecap) -> None:
+        """The channel refused the recap for good; `/coach recap here` gives it another chance."""
+        with unit_of_work(self.coach.engine) as session:
+            claims.finish(Recap, due.key, status=ClaimStatus.FAILED, channel_id=due.channel_id, session=session)

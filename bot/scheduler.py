@@ -18,8 +18,9 @@ from slack_sdk import WebClient
 from bot.clock import Clock
 from bot.coach import Coach
 from bot.nudges import Nudges
+from bot.recaps import Recaps
 from bot.settings import Settings
-from handlers.jobs import nudge_pass
+from handlers.jobs import nudge_pass, recap_pass
 from handlers.posting import PacedPoster
 
 log = logging.getLogger(__name__)
@@ -35,23 +36,27 @@ def poster_for(settings: Settings, stop: threading.Event | None = None) -> Paced
 
 def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> BackgroundScheduler:
     """Start the ticks; the caller shuts the scheduler down (waiting for a pass in progress) when it stops."""
-    nudges = Nudges(coach)
+    nudges, recaps = Nudges(coach), Recaps(coach)
 
     def nudge_tick() -> None:
         nudge_pass(nudges, poster, clock.now())
 
+    def recap_tick() -> None:
+        recap_pass(recaps, poster, clock.now())
+
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(
-        nudge_tick,
-        IntervalTrigger(seconds=TICK_SECONDS),
-        id="nudges",
-        name="daily nudges",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=TICK_SECONDS,
-        next_run_time=clock.now(),
-    )
+    for job_id, name, tick in (("nudges", "daily nudges", nudge_tick), ("recaps", "weekly recaps", recap_tick)):
+        scheduler.add_job(
+            tick,
+            IntervalTrigger(seconds=TICK_SECONDS),
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=TICK_SECONDS,
+            next_run_time=clock.now(),
+        )
     scheduler.start()
-    log.info("scheduler started: nudges every %s s", TICK_SECONDS)
+    log.info("scheduler started: nudges and recaps every %s s", TICK_SECONDS)
     return scheduler

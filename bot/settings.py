@@ -44,7 +44,7 @@ class Settings:
         return self.app_token is not None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True) -> Settings:
+    def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True, serving: bool = True) -> Settings:
         """Settings from a mapping of variables; raises SettingsError naming the first bad one."""
 
         def get(name: str) -> str | None:
@@ -61,7 +61,7 @@ class Settings:
                 raise SettingsError("SLACK_BOT_TOKEN is malformed: a bot token starts with xoxb-.")
             if app_token is not None and not app_token.startswith("xapp-"):
                 raise SettingsError("SLACK_APP_TOKEN is malformed: an app-level token starts with xapp-.")
-            if app_token is None and signing_secret is None:
+            if serving and app_token is None and signing_secret is None:
                 raise SettingsError(
                     "SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
                 )
@@ -131,8 +131,8 @@ class Settings:
         )
 
 
-def load_settings(*, need_slack: bool = True, env_file: Path = Path(".env")) -> Settings:
+def load_settings(*, need_slack: bool = True, serving: bool = True, env_file: Path = Path(".env")) -> Settings:
     """Settings from `.env` in the working directory overlaid by the process environment."""
     merged: dict[str, str] = {k: v for k, v in dotenv_values(env_file).items() if v is not None}
     merged.update(os.environ)
-    return Settings.from_env(merged, need_slack=need_slack)
+    return Settings.from_env(merged, need_slack=need_slack, serving=serving)

@@ -21,7 +21,8 @@ from handlers.ids import Command
 from handlers.slack_io import ensure_profile
 
 ADMIN_ONLY = (
-    "Setting where the weekly recap goes is for workspace admins and owners (or members listed in COACH_ADMINS)."
+    "Setting where and when the weekly recap goes is for workspace admins and owners "
+    "(or members listed in COACH_ADMINS)."
 )
 
 
@@ -141,6 +142,13 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
                 raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
             coach.set_recap_channel(team_id, user_id, channel)
             text, blocks = flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
+        elif parsed.name == "recap_at":
+            if not (member and member.is_admin) and user_id not in coach.admins:
+                raise CoachRefusal(ADMIN_ONLY)
+            weekday, at = (parsed.arg or "0 09:00").split()
+            coach.set_recap_schedule(team_id, int(weekday), at)
+            day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[int(weekday)]
+            text, blocks = flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
         elif parsed.name == "nudge":
             coach.set_member_option(team_id, user_id, nudge_time=parsed.arg)
             text, blocks = flows.line(f"Your morning nudge will come at {parsed.arg}, your time.")

@@ -10,8 +10,10 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 
 from bot.nudges import Nudges
+from bot.recaps import DueRecap, Recaps
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
+from handlers.recap_blocks import build_weekly_recap
 from storage.claims import DueNudge
 
 log = logging.getLogger(__name__)
@@ -63,3 +65,57 @@ def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport
     if due:
         log.info("nudge pass at %s: %s", now.isoformat(), report)
     return report
+
+
+# The channel is gone or closed to the app: tell the admin who chose it, once, instead of retrying.
+CHANNEL_GONE = {"channel_not_found", "not_in_channel", "is_archived"}
+
+
+def recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
+    """One pass of the weekly recap as if the clock read `now`; safe to run on many instances at once."""
+    sent = skipped = failed = 0
+    for due in recaps.due(now):
+        if not recaps.claim(due, now):
+            skipped += 1
+            continue
+        text, blocks, replies = build_weekly_recap(recaps.summary(due))
+        try:
+            response = poster.post_message(channel=due.channel_id, text=text, blocks=blocks)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            log.error("recap for %s in %s refused: %s", due.team_id, due.channel_id, code)
+            if code in CHANNEL_GONE:
+                recaps.failed(due)
+                _tell_admin(poster, due, code)
+            failed += 1
+            continue
+        except PostFailed as error:
+            log.error("recap for %s not posted: %s (retried after the claim times out)", due.team_id, error)
+            failed += 1
+            continue
+        channel, ts = str(response["channel"]), str(response["ts"])
+        recaps.posted(due, channel, ts)
+        sent += 1
+        for reply_text, reply_blocks in replies:
+            try:
+                poster.post_message(channel=channel, thread_ts=ts, text=reply_text, blocks=reply_blocks)
+            except (SlackApiError, PostFailed) as error:
+                log.warning("a recap thread reply for %s was not posted: %s", due.team_id, error)
+    return PassReport(sent=sent, skipped=skipped, failed=failed)
+
+
+def _tell_admin(poster: PacedPoster, due: DueRecap, code: str) -> None:
+    if not due.set_by:
+        return
+    why = "I'm not a member of it" if code == "not_in_channel" else "I can't find it any more"
+    try:
+        poster.post_message(
+            channel=due.set_by,
+            text=(
+                f"I couldn't post this week's recap in <#{due.channel_id}>: {why}. Invite me there with "
+                "`/invite @Breakthrough Coach`, or pick another channel, then type `/coach recap here` in it — "
+                "the recap will follow within a minute."
+            ),
+        )
+    except (SlackApiError, PostFailed) as error:
+        log.warning("could not tell %s that the recap channel failed: %s", due.set_by, error)

@@ -27,6 +27,7 @@ from storage.models import (
     RequestStatus,
     Stand,
     StandStatus,
+    Workspace,
 )
 
 
@@ -157,15 +158,6 @@ def finish(
     )
 
 
-def release(model: Claimable, key: dict[str, Any], *, session: Session) -> None:
-    """Forget a failed send so that the next pass tries it again (after the cause was fixed)."""
-    session.execute(
-        delete(model).where(
-            *(getattr(model, name) == value for name, value in key.items()), col(model.status) == ClaimStatus.FAILED
-        )
-    )
-
-
 def nudge_key(due: DueNudge) -> dict[str, Any]:
     """The unique key of a member's nudge of one local day."""
     return {"team_id": due.team_id, "user_id": due.user_id, "local_date": due.local_date}
@@ -204,3 +196,20 @@ def promises_due(
         )
     ).all()
     return promises, requests
+
+
+def release_failed_recaps(*, team_id: str, session: Session) -> None:
+    """Forget the workspace's failed recaps so that the next pass posts them."""
+    session.execute(delete(Recap).where(col(Recap.team_id) == team_id, col(Recap.status) == ClaimStatus.FAILED))
+
+
+def known_teams(*, session: Session) -> list[str]:
+    """Every workspace the coach has met."""
+    rows = session.execute(select(col(Member.team_id)).union(select(col(Workspace.team_id))))
+    return sorted(str(team) for (team,) in rows)
+
+
+def recap_settled(*, team_id: str, week: date, stale_before: datetime, session: Session) -> bool:
+    """Whether the week's recap was posted, failed for good, or is being posted by a live claim."""
+    row = session.exec(model_select(Recap).where(Recap.team_id == team_id, Recap.week == week)).first()
+    return row is not None and (row.status != ClaimStatus.CLAIMED or row.claimed_at >= stale_before)

@@ -1,0 +1,171 @@
+"""The weekly recap job: due once a week in the workspace's zone, posted exactly once, kind when the channel fails."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot.app import Runtime
+from bot.clock import FixedClock
+from bot.coach import Coach, Profile
+from bot.recaps import Recaps
+from bot.scheduler import poster_for
+from bot.standin import SlackStandIn
+from handlers.jobs import recap_pass
+from tests import support
+from tests.e2e import dm, export, last_ephemeral, seen
+
+T = "T1"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def a_week_of_practice(slack: SlackStandIn, clock: FixedClock) -> None:
+    """Ada (an admin in Berlin) sets the recap channel; Ada and Bob practise in the week of 16 November."""
+    clock.set(at("2026-11-16T10:00:00Z"))
+    slack.command("UADA", "/coach", "recap here", channel="CWINS")
+    last_ephemeral(slack, "UADA", "will be posted in")
+    for user in ("UADA", "UBOB"):
+        slack.command(user, "/stand", f"{user} takes a stand", channel="CGENERAL")
+        last_ephemeral(slack, user, "Your stand is declared")
+        slack.command(user, "/act", "An action")
+        last_ephemeral(slack, user, "Action logged")
+    slack.command("UBOB", "/breakthrough", "The council said yes")
+    last_ephemeral(slack, "UBOB", "Breakthrough recorded")
+
+
+def test_the_recap_is_due_from_monday_0900_in_the_workspace_zone(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_week_of_practice(slack, clock)
+    recaps = Recaps(app.coach)
+
+    assert recaps.due(at("2026-11-23T07:59:00Z")) == []  # 08:59 in Berlin, the admin's zone
+    [due] = recaps.due(at("2026-11-23T08:00:00Z"))
+    assert (due.week_start.isoformat(), due.channel_id) == ("2026-11-16", "CWINS")
+
+
+def test_a_pass_posts_the_weeks_recap_once_with_the_people_in_the_thread(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_week_of_practice(slack, clock)
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    posts_before = len(slack.messages("CWINS"))
+
+    report = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+
+    assert (report.sent, report.failed) == (1, 0)
+    recap = next(m for m in slack.messages("CWINS") if "Weekly recap" in seen(m))
+    assert "16–22 Nov 2026" in seen(recap)
+    assert "The council said yes" in seen(recap)
+    replies = [m for m in slack.messages("CWINS") if m.thread_ts == recap.ts]
+    assert replies and "<@UBOB>" in "".join(seen(m) for m in replies)
+    again = recap_pass(Recaps(app.coach), poster, at("2026-11-23T09:05:00Z"))
+    assert (again.sent, again.skipped, again.failed) == (0, 0, 0)
+    assert len(slack.messages("CWINS")) == posts_before + 1 + len(replies)
+    assert [r["week"] for r in export(app)["recaps"]] == ["2026-11-16"]
+
+
+def test_a_recap_missed_on_monday_goes_out_when_the_app_comes_back_that_week(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_week_of_practice(slack, clock)
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+
+    assert recap_pass(Recaps(app.coach), poster, at("2026-11-25T15:00:00Z")).sent == 1  # Wednesday
+    assert Recaps(app.coach).due(at("2026-11-29T22:00:00Z")) == []  # Sunday night: done for the week
+    [next_week] = Recaps(app.coach).due(at("2026-11-30T08:00:00Z"))
+    assert next_week.week_start.isoformat() == "2026-11-23"
+
+
+def test_admins_choose_the_recap_day_and_time(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    a_week_of_practice(slack, clock)
+    slack.command("UADA", "/coach", "recap friday 16:30", channel="CWINS")
+    last_ephemeral(slack, "UADA", "Fridays at 16:30")
+    slack.command("UBOB", "/coach", "recap monday 08:00", channel="CWINS")
+    last_ephemeral(slack, "UBOB", "admins")
+
+    assert Recaps(app.coach).due(at("2026-11-27T15:29:00Z")) == []  # Friday 16:29 in Berlin
+    [due] = Recaps(app.coach).due(at("2026-11-27T15:30:00Z"))
+    assert due.week_start.isoformat() == "2026-11-16"
+
+
+def test_a_channel_the_app_cannot_post_in_is_reported_to_the_admin_once_and_recovers(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    slack.add_channel("GPRIVATE", name="private", is_private=True, bot_is_member=True)
+    a_week_of_practice(slack, clock)
+    slack.command("UADA", "/coach", "recap here", channel="GPRIVATE")
+    last_ephemeral(slack, "UADA", "<#GPRIVATE>")
+    slack.add_channel("GPRIVATE", name="private", is_private=True, bot_is_member=False)  # the app was removed
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+
+    report = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+
+    assert report.failed == 1
+    assert "/invite" in seen(dm(slack, "UADA", "couldn't post this week's recap"))
+    assert recap_pass(Recaps(app.coach), poster, at("2026-11-23T09:05:00Z")).failed == 0  # told once, no storm
+
+    slack.command("UADA", "/coach", "recap here", channel="CWINS")
+    slack.wait_for(lambda: sum("posted in <#CWINS>" in seen(m) for m in slack.ephemerals("UADA")) == 2)
+    assert recap_pass(Recaps(app.coach), poster, at("2026-11-23T09:10:00Z")).sent == 1
+    assert any("Weekly recap" in seen(m) for m in slack.messages("CWINS"))
+
+
+def _recap_command(api_url: str, database_url: str, now: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SLACK_BOT_TOKEN": support.BOT_TOKEN,
+        "SLACK_API_URL": api_url,
+        "DATABASE_URL": database_url,
+        "RECAP_CHANNEL": "CWINS",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "recap", "--now", now],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_three_instances_post_one_recap_and_running_again_posts_nothing(
+    slack: SlackStandIn, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    coach = Coach(engine, FixedClock(at("2026-11-18T10:00:00Z")))
+    coach.remember_profile(T, "UADA", Profile(name="Ada", tz="UTC", is_admin=True, is_bot=False))
+    coach.declare_stand(T, "UADA", "Sign 10 partners", None)
+    coach.log_action(T, "UADA", "An action")
+
+    runs = [_recap_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path) for _ in range(3)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    assert all(run.returncode == 0 for run in runs), outputs
+    sent = [int(re.match(r"sent (\d+),", out).group(1)) for out, _ in outputs]  # type: ignore[union-attr]
+    assert sum(sent) == 1
+    assert sum("Weekly recap" in seen(m) for m in slack.messages("CWINS")) == 1
+    rerun = _recap_command(slack.api_url, database_url, "2026-11-23T10:30:00Z", tmp_path)
+    out, _ = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0 and out.startswith("sent 0,")
+
+
+def test_the_recap_command_exits_1_when_the_post_failed(
+    slack: SlackStandIn, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    coach = Coach(engine, FixedClock(at("2026-11-18T10:00:00Z")))
+    coach.log_action(T, "UADA", "An action")
+    slack.fail("chat.postMessage", "fatal_error", times=10, status=500)
+
+    run = _recap_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path)
+    out, err = run.communicate(timeout=120)
+
+    assert run.returncode == 1, err
+    assert out.strip() == "sent 0, skipped 0, failed 1"
