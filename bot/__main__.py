@@ -21,12 +21,13 @@ from slack_sdk.errors import SlackApiError
 from bot.app import Runtime, create_app
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.coach import Coach
+from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import Recaps
 from bot.scheduler import poster_for, start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import create_web_app
-from handlers.jobs import nudge_pass, recap_pass
+from handlers.jobs import daily_pass, recap_pass
 from storage.db import make_engine, upgrade
 
 log = logging.getLogger("breakthrough")
@@ -149,7 +150,7 @@ def one_pass(settings: Settings, job: str, now: datetime | None) -> int:
     coach = Coach(engine, clock, default_timezone=settings.default_timezone, recap_channel=settings.recap_channel)
     try:
         if job == "nudge":
-            report = nudge_pass(Nudges(coach), poster_for(settings), clock.now())
+            report = daily_pass(Nudges(coach), FollowUps(coach), poster_for(settings), clock.now())
         else:
             report = recap_pass(Recaps(coach), poster_for(settings), clock.now())
     finally:

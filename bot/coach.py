@@ -34,6 +34,7 @@ from storage.models import (
     Follower,
     Member,
     Promise,
+    PromiseStatus,
     Request,
     RequestStatus,
     Share,
@@ -489,6 +490,50 @@ class Coach:
             session.add(promise)
             session.flush()
             return promise
+
+    def promise(self, team_id: str, promise_id: int) -> Promise:
+        """One promise of this workspace."""
+        with unit_of_work(self.engine) as session:
+            promise = queries.get_scoped(Promise, promise_id, team_id=team_id, session=session)
+            if promise is None:
+                raise NotFound("I couldn't find that promise in this workspace.")
+            return promise
+
+    def account_promise(
+        self, team_id: str, user_id: str, promise_id: int, outcome: PromiseStatus, *, new_date: date | None = None
+    ) -> tuple[Promise, Promise | None]:
+        """Account for an open promise: kept, revoked, or renegotiated to `new_date` (which opens its successor)."""
+        now = self.clock.now()
+        with unit_of_work(self.engine) as session:
+            promise = queries.get_scoped(Promise, promise_id, team_id=team_id, session=session, for_update=True)
+            if promise is None or promise.user_id != user_id:
+                raise NotFound("I couldn't find that promise of yours in this workspace.")
+            if promise.status != PromiseStatus.OPEN:
+                raise CoachRefusal(f"That promise is already accounted for ({promise.status}) — nothing changed.")
+            promise.status, promise.updated_at = outcome, now
+            session.add(promise)
+            successor = None
+            if outcome == PromiseStatus.RENEGOTIATED:
+                if new_date is None:
+                    raise CoachRefusal("A renegotiated promise needs its new date.")
+                successor = Promise(
+                    team_id=team_id, user_id=user_id, text=promise.text, due_on=new_date, created_at=now, updated_at=now
+                )
+                session.add(successor)
+                session.flush()
+            return promise, successor
+
+    def renegotiate_request(self, team_id: str, user_id: str, request_id: int, new_date: date) -> Request:
+        """The person who accepted a request moves its date."""
+        with unit_of_work(self.engine) as session:
+            request = queries.get_scoped(Request, request_id, team_id=team_id, session=session, for_update=True)
+            if request is None or request.recipient_id != user_id:
+                raise NotFound("I couldn't find that promise of yours in this workspace.")
+            if request.status != RequestStatus.ACCEPTED:
+                raise CoachRefusal("That request isn't an open promise any more — nothing changed.")
+            request.due_on, request.updated_at = new_date, self.clock.now()
+            session.add(request)
+            return request
 
     def declare_breakdown(self, team_id: str, user_id: str, text: str) -> Breakdown:
         """A breakdown declared: a milestone to meet with questions, not a failure."""

@@ -73,6 +73,7 @@ class RequestMove(StrEnum):
     DONE = "done"
     COMPLETE = "complete"
     NOT_YET = "not_yet"
+    REVOKE = "revoke"
     ACCEPT_COUNTER = "accept_counter"
     DECLINE_COUNTER = "decline_counter"
 
@@ -86,6 +87,7 @@ _MOVES: dict[tuple[RequestStatus, RequestMove], tuple[Role, RequestStatus]] = {
     (RequestStatus.COUNTERED, RequestMove.DECLINE_COUNTER): (Role.REQUESTER, RequestStatus.CANCELLED),
     (RequestStatus.COUNTERED, RequestMove.CANCEL): (Role.REQUESTER, RequestStatus.CANCELLED),
     (RequestStatus.ACCEPTED, RequestMove.DONE): (Role.RECIPIENT, RequestStatus.DONE),
+    (RequestStatus.ACCEPTED, RequestMove.REVOKE): (Role.RECIPIENT, RequestStatus.CANCELLED),
     (RequestStatus.DONE, RequestMove.COMPLETE): (Role.REQUESTER, RequestStatus.COMPLETED),
     (RequestStatus.DONE, RequestMove.NOT_YET): (Role.REQUESTER, RequestStatus.ACCEPTED),
 }

@@ -17,10 +17,11 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock
 from bot.coach import Coach
+from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import Recaps
 from bot.settings import Settings
-from handlers.jobs import nudge_pass, recap_pass
+from handlers.jobs import daily_pass, recap_pass
 from handlers.posting import PacedPoster
 
 log = logging.getLogger(__name__)
@@ -36,16 +37,19 @@ def poster_for(settings: Settings, stop: threading.Event | None = None) -> Paced
 
 def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> BackgroundScheduler:
     """Start the ticks; the caller shuts the scheduler down (waiting for a pass in progress) when it stops."""
-    nudges, recaps = Nudges(coach), Recaps(coach)
+    nudges, follow_ups, recaps = Nudges(coach), FollowUps(coach), Recaps(coach)
 
     def nudge_tick() -> None:
-        nudge_pass(nudges, poster, clock.now())
+        daily_pass(nudges, follow_ups, poster, clock.now())
 
     def recap_tick() -> None:
         recap_pass(recaps, poster, clock.now())
 
     scheduler = BackgroundScheduler(timezone=UTC)
-    for job_id, name, tick in (("nudges", "daily nudges", nudge_tick), ("recaps", "weekly recaps", recap_tick)):
+    for job_id, name, tick in (
+        ("nudges", "daily nudges and follow-ups", nudge_tick),
+        ("recaps", "weekly recaps", recap_tick),
+    ):
         scheduler.add_job(
             tick,
             IntervalTrigger(seconds=TICK_SECONDS),

@@ -15,7 +15,9 @@ from bot.rules import RequestMove, Role, moves_for
 from handlers import blocks as ui
 from handlers import flows
 from handlers.errors import Guard, tell
+from handlers.follow_up_blocks import build_renegotiate_modal
 from handlers.ids import Action
+from storage.models import PromiseStatus
 
 
 def _who(context: BoltContext) -> tuple[str, str]:
@@ -40,6 +42,15 @@ def _clicked_message(body: dict[str, Any]) -> tuple[str | None, str | None]:
     if container.get("type") != "message" or container.get("is_ephemeral"):
         return None, None
     return container.get("channel_id"), container.get("message_ts")
+
+
+def _account_item(body: dict[str, Any]) -> tuple[str, int]:
+    """The promise or request a follow-up button is about: ("promise" | "request", id)."""
+    actions = body.get("actions") or [{}]
+    kind, _, item_id = str(actions[0].get("value") or "").partition(":")
+    if kind not in ("promise", "request") or not item_id.isdigit():
+        raise CoachRefusal("That button doesn't carry anything I recognise, so nothing changed.")
+    return kind, int(item_id)
 
 
 def _from_home(body: dict[str, Any]) -> bool:
@@ -146,6 +157,34 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         if RequestMove.COUNTER not in moves_for(request.status, Role.RECIPIENT):
             raise CoachRefusal(f"This request is {ui.state_words(request)} — nothing changed.")
         open_form(ui.build_counter_modal(request), body, client)
+
+    @app.action(Action.FOLLOW_KEPT)
+    @app.action(Action.FOLLOW_REVOKE)
+    @guard
+    def account(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
+        ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
+        team_id, user_id = _who(context)
+        kept = body["actions"][0]["action_id"] == Action.FOLLOW_KEPT
+        outcome = PromiseStatus.KEPT if kept else PromiseStatus.REVOKED
+        flows.account(client, coach, team_id, user_id, _account_item(body), outcome, clicked=_clicked_message(body))
+
+    @app.action(Action.FOLLOW_RENEGOTIATE)
+    @guard
+    def renegotiate(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        kind, item_id = _account_item(body)
+        item = coach.promise(team_id, item_id) if kind == "promise" else coach.request(team_id, item_id)
+        if user_id != (item.user_id if kind == "promise" else getattr(item, "recipient_id", None)):
+            raise CoachRefusal("Only the person who made this promise can renegotiate it.")
+        view = build_renegotiate_modal(item)
+        channel, ts = _clicked_message(body)
+        metadata = {**json.loads(view["private_metadata"]), "channel": channel, "ts": ts}
+        view["private_metadata"] = json.dumps(metadata, separators=(",", ":"))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(Action.FORGET_CONFIRM)
     @guard

@@ -251,6 +251,8 @@ def request_buttons(request: Request, viewer: Role) -> list[ButtonElement]:
             continue
         if move is RequestMove.CANCEL and request.status == RequestStatus.COUNTERED:
             continue  # declining the counter-offer already ends it; one button is enough
+        if move is RequestMove.REVOKE:
+            continue  # offered on the due date's follow-up, where the promise is accounted for
         label, style = _BUTTONS[move]
         buttons.append(_button(label, f"{Action.REQUEST_MOVE}{move}", rid, style=style))
     return buttons
@@ -300,6 +302,7 @@ _NOTICES = {
     RequestMove.DONE: ":white_check_mark: {actor} reports your request done — is it complete?",
     RequestMove.COMPLETE: ":tada: {actor} declared your promise complete — thank you for keeping your word",
     RequestMove.NOT_YET: "{actor} says it isn't complete yet — it's back in your hands",
+    RequestMove.REVOKE: "{actor} revoked their promise on your request",
     RequestMove.ACCEPT_COUNTER: ":handshake: {actor} accepted your counter-offer — it's your promise now",
     RequestMove.DECLINE_COUNTER: "{actor} declined your counter-offer, so the request is closed",
 }

@@ -23,7 +23,7 @@ from handlers import blocks as ui
 from handlers.nudge_blocks import build_nudge
 from handlers.slack_io import ensure_profile, post_in_channel, require_person, send_dm, update_message
 from storage.claims import DueNudge
-from storage.models import Request, RequestStatus
+from storage.models import PromiseStatus, Request, RequestStatus
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +207,7 @@ def _confirmation(moved: RequestMoved) -> str:
         RequestMove.DONE: "Reported done — I've asked them to declare it complete.",
         RequestMove.COMPLETE: "Completed. A promise kept.",
         RequestMove.NOT_YET: "Sent back as not yet complete.",
+        RequestMove.REVOKE: "Revoked. Thank you for saying so rather than letting it slide — I've told them.",
         RequestMove.ACCEPT_COUNTER: f"Accepted — it's their promise now ({ui.when(request.due_on)}).",
         RequestMove.DECLINE_COUNTER: "Declined; the request is closed.",
     }
@@ -272,3 +273,44 @@ def show_home(client: WebClient, coach: Coach, team_id: str, user_id: str) -> No
     """Publish the member's App Home."""
     ensure_profile(client, coach, team_id, user_id)
     client.views_publish(user_id=user_id, view=ui.build_home(coach.status(team_id, user_id)))
+
+
+def account(
+    client: WebClient,
+    coach: Coach,
+    team_id: str,
+    user_id: str,
+    item: tuple[str, int],
+    outcome: PromiseStatus,
+    *,
+    new_date: date | None = None,
+    clicked: tuple[str | None, str | None] = (None, None),
+) -> Reply:
+    """Account for a promise (or an accepted request) that came due: kept, renegotiated or revoked."""
+    kind, item_id = item
+    if kind == "request":
+        if outcome == PromiseStatus.RENEGOTIATED:
+            assert new_date is not None
+            request = coach.renegotiate_request(team_id, user_id, item_id, new_date)
+            refresh_cards(client, request)
+            send_dm(
+                client,
+                request.user_id,
+                f":calendar: {ui.person(user_id)} moved the date of your request to {ui.when(new_date)}: "
+                f"_{ui.esc(ui.clip(request.text, 1500))}_",
+            )
+            reply = line(f"Renegotiated: now {ui.when(new_date)}. I've told {ui.person(request.user_id)}.")
+        else:
+            move = RequestMove.DONE if outcome == PromiseStatus.KEPT else RequestMove.REVOKE
+            reply = move_request(client, coach, team_id, item_id, user_id, move)
+    else:
+        coach.account_promise(team_id, user_id, item_id, outcome, new_date=new_date)
+        reply = line(
+            {
+                PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
+                PromiseStatus.RENEGOTIATED: f":calendar: Renegotiated: now {ui.when(new_date)}.",
+                PromiseStatus.REVOKED: "Revoked. Saying so honestly keeps your word worth something.",
+            }[outcome]
+        )
+    update_message(client, clicked, reply[0], reply[1])  # the follow-up itself: settled, its buttons gone
+    return reply

@@ -30,6 +30,7 @@ class Modal(StrEnum):
     BREAKTHROUGH = "breakthrough_modal"
     COUNTER = "counter_modal"
     OFFER = "offer_modal"
+    RENEGOTIATE = "renegotiate_modal"
 
 
 class Action(StrEnum):
@@ -45,6 +46,9 @@ class Action(StrEnum):
     OPEN_ACT = "open_act"
     OPEN_REQUEST = "open_request"
     OPEN_PROMISE = "open_promise"
+    FOLLOW_KEPT = "follow_kept"  # values are "promise:<id>" or "request:<id>"
+    FOLLOW_RENEGOTIATE = "follow_renegotiate"
+    FOLLOW_REVOKE = "follow_revoke"
     FORGET_CONFIRM = "forget_confirm"
     FORGET_CANCEL = "forget_cancel"
 

@@ -9,12 +9,16 @@ from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
+from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import DueRecap, Recaps
+from handlers.blocks import clip, person
+from handlers.follow_up_blocks import build_follow_up
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
 from handlers.recap_blocks import build_weekly_recap
 from storage.claims import DueNudge
+from storage.models import Request
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +123,50 @@ def _tell_admin(poster: PacedPoster, due: DueRecap, code: str) -> None:
         )
     except (SlackApiError, PostFailed) as error:
         log.warning("could not tell %s that the recap channel failed: %s", due.set_by, error)
+
+
+def follow_up_pass(follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:
+    """One pass of the follow-ups as if the clock read `now`; safe to run on many instances at once."""
+    sent = skipped = failed = 0
+    for due in follow_ups.due(now):
+        if not follow_ups.claim(due, now):
+            skipped += 1
+            continue
+        item = follow_ups.item(due)
+        text, blocks = build_follow_up(due, item)
+        try:
+            response = poster.post_message(channel=due.user_id, text=text, blocks=blocks)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            log.error("follow-up for %s/%s refused: %s", due.team_id, due.user_id, code)
+            if code in GONE:
+                follow_ups.failed(due)
+            failed += 1
+            continue
+        except PostFailed as error:
+            log.error("follow-up for %s/%s not sent: %s", due.team_id, due.user_id, error)
+            failed += 1
+            continue
+        follow_ups.sent(due, str(response["channel"]), str(response["ts"]))
+        sent += 1
+        if due.stage == "reminder" and isinstance(item, Request):
+            _tell_requester(poster, item)
+    return PassReport(sent=sent, skipped=skipped, failed=failed)
+
+
+def _tell_requester(poster: PacedPoster, request: Request) -> None:
+    try:
+        poster.post_message(
+            channel=request.user_id,
+            text=f"I reminded {person(request.recipient_id)} about your request: {clip(request.text, 500)}",
+        )
+    except (SlackApiError, PostFailed) as error:
+        log.warning("could not tell %s about a reminder: %s", request.user_id, error)
+
+
+def daily_pass(nudges: Nudges, follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:
+    """The daily-nudge job: the morning nudges, then the follow-ups that come with them."""
+    first, second = nudge_pass(nudges, poster, now), follow_up_pass(follow_ups, poster, now)
+    return PassReport(
+        sent=first.sent + second.sent, skipped=first.skipped + second.skipped, failed=first.failed + second.failed
+    )

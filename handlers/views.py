@@ -17,6 +17,7 @@ from handlers import flows
 from handlers.errors import Guard
 from handlers.ids import Field, Modal
 from handlers.slack_io import ensure_profile, send_dm
+from storage.models import PromiseStatus
 
 
 class Form:
@@ -156,7 +157,27 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         what, due_on = form.text(Field.TEXT, what="your offer"), form.due_on()
         return lambda: flows.offer_help(client, coach, team_id, stand_id, user_id, what, due_on)
 
+    def renegotiate(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        kind, item_id = form.metadata.get("kind"), form.item("id")
+        if kind not in ("promise", "request"):
+            raise CoachRefusal("That form lost track of what it was about, so nothing changed. Please start again.")
+        new_date = form.due_on()
+        if new_date is None and Field.DUE_ON not in form.errors:
+            form.errors[Field.DUE_ON] = "Pick the new date you can promise."
+        clicked = (form.metadata.get("channel"), form.metadata.get("ts"))
+        return lambda: flows.account(
+            client,
+            coach,
+            team_id,
+            user_id,
+            (str(kind), item_id),
+            PromiseStatus.RENEGOTIATED,
+            new_date=new_date,
+            clicked=clicked,
+        )
+
     for callback, read in (
+        (Modal.RENEGOTIATE, renegotiate),
         (Modal.STAND, stand),
         (Modal.SHARE, share),
         (Modal.ACT, act),

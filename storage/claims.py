@@ -18,6 +18,7 @@ from sqlmodel import select as model_select
 
 from storage.models import (
     ClaimStatus,
+    FollowUp,
     Member,
     Nudge,
     Promise,
@@ -109,10 +110,18 @@ def due_nudges(
     return [DueNudge(team_id=t, user_id=u, local_date=d) for t, u, d in session.execute(query)]
 
 
-Claimable = type[Nudge] | type[Recap]
+Claimable = type[Nudge] | type[Recap] | type[FollowUp]
 
 
-def claim(model: Claimable, key: dict[str, Any], *, now: datetime, stale_before: datetime, session: Session) -> bool:
+def claim(
+    model: Claimable,
+    key: dict[str, Any],
+    *,
+    now: datetime,
+    stale_before: datetime,
+    session: Session,
+    extra: dict[str, Any] | None = None,
+) -> bool:
     """Claim the send identified by `key` (the model's unique key); True for exactly one claimant.
 
     The insert wins once; a claim whose sender never finished (older than `stale_before`) can be taken over
@@ -121,7 +130,7 @@ def claim(model: Claimable, key: dict[str, Any], *, now: datetime, stale_before:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
         dialect.insert(model)
-        .values(**key, status=ClaimStatus.CLAIMED, claimed_at=now, created_at=now)
+        .values(**key, **(extra or {}), status=ClaimStatus.CLAIMED, claimed_at=now, created_at=now)
         .on_conflict_do_nothing(index_elements=list(key))
         .returning(col(model.id))
     )
@@ -213,3 +222,75 @@ def recap_settled(*, team_id: str, week: date, stale_before: datetime, session: 
     """Whether the week's recap was posted, failed for good, or is being posted by a live claim."""
     row = session.exec(model_select(Recap).where(Recap.team_id == team_id, Recap.week == week)).first()
     return row is not None and (row.status != ClaimStatus.CLAIMED or row.claimed_at >= stale_before)
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpCandidate:
+    """A promise or request that may need asking about, and the follow-ups it already had."""
+
+    team_id: str
+    user_id: str  # who is asked
+    kind: str
+    item_id: int
+    due_on: date | None
+    created_at: datetime
+    unanswered: bool  # a request still waiting for a yes or no (else: a promise, or an accepted request)
+    stages: dict[str, date]  # stage → local date it was claimed
+
+
+def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: Session) -> list[FollowUpCandidate]:
+    """Open promises and accepted requests due by `latest_due`, and requests still unanswered since before
+    `asked_before`, each with the follow-up stages it already had."""
+    found: list[tuple[str, str, str, int, date | None, datetime, bool]] = []
+    for promise in session.exec(
+        model_select(Promise).where(
+            Promise.status == PromiseStatus.OPEN, col(Promise.due_on).is_not(None), col(Promise.due_on) <= latest_due
+        )
+    ):
+        assert promise.id is not None
+        found.append(
+            (promise.team_id, promise.user_id, "promise", promise.id, promise.due_on, promise.created_at, False)
+        )
+    for request in session.exec(
+        model_select(Request).where(
+            or_(
+                and_(
+                    col(Request.status) == RequestStatus.ACCEPTED,
+                    col(Request.due_on).is_not(None),
+                    col(Request.due_on) <= latest_due,
+                ),
+                and_(col(Request.status) == RequestStatus.OPEN, col(Request.created_at) < asked_before),
+            )
+        )
+    ):
+        assert request.id is not None
+        unanswered = request.status == RequestStatus.OPEN
+        found.append(
+            (
+                request.team_id,
+                request.recipient_id,
+                "request",
+                request.id,
+                request.due_on,
+                request.created_at,
+                unanswered,
+            )
+        )
+    if not found:
+        return []
+    stages: dict[tuple[str, str, int], dict[str, date]] = {}
+    for row in session.exec(model_select(FollowUp).where(col(FollowUp.item_id).in_({row[3] for row in found}))):
+        stages.setdefault((row.team_id, row.kind, row.item_id), {})[row.stage] = row.local_date
+    return [
+        FollowUpCandidate(team, user, kind, item_id, due_on, created, unanswered, stages.get((team, kind, item_id), {}))
+        for team, user, kind, item_id, due_on, created, unanswered in found
+    ]
+
+
+def members_by_key(*, keys: set[tuple[str, str]], session: Session) -> dict[tuple[str, str], Member]:
+    """The members with these (team, user) keys."""
+    if not keys:
+        return {}
+    users = {user for _, user in keys}
+    rows = session.exec(model_select(Member).where(col(Member.user_id).in_(users)))
+    return {(m.team_id, m.user_id): m for m in rows if (m.team_id, m.user_id) in keys}

@@ -285,3 +285,23 @@ class Recap(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     claimed_at: datetime = Field(sa_column=_utc())
     created_at: datetime = Field(sa_column=_utc())
+
+
+class FollowUp(SQLModel, table=True):
+    """One follow-up DM about one promise or request at one stage; the unique key makes it once."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("team_id", "kind", "item_id", "stage", name="uq_follow_ups_item_stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)  # who is asked
+    kind: str = Field(max_length=16)  # "promise" or "request"
+    item_id: int
+    stage: str = Field(max_length=16)  # "due", "overdue" or "reminder"
+    local_date: date
+    status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=_utc())

@@ -15,6 +15,7 @@ from storage.models import (
     Breakdown,
     Breakthrough,
     Follower,
+    FollowUp,
     Member,
     Nudge,
     Promise,
@@ -212,6 +213,7 @@ def forget_member(*, team_id: str, user_id: str, session: Session) -> dict[str, 
         ("promises", Promise),
         ("breakdowns", Breakdown),
         ("nudges", Nudge),
+        ("follow_ups", FollowUp),
     ):
         run(label, delete(model).where(getattr(model, "team_id") == team_id, getattr(model, "user_id") == user_id))  # noqa: B009
     run(

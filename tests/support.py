@@ -38,6 +38,7 @@ TABLES = (
     "breakdowns",
     "nudges",
     "recaps",
+    "follow_ups",
     "members",
     "workspaces",
 )

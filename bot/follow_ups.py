@@ -1,0 +1,120 @@
+"""Follow-ups: asking about a promise on its date (and once more a day late), and reminding about unanswered
+requests after two working days. Each is claimed once per item and stage, like nudges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.coach import Coach
+from bot.nudges import CLAIM_TIMEOUT
+from bot.rules import local_today, member_zone
+from storage import claims
+from storage.claims import FollowUpCandidate
+from storage.db import unit_of_work
+from storage.models import ClaimStatus, FollowUp, Member, Promise, Request
+
+UNANSWERED_WORKING_DAYS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class DueFollowUp:
+    """One follow-up to send now."""
+
+    team_id: str
+    user_id: str
+    kind: str  # "promise" or "request"
+    item_id: int
+    stage: str  # "due", "overdue" or "reminder"
+    local_date: date
+
+    @property
+    def key(self) -> dict[str, Any]:
+        """The follow-up's unique key."""
+        return {"team_id": self.team_id, "kind": self.kind, "item_id": self.item_id, "stage": self.stage}
+
+
+def working_days_between(first: date, last: date, *, weekends: bool) -> int:
+    """Working days after `first` up to and including `last`."""
+    days = [first + timedelta(days=i) for i in range(1, (last - first).days + 1)]
+    return sum(1 for day in days if weekends or day.weekday() < 5)
+
+
+def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> str | None:
+    """Which follow-up, if any, the candidate needs today."""
+    if candidate.unanswered:
+        asked_on = candidate.created_at.astimezone(member_zone(member.tz, "UTC")).date()
+        waited = working_days_between(asked_on, today, weekends=member.weekends)
+        return "reminder" if waited >= UNANSWERED_WORKING_DAYS and "reminder" not in candidate.stages else None
+    if candidate.due_on is None or candidate.due_on > today:
+        return None
+    if "due" not in candidate.stages:
+        return "due"
+    # Asked once more a day after the date; never nagged daily.
+    if candidate.due_on < today and candidate.stages["due"] < today and "overdue" not in candidate.stages:
+        return "overdue"
+    return None
+
+
+class FollowUps:
+    """The follow-up pass's decisions and records; it sends nothing itself."""
+
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+
+    def due(self, now: datetime) -> list[DueFollowUp]:
+        """Follow-ups whose member's nudge time has come on a working day of theirs, not yet sent."""
+        default = self.coach.default_timezone
+        found = []
+        with unit_of_work(self.coach.engine) as session:
+            candidates = claims.follow_up_candidates(
+                latest_due=(now + timedelta(hours=14)).date(),  # the furthest-ahead zone's today
+                asked_before=now - timedelta(days=UNANSWERED_WORKING_DAYS),
+                session=session,
+            )
+            members = claims.members_by_key(keys={(c.team_id, c.user_id) for c in candidates}, session=session)
+        for candidate in candidates:
+            member = members.get((candidate.team_id, candidate.user_id))
+            if member is None or member.paused:
+                continue
+            local = now.astimezone(member_zone(member.tz, default))
+            today = local_today(now, member_zone(member.tz, default))
+            if (today.weekday() >= 5 and not member.weekends) or f"{local:%H:%M}" < member.nudge_time:
+                continue
+            stage = next_stage(candidate, today, member)
+            if stage is not None:
+                found.append(
+                    DueFollowUp(candidate.team_id, candidate.user_id, candidate.kind, candidate.item_id, stage, today)
+                )
+        return found
+
+    def claim(self, due: DueFollowUp, now: datetime) -> bool:
+        """Claim one follow-up; only one instance gets True."""
+        with unit_of_work(self.coach.engine) as session:
+            return claims.claim(
+                FollowUp,
+                due.key,
+                now=now,
+                stale_before=now - CLAIM_TIMEOUT,
+                session=session,
+                extra={"user_id": due.user_id, "local_date": due.local_date},
+            )
+
+    def item(self, due: DueFollowUp) -> Promise | Request:
+        """The promise or request the follow-up is about."""
+        if due.kind == "promise":
+            return self.coach.promise(due.team_id, due.item_id)
+        return self.coach.request(due.team_id, due.item_id)
+
+    def sent(self, due: DueFollowUp, channel_id: str, ts: str) -> None:
+        """The follow-up went out."""
+        with unit_of_work(self.coach.engine) as session:
+            claims.finish(
+                FollowUp, due.key, status=ClaimStatus.SENT, channel_id=channel_id, message_ts=ts, session=session
+            )
+
+    def failed(self, due: DueFollowUp) -> None:
+        """Slack refused it for good."""
+        with unit_of_work(self.coach.engine) as session:
+            claims.finish(FollowUp, due.key, status=ClaimStatus.FAILED, session=session)

@@ -1,0 +1,85 @@
+"""Follow-up DMs: a promise on its date (and once more a day late), a request still waiting for an answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.follow_ups import DueFollowUp
+from bot.rules import Role
+from handlers.blocks import clip, esc, person, request_buttons, when
+from handlers.ids import Action, Field, Modal
+from storage.models import Promise, Request
+
+
+def _item_value(item: Promise | Request) -> str:
+    return f"{'promise' if isinstance(item, Promise) else 'request'}:{item.id}"
+
+
+def account_buttons(item: Promise | Request) -> ActionsBlock:
+    """Kept / Renegotiate / Revoke for a promise (or an accepted request) that has come due."""
+    value = _item_value(item)
+    return ActionsBlock(
+        block_id=f"account-{value.replace(':', '-')}",
+        elements=[
+            ButtonElement(text="Kept", action_id=Action.FOLLOW_KEPT, value=value, style="primary"),
+            ButtonElement(text="Renegotiate", action_id=Action.FOLLOW_RENEGOTIATE, value=value),
+            ButtonElement(text="Revoke", action_id=Action.FOLLOW_REVOKE, value=value, style="danger"),
+        ],
+    )
+
+
+def build_follow_up(due: DueFollowUp, item: Promise | Request) -> tuple[str, list[dict[str, Any]]]:
+    """The follow-up DM for one stage of one promise or request."""
+    what = esc(clip(item.text, 1500))
+    if isinstance(item, Request) and due.stage == "reminder":
+        line = (
+            f":wave: A gentle reminder: {person(item.user_id)} asked you\n>{what}\n"
+            f"({when(item.due_on)}). A clear yes, no or counter-offer helps them plan."
+        )
+        buttons = request_buttons(item, Role.RECIPIENT)
+        actions = ActionsBlock(block_id=f"reminder-{item.id}", elements=buttons)
+        blocks = [SectionBlock(block_id=f"reminder-text-{item.id}", text=MarkdownTextObject(text=line)), actions]
+        return f"A reminder: {person(item.user_id)} asked you {clip(item.text, 150)}", [b.to_dict() for b in blocks]
+    for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
+    if due.stage == "due":
+        line = f":alarm_clock: Today's the day for your promise{for_whom}:\n>{what}\nHow did it go?"
+    else:
+        line = (
+            f":hourglass: Your promise{for_whom} was due {when(item.due_on).removeprefix('by ')} and is still open:\n"
+            f">{what}\nKept, renegotiated or revoked — any honest answer keeps your word worth something."
+        )
+    blocks = [
+        SectionBlock(block_id="follow-up-text", text=MarkdownTextObject(text=line)),
+        account_buttons(item),
+    ]
+    return f"Your promise{for_whom}: {clip(item.text, 150)} — how did it go?", [b.to_dict() for b in blocks]
+
+
+def build_renegotiate_modal(item: Promise | Request) -> dict[str, Any]:
+    """Asks for the promise's new date."""
+    kind, item_id = _item_value(item).split(":")
+    return View(
+        type="modal",
+        callback_id=Modal.RENEGOTIATE,
+        title="Renegotiate",
+        submit="Set new date",
+        close="Cancel",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"Your promise:\n>{esc(clip(item.text, 2000))}\n({when(item.due_on)})")
+            ),
+            InputBlock(block_id=Field.DUE_ON, label="New date", element=DatePickerElement(action_id=Field.DUE_ON)),
+        ],
+        private_metadata=json.dumps({"kind": kind, "id": int(item_id)}, separators=(",", ":")),
+    ).to_dict()

@@ -1,0 +1,153 @@
+"""Follow-ups: promises asked about on their date and once more a day late; unanswered requests reminded once."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bot.app import Runtime
+from bot.clock import FixedClock
+from bot.follow_ups import FollowUps, working_days_between
+from bot.nudges import Nudges
+from bot.scheduler import poster_for
+from bot.standin import SlackStandIn
+from handlers.jobs import PassReport, daily_pass
+from tests import support
+from tests.e2e import buttons, dm, export, last_ephemeral, seen
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def run_pass(slack: SlackStandIn, app: Runtime, now: datetime) -> PassReport:
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    return daily_pass(Nudges(app.coach), FollowUps(app.coach), poster, now)
+
+
+def test_working_days_skip_weekends_unless_the_member_practises_on_them() -> None:
+    friday, tuesday = date(2026, 11, 20), date(2026, 11, 24)
+    assert working_days_between(friday, tuesday, weekends=False) == 2
+    assert working_days_between(friday, tuesday, weekends=True) == 4
+
+
+def promise_due_tuesday(slack: SlackStandIn, clock: FixedClock) -> None:
+    clock.set(at("2026-11-23T10:00:00Z"))  # Monday, 11:00 in Berlin
+    slack.command("UADA", "/promise", "Send the deck by tomorrow")
+    last_ephemeral(slack, "UADA", "Promise made")
+
+
+def test_on_its_date_a_promise_is_asked_about_with_kept_renegotiate_and_revoke(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    promise_due_tuesday(slack, clock)
+
+    assert run_pass(slack, app, at("2026-11-24T07:59:00Z")).sent == 0  # 08:59 in Berlin
+    assert run_pass(slack, app, at("2026-11-24T08:00:00Z")).sent == 1
+
+    follow_up = dm(slack, "UADA", "Today's the day")
+    assert "Send the deck" in seen(follow_up)
+    assert buttons(follow_up) == ["Kept", "Renegotiate", "Revoke"]
+    assert run_pass(slack, app, at("2026-11-24T12:00:00Z")).sent == 0  # once
+
+
+def test_pressing_kept_accounts_for_the_promise_and_settles_the_message(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    promise_due_tuesday(slack, clock)
+    run_pass(slack, app, at("2026-11-24T08:00:00Z"))
+    follow_up = dm(slack, "UADA", "Today's the day")
+
+    slack.click("UADA", follow_up, "Kept")
+
+    settled = slack.wait_for(lambda: next((m for m in slack.messages("UADA") if "Kept." in seen(m)), None))
+    assert settled.ts == follow_up.ts and buttons(settled) == []
+    assert export(app)["promises"][0]["status"] == "kept"
+
+
+def test_an_unanswered_promise_is_asked_about_once_more_a_day_late_and_never_again(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    promise_due_tuesday(slack, clock)
+    run_pass(slack, app, at("2026-11-24T08:00:00Z"))
+
+    assert run_pass(slack, app, at("2026-11-25T08:00:00Z")).sent == 1
+    assert "still open" in seen(dm(slack, "UADA", "still open"))
+    assert run_pass(slack, app, at("2026-11-26T08:00:00Z")).sent == 0
+    assert run_pass(slack, app, at("2026-11-27T08:00:00Z")).sent == 0
+
+
+def test_renegotiating_closes_the_promise_as_renegotiated_and_opens_it_again_with_the_new_date(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    promise_due_tuesday(slack, clock)
+    run_pass(slack, app, at("2026-11-24T08:00:00Z"))
+    clock.set(at("2026-11-24T08:01:00Z"))
+
+    slack.click("UADA", dm(slack, "UADA", "Today's the day"), "Renegotiate")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.submit("UADA", modal, {"New date": "2026-11-27"})
+
+    slack.wait_for(lambda: len(export(app)["promises"]) == 2)
+    old, new = export(app)["promises"]
+    assert (old["status"], new["status"], new["due_on"]) == ("renegotiated", "open", "2026-11-27")
+
+
+def test_a_renegotiated_date_in_the_past_is_a_field_error(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    promise_due_tuesday(slack, clock)
+    run_pass(slack, app, at("2026-11-24T08:00:00Z"))
+    clock.set(at("2026-11-24T08:01:00Z"))
+    slack.click("UADA", dm(slack, "UADA", "Today's the day"), "Renegotiate")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+
+    reply = slack.submit("UADA", modal, {"New date": "2026-11-20"})
+
+    assert "due_on" in str(reply.body)
+    assert export(app)["promises"][0]["status"] == "open"
+
+
+def test_revoking_an_accepted_request_tells_the_requester(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    clock.set(at("2026-11-23T15:00:00Z"))  # Monday, 10:00 in New York
+    slack.command("UADA", "/request", "<@UBOB|bob> the council intro by tomorrow")
+    slack.click("UBOB", dm(slack, "UBOB", "asks you"), "Accept")
+    dm(slack, "UADA", "accepted your request")
+
+    run_pass(slack, app, at("2026-11-24T14:00:00Z"))  # Tuesday 09:00 in New York
+    follow_up = dm(slack, "UBOB", "Today's the day for your promise for <@UADA>")
+    slack.click("UBOB", follow_up, "Revoke")
+
+    dm(slack, "UADA", "revoked their promise")
+    assert export(app)["requests"][0]["status"] == "cancelled"
+
+
+def test_kept_on_an_accepted_request_reports_it_done_to_the_requester(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-23T15:00:00Z"))
+    slack.command("UADA", "/request", "<@UBOB|bob> the council intro by tomorrow")
+    slack.click("UBOB", dm(slack, "UBOB", "asks you"), "Accept")
+    dm(slack, "UADA", "accepted your request")
+    run_pass(slack, app, at("2026-11-24T14:00:00Z"))
+
+    slack.click("UBOB", dm(slack, "UBOB", "Today's the day"), "Kept")
+
+    assert "is it complete" in seen(dm(slack, "UADA", "reports your request done"))
+    assert export(app)["requests"][0]["status"] == "done"
+
+
+def test_a_request_unanswered_for_two_working_days_gets_one_reminder_and_the_requester_is_told(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-20T15:00:00Z"))  # Friday
+    slack.command("UADA", "/request", "<@UBOB|bob> the partner list")
+    dm(slack, "UBOB", "asks you")
+
+    assert run_pass(slack, app, at("2026-11-23T15:00:00Z")).sent == 0  # Monday: one working day
+    assert run_pass(slack, app, at("2026-11-24T15:00:00Z")).sent == 1  # Tuesday: two
+    reminder = dm(slack, "UBOB", "gentle reminder")
+    assert buttons(reminder) == ["Accept", "Decline", "Counter-offer"]
+    assert "I reminded <@UBOB>" in seen(dm(slack, "UADA", "I reminded"))
+    assert run_pass(slack, app, at("2026-11-25T15:00:00Z")).sent == 0
+
+    slack.click("UBOB", reminder, "Accept")
+    dm(slack, "UADA", "accepted your request")
+    assert export(app)["requests"][0]["status"] == "accepted"
