@@ -59,6 +59,7 @@ class WeekSummary:
     promises_renegotiated: int
     promises_broken: int
     longest_streaks: list[tuple[str, int]]
+    overdue: int = 0  # promises still open after their date as the week ended (overdue, not yet accounted for)
 
 
 def last_full_week(now: datetime, zone: ZoneInfo) -> tuple[date, date]:
@@ -152,6 +153,7 @@ def summarize_week(session: Session, *, team_id: str, week_start: date, zone: Zo
         promises_renegotiated=promises.get(PromiseStatus.RENEGOTIATED, 0),
         promises_broken=promises.get(PromiseStatus.BROKEN, 0),
         longest_streaks=[(p.user_id, p.best_streak) for p in streaks[:STREAKS_SHOWN]],
+        overdue=queries.count_overdue(team_id=team_id, before=week_start + timedelta(days=WEEK_DAYS), session=session),
     )
 
 

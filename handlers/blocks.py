@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 from bot.coach import Progress, RequestMoved, Status
 from bot.rules import DAILY_TARGET, PROGRAM_DAYS, WEEKLY_REQUEST_TARGET, Practice, RequestMove, Role, moves_for
 from handlers.ids import Action, Field, Modal
-from storage.models import FORGOTTEN_USER, Breakdown, Breakthrough, Promise, Request, RequestStatus, Stand
+from storage.models import FORGOTTEN_USER, Breakdown, Breakthrough, Request, RequestStatus, Stand
 
 Blocks = list[dict[str, Any]]
 
@@ -411,14 +411,17 @@ def listing(title: str, lines: Sequence[str], empty: str, limit: int = 15) -> st
     return out
 
 
-def promise_line(promise: Promise) -> str:
-    """One open promise."""
-    return f"_{esc(clip(promise.text, 400))}_ ({when(promise.due_on)})"
+def promise_line(text: str, due_on: date | None, today: date, *, for_whom: str | None = None) -> str:
+    """One open promise, marked overdue once its date has passed."""
+    late = " — *overdue*" if due_on is not None and due_on < today else ""
+    whom = f"for {person(for_whom)}: " if for_whom else ""
+    return f"{whom}_{esc(clip(text, 400))}_ ({when(due_on)}){late}"
 
 
 def _accounts(status: Status) -> list[Block]:
-    due = [promise_line(p) for p in status.promises] + [
-        f"for {person(r.user_id)}: _{esc(clip(r.text, 400))}_ ({when(r.due_on)})"
+    today = status.progress.today
+    due = [promise_line(p.text, p.due_on, today) for p in status.promises] + [
+        promise_line(r.text, r.due_on, today, for_whom=r.user_id)
         for r in status.received
         if r.status == RequestStatus.ACCEPTED
     ]

@@ -78,6 +78,11 @@ def _accounts(summary: WeekSummary) -> list[str]:
             f":handshake: Promises: {summary.promises_kept:,} kept · {summary.promises_renegotiated:,} renegotiated"
             f" · {summary.promises_broken:,} broken"
         )
+    if summary.overdue:
+        overdue = _plural(summary.overdue, "promise", "promises")
+        lines.append(
+            f":hourglass: {overdue} overdue and still open — a kept, renegotiated or revoked answer closes each"
+        )
     return lines
 
 

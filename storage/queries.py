@@ -375,3 +375,18 @@ def promise_statuses_between(*, team_id: str, start: datetime, end: datetime, se
         .group_by(col(Promise.status))
     )
     return {str(status): int(count) for status, count in rows}
+
+
+def count_overdue(*, team_id: str, before: date, session: Session) -> int:
+    """Promises still open, and accepted requests not yet done, whose date is before `before`."""
+    promises = session.exec(
+        select(func.count())
+        .select_from(Promise)
+        .where(Promise.team_id == team_id, Promise.status == PromiseStatus.OPEN, col(Promise.due_on) < before)
+    ).one()
+    requests = session.exec(
+        select(func.count())
+        .select_from(Request)
+        .where(Request.team_id == team_id, Request.status == RequestStatus.ACCEPTED, col(Request.due_on) < before)
+    ).one()
+    return int(promises) + int(requests)

@@ -151,3 +151,21 @@ def test_a_request_unanswered_for_two_working_days_gets_one_reminder_and_the_req
     slack.click("UBOB", reminder, "Accept")
     dm(slack, "UADA", "accepted your request")
     assert export(app)["requests"][0]["status"] == "accepted"
+
+
+def test_an_overdue_promise_is_marked_in_app_home_and_counted_in_the_recap(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    from bot.recaps import Recaps
+
+    slack.command("UADA", "/coach", "recap here", channel="CWINS")
+    last_ephemeral(slack, "UADA", "will be posted in")
+    promise_due_tuesday(slack, clock)
+    clock.set(at("2026-11-26T10:00:00Z"))  # Thursday: two days late
+
+    slack.open_home("UADA")
+    home = slack.wait_for(lambda: slack.home("UADA"))
+    assert "Send the deck" in seen(home) and "overdue" in seen(home)
+
+    [due] = Recaps(app.coach).due(at("2026-11-30T08:00:00Z"))
+    assert Recaps(app.coach).summary(due).overdue == 1
