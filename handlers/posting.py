@@ -42,12 +42,15 @@ class PacedPoster:
         self._stop = stop or threading.Event()
 
     def _wait_for_slot(self) -> None:
+        if self._stop.is_set():
+            # Shutting down: post nothing more; the claims left behind are taken over after their timeout.
+            raise PostFailed("the app is stopping")
         with self._lock:
             slot = max(time.monotonic(), self._next_slot, self._paused_until)
             self._next_slot = slot + self._interval
         delay = slot - time.monotonic()
-        if delay > 0:
-            self._stop.wait(delay)  # pacing, interruptible at shutdown
+        if delay > 0 and self._stop.wait(delay):  # pacing, interrupted at shutdown
+            raise PostFailed("the app is stopping")
 
     def _pause(self, seconds: float) -> None:
         with self._lock:

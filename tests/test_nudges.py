@@ -313,3 +313,24 @@ def test_the_nudge_command_exits_1_when_a_send_failed(
 
     assert run.returncode == 1, err
     assert out.strip() == "sent 0, skipped 0, failed 1"
+
+
+def test_a_pass_interrupted_by_shutdown_posts_nothing_more_and_leaves_its_claims_for_later(
+    slack: SlackStandIn, engine: Engine, database_url: str
+) -> None:
+    coach = Coach(engine, FixedClock(at("2026-11-23T06:00:00Z")))
+    for i in range(5):
+        slack.add_user(f"USTOP{i}", tz="UTC")
+        participant(coach, f"USTOP{i}", "UTC")
+    stop = threading.Event()
+    stop.set()
+    poster = poster_for(support.settings_for(slack.api_url, database_url), stop)
+
+    report = nudge_pass(Nudges(coach), poster, at("2026-11-23T10:00:00Z"))
+
+    assert (report.sent, report.failed) == (0, 5)
+    assert slack.calls("chat.postMessage") == []
+    later = nudge_pass(
+        Nudges(coach), poster_for(support.settings_for(slack.api_url, database_url)), at("2026-11-23T10:11:00Z")
+    )
+    assert later.sent == 5  # the claims timed out and were taken over
