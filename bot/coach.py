@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -127,8 +127,6 @@ class Status:
     nudge_time: str
     weekends: bool
     paused: bool
-    breakdowns_met: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Coach:
@@ -674,8 +672,3 @@ def exported(row: SQLModel) -> dict[str, Any]:
         else:
             item[name] = str(value) if isinstance(value, StrEnum) else value
     return item
-
-
-def days_between(first: date, last: date) -> list[date]:
-    """Every date from `first` to `last` inclusive."""
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

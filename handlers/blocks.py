@@ -107,7 +107,7 @@ def tally(practice: Practice) -> str:
     return " · ".join((one("Share", practice.shares), one("Act", practice.actions), one("Request", practice.requests)))
 
 
-def week_tally(practice: Practice, days: int = 5) -> str:
+def week_tally(practice: Practice) -> str:
     """This week's counts, with the weekly request target."""
     return (
         f"This week: {practice.shares} shares, {practice.actions} actions, "

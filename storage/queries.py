@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -228,15 +228,6 @@ def forget_member(*, team_id: str, user_id: str, session: Session) -> dict[str, 
     )
     run("member", delete(Member).where(col(Member.team_id) == team_id, col(Member.user_id) == user_id))
     return counts
-
-
-def delete_rows(rows: Iterable[SQLModel], *, session: Session) -> None:
-    """Delete each of `rows`."""
-    for row in rows:
-        session.delete(row)
-
-
-# Weekly recap: a handful of grouped queries per week, however many members practised.
 
 
 def _per_member_day(model: Any, *, team_id: str, first: date, last: date, session: Session) -> Any:
