@@ -334,3 +334,18 @@ def test_a_pass_interrupted_by_shutdown_posts_nothing_more_and_leaves_its_claims
         Nudges(coach), poster_for(support.settings_for(slack.api_url, database_url)), at("2026-11-23T10:11:00Z")
     )
     assert later.sent == 5  # the claims timed out and were taken over
+
+
+def test_a_dropped_connection_is_retried_and_the_nudge_goes_out_once(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    before = len(slack.messages("UADA"))
+    slack.fail("chat.postMessage", "connection_reset")
+
+    report = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+
+    assert report.sent == 1
+    assert len(slack.messages("UADA")) == before + 1
+    assert [c.error for c in slack.calls("chat.postMessage")[-2:]] == ["connection_reset", None]
