@@ -349,3 +349,30 @@ def test_a_dropped_connection_is_retried_and_the_nudge_goes_out_once(
     assert report.sent == 1
     assert len(slack.messages("UADA")) == before + 1
     assert [c.error for c in slack.calls("chat.postMessage")[-2:]] == ["connection_reset", None]
+
+
+def test_an_app_down_at_nine_still_nudges_at_eleven_but_never_for_a_day_that_ended(
+    coach: Coach, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-23T06:00:00Z"))  # Monday
+    participant(coach, "ULATE", "UTC")
+
+    [due] = Nudges(coach).due(at("2026-11-24T11:00:00Z"))  # nothing ran on Monday; Tuesday 11:00
+
+    assert due.local_date.isoformat() == "2026-11-24"  # today's nudge, late; Monday's is gone for good
+
+
+def test_the_scheduler_runs_fixed_coalescing_jobs_that_replace_their_old_selves(
+    engine: Engine, clock: FixedClock, slack: SlackStandIn
+) -> None:
+    from bot.scheduler import start_scheduler
+
+    scheduler = start_scheduler(
+        Coach(engine, clock), clock, poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    )
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {"nudges", "recaps"}
+        assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
+    finally:
+        scheduler.shutdown(wait=True)
