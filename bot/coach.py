@@ -341,13 +341,13 @@ class Coach:
             session.flush()
             return self._progress(session, team_id, user_id)
 
-    def progress(self, team_id: str, user_id: str) -> Progress:
-        """Today's and this week's practice, and the program day."""
+    def progress(self, team_id: str, user_id: str, *, on: date | None = None) -> Progress:
+        """The day's (today's, unless `on` names another local date) and its week's practice, and the program day."""
         with unit_of_work(self.engine) as session:
-            return self._progress(session, team_id, user_id)
+            return self._progress(session, team_id, user_id, on=on)
 
-    def _progress(self, session: Session, team_id: str, user_id: str) -> Progress:
-        today = self._today(session, team_id, user_id)
+    def _progress(self, session: Session, team_id: str, user_id: str, *, on: date | None = None) -> Progress:
+        today = on or self._today(session, team_id, user_id)
         monday, sunday = week_of(today)
         stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
         day = program_day(stand.program_started_on, today) if stand else None

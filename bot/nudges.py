@@ -108,7 +108,7 @@ class Nudges:
 
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge shows today."""
-        progress = self.coach.progress(due.team_id, due.user_id)
+        progress = self.coach.progress(due.team_id, due.user_id, on=due.local_date)
         with unit_of_work(self.engine) as session:
             promises, requests = claims.promises_due(
                 team_id=due.team_id, user_id=due.user_id, on=due.local_date, session=session

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.models import RequestStatus
@@ -15,8 +16,10 @@ WEEKLY_REQUEST_TARGET = 5
 PROFILE_MAX_AGE = timedelta(days=1)
 
 
+@lru_cache(maxsize=1024)
 def member_zone(tz: str | None, default: str) -> ZoneInfo:
     """The member's IANA zone, or the default when Slack gave none we know."""
+    # Cached: ZoneInfo keeps only a few zones strongly, and a nudge pass reads hundreds of them every minute.
     for name in (tz, default):
         if name:
             try:

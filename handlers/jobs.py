@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
@@ -40,6 +41,14 @@ def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport
     due = nudges.due(now)
 
     def send(item: DueNudge) -> str:
+        try:
+            return deliver(item)
+        except SQLAlchemyError:
+            # The claim stays open and is taken over after its timeout; the other members still get theirs.
+            log.exception("nudge for %s/%s: the database failed", item.team_id, item.user_id)
+            return "failed"
+
+    def deliver(item: DueNudge) -> str:
         if not nudges.claim(item, now):
             return "skipped"  # another instance has it
         text, blocks = build_nudge(nudges.content(item))
@@ -61,8 +70,9 @@ def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport
         nudges.sent(item, str(response["channel"]), str(response["ts"]))
         return "sent"
 
-    # One member's failure never stops the others: each send reports its own outcome.
-    workers = max(1, min(64, int(poster.per_second)))
+    # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
+    # Slack's latency at the allowed pace; more would only contend for the interpreter and the connection pool.
+    workers = max(1, min(16, int(poster.per_second)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nudge") as pool:
         outcomes = list(pool.map(send, due))
     report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
