@@ -22,6 +22,7 @@ from bot.rules import (
     local_today,
     member_zone,
     move_request,
+    next_nudge,
     program_day,
     week_of,
 )
@@ -175,6 +176,7 @@ class Coach:
             session.add(member)
             try:
                 session.flush()
+                self.reschedule_nudge(session, team_id, user_id)  # the zone may have changed
             except IntegrityError:
                 # Another request created the same member a moment ago: theirs is as good as ours.
                 session.rollback()
@@ -182,6 +184,42 @@ class Coach:
                 assert found is not None
                 return found
             return member
+
+    def reschedule_nudge(
+        self,
+        session: Session,
+        team_id: str,
+        user_id: str,
+        *,
+        done_through: date | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Work out the member's next nudge instant again, after anything it depends on changed.
+
+        Call it whenever the zone, nudge time, weekends, the active stand or its program change: the nudge pass
+        reads only this schedule.
+        """
+        member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+        if member is None:
+            return
+        stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+        if stand is None:
+            member.next_nudge_at = None
+        else:
+            last = claims.last_nudged_on(team_id=team_id, user_id=user_id, session=session)
+            done = max(d for d in (last, done_through) if d is not None) if last or done_through else None
+            member.next_nudge_at = (
+                next_nudge(
+                    now=now or self.clock.now(),
+                    zone=member_zone(member.tz, self.default_timezone),
+                    nudge_time=member.nudge_time,
+                    weekends=member.weekends,
+                    program_started_on=stand.program_started_on,
+                    done_through=done,
+                )
+                or claims.NEVER
+            )
+        session.add(member)
 
     def today(self, team_id: str, user_id: str) -> date:
         """The member's local date now, by their stored zone (or the default zone)."""
@@ -245,6 +283,7 @@ class Coach:
             session.flush()
         except IntegrityError:
             raise CoachRefusal("You declared a stand a moment ago — it's the one that counts.") from None
+        self.reschedule_nudge(session, team_id, user_id)
         return stand
 
     def settle_draft(self, team_id: str, user_id: str, draft_id: int, *, replace: bool) -> StandDeclared | None:
@@ -613,6 +652,8 @@ class Coach:
             for name, value in options.items():
                 setattr(member, name, value)
             session.add(member)
+            session.flush()
+            self.reschedule_nudge(session, team_id, user_id)
             return member
 
     # Reading -----------------------------------------------------------------------------------------

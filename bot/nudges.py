@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 
 from bot.coach import Coach, Progress
-from bot.rules import PROGRAM_DAYS, member_zone
+from bot.rules import local_today, member_zone, next_nudge
 from storage import claims
-from storage.claims import DueNudge, ZoneNow
+from storage.claims import NEVER, DueNudge, Schedule
 from storage.db import unit_of_work
 from storage.models import ClaimStatus, Member, Nudge, Promise, Request
 
@@ -46,22 +46,19 @@ def theme_for(day: int) -> Theme:
     return THEMES[(day - 1) % len(THEMES)]
 
 
-def clocks_at(zones: Sequence[str], now: datetime, default_tz: str) -> list[ZoneNow]:
-    """What the wall clock reads in each zone at `now`."""
-    out = []
-    for name in zones:
-        local = now.astimezone(member_zone(name, default_tz))
-        today = local.date()
-        out.append(
-            ZoneNow(
-                tz=name,
-                local_date=today,
-                hhmm=f"{local:%H:%M}",
-                weekend=today.weekday() >= 5,
-                earliest_start=today - timedelta(days=PROGRAM_DAYS - 1),
-            )
+def scheduled_for(row: Schedule, now: datetime, default_tz: str, *, done_through: date | None) -> datetime:
+    """The member's next nudge instant (NEVER once their program has no more days)."""
+    return (
+        next_nudge(
+            now=now,
+            zone=member_zone(row.tz, default_tz),
+            nudge_time=row.nudge_time,
+            weekends=row.weekends,
+            program_started_on=row.program_started_on,
+            done_through=done_through,
         )
-    return out
+        or NEVER
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,23 +85,44 @@ class Nudges:
         return self.coach.engine
 
     def due(self, now: datetime) -> list[DueNudge]:
-        """Everyone whose local nudge time has come today and who has had no nudge this local day."""
+        """Everyone whose local nudge time has come today and who has had no nudge this local day.
+
+        Reads the schedule (one indexed range query), not every member: each member's next nudge instant is
+        kept up to date by the coach and advanced here as nudges are claimed.
+        """
         default = self.coach.default_timezone
+        found: dict[tuple[str, str], DueNudge] = {}
         with unit_of_work(self.engine) as session:
-            zones = claims.participant_zones(default_tz=default, session=session)
-            return claims.due_nudges(
-                zones=clocks_at(zones, now, default),
-                default_tz=default,
-                stale_before=now - CLAIM_TIMEOUT,
-                session=session,
-            )
+            fresh = [
+                (row.team_id, row.user_id, scheduled_for(row, now, default, done_through=row.last_nudged_on))
+                for row in claims.unscheduled(session=session)
+            ]
+            claims.schedule_nudges(fresh, session=session)
+            for row in claims.due_by_schedule(now=now, session=session):
+                zone = member_zone(row.tz, default)
+                day, today = row.next_nudge_at.astimezone(zone).date(), local_today(now, zone)
+                if day < today:
+                    # That day ended with nobody running: it is not nudged late. Today may still be due.
+                    self.coach.reschedule_nudge(session, row.team_id, row.user_id, now=now)
+                    member = session.get(Member, (row.team_id, row.user_id))
+                    if member is None or member.next_nudge_at is None or member.next_nudge_at > now:
+                        continue
+                    day = today
+                found[(row.team_id, row.user_id)] = DueNudge(team_id=row.team_id, user_id=row.user_id, local_date=day)
+            for stale, tz in claims.stale_claims(stale_before=now - CLAIM_TIMEOUT, session=session):
+                if stale.local_date == local_today(now, member_zone(tz, default)):
+                    found.setdefault((stale.team_id, stale.user_id), stale)
+        return sorted(found.values(), key=lambda d: (d.team_id, d.user_id))
 
     def claim(self, due: DueNudge, now: datetime) -> bool:
-        """Claim one nudge; only one instance (or one taker of a stale claim) gets True."""
+        """Claim one nudge; only one instance (or one taker of a stale claim) gets True.
+
+        Winner or not, the member's schedule moves on to their next day.
+        """
         with unit_of_work(self.engine) as session:
-            return claims.claim(
-                Nudge, claims.nudge_key(due), now=now, stale_before=now - CLAIM_TIMEOUT, session=session
-            )
+            won = claims.claim(Nudge, claims.nudge_key(due), now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
+            self.coach.reschedule_nudge(session, due.team_id, due.user_id, done_through=due.local_date, now=now)
+            return won
 
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge shows today."""

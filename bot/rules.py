@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -120,3 +120,29 @@ def move_request(status: RequestStatus, move: RequestMove, role: Role) -> Reques
 def moves_for(status: RequestStatus, role: Role) -> list[RequestMove]:
     """The moves `role` can make on a request in `status`, in the order buttons show them."""
     return [move for (state, move), (owner, _) in _MOVES.items() if state == status and owner is role]
+
+
+def next_nudge(
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    nudge_time: str,
+    weekends: bool,
+    program_started_on: date,
+    done_through: date | None,
+) -> datetime | None:
+    """When the member's next nudge is due: their nudge time on the first working day of the program that is
+    not over (before today) and not already nudged (up to `done_through`); None once the program has ended.
+
+    Today counts even when its nudge time has passed: an app that was down at 09:00 still nudges at 11:00.
+    A nudge time that doesn't exist on a spring-forward day falls at the same distance past the jump.
+    """
+    day = max(local_today(now, zone), program_started_on)
+    if done_through is not None:
+        day = max(day, done_through + timedelta(days=1))
+    while not weekends and day.weekday() >= 5:
+        day += timedelta(days=1)
+    if program_day(program_started_on, day) > PROGRAM_DAYS:
+        return None
+    hour, minute = (int(part) for part in nudge_time.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)

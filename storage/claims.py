@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, String, and_, column, delete, exists, func, or_, select, update, values
+from sqlalchemy import Date, and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
@@ -31,16 +31,8 @@ from storage.models import (
     Workspace,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class ZoneNow:
-    """What the wall clock reads in one IANA zone at the instant of a pass."""
-
-    tz: str
-    local_date: date
-    hhmm: str
-    weekend: bool
-    earliest_start: date  # a program started before this date has ended by `local_date`
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+"""The next nudge of a member whose program has no more days: scheduled, but never due."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,58 +44,100 @@ class DueNudge:
     local_date: date
 
 
-def participant_zones(*, default_tz: str, session: Session) -> list[str]:
-    """Every zone a member is in (or the default for members Slack gave none); a zone nobody due is in costs
-    nothing in the selection, so this need not join the stands."""
-    rows = session.execute(select(func.coalesce(col(Member.tz), default_tz)).distinct())
-    return [str(tz) for (tz,) in rows]
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """What it takes to work out a participant's next nudge."""
+
+    team_id: str
+    user_id: str
+    tz: str | None
+    nudge_time: str
+    weekends: bool
+    program_started_on: date
+    next_nudge_at: datetime | None
+    last_nudged_on: date | None
 
 
-def due_nudges(
-    *, zones: Sequence[ZoneNow], default_tz: str, stale_before: datetime, session: Session
-) -> list[DueNudge]:
-    """Participants whose nudge time has come today and who have no nudge for today (or only a stale claim).
-
-    One query for every zone at once: the zones' wall clocks travel as a VALUES table, so selection costs the
-    same for 4 zones or 400.
-    """
-    if not zones:
-        return []
-    clocks = (
-        values(
-            column("tz", String),
-            column("local_date", Date),
-            column("hhmm", String),
-            column("weekend", Boolean),
-            column("earliest_start", Date),
-            name="clocks",
-        )
-        .data([(z.tz, z.local_date, z.hhmm, z.weekend, z.earliest_start) for z in zones])
-        .cte("clocks")
-    )
-    # A CTE, since SQLite cannot alias the columns of a VALUES list in FROM.
-    nudged = exists().where(
-        col(Nudge.team_id) == Member.team_id,
-        col(Nudge.user_id) == Member.user_id,
-        col(Nudge.local_date) == clocks.c.local_date,
-        or_(col(Nudge.status) != ClaimStatus.CLAIMED, col(Nudge.claimed_at) >= stale_before),
+def _schedules(where: Any, session: Session, *, with_history: bool) -> list[Schedule]:
+    last = (
+        select(col(Nudge.team_id), col(Nudge.user_id), func.max(col(Nudge.local_date)).label("last"))
+        .group_by(col(Nudge.team_id), col(Nudge.user_id))
+        .subquery("last_nudges")
     )
     query = (
-        select(col(Member.team_id), col(Member.user_id), clocks.c.local_date)
-        .join(Stand, and_(col(Stand.team_id) == col(Member.team_id), col(Stand.user_id) == col(Member.user_id)))
-        .join(clocks, clocks.c.tz == func.coalesce(Member.tz, default_tz))
-        .where(
-            col(Stand.status) == StandStatus.ACTIVE,
-            col(Member.paused).is_(False),
-            col(Member.nudge_time) <= clocks.c.hhmm,
-            or_(clocks.c.weekend.is_(False), col(Member.weekends).is_(True)),
-            col(Stand.program_started_on) <= clocks.c.local_date,
-            col(Stand.program_started_on) >= clocks.c.earliest_start,
-            ~nudged,
+        select(
+            col(Member.team_id),
+            col(Member.user_id),
+            col(Member.tz),
+            col(Member.nudge_time),
+            col(Member.weekends),
+            col(Stand.program_started_on),
+            col(Member.next_nudge_at),
+            last.c.last if with_history else literal(None, Date),
         )
-        .order_by(Member.team_id, Member.user_id)
+        .join(Stand, and_(col(Stand.team_id) == col(Member.team_id), col(Stand.user_id) == col(Member.user_id)))
+        .where(col(Stand.status) == StandStatus.ACTIVE, col(Member.paused).is_(False), where)
     )
-    return [DueNudge(team_id=t, user_id=u, local_date=d) for t, u, d in session.execute(query)]
+    if with_history:
+        query = query.outerjoin(
+            last, and_(last.c.team_id == col(Member.team_id), last.c.user_id == col(Member.user_id))
+        )
+    return [Schedule(*row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A member whose next nudge instant has come."""
+
+    team_id: str
+    user_id: str
+    tz: str | None
+    next_nudge_at: datetime
+
+
+def due_by_schedule(*, now: datetime, session: Session) -> list[Scheduled]:
+    """Members whose scheduled next nudge is at or before `now`: one range scan on the schedule's index.
+
+    Only members with an active stand have a schedule (the coach clears it otherwise), so no join is needed:
+    a join would let the planner start from the stands and read every member.
+    """
+    rows = session.execute(
+        select(col(Member.team_id), col(Member.user_id), col(Member.tz), col(Member.next_nudge_at)).where(
+            col(Member.next_nudge_at) <= now, col(Member.paused).is_(False)
+        )
+    )
+    return [Scheduled(*row) for row in rows]
+
+
+def unscheduled(*, session: Session) -> list[Schedule]:
+    """Participants whose next nudge was never worked out (new since the column, or after a migration)."""
+    return _schedules(col(Member.next_nudge_at).is_(None), session, with_history=True)
+
+
+def schedule_nudges(schedules: Sequence[tuple[str, str, datetime | None]], *, session: Session) -> None:
+    """Store each member's next nudge instant."""
+    if schedules:
+        session.execute(
+            update(Member),
+            [{"team_id": team, "user_id": user, "next_nudge_at": at} for team, user, at in schedules],
+        )
+
+
+def last_nudged_on(*, team_id: str, user_id: str, session: Session) -> date | None:
+    """The latest local day the member had a nudge claimed for."""
+    return session.execute(
+        select(func.max(col(Nudge.local_date))).where(col(Nudge.team_id) == team_id, col(Nudge.user_id) == user_id)
+    ).scalar()
+
+
+def stale_claims(*, stale_before: datetime, session: Session) -> list[tuple[DueNudge, str | None]]:
+    """Nudges claimed by a sender that never finished, with the member's zone."""
+    rows = session.execute(
+        select(col(Nudge.team_id), col(Nudge.user_id), col(Nudge.local_date), col(Member.tz))
+        .join(Member, and_(col(Member.team_id) == col(Nudge.team_id), col(Member.user_id) == col(Nudge.user_id)))
+        .where(col(Nudge.status) == ClaimStatus.CLAIMED, col(Nudge.claimed_at) < stale_before)
+    )
+    return [(DueNudge(team_id=t, user_id=u, local_date=d), tz) for t, u, d, tz in rows]
 
 
 Claimable = type[Nudge] | type[Recap] | type[FollowUp]

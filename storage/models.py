@@ -73,6 +73,9 @@ class Member(SQLModel, table=True):
     weekends: bool = False
     paused: bool = False
     paused_reason: str | None = Field(default=None, max_length=64)
+    # When their next nudge is due (UTC), kept by the coach as settings, zones and programs change, so that
+    # a tick finds who is due with one indexed range query however many members there are.
+    next_nudge_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))
     created_at: datetime = Field(sa_column=_utc())
 
 
