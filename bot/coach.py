@@ -203,11 +203,25 @@ class Coach:
         if member is None:
             return
         stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+        # A nudge just claimed is the latest there is; only otherwise ask which day was nudged last.
+        if done_through is None and stand is not None:
+            done_through = claims.last_nudged_on(team_id=team_id, user_id=user_id, session=session)
+        self.schedule_next_nudge(session, member, stand, done_through=done_through, now=now)
+
+    def schedule_next_nudge(
+        self,
+        session: Session,
+        member: Member,
+        stand: Stand | None,
+        *,
+        done_through: date | None,
+        now: datetime | None = None,
+    ) -> None:
+        """Set the member's next nudge instant from what the caller already read."""
         if stand is None:
             member.next_nudge_at = None
         else:
-            last = claims.last_nudged_on(team_id=team_id, user_id=user_id, session=session)
-            done = max(d for d in (last, done_through) if d is not None) if last or done_through else None
+            done = done_through
             member.next_nudge_at = (
                 next_nudge(
                     now=now or self.clock.now(),
@@ -385,10 +399,16 @@ class Coach:
         with unit_of_work(self.engine) as session:
             return self._progress(session, team_id, user_id, on=on)
 
-    def _progress(self, session: Session, team_id: str, user_id: str, *, on: date | None = None) -> Progress:
+    def progress_in(self, session: Session, team_id: str, user_id: str, *, on: date, stand: Stand | None) -> Progress:
+        """`progress` inside the caller's unit of work, with the stand it already read."""
+        return self._progress(session, team_id, user_id, on=on, stand=stand)
+
+    def _progress(
+        self, session: Session, team_id: str, user_id: str, *, on: date | None = None, stand: Stand | None = None
+    ) -> Progress:
         today = on or self._today(session, team_id, user_id)
         monday, sunday = week_of(today)
-        stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+        stand = stand or queries.active_stand(team_id=team_id, user_id=user_id, session=session)
         day = program_day(stand.program_started_on, today) if stand else None
         day_counts, week_counts = queries.practice_counts(
             team_id=team_id, user_id=user_id, spans=[(today, today), (monday, sunday)], session=session

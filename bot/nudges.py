@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.coach import Coach, Progress
 from bot.rules import local_today, member_zone, next_nudge
-from storage import claims
+from storage import claims, queries
 from storage.claims import NEVER, DueNudge, Schedule
 from storage.db import unit_of_work
-from storage.models import ClaimStatus, Member, Nudge, Promise, Request
+from storage.models import ClaimStatus, Member, Nudge, Promise, Request, Stand
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 """A claim older than this belongs to a sender that died: another instance may take it over."""
@@ -115,22 +116,35 @@ class Nudges:
         return sorted(found.values(), key=lambda d: (d.team_id, d.user_id))
 
     def claim(self, due: DueNudge, now: datetime) -> bool:
-        """Claim one nudge; only one instance (or one taker of a stale claim) gets True.
+        """Claim one nudge; only one instance (or one taker of a stale claim) gets True."""
+        return self.claim_and_compose(due, now) is not None
+
+    def claim_and_compose(self, due: DueNudge, now: datetime) -> NudgeContent | None:
+        """Claim one nudge and, for the instance that won it, what it shows; in one unit of work.
 
         Winner or not, the member's schedule moves on to their next day.
         """
         with unit_of_work(self.engine) as session:
             won = claims.claim(Nudge, claims.nudge_key(due), now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
-            self.coach.reschedule_nudge(session, due.team_id, due.user_id, done_through=due.local_date, now=now)
-            return won
+            member = session.get(Member, (due.team_id, due.user_id))
+            stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
+            if member is not None:
+                self.coach.schedule_next_nudge(session, member, stand, done_through=due.local_date, now=now)
+            if not won:
+                return None
+            return self._compose(session, due, stand)
 
     def content(self, due: DueNudge) -> NudgeContent:
-        """What the member's nudge shows today."""
-        progress = self.coach.progress(due.team_id, due.user_id, on=due.local_date)
+        """What the member's nudge shows on its day."""
         with unit_of_work(self.engine) as session:
-            promises, requests = claims.promises_due(
-                team_id=due.team_id, user_id=due.user_id, on=due.local_date, session=session
-            )
+            stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
+            return self._compose(session, due, stand)
+
+    def _compose(self, session: Session, due: DueNudge, stand: Stand | None) -> NudgeContent:
+        progress = self.coach.progress_in(session, due.team_id, due.user_id, on=due.local_date, stand=stand)
+        promises, requests = claims.promises_due(
+            team_id=due.team_id, user_id=due.user_id, on=due.local_date, session=session
+        )
         return NudgeContent(
             team_id=due.team_id,
             user_id=due.user_id,

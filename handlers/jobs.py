@@ -49,9 +49,10 @@ def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport
             return "failed"
 
     def deliver(item: DueNudge) -> str:
-        if not nudges.claim(item, now):
+        content = nudges.claim_and_compose(item, now)
+        if content is None:
             return "skipped"  # another instance has it
-        text, blocks = build_nudge(nudges.content(item))
+        text, blocks = build_nudge(content)
         try:
             response = poster.post_message(channel=item.user_id, text=text, blocks=blocks)
         except SlackApiError as error:
