@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
-
 from bot.nudges import NudgeContent
 from bot.rules import PROGRAM_DAYS
 from handlers.blocks import SECTION_LIMIT, clip, esc, person, tally, week_tally
@@ -22,41 +20,44 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
     today = f"*Today:* {tally(progress.today_practice)}"
     if progress.today_practice.met():
         today += " — full practice. Beautiful."
-    blocks: list[Any] = [
-        SectionBlock(
-            block_id="nudge-head", text=MarkdownTextObject(text=clip(f"{headline}\n{stand_line}", SECTION_LIMIT))
-        ),
-        SectionBlock(
-            block_id="nudge-today", text=MarkdownTextObject(text=f"{today}\n{week_tally(progress.week_practice)}")
-        ),
-        ActionsBlock(
-            block_id="nudge-log",
-            elements=[
-                ButtonElement(text="Log a share", action_id=Action.OPEN_SHARE),
-                ButtonElement(text="Log an action", action_id=Action.OPEN_ACT),
-                ButtonElement(text="Make a request", action_id=Action.OPEN_REQUEST),
+    # Plain dicts rather than slack_sdk's models: this runs once per participant in a fan-out of thousands,
+    # and the shapes are fixed (the stand-in checks them against Slack's limits in the tests).
+    blocks: list[dict[str, Any]] = [
+        _section("nudge-head", clip(f"{headline}\n{stand_line}", SECTION_LIMIT)),
+        _section("nudge-today", f"{today}\n{week_tally(progress.week_practice)}"),
+        {
+            "type": "actions",
+            "block_id": "nudge-log",
+            "elements": [
+                _button("Log a share", Action.OPEN_SHARE),
+                _button("Log an action", Action.OPEN_ACT),
+                _button("Make a request", Action.OPEN_REQUEST),
             ],
-        ),
-        SectionBlock(
-            block_id="nudge-theme",
-            text=MarkdownTextObject(text=f":compass: *{content.theme.title}.* {content.theme.prompt}"),
-        ),
+        },
+        _section("nudge-theme", f":compass: *{content.theme.title}.* {content.theme.prompt}"),
     ]
     due = [f"• your promise: _{esc(clip(p.text, 300))}_" for p in content.promises_due] + [
         f"• for {person(r.user_id)}: _{esc(clip(r.text, 300))}_" for r in content.requests_due
     ]
     if due:
         shown = "\n".join(due[:10]) + (f"\n…and {len(due) - 10} more" if len(due) > 10 else "")
-        blocks.append(
-            SectionBlock(
-                block_id="nudge-due", text=MarkdownTextObject(text=clip(f"*Due today*\n{shown}", SECTION_LIMIT))
-            )
-        )
+        blocks.append(_section("nudge-due", clip(f"*Due today*\n{shown}", SECTION_LIMIT)))
     blocks.append(
-        ContextBlock(
-            block_id="nudge-foot",
-            elements=[MarkdownTextObject(text="`/coach pause` any time · `/coach nudge HH:MM` to move this nudge")],
-        )
+        {
+            "type": "context",
+            "block_id": "nudge-foot",
+            "elements": [
+                {"type": "mrkdwn", "text": "`/coach pause` any time · `/coach nudge HH:MM` to move this nudge"}
+            ],
+        }
     )
     text = f"Day {day} of {PROGRAM_DAYS}: {tally(progress.today_practice)}"
-    return text, [b.to_dict() for b in blocks]
+    return text, blocks
+
+
+def _section(block_id: str, text: str) -> dict[str, Any]:
+    return {"type": "section", "block_id": block_id, "text": {"type": "mrkdwn", "text": text}}
+
+
+def _button(text: str, action_id: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text, "emoji": True}}
