@@ -16,6 +16,8 @@ from storage.claims import NEVER, DueNudge, Schedule
 from storage.db import unit_of_work
 from storage.models import ClaimStatus, Member, Nudge, Promise, Request, Stand
 
+DueItems = tuple[Sequence[Promise], Sequence[Request]]
+
 CLAIM_TIMEOUT = timedelta(minutes=10)
 """A claim older than this belongs to a sender that died: another instance may take it over."""
 
@@ -119,10 +121,17 @@ class Nudges:
         """Claim one nudge; only one instance (or one taker of a stale claim) gets True."""
         return self.claim_and_compose(due, now) is not None
 
-    def claim_and_compose(self, due: DueNudge, now: datetime) -> NudgeContent | None:
+    def due_items(self, due: Sequence[DueNudge]) -> dict[tuple[str, str], DueItems]:
+        """What falls due on each member's nudge day, read for a whole pass at once."""
+        with unit_of_work(self.engine) as session:
+            found = claims.promises_due_for(due, session=session)
+        return {key: (promises, requests) for key, (promises, requests) in found.items()}
+
+    def claim_and_compose(self, due: DueNudge, now: datetime, *, items: DueItems | None = None) -> NudgeContent | None:
         """Claim one nudge and, for the instance that won it, what it shows; in one unit of work.
 
-        Winner or not, the member's schedule moves on to their next day.
+        Winner or not, the member's schedule moves on to their next day. `items` are what falls due that day,
+        when the caller read them for many members at once.
         """
         with unit_of_work(self.engine) as session:
             won = claims.claim(Nudge, claims.nudge_key(due), now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
@@ -132,7 +141,7 @@ class Nudges:
                 self.coach.schedule_next_nudge(session, member, stand, done_through=due.local_date, now=now)
             if not won:
                 return None
-            return self._compose(session, due, stand)
+            return self._compose(session, due, stand, items)
 
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge shows on its day."""
@@ -140,9 +149,11 @@ class Nudges:
             stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
             return self._compose(session, due, stand)
 
-    def _compose(self, session: Session, due: DueNudge, stand: Stand | None) -> NudgeContent:
+    def _compose(
+        self, session: Session, due: DueNudge, stand: Stand | None, items: DueItems | None = None
+    ) -> NudgeContent:
         progress = self.coach.progress_in(session, due.team_id, due.user_id, on=due.local_date, stand=stand)
-        promises, requests = claims.promises_due(
+        promises, requests = items or claims.promises_due(
             team_id=due.team_id, user_id=due.user_id, on=due.local_date, session=session
         )
         return NudgeContent(

@@ -39,6 +39,7 @@ class PassReport:
 def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport:
     """One pass of the daily nudge as if the clock read `now`; safe to run on many instances at once."""
     due = nudges.due(now)
+    items = nudges.due_items(due)
 
     def send(item: DueNudge) -> str:
         try:
@@ -49,7 +50,7 @@ def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport
             return "failed"
 
     def deliver(item: DueNudge) -> str:
-        content = nudges.claim_and_compose(item, now)
+        content = nudges.claim_and_compose(item, now, items=items.get((item.team_id, item.user_id)))
         if content is None:
             return "skipped"  # another instance has it
         text, blocks = build_nudge(content)

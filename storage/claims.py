@@ -324,3 +324,33 @@ def members_by_key(*, keys: set[tuple[str, str]], session: Session) -> dict[tupl
     users = {user for _, user in keys}
     rows = session.exec(model_select(Member).where(col(Member.user_id).in_(users)))
     return {(m.team_id, m.user_id): m for m in rows if (m.team_id, m.user_id) in keys}
+
+
+def promises_due_for(
+    due: Sequence[DueNudge], *, session: Session
+) -> dict[tuple[str, str], tuple[list[Promise], list[Request]]]:
+    """`promises_due` for many members at once (two queries in all), keyed by (team, member)."""
+    found: dict[tuple[str, str], tuple[list[Promise], list[Request]]] = {(d.team_id, d.user_id): ([], []) for d in due}
+    if not due:
+        return found
+    day_of = {(d.team_id, d.user_id): d.local_date for d in due}
+    users, days = {d.user_id for d in due}, {d.local_date for d in due}
+    for promise in session.exec(
+        model_select(Promise).where(
+            col(Promise.user_id).in_(users), Promise.status == PromiseStatus.OPEN, col(Promise.due_on).in_(days)
+        )
+    ):
+        key = (promise.team_id, promise.user_id)
+        if day_of.get(key) == promise.due_on:
+            found[key][0].append(promise)
+    for request in session.exec(
+        model_select(Request).where(
+            col(Request.recipient_id).in_(users),
+            Request.status == RequestStatus.ACCEPTED,
+            col(Request.due_on).in_(days),
+        )
+    ):
+        key = (request.team_id, request.recipient_id)
+        if day_of.get(key) == request.due_on:
+            found[key][1].append(request)
+    return found

@@ -376,3 +376,23 @@ def test_the_scheduler_runs_fixed_coalescing_jobs_that_replace_their_old_selves(
         assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_the_nudge_lists_what_falls_due_that_day(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    slack.command("UADA", "/promise", "Send the deck by tomorrow")
+    last_ephemeral(slack, "UADA", "Promise made")
+    slack.command("UBOB", "/request", "<@UADA|ada> the partner list by tomorrow")
+    slack.click(
+        "UADA",
+        slack.wait_for(lambda: next((m for m in slack.messages("UADA") if "asks you" in seen(m)), None)),
+        "Accept",
+    )
+    slack.wait_for(lambda: export(app)["requests"][0]["status"] == "accepted")
+    clock.advance(timedelta(days=1))
+
+    nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+
+    nudge = slack.wait_for(lambda: next((m for m in slack.messages("UADA") if "Due today" in seen(m)), None))
+    assert "Send the deck" in seen(nudge) and "the partner list" in seen(nudge)
