@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -288,15 +289,21 @@ def test_three_instances_nudging_at_the_same_instant_send_one_dm_per_participant
     for user in members:
         slack.add_user(user, tz="Europe/Berlin")
         participant(coach, user, "Europe/Berlin")
+    promisers = members[::3]  # each also has a promise due today: one follow-up each
+    for user in promisers:
+        coach.make_promise(T, user, "Send the deck", at("2026-11-23T06:00:00Z").date())
 
     runs = [_nudge_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path) for _ in range(3)]
     outputs = [run.communicate(timeout=120) for run in runs]
 
     assert all(run.returncode == 0 for run in runs), outputs
     dms = [c for c in slack.calls("chat.postMessage") if c.ok]
-    assert sorted(c.args["channel"] for c in dms) == members
+    nudges = sorted(c.args["channel"] for c in dms if "Good morning" in json.dumps(c.args))
+    follow_ups = sorted(c.args["channel"] for c in dms if "Today's the day" in json.dumps(c.args))
+    assert nudges == members
+    assert follow_ups == promisers
     sent = [int(re.match(r"sent (\d+),", out).group(1)) for out, _ in outputs]  # type: ignore[union-attr]
-    assert sum(sent) == len(members)
+    assert sum(sent) == len(members) + len(promisers)
     rerun = _nudge_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path)
     out, _ = rerun.communicate(timeout=60)
     assert rerun.returncode == 0 and out.startswith("sent 0,")
