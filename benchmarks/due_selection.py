@@ -18,11 +18,9 @@ Exit status 1 means the selection disagreed with the expected due set; a missed 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, text
+from scratch import scratch_schema, sqlite_database  # beside this script
+from sqlalchemy import Engine, event, insert, text
 from sqlalchemy.engine import make_url
 
 from bot.clock import FixedClock
@@ -40,7 +39,7 @@ from bot.nudges import CLAIM_TIMEOUT, Nudges
 from bot.rules import PROGRAM_DAYS
 from storage import claims
 from storage.claims import DueNudge
-from storage.db import make_engine, unit_of_work, upgrade
+from storage.db import make_engine, unit_of_work
 from storage.models import ClaimStatus, Member, Nudge, Stand, StandStatus
 
 T = TypeVar("T")
@@ -187,35 +186,6 @@ def _nudge(team: str, user: str, on: date, status: ClaimStatus, at: datetime) ->
 # The databases --------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A migrated SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="due-selection-") as directory:
-        url = f"sqlite:///{directory}/coach.db"
-        upgrade(url)
-        yield url
-
-
-@contextmanager
-def scratch_schema(url: str) -> Iterator[str]:
-    """The database at `url`, seen through a scratch schema migrated to head and dropped afterwards."""
-    schema = f"due_bench_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-            scoped_url = scoped.render_as_string(hide_password=False)
-            upgrade(scoped_url)
-            yield scoped_url
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
 def analyze(engine: Engine) -> None:
     """Planner statistics, as PostgreSQL's autovacuum would have gathered them by the next morning."""
     with engine.connect() as connection:
@@ -328,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--participants, --zones and --runs must be at least 1, --history-days at least 0")
 
     zones = bench_zones(args.zones)
-    database = scratch_schema(args.database_url) if args.database_url else sqlite_database()
+    database = scratch_schema(args.database_url, "due-bench") if args.database_url else sqlite_database("due-bench")
     with database as url:
         engine = make_engine(url)
         try:

@@ -22,10 +22,8 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
-import os
 import resource
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -36,7 +34,8 @@ from datetime import UTC, date, datetime
 from multiprocessing.connection import Connection
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from scratch import scratch_schema, sqlite_database  # beside this script
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
@@ -47,7 +46,7 @@ from bot.scheduler import poster_for
 from bot.settings import Settings
 from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, nudge_pass
-from storage.db import make_engine, unit_of_work, upgrade
+from storage.db import make_engine, unit_of_work
 from storage.models import Member, Nudge, Stand, StandStatus
 
 TEAM = "TBENCH"
@@ -186,35 +185,6 @@ def nudge_statuses(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(select(col(Nudge.status), func.count()).group_by(col(Nudge.status)))
         return {str(status): int(count) for status, count in rows}
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A migrated SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="nudge-fanout-") as directory:
-        url = f"sqlite:///{directory}/coach.db"
-        upgrade(url)
-        yield url
-
-
-@contextmanager
-def scratch_schema(url: str) -> Iterator[str]:
-    """The database at `url`, seen through a scratch schema migrated to head and dropped afterwards."""
-    schema = f"fanout_bench_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-            scoped_url = scoped.render_as_string(hide_password=False)
-            upgrade(scoped_url)
-            yield scoped_url
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
 
 
 # Memory -------------------------------------------------------------------------------------------------
@@ -361,7 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     rate, limit = (UNLIMITED_RATE, None) if args.unlimited else (args.rate, args.rate)
     users = participant_ids(args.participants)
-    database = scratch_schema(args.database_url) if args.database_url else sqlite_database()
+    database = (
+        scratch_schema(args.database_url, "fanout-bench") if args.database_url else sqlite_database("fanout-bench")
+    )
     with database as url:
         outcome = fan_out(url, users, rate, limit, args.latency)
 

@@ -13,25 +13,23 @@ status 1 means the recap was not valid Block Kit; a missed target is only report
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine, insert, text
+from scratch import scratch_schema, sqlite_database  # beside this script
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
 from bot.recaps import WeekSummary, summarize_week
 from bot.standin import validate_blocks
 from handlers.recap_blocks import build_weekly_recap
-from storage.db import make_engine, unit_of_work, upgrade
+from storage.db import make_engine, unit_of_work
 from storage.models import (
     Action,
     Breakdown,
@@ -143,35 +141,6 @@ def populate(engine: Engine, participants: int) -> int:
 # The databases --------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    """A migrated SQLite file in a temporary directory."""
-    with tempfile.TemporaryDirectory(prefix="recap-build-") as directory:
-        url = f"sqlite:///{directory}/coach.db"
-        upgrade(url)
-        yield url
-
-
-@contextmanager
-def scratch_schema(url: str) -> Iterator[str]:
-    """The database at `url`, seen through a scratch schema migrated to head and dropped afterwards."""
-    schema = f"recap_bench_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-            scoped_url = scoped.render_as_string(hide_password=False)
-            upgrade(scoped_url)
-            yield scoped_url
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
 # The measurement ------------------------------------------------------------------------------------------
 
 
@@ -195,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.participants < 1 or args.runs < 1:
         parser.error("--participants and --runs must be at least 1")
 
-    database = scratch_schema(args.database_url) if args.database_url else sqlite_database()
+    database = scratch_schema(args.database_url, "recap-bench") if args.database_url else sqlite_database("recap-bench")
     with database as url:
         engine = make_engine(url)
         try:
