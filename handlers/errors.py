@@ -64,6 +64,7 @@ def _report(error: Exception, body: dict[str, Any]) -> tuple[str, str | None]:
 
 
 Listener = Callable[..., Iterator[None] | None]
+_FINISHED = object()
 
 
 class Guard:
@@ -131,9 +132,8 @@ class Guard:
             }
             try:
                 steps = listener(**{name: value for name, value in offered.items() if name in wanted})
-                if steps is None:
+                if steps is None or next(steps, _FINISHED) is _FINISHED:  # up to the ack, or to its end
                     return
-                next(steps, None)  # up to the ack
             except Exception as error:
                 fail(error)
                 return
