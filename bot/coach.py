@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.rules import (
     PROFILE_MAX_AGE,
     PROGRAM_DAYS,
+    STREAK_LOOKBACK,
     Practice,
     RequestMove,
     Role,
@@ -24,6 +25,7 @@ from bot.rules import (
     move_request,
     next_nudge,
     program_day,
+    streaks,
     week_of,
 )
 from storage import claims, queries
@@ -128,6 +130,8 @@ class Status:
     nudge_time: str
     weekends: bool
     paused: bool
+    streak: int = 0
+    best_streak: int = 0
 
 
 class Coach:
@@ -684,8 +688,17 @@ class Coach:
             member = self._member(session, team_id, user_id)
             progress = self._progress(session, team_id, user_id)
             stand = progress.stand
+            today = progress.today
+            since = today - STREAK_LOOKBACK
+            counts = queries.practice_by_member_day(
+                team_id=team_id, first=since, last=today, user_id=user_id, session=session
+            )
+            full_days = {day for (_, day), done in counts.items() if Practice(*done).met()}
+            streak, best = streaks(full_days, today, weekends=member.weekends, since=since)
             return Status(
                 user_id=user_id,
+                streak=streak,
+                best_streak=best,
                 progress=progress,
                 followers=queries.follower_ids(team_id=team_id, stand_id=stand.id, session=session)
                 if stand and stand.id

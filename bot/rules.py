@@ -146,3 +146,23 @@ def next_nudge(
         return None
     hour, minute = (int(part) for part in nudge_time.split(":"))
     return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+
+
+STREAK_LOOKBACK = timedelta(days=120)
+
+
+def streaks(full_days: set[date], today: date, *, weekends: bool, since: date) -> tuple[int, int]:
+    """The current and best streak: consecutive working days with the full practice (2 shares, 2 actions,
+    2 requests) from `since` to `today`. Days off (weekends, unless the member practises on them) neither count
+    nor break a streak, and today still being under way doesn't break it either."""
+    best = run = 0
+    day = since
+    while day <= today:
+        if weekends or day.weekday() < 5:
+            if day in full_days:
+                run += 1
+                best = max(best, run)
+            elif day < today:
+                run = 0
+        day += timedelta(days=1)
+    return run, best

@@ -379,6 +379,9 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     if progress.stand is not None and status.followers:
         blocks.append(context(f"First follower: {person(status.followers[0])} · {len(status.followers)} joined"))
     today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"
+    if status.streak or status.best_streak:
+        days = "working day" if status.streak == 1 else "working days"
+        today += f"\n:fire: Streak: {status.streak} {days} of full practice (best {status.best_streak})"
     if with_buttons:
         blocks.append(section(today, block_id="status-today"))
         blocks.append(

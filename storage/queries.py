@@ -230,13 +230,17 @@ def forget_member(*, team_id: str, user_id: str, session: Session) -> dict[str, 
     return counts
 
 
-def _per_member_day(model: Any, *, team_id: str, first: date, last: date, session: Session) -> Any:
+def _per_member_day(
+    model: Any, *, team_id: str, first: date, last: date, session: Session, user_id: str | None = None
+) -> Any:
     where: list[ColumnElement[bool]] = [
         model.team_id == team_id,
         model.local_date >= first,
         model.local_date <= last,
         model.user_id != FORGOTTEN_USER,
     ]
+    if user_id is not None:
+        where.append(model.user_id == user_id)
     if model is Request:
         where.append(col(Request.offered).is_(False))
     return session.execute(
@@ -245,15 +249,16 @@ def _per_member_day(model: Any, *, team_id: str, first: date, last: date, sessio
 
 
 def practice_by_member_day(
-    *, team_id: str, first: date, last: date, session: Session
+    *, team_id: str, first: date, last: date, session: Session, user_id: str | None = None
 ) -> dict[tuple[str, date], tuple[int, int, int]]:
-    """Shares, actions and requests (offers of help left out) per member and local date from `first` to `last`."""
+    """Shares, actions and requests (offers of help left out) per member and local date from `first` to `last`;
+    for one member when `user_id` is given."""
     counts: dict[tuple[str, date], list[int]] = {}
     for index, model in enumerate((Share, Action, Request)):
-        for user_id, local_date, count in _per_member_day(
-            model, team_id=team_id, first=first, last=last, session=session
+        for member_id, local_date, count in _per_member_day(
+            model, team_id=team_id, first=first, last=last, session=session, user_id=user_id
         ):
-            counts.setdefault((user_id, local_date), [0, 0, 0])[index] = int(count)
+            counts.setdefault((member_id, local_date), [0, 0, 0])[index] = int(count)
     return {key: (value[0], value[1], value[2]) for key, value in counts.items()}
 
 

@@ -266,3 +266,16 @@ def test_a_stand_of_three_thousand_characters_is_announced_within_slacks_limits(
     assert buttons(announcement) == ["Join the stand", "Offer help"]
     assert [c for c in slack.calls() if not c.ok] == []
     assert export(app)["stands"][0]["text"] == outcome
+
+
+def test_status_shows_the_current_and_best_streak(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    for _day in range(2):  # Monday and Tuesday: full practice, logged straight through the coach
+        for _ in range(2):
+            app.coach.log_shares("T1", "UADA", ["UBOB"], "")
+            app.coach.log_action("T1", "UADA", "an action")
+            app.coach.make_request("T1", "UADA", "UBOB", "a favour", None)
+        clock.advance(timedelta(days=1))
+
+    slack.command("UADA", "/coach", "status")
+
+    assert "Streak: 2 working days of full practice (best 2)" in seen(last_ephemeral(slack, "UADA", "Streak"))

@@ -17,6 +17,7 @@ from bot.rules import (
     move_request,
     moves_for,
     program_day,
+    streaks,
     week_of,
 )
 from storage.models import RequestStatus as S
@@ -89,3 +90,25 @@ def test_an_unknown_zone_falls_back_to_the_default() -> None:
 def test_full_practice_needs_two_of_each() -> None:
     assert Practice(shares=2, actions=2, requests=2).met()
     assert not Practice(shares=5, actions=5, requests=1).met()
+
+
+def test_a_streak_counts_consecutive_working_days_of_full_practice() -> None:
+    monday = date(2026, 11, 16)
+    full = {monday, monday.replace(day=17), monday.replace(day=18)}
+    assert streaks(full, date(2026, 11, 18), weekends=False, since=monday) == (3, 3)
+
+
+def test_a_missed_working_day_breaks_the_streak_but_the_best_is_remembered() -> None:
+    full = {date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 19)}
+    assert streaks(full, date(2026, 11, 19), weekends=False, since=date(2026, 11, 16)) == (1, 2)
+
+
+def test_weekends_off_neither_count_nor_break_a_streak() -> None:
+    friday, monday = date(2026, 11, 20), date(2026, 11, 23)
+    assert streaks({friday, monday}, monday, weekends=False, since=friday) == (2, 2)
+    assert streaks({friday, monday}, monday, weekends=True, since=friday) == (1, 1)
+
+
+def test_today_still_under_way_does_not_break_the_streak() -> None:
+    full = {date(2026, 11, 16), date(2026, 11, 17)}
+    assert streaks(full, date(2026, 11, 18), weekends=False, since=date(2026, 11, 16)) == (2, 2)
