@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -321,6 +321,46 @@ class Coach:
                 session.flush()
             stand = self._new_stand(session, team_id, user_id, draft.text, draft.due_on, draft.channel_id)
             return StandDeclared(stand=stand, replaced=current)
+
+    def restart_program(self, team_id: str, user_id: str) -> Stand:
+        """Another 14 days on the same stand, from the member's next working day."""
+        with unit_of_work(self.engine) as session:
+            stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+            if stand is None:
+                raise CoachRefusal("You have no active stand to continue — declare one with `/stand`.")
+            member = self._member(session, team_id, user_id)
+            start = self._today(session, team_id, user_id) + timedelta(days=1)
+            while not member.weekends and start.weekday() >= 5:  # day 1 should be a day they practise
+                start += timedelta(days=1)
+            stand.program_started_on = start
+            session.add(stand)
+            session.flush()
+            self.reschedule_nudge(session, team_id, user_id)
+            return stand
+
+    def close_stand(self, team_id: str, user_id: str, status: StandStatus, words: str) -> Stand:
+        """Close the member's active stand as achieved or ended, in their words; their history stays."""
+        if status not in (StandStatus.ACHIEVED, StandStatus.ENDED):
+            raise ValueError(f"a stand closes as achieved or ended, not {status}")
+        with unit_of_work(self.engine) as session:
+            stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+            if stand is None:
+                raise CoachRefusal("That stand is already closed — nothing changed.")
+            stand.status, stand.ended_at, stand.closing_words = status, self.clock.now(), words or None
+            session.add(stand)
+            session.flush()
+            self.reschedule_nudge(session, team_id, user_id)  # a closed stand stops the nudges
+            return stand
+
+    def program_numbers(self, team_id: str, user_id: str) -> dict[str, int]:
+        """The active program in numbers, since its first day."""
+        with unit_of_work(self.engine) as session:
+            stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+            if stand is None or stand.id is None:
+                return {}
+            return queries.program_numbers(
+                team_id=team_id, user_id=user_id, stand_id=stand.id, first=stand.program_started_on, session=session
+            )
 
     def record_announcement(self, team_id: str, stand_id: int, channel_id: str, ts: str) -> None:
         """Remember where a stand was announced, so the announcement can be updated as people join."""

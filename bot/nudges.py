@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.coach import Coach, Progress
-from bot.rules import local_today, member_zone, next_nudge
+from bot.rules import local_today, member_zone, next_nudge, program_moment
 from storage import claims, queries
 from storage.claims import NEVER, DueNudge, Schedule
 from storage.db import unit_of_work
@@ -75,6 +75,8 @@ class NudgeContent:
     theme: Theme
     promises_due: Sequence[Promise]
     requests_due: Sequence[Request]
+    moment: str | None = None  # "opening", "midpoint" or "closing" of the program
+    numbers: dict[str, int] = field(default_factory=dict)  # the program in numbers, at its closing
 
 
 class Nudges:
@@ -156,6 +158,21 @@ class Nudges:
         promises, requests = items or claims.promises_due(
             team_id=due.team_id, user_id=due.user_id, on=due.local_date, session=session
         )
+        numbers: dict[str, int] = {}
+        member = session.get(Member, (due.team_id, due.user_id))
+        moment = (
+            program_moment(stand.program_started_on, due.local_date, weekends=bool(member and member.weekends))
+            if stand is not None
+            else None
+        )
+        if moment == "closing" and stand is not None and stand.id is not None:
+            numbers = queries.program_numbers(
+                team_id=due.team_id,
+                user_id=due.user_id,
+                stand_id=stand.id,
+                first=stand.program_started_on,
+                session=session,
+            )
         return NudgeContent(
             team_id=due.team_id,
             user_id=due.user_id,
@@ -164,6 +181,8 @@ class Nudges:
             theme=theme_for(progress.day or 1),
             promises_due=promises,
             requests_due=requests,
+            moment=moment,
+            numbers=numbers,
         )
 
     def sent(self, due: DueNudge, channel_id: str, ts: str) -> None:

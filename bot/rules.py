@@ -166,3 +166,21 @@ def streaks(full_days: set[date], today: date, *, weekends: bool, since: date) -
                 run = 0
         day += timedelta(days=1)
     return run, best
+
+
+def program_moment(started_on: date, today: date, *, weekends: bool) -> str | None:
+    """ "opening", "midpoint" or "closing" when `today` is that moment of the program, else None.
+
+    Moments fall on the member's working days: with weekends off, a program that starts on a Monday closes
+    on its second Friday (day 12), and its midpoint is the Monday of day 8.
+    """
+    days = [started_on + timedelta(days=i) for i in range(PROGRAM_DAYS)]
+    working = [d for d in days if weekends or d.weekday() < 5]
+    if not working or today not in working:
+        return None
+    if today == working[-1]:
+        return "closing"
+    if today == working[0]:
+        return "opening"
+    midpoint = next((d for d in working if program_day(started_on, d) >= PROGRAM_DAYS // 2), None)
+    return "midpoint" if today == midpoint else None

@@ -79,6 +79,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         Action.OPEN_ACT: ui.build_act_modal,
         Action.OPEN_REQUEST: ui.build_request_modal,
         Action.OPEN_PROMISE: ui.build_promise_modal,
+        Action.OPEN_BREAKTHROUGH: ui.build_breakthrough_modal,
     }
 
     def opener_for(build: Callable[[], dict[str, Any]]) -> Callable[..., None]:
@@ -185,6 +186,30 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         metadata = {**json.loads(view["private_metadata"]), "channel": channel, "ts": ts}
         view["private_metadata"] = json.dumps(metadata, separators=(",", ":"))
         client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(Action.ANOTHER_PROGRAM)
+    @guard
+    def another(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
+        ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
+        team_id, user_id = _who(context)
+        stand = coach.restart_program(team_id, user_id)
+        text, blocks = flows.line(
+            f":repeat: Another 14 days on your stand: day 1 is {stand.program_started_on:%A %-d %B}."
+        )
+        _reply(client, body, respond, text, blocks)
+
+    @app.action(Action.CLOSE_STAND)
+    @guard
+    def close(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        stand = coach.progress(team_id, user_id).stand
+        if stand is None:
+            raise CoachRefusal("That stand is already closed — nothing changed.")
+        open_form(ui.build_close_stand_modal(stand), body, client)
 
     @app.action(Action.FORGET_CONFIRM)
     @guard

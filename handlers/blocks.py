@@ -18,8 +18,10 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
+    Option,
     PlainTextInputElement,
     SectionBlock,
+    StaticSelectElement,
     UserMultiSelectElement,
     UserSelectElement,
 )
@@ -677,6 +679,31 @@ def build_offer_modal(stand: Stand) -> dict[str, Any]:
             section(f"{person(stand.user_id)}'s stand:\n>{esc(clip(stand.text, 2000))}"),
             _text_input("How can you help?", Field.TEXT, multiline=True),
             _date_input("By when?"),
+        ],
+        {"stand": stand.id},
+    )
+
+
+def build_close_stand_modal(stand: Stand) -> dict[str, Any]:
+    """How a stand ended, in the member's words."""
+    return _modal(
+        Modal.CLOSE_STAND,
+        "Close the stand",
+        "Close it",
+        [
+            section(f"Your stand:\n>{esc(clip(stand.text, 2000))}"),
+            InputBlock(
+                block_id=Field.ENDING,
+                label="How did it end?",
+                element=StaticSelectElement(
+                    action_id=Field.ENDING,
+                    options=[
+                        Option(value="achieved", label="Achieved"),
+                        Option(value="ended", label="Ended — not achieved this time"),
+                    ],
+                ),
+            ),
+            _text_input("In your words", Field.TEXT, multiline=True, optional=True),
         ],
         {"stand": stand.id},
     )

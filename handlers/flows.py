@@ -23,7 +23,7 @@ from handlers import blocks as ui
 from handlers.nudge_blocks import build_nudge
 from handlers.slack_io import ensure_profile, post_in_channel, require_person, send_dm, update_message
 from storage.claims import DueNudge
-from storage.models import PromiseStatus, Request, RequestStatus
+from storage.models import PromiseStatus, Request, RequestStatus, StandStatus
 
 log = logging.getLogger(__name__)
 
@@ -314,3 +314,14 @@ def account(
         )
     update_message(client, clicked, reply[0], reply[1])  # the follow-up itself: settled, its buttons gone
     return reply
+
+
+def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: str) -> Reply:
+    """Close the active stand as achieved or ended; the nudges stop, the history stays."""
+    status = StandStatus.ACHIEVED if ending == "achieved" else StandStatus.ENDED
+    coach.close_stand(team_id, user_id, status, words)
+    if status == StandStatus.ACHIEVED:
+        return line(
+            ":trophy: Stand closed as achieved. Declare the breakthrough with `/breakthrough` so the team sees it."
+        )
+    return line("Stand closed. What you learned is yours to keep — declare a new stand whenever you're ready.")

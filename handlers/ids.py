@@ -31,6 +31,7 @@ class Modal(StrEnum):
     COUNTER = "counter_modal"
     OFFER = "offer_modal"
     RENEGOTIATE = "renegotiate_modal"
+    CLOSE_STAND = "close_stand_modal"
 
 
 class Action(StrEnum):
@@ -46,6 +47,9 @@ class Action(StrEnum):
     OPEN_ACT = "open_act"
     OPEN_REQUEST = "open_request"
     OPEN_PROMISE = "open_promise"
+    OPEN_BREAKTHROUGH = "open_breakthrough"
+    ANOTHER_PROGRAM = "program_another"
+    CLOSE_STAND = "stand_close"
     FOLLOW_KEPT = "follow_kept"  # values are "promise:<id>" or "request:<id>"
     FOLLOW_RENEGOTIATE = "follow_renegotiate"
     FOLLOW_REVOKE = "follow_revoke"
@@ -62,3 +66,4 @@ class Field(StrEnum):
     PERSON = "person"
     TEXT = "text"
     NOTE = "note"
+    ENDING = "ending"

@@ -36,6 +36,7 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
         },
         _section("nudge-theme", f":compass: *{content.theme.title}.* {content.theme.prompt}"),
     ]
+    blocks.extend(_arc(content))
     due = [f"• your promise: _{esc(clip(p.text, 300))}_" for p in content.promises_due] + [
         f"• for {person(r.user_id)}: _{esc(clip(r.text, 300))}_" for r in content.requests_due
     ]
@@ -61,3 +62,48 @@ def _section(block_id: str, text: str) -> dict[str, Any]:
 
 def _button(text: str, action_id: str) -> dict[str, Any]:
     return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def _arc(content: NudgeContent) -> list[dict[str, Any]]:
+    """What the program's first, middle and last days add to the nudge."""
+    week = content.progress.week_practice
+    if content.moment == "opening":
+        return [
+            _section(
+                "nudge-arc",
+                ":seedling: *Your program begins.* For fourteen days, each working day asks three things: tell "
+                "two people about your stand, take two actions toward it, and make two requests of others. Begin "
+                "today by sharing "
+                "your stand with two people — out loud, in your own words.",
+            )
+        ]
+    if content.moment == "midpoint":
+        return [
+            _section(
+                "nudge-arc",
+                f":mag: *Halfway.* This week so far: {week.shares} shares, {week.actions} actions and {week.requests} "
+                "requests. Read your stand again: is it still big enough to need other people? Raise the stakes, "
+                "or recommit to it as it is — either is a choice worth making out loud.",
+            )
+        ]
+    if content.moment == "closing" and content.numbers:
+        n = content.numbers
+        return [
+            _section(
+                "nudge-arc",
+                f":checkered_flag: *The last day of your program: two weeks in numbers.* {n['shares']} shares "
+                f"({n['people']} people told) · {n['actions']} actions · {n['requests']} requests made, "
+                f"{n['requests_kept']} kept · {n['promises']} promises, {n['promises_kept']} kept · "
+                f"{n['breakdowns']} breakdowns met · {n['followers']} followers.\nWhat now?",
+            ),
+            {
+                "type": "actions",
+                "block_id": "nudge-close",
+                "elements": [
+                    _button("Declare a breakthrough", Action.OPEN_BREAKTHROUGH),
+                    _button("Another 14 days", Action.ANOTHER_PROGRAM),
+                    _button("Close the stand", Action.CLOSE_STAND),
+                ],
+            },
+        ]
+    return []

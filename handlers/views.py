@@ -73,6 +73,13 @@ class Form:
             self.errors[Field.PEOPLE] = "Telling yourself doesn't count — pick the people you told."
         return list(dict.fromkeys(picked))
 
+    def choice(self, field: Field, *, what: str) -> str:
+        """The value of the picked option."""
+        picked = (self._element(field).get("selected_option") or {}).get("value")
+        if not picked:
+            self.errors[field] = f"Pick {what}."
+        return str(picked or "")
+
     def item(self, key: str) -> int:
         """An ID the modal carried in its private_metadata."""
         value = self.metadata.get(key)
@@ -176,7 +183,13 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
             clicked=clicked,
         )
 
+    def close_stand(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        ending = form.choice(Field.ENDING, what="how the stand ended")
+        words = form.text(Field.TEXT, what="your words", required=False)
+        return lambda: flows.close_stand(coach, team_id, user_id, ending, words)
+
     for callback, read in (
+        (Modal.CLOSE_STAND, close_stand),
         (Modal.RENEGOTIATE, renegotiate),
         (Modal.STAND, stand),
         (Modal.SHARE, share),

@@ -106,6 +106,7 @@ class Stand(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=_utc())
     ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    closing_words: str | None = None  # how the member said it ended, when they closed it
 
 
 class StandDraft(SQLModel, table=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, update
@@ -386,3 +386,56 @@ def count_overdue(*, team_id: str, before: date, session: Session) -> int:
         .where(Request.team_id == team_id, Request.status == RequestStatus.ACCEPTED, col(Request.due_on) < before)
     ).one()
     return int(promises) + int(requests)
+
+
+def program_numbers(*, team_id: str, user_id: str, stand_id: int, first: date, session: Session) -> dict[str, int]:
+    """A member's program since local date `first`: shares, people told, actions, requests made and completed,
+    promises made and kept, breakdowns met, followers."""
+
+    def count(query: Any) -> int:
+        return int(session.exec(query).one())
+
+    member = (Share.team_id == team_id, Share.user_id == user_id, col(Share.local_date) >= first)
+    made = (
+        Request.team_id == team_id,
+        Request.user_id == user_id,
+        col(Request.local_date) >= first,
+        col(Request.offered).is_(False),
+    )
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    return {
+        "shares": count(select(func.count()).select_from(Share).where(*member)),
+        "people": count(select(func.count(func.distinct(Share.told_user_id))).where(*member)),
+        "actions": count(
+            select(func.count())
+            .select_from(Action)
+            .where(Action.team_id == team_id, Action.user_id == user_id, col(Action.local_date) >= first)
+        ),
+        "requests": count(select(func.count()).select_from(Request).where(*made)),
+        "requests_kept": count(
+            select(func.count()).select_from(Request).where(*made, Request.status == RequestStatus.COMPLETED)
+        ),
+        "promises": count(
+            select(func.count())
+            .select_from(Promise)
+            .where(Promise.team_id == team_id, Promise.user_id == user_id, col(Promise.created_at) >= start)
+        ),
+        "promises_kept": count(
+            select(func.count())
+            .select_from(Promise)
+            .where(
+                Promise.team_id == team_id,
+                Promise.user_id == user_id,
+                col(Promise.created_at) >= start,
+                Promise.status == PromiseStatus.KEPT,
+            )
+        ),
+        "breakdowns": count(
+            select(func.count())
+            .select_from(Breakdown)
+            .where(Breakdown.team_id == team_id, Breakdown.user_id == user_id, col(Breakdown.created_at) >= start)
+        ),
+        "followers": count(
+            select(func.count()).select_from(Follower).where(Follower.team_id == team_id, Follower.stand_id == stand_id)
+        ),
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +17,7 @@ from bot.rules import (
     move_request,
     moves_for,
     program_day,
+    program_moment,
     streaks,
     week_of,
 )
@@ -112,3 +113,21 @@ def test_weekends_off_neither_count_nor_break_a_streak() -> None:
 def test_today_still_under_way_does_not_break_the_streak() -> None:
     full = {date(2026, 11, 16), date(2026, 11, 17)}
     assert streaks(full, date(2026, 11, 18), weekends=False, since=date(2026, 11, 16)) == (2, 2)
+
+
+def test_the_programs_moments_fall_on_working_days() -> None:
+    monday = date(2026, 11, 23)
+    moments = {
+        monday + timedelta(days=i): program_moment(monday, monday + timedelta(days=i), weekends=False)
+        for i in range(14)
+    }
+    assert moments[monday] == "opening"
+    assert moments[date(2026, 11, 30)] == "midpoint"  # day 8: day 7 is a Sunday
+    assert moments[date(2026, 12, 4)] == "closing"  # the second Friday, day 12
+    assert [d for d, m in moments.items() if m] == [monday, date(2026, 11, 30), date(2026, 12, 4)]
+
+
+def test_with_weekends_on_the_program_closes_on_day_fourteen() -> None:
+    monday = date(2026, 11, 23)
+    assert program_moment(monday, date(2026, 12, 6), weekends=True) == "closing"
+    assert program_moment(monday, date(2026, 11, 29), weekends=True) == "midpoint"

@@ -1,0 +1,88 @@
+"""The program's arc in the morning nudge: its opening, its midpoint, and its closing with a choice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.app import Runtime
+from bot.clock import FixedClock
+from bot.nudges import Nudges
+from bot.scheduler import poster_for
+from bot.standin import Message, SlackStandIn
+from handlers.jobs import nudge_pass
+from tests import support
+from tests.e2e import buttons, dm, export, last_ephemeral, seen
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def nudge_on(slack: SlackStandIn, app: Runtime, clock: FixedClock, instant: str) -> Message:
+    clock.set(at(instant))
+    before = len(slack.messages("UADA"))
+    nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    assert len(slack.messages("UADA")) == before + 1
+    return slack.messages("UADA")[-1]
+
+
+def a_stand_declared_on_monday(slack: SlackStandIn, clock: FixedClock) -> None:
+    clock.set(at("2026-11-23T07:00:00Z"))  # Monday, 08:00 in Berlin
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+
+
+def test_the_first_nudge_opens_the_program_and_the_midpoint_reviews_it(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+
+    opening = nudge_on(slack, app, clock, "2026-11-23T08:00:00Z")
+    assert "Your program begins" in seen(opening) and "two people" in seen(opening)
+    midpoint = nudge_on(slack, app, clock, "2026-11-30T08:00:00Z")  # day 8, the first working day past the middle
+    assert "Halfway" in seen(midpoint)
+
+
+def test_the_last_nudge_gives_the_two_weeks_in_numbers_and_a_choice(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    slack.command("UADA", "/share", "<@UBOB|bob> <@UCY|cy>")
+    last_ephemeral(slack, "UADA", "Shared with")
+
+    closing = nudge_on(slack, app, clock, "2026-12-04T08:00:00Z")  # the second Friday
+
+    assert "two weeks in numbers" in seen(closing) and "2 shares (2 people told)" in seen(closing)
+    assert buttons(closing)[-3:] == ["Declare a breakthrough", "Another 14 days", "Close the stand"]
+
+
+def test_another_fourteen_days_restarts_the_program_on_the_next_working_day(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    closing = nudge_on(slack, app, clock, "2026-12-04T08:00:00Z")
+
+    slack.click("UADA", closing, "Another 14 days")
+
+    assert "day 1 is Monday 7 December" in seen(last_ephemeral(slack, "UADA", "Another 14 days on your stand"))
+    assert export(app)["stands"][0]["status"] == "active"
+    reopening = nudge_on(slack, app, clock, "2026-12-07T08:00:00Z")
+    assert "day 1 of 14" in seen(reopening) and "Your program begins" in seen(reopening)
+
+
+def test_closing_the_stand_as_achieved_stops_the_nudges_and_keeps_the_history(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    closing = nudge_on(slack, app, clock, "2026-12-04T08:00:00Z")
+
+    slack.click("UADA", closing, "Close the stand")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.submit("UADA", modal, {"How did it end?": "Achieved", "In your words": "Twelve partners signed."})
+
+    dm(slack, "UADA", "Stand closed as achieved")
+    [stand] = export(app)["stands"]
+    assert (stand["status"], stand["closing_words"]) == ("achieved", "Twelve partners signed.")
+    clock.set(at("2026-12-07T08:00:00Z"))
+    report = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    assert report.sent == 0
