@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -17,9 +17,11 @@ from bot.rules import (
     PROFILE_MAX_AGE,
     PROGRAM_DAYS,
     STREAK_LOOKBACK,
+    Ledger,
     Practice,
     RequestMove,
     Role,
+    ledger,
     local_today,
     member_zone,
     move_request,
@@ -132,6 +134,7 @@ class Status:
     paused: bool
     streak: int = 0
     best_streak: int = 0
+    ledger: Ledger = field(default_factory=Ledger)
 
 
 class Coach:
@@ -735,10 +738,13 @@ class Coach:
             )
             full_days = {day for (_, day), done in counts.items() if Practice(*done).met()}
             streak, best = streaks(full_days, today, weekends=member.weekends, since=since)
+            zone = member_zone(member.tz, self.default_timezone)
+            promises = queries.member_promises(team_id=team_id, user_id=user_id, session=session)
             return Status(
                 user_id=user_id,
                 streak=streak,
                 best_streak=best,
+                ledger=ledger([(str(p.status), p.due_on, local_today(p.updated_at, zone)) for p in promises]),
                 progress=progress,
                 followers=queries.follower_ids(team_id=team_id, stand_id=stand.id, session=session)
                 if stand and stand.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -184,3 +185,51 @@ def program_moment(started_on: date, today: date, *, weekends: bool) -> str | No
         return "opening"
     midpoint = next((d for d in working if program_day(started_on, d) >= PROGRAM_DAYS // 2), None)
     return "midpoint" if today == midpoint else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """A member's account of their promises."""
+
+    made: int = 0
+    kept_on_time: int = 0
+    kept_late: int = 0
+    renegotiated_in_time: int = 0
+    renegotiated_late: int = 0
+    broken: int = 0
+    revoked: int = 0
+
+    @property
+    def ended(self) -> int:
+        """Promises accounted for, one way or another."""
+        return (
+            self.kept_on_time
+            + self.kept_late
+            + self.renegotiated_in_time
+            + self.renegotiated_late
+            + self.broken
+            + self.revoked
+        )
+
+    @property
+    def integrity(self) -> float | None:
+        """(kept on time + renegotiated in time) / ended; None before anything has ended."""
+        return (self.kept_on_time + self.renegotiated_in_time) / self.ended if self.ended else None
+
+
+def ledger(promises: Sequence[tuple[str, date | None, date]]) -> Ledger:
+    """The ledger of promises given as (status, due date, local date of their last change)."""
+    counts = dict.fromkeys(("made", "kept_on_time", "kept_late", "renegotiated_in_time", "renegotiated_late"), 0)
+    broken = revoked = 0
+    for status, due_on, settled_on in promises:
+        counts["made"] += 1
+        in_time = due_on is None or settled_on <= due_on
+        if status == "kept":
+            counts["kept_on_time" if in_time else "kept_late"] += 1
+        elif status == "renegotiated":
+            counts["renegotiated_in_time" if in_time else "renegotiated_late"] += 1
+        elif status == "broken":
+            broken += 1
+        elif status == "revoked":
+            revoked += 1
+    return Ledger(**counts, broken=broken, revoked=revoked)

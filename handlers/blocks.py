@@ -28,7 +28,16 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.coach import Progress, RequestMoved, Status
-from bot.rules import DAILY_TARGET, PROGRAM_DAYS, WEEKLY_REQUEST_TARGET, Practice, RequestMove, Role, moves_for
+from bot.rules import (
+    DAILY_TARGET,
+    PROGRAM_DAYS,
+    WEEKLY_REQUEST_TARGET,
+    Ledger,
+    Practice,
+    RequestMove,
+    Role,
+    moves_for,
+)
 from handlers.ids import Action, Field, Modal
 from storage.models import FORGOTTEN_USER, Breakdown, Breakthrough, Request, RequestStatus, Stand
 
@@ -381,6 +390,8 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     if progress.stand is not None and status.followers:
         blocks.append(context(f"First follower: {person(status.followers[0])} · {len(status.followers)} joined"))
     today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"
+    if status.ledger.made:
+        today += f"\n{ledger_line(status.ledger)}"
     if status.streak or status.best_streak:
         days = "working day" if status.streak == 1 else "working days"
         today += f"\n:fire: Streak: {status.streak} {days} of full practice (best {status.best_streak})"
@@ -706,4 +717,14 @@ def build_close_stand_modal(stand: Stand) -> dict[str, Any]:
             _text_input("In your words", Field.TEXT, multiline=True, optional=True),
         ],
         {"stand": stand.id},
+    )
+
+
+def ledger_line(account: Ledger) -> str:
+    """The member's integrity ledger in one line."""
+    share = f"{account.integrity:.0%}" if account.integrity is not None else "—"
+    return (
+        f":handshake: Your word: integrity {share} · {account.kept_on_time} kept on time, "
+        f"{account.renegotiated_in_time} renegotiated in time, {account.broken} broken, {account.revoked} revoked "
+        f"of {account.ended} ended · {account.made} made"
     )

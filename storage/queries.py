@@ -439,3 +439,8 @@ def program_numbers(*, team_id: str, user_id: str, stand_id: int, first: date, s
             select(func.count()).select_from(Follower).where(Follower.team_id == team_id, Follower.stand_id == stand_id)
         ),
     }
+
+
+def member_promises(*, team_id: str, user_id: str, session: Session) -> Sequence[Promise]:
+    """Every promise the member made, in any state."""
+    return session.exec(select(Promise).where(Promise.team_id == team_id, Promise.user_id == user_id)).all()

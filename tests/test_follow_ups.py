@@ -169,3 +169,14 @@ def test_an_overdue_promise_is_marked_in_app_home_and_counted_in_the_recap(
 
     [due] = Recaps(app.coach).due(at("2026-11-30T08:00:00Z"))
     assert Recaps(app.coach).summary(due).overdue == 1
+
+
+def test_status_shows_the_integrity_ledger(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    promise_due_tuesday(slack, clock)
+    run_pass(slack, app, at("2026-11-24T08:00:00Z"))
+    slack.click("UADA", dm(slack, "UADA", "Today's the day"), "Kept")
+    slack.wait_for(lambda: export(app)["promises"][0]["status"] == "kept")
+
+    slack.command("UADA", "/coach", "status")
+
+    assert "integrity 100% · 1 kept on time" in seen(last_ephemeral(slack, "UADA", "Your word"))

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.rules import (
+    Ledger,
     MoveRefused,
     Practice,
     RequestMove,
     Role,
+    ledger,
     local_today,
     member_zone,
     move_request,
@@ -131,3 +133,22 @@ def test_with_weekends_on_the_program_closes_on_day_fourteen() -> None:
     monday = date(2026, 11, 23)
     assert program_moment(monday, date(2026, 12, 6), weekends=True) == "closing"
     assert program_moment(monday, date(2026, 11, 29), weekends=True) == "midpoint"
+
+
+def test_integrity_counts_kept_on_time_and_renegotiated_in_time_over_everything_ended() -> None:
+    due = date(2026, 11, 24)
+    account = ledger(
+        [
+            ("kept", due, due),
+            ("kept", due, date(2026, 11, 25)),  # late
+            ("renegotiated", due, date(2026, 11, 23)),
+            ("revoked", due, due),
+            ("open", due, due),
+        ]
+    )
+    assert account == Ledger(made=5, kept_on_time=1, kept_late=1, renegotiated_in_time=1, revoked=1)
+    assert account.ended == 4 and account.integrity == 0.5
+
+
+def test_integrity_is_unknown_before_any_promise_has_ended() -> None:
+    assert ledger([("open", None, date(2026, 11, 23))]).integrity is None
