@@ -394,6 +394,16 @@ class Coach:
             followers = queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session)
             return Joined(stand=stand, follower_ids=followers, is_first=followers[:1] == [user_id])
 
+    def leave_stand(self, team_id: str, stand_id: int, user_id: str) -> Stand:
+        """Stop following a stand."""
+        with unit_of_work(self.engine) as session:
+            stand = queries.get_scoped(Stand, stand_id, team_id=team_id, session=session)
+            if stand is None:
+                raise NotFound("I couldn't find that stand in this workspace.")
+            if not queries.remove_follower(team_id=team_id, stand_id=stand_id, user_id=user_id, session=session):
+                raise CoachRefusal("You're not following this stand — nothing changed.")
+            return stand
+
     def stand(self, team_id: str, stand_id: int) -> Stand:
         """One stand of this workspace."""
         with unit_of_work(self.engine) as session:

@@ -104,6 +104,17 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         text, blocks = flows.join_stand(client, coach, team_id, _item_id(body), user_id, _clicked_message(body))
         _reply(client, body, respond, text, blocks)
 
+    @app.action(Action.LEAVE_STAND)
+    @guard
+    def leave(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> Iterator[None]:
+        ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
+        team_id, user_id = _who(context)
+        text, blocks = flows.leave_stand(client, coach, team_id, _item_id(body), user_id)
+        _reply(client, body, respond, text, blocks)
+
     @app.action(Action.OFFER_HELP)
     @guard
     def offer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

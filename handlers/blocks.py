@@ -371,6 +371,24 @@ def build_breakthrough_celebration(breakthrough: Breakthrough) -> tuple[str, Blo
     )
 
 
+def build_breakthrough_for_follower(breakthrough: Breakthrough) -> tuple[str, Blocks]:
+    """The DM to a follower of the stand a breakthrough belongs to, with a way to leave it."""
+    text = f"{person(breakthrough.user_id)}, whose stand you joined, declares a breakthrough"
+    return text, dump(
+        [
+            section(
+                f":rocket: {person(breakthrough.user_id)}, whose stand you joined, declares a breakthrough:\n"
+                f">{esc(clip(breakthrough.text))}",
+                block_id="follower-breakthrough",
+            ),
+            ActionsBlock(
+                block_id="follower-actions",
+                elements=[_button("Leave the stand", Action.LEAVE_STAND, str(breakthrough.stand_id))],
+            ),
+        ]
+    )
+
+
 def build_breakthrough_declared(channel_id: str | None) -> str:
     """The member's confirmation, saying where it was celebrated."""
     if channel_id:

@@ -243,11 +243,24 @@ def declare_breakthrough(client: WebClient, coach: Coach, team_id: str, user_id:
         posted = post_in_channel(client, channel, post_text, blocks)
         if posted is not None and breakthrough.id is not None:
             coach.record_celebration(team_id, breakthrough.id, *posted)
+    if breakthrough.stand_id is not None:
+        # The stand's followers took it on as their own: its breakthroughs are theirs to hear of first-hand.
+        text, blocks = ui.build_breakthrough_for_follower(breakthrough)
+        for follower in coach.followers(team_id, breakthrough.stand_id):
+            send_dm(client, follower, text, blocks)
     if channel and posted is None:
         return line(
             f":rocket: Breakthrough recorded — but I couldn't post in <#{channel}>. Invite me there with `/invite`."
         )
     return line(ui.build_breakthrough_declared(posted[0] if posted else None))
+
+
+def leave_stand(client: WebClient, coach: Coach, team_id: str, stand_id: int, user_id: str) -> Reply:
+    """Stop following a stand; its announcement shows the followers who remain."""
+    stand = coach.leave_stand(team_id, stand_id, user_id)
+    text, blocks = ui.build_stand_announcement(stand, coach.followers(team_id, stand_id))
+    update_message(client, (stand.channel_id, stand.message_ts), text, blocks)
+    return line(f"You've left {ui.person(stand.user_id)}'s stand. Thank you for standing with them.")
 
 
 def send_export(client: WebClient, coach: Coach, team_id: str, user_id: str) -> Reply:

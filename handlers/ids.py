@@ -38,6 +38,7 @@ class Action(StrEnum):
     """Button action IDs."""
 
     JOIN_STAND = "stand_join"
+    LEAVE_STAND = "stand_leave"
     OFFER_HELP = "stand_offer_help"
     REPLACE_STAND = "stand_replace"
     KEEP_STAND = "stand_keep"

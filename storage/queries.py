@@ -444,3 +444,14 @@ def program_numbers(*, team_id: str, user_id: str, stand_id: int, first: date, s
 def member_promises(*, team_id: str, user_id: str, session: Session) -> Sequence[Promise]:
     """Every promise the member made, in any state."""
     return session.exec(select(Promise).where(Promise.team_id == team_id, Promise.user_id == user_id)).all()
+
+
+def remove_follower(*, team_id: str, stand_id: int, user_id: str, session: Session) -> bool:
+    """Stop `user_id` following the stand; whether they were following it."""
+    row = session.exec(
+        select(Follower).where(Follower.team_id == team_id, Follower.stand_id == stand_id, Follower.user_id == user_id)
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    return True

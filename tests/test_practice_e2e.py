@@ -279,3 +279,21 @@ def test_status_shows_the_current_and_best_streak(slack: SlackStandIn, app: Runt
     slack.command("UADA", "/coach", "status")
 
     assert "Streak: 2 working days of full practice (best 2)" in seen(last_ephemeral(slack, "UADA", "Streak"))
+
+
+def test_followers_hear_of_the_stands_breakthrough_and_can_leave_it(slack: SlackStandIn, app: Runtime) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
+    slack.click("UBOB", announcement, "Join the stand")
+    last_ephemeral(slack, "UBOB", "You joined")
+
+    slack.command("UADA", "/breakthrough", "The council signed on")
+
+    news = dm(slack, "UBOB", "whose stand you joined")
+    assert "The council signed on" in seen(news) and buttons(news) == ["Leave the stand"]
+    slack.click("UBOB", news, "Leave the stand")
+    last_ephemeral(slack, "UBOB", "You've left")
+    stand_id = export(app)["stands"][0]["id"]
+    assert app.coach.followers("T1", stand_id) == []
+    slack.click("UBOB", news, "Leave the stand")
+    assert "not following" in seen(last_ephemeral(slack, "UBOB", "not following"))
