@@ -658,6 +658,24 @@ class Coach:
             session.flush()
             return breakdown
 
+    def noticed_breakdown(self, team_id: str, user_id: str, breakdown_id: int) -> Breakdown:
+        """A breakdown the coach noticed for this member."""
+        with unit_of_work(self.engine) as session:
+            breakdown = queries.get_scoped(Breakdown, breakdown_id, team_id=team_id, session=session)
+            if breakdown is None or breakdown.user_id != user_id:
+                raise NotFound("I couldn't find that check-in in this workspace.")
+            return breakdown
+
+    def declare_noticed_breakdown(self, team_id: str, user_id: str, breakdown_id: int, text: str) -> Breakdown:
+        """The member declares the breakdown the coach noticed, in their own words (still one breakdown met)."""
+        with unit_of_work(self.engine) as session:
+            breakdown = queries.get_scoped(Breakdown, breakdown_id, team_id=team_id, session=session)
+            if breakdown is None or breakdown.user_id != user_id:
+                raise NotFound("I couldn't find that check-in in this workspace.")
+            breakdown.text = text
+            session.add(breakdown)
+            return breakdown
+
     def declare_breakthrough(self, team_id: str, user_id: str, text: str) -> tuple[Breakthrough, str | None]:
         """A breakthrough, and the recap channel where it should be celebrated (if one is set)."""
         with unit_of_work(self.engine) as session:

@@ -10,11 +10,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.coach import Coach, Progress
-from bot.rules import local_today, member_zone, next_nudge, program_moment
+from bot.rules import CHECK_IN_EVERY, Practice, local_today, member_zone, next_nudge, notice_breakdown, program_moment
 from storage import claims, queries
 from storage.claims import NEVER, DueNudge, Schedule
 from storage.db import unit_of_work
-from storage.models import ClaimStatus, Member, Nudge, Promise, Request, Stand
+from storage.models import Breakdown, ClaimStatus, Member, Nudge, Promise, Request, Stand
 
 DueItems = tuple[Sequence[Promise], Sequence[Request]]
 
@@ -76,6 +76,8 @@ class NudgeContent:
     promises_due: Sequence[Promise]
     requests_due: Sequence[Request]
     moment: str | None = None  # "opening", "midpoint" or "closing" of the program
+    check_in: str | None = None  # a breakdown the coach noticed, met in this nudge
+    check_in_id: int | None = None  # the noticed breakdown's row
     numbers: dict[str, int] = field(default_factory=dict)  # the program in numbers, at its closing
 
 
@@ -143,7 +145,7 @@ class Nudges:
                 self.coach.schedule_next_nudge(session, member, stand, done_through=due.local_date, now=now)
             if not won:
                 return None
-            return self._compose(session, due, stand, items)
+            return self._compose(session, due, stand, items, record_check_in=True)
 
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge shows on its day."""
@@ -152,7 +154,13 @@ class Nudges:
             return self._compose(session, due, stand)
 
     def _compose(
-        self, session: Session, due: DueNudge, stand: Stand | None, items: DueItems | None = None
+        self,
+        session: Session,
+        due: DueNudge,
+        stand: Stand | None,
+        items: DueItems | None = None,
+        *,
+        record_check_in: bool = False,
     ) -> NudgeContent:
         progress = self.coach.progress_in(session, due.team_id, due.user_id, on=due.local_date, stand=stand)
         promises, requests = items or claims.promises_due(
@@ -173,6 +181,7 @@ class Nudges:
                 first=stand.program_started_on,
                 session=session,
             )
+        check_in, check_in_id = self._check_in(session, due, stand, member, moment, record=record_check_in)
         return NudgeContent(
             team_id=due.team_id,
             user_id=due.user_id,
@@ -183,7 +192,58 @@ class Nudges:
             requests_due=requests,
             moment=moment,
             numbers=numbers,
+            check_in=check_in,
+            check_in_id=check_in_id,
         )
+
+    def _check_in(
+        self,
+        session: Session,
+        due: DueNudge,
+        stand: Stand | None,
+        member: Member | None,
+        moment: str | None,
+        *,
+        record: bool,
+    ) -> tuple[str | None, int | None]:
+        """The breakdown this nudge meets, if the coach noticed one; recorded (once every three days) when sent."""
+        if stand is None or member is None:
+            return None, None
+        today = due.local_date
+        if not record:  # the nudge being rebuilt later that day shows the check-in it was sent with
+            noticed = queries.noticed_on(team_id=due.team_id, user_id=due.user_id, day=today, session=session)
+            return (
+                (noticed.text, noticed.id) if noticed is not None and member.last_check_in_on == today else (None, None)
+            )
+        if member.last_check_in_on is not None and today - member.last_check_in_on < CHECK_IN_EVERY:
+            return None, None
+        counts = queries.practice_by_member_day(
+            team_id=due.team_id,
+            first=stand.program_started_on,
+            last=today - timedelta(days=1),
+            user_id=due.user_id,
+            session=session,
+        )
+        reason = notice_breakdown(
+            today=today,
+            started_on=stand.program_started_on,
+            weekends=member.weekends,
+            daily={day: Practice(*done) for (_, day), done in counts.items()},
+            midpoint=moment == "midpoint",
+            overdue=queries.count_member_overdue(
+                team_id=due.team_id, user_id=due.user_id, before=today, session=session
+            ),
+        )
+        if reason is None:
+            return None, None
+        noticed = Breakdown(
+            team_id=due.team_id, user_id=due.user_id, text=reason, noticed=True, created_at=self.coach.clock.now()
+        )
+        session.add(noticed)
+        member.last_check_in_on = today
+        session.add(member)
+        session.flush()
+        return reason, noticed.id
 
     def sent(self, due: DueNudge, channel_id: str, ts: str) -> None:
         """The nudge went out: remember where, so the day's logging can update it in place."""

@@ -233,3 +233,42 @@ def ledger(promises: Sequence[tuple[str, date | None, date]]) -> Ledger:
         elif status == "revoked":
             revoked += 1
     return Ledger(**counts, broken=broken, revoked=revoked)
+
+
+CHECK_IN_EVERY = timedelta(days=3)
+
+
+def notice_breakdown(
+    *,
+    today: date,
+    started_on: date,
+    weekends: bool,
+    daily: dict[date, Practice],
+    midpoint: bool,
+    overdue: int,
+) -> str | None:
+    """What the coach notices when the trajectory no longer reaches the stand, in one kind sentence; or None.
+
+    A promise gone past its date, no practice on the last two working days, or at the midpoint under half the
+    targets so far for shares, actions or requests. `daily` holds the practice of the program's days before today.
+    """
+    if overdue:
+        return "A promise of yours has passed its date without an answer yet."
+    worked = [
+        started_on + timedelta(days=i)
+        for i in range((today - started_on).days)
+        if weekends or (started_on + timedelta(days=i)).weekday() < 5
+    ]
+    if len(worked) >= 2 and all(daily.get(day, Practice()) == Practice() for day in worked[-2:]):
+        return "Your last two working days went by without any practice logged."
+    if midpoint and worked:
+        target = DAILY_TARGET * len(worked) / 2
+        shares = sum(p.shares for p in daily.values())
+        actions = sum(p.actions for p in daily.values())
+        requests = sum(p.requests for p in daily.values())
+        behind = [
+            name for name, done in (("shares", shares), ("actions", actions), ("requests", requests)) if done < target
+        ]
+        if behind:
+            return f"At the midpoint, your {' and '.join(behind)} are under half of the target so far."
+    return None

@@ -115,6 +115,22 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         text, blocks = flows.leave_stand(client, coach, team_id, _item_id(body), user_id)
         _reply(client, body, respond, text, blocks)
 
+    @app.action(Action.CHECK_IN_DECLARE)
+    @guard
+    def check_in_declare(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        noticed = coach.noticed_breakdown(team_id, user_id, _item_id(body))
+        open_form(ui.build_breakdown_modal(noticed=noticed), body, client)
+
+    @app.action(Action.CHECK_IN_ON_IT)
+    @guard
+    def on_it(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> Iterator[None]:
+        ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
+        text, blocks = flows.line("Good. Pick the one request you could make today — and make it.")
+        _reply(client, body, respond, text, blocks)
+
     @app.action(Action.OFFER_HELP)
     @guard
     def offer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

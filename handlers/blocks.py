@@ -663,13 +663,18 @@ def build_promise_modal() -> dict[str, Any]:
     )
 
 
-def build_breakdown_modal() -> dict[str, Any]:
-    """The form behind a bare `/breakdown`."""
+def build_breakdown_modal(*, noticed: Breakdown | None = None) -> dict[str, Any]:
+    """The form behind a bare `/breakdown`; prefilled with what the coach noticed, when it comes from a check-in."""
     return _modal(
         Modal.BREAKDOWN,
         "Declare a breakdown",
         "Declare",
-        [_text_input("What is off track?", Field.TEXT, multiline=True)],
+        [
+            _text_input(
+                "What is off track?", Field.TEXT, multiline=True, initial=noticed.text if noticed is not None else None
+            )
+        ],
+        {"noticed": noticed.id} if noticed is not None else None,
     )
 
 

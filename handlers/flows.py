@@ -229,8 +229,10 @@ def make_promise(coach: Coach, team_id: str, user_id: str, text: str, due_on: da
     return line(f":handshake: Promise made ({ui.when(promise.due_on)}): _{ui.esc(ui.clip(promise.text, 2500))}_")
 
 
-def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
-    """`/breakdown`: stored, and met with coaching."""
+def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, noticed: int | None = None) -> Reply:
+    """`/breakdown`: stored (or, from a check-in, the noticed one put in the member's words), met with coaching."""
+    if noticed is not None:
+        return ui.build_breakdown_coaching(coach.declare_noticed_breakdown(team_id, user_id, noticed, text))
     return ui.build_breakdown_coaching(coach.declare_breakdown(team_id, user_id, text))
 
 

@@ -39,6 +39,8 @@ class Action(StrEnum):
 
     JOIN_STAND = "stand_join"
     LEAVE_STAND = "stand_leave"
+    CHECK_IN_DECLARE = "check_in_declare"  # the value is the noticed breakdown's ID
+    CHECK_IN_ON_IT = "check_in_on_it"
     OFFER_HELP = "stand_offer_help"
     REPLACE_STAND = "stand_replace"
     KEEP_STAND = "stand_keep"

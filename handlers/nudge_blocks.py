@@ -37,6 +37,25 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
         _section("nudge-theme", f":compass: *{content.theme.title}.* {content.theme.prompt}"),
     ]
     blocks.extend(_arc(content))
+    if content.check_in:
+        blocks.append(
+            _section(
+                "nudge-check-in",
+                f":construction: {esc(content.check_in)} That's a breakdown — a milestone, not a failure.\n"
+                "• *What's missing* that would put you back on track?\n• *Who could help?*\n"
+                "• *What request could you make today?*",
+            )
+        )
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "nudge-check-in-actions",
+                "elements": [
+                    {**_button("Declare a breakdown", Action.CHECK_IN_DECLARE), "value": str(content.check_in_id)},
+                    _button("I'm on it", Action.CHECK_IN_ON_IT),
+                ],
+            }
+        )
     due = [f"• your promise: _{esc(clip(p.text, 300))}_" for p in content.promises_due] + [
         f"• for {person(r.user_id)}: _{esc(clip(r.text, 300))}_" for r in content.requests_due
     ]

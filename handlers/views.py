@@ -146,7 +146,9 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     def breakdown(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         what = form.text(Field.TEXT, what="what's off track")
-        return lambda: flows.declare_breakdown(coach, team_id, user_id, what)
+        noticed = form.metadata.get("noticed")
+        noticed_id = noticed if isinstance(noticed, int) else None
+        return lambda: flows.declare_breakdown(coach, team_id, user_id, what, noticed=noticed_id)
 
     def breakthrough(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         what = form.text(Field.TEXT, what="your breakthrough")

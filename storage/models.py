@@ -76,6 +76,7 @@ class Member(SQLModel, table=True):
     # When their next nudge is due (UTC), kept by the coach as settings, zones and programs change, so that
     # a tick finds who is due with one indexed range query however many members there are.
     next_nudge_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))
+    last_check_in_on: date | None = None  # the last local day a nudge met a noticed breakdown (at most every 3 days)
     created_at: datetime = Field(sa_column=_utc())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, update
@@ -455,3 +455,43 @@ def remove_follower(*, team_id: str, stand_id: int, user_id: str, session: Sessi
         return False
     session.delete(row)
     return True
+
+
+def count_member_overdue(*, team_id: str, user_id: str, before: date, session: Session) -> int:
+    """The member's own open promises and accepted requests whose date is before `before`."""
+    promises = session.exec(
+        select(func.count())
+        .select_from(Promise)
+        .where(
+            Promise.team_id == team_id,
+            Promise.user_id == user_id,
+            Promise.status == PromiseStatus.OPEN,
+            col(Promise.due_on) < before,
+        )
+    ).one()
+    requests = session.exec(
+        select(func.count())
+        .select_from(Request)
+        .where(
+            Request.team_id == team_id,
+            Request.recipient_id == user_id,
+            Request.status == RequestStatus.ACCEPTED,
+            col(Request.due_on) < before,
+        )
+    ).one()
+    return int(promises) + int(requests)
+
+
+def noticed_on(*, team_id: str, user_id: str, day: date, session: Session) -> Breakdown | None:
+    """The breakdown the coach noticed for the member on the nudge of `day` (the latest one recorded)."""
+    start = datetime.combine(day - timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return session.exec(
+        select(Breakdown)
+        .where(
+            Breakdown.team_id == team_id,
+            Breakdown.user_id == user_id,
+            col(Breakdown.noticed).is_(True),
+            col(Breakdown.created_at) >= start,
+        )
+        .order_by(col(Breakdown.id).desc())
+    ).first()

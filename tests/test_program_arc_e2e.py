@@ -53,7 +53,9 @@ def test_the_last_nudge_gives_the_two_weeks_in_numbers_and_a_choice(
     closing = nudge_on(slack, app, clock, "2026-12-04T08:00:00Z")  # the second Friday
 
     assert "two weeks in numbers" in seen(closing) and "2 shares (2 people told)" in seen(closing)
-    assert buttons(closing)[-3:] == ["Declare a breakthrough", "Another 14 days", "Close the stand"]
+    offered = buttons(closing)
+    start = offered.index("Declare a breakthrough")
+    assert offered[start : start + 3] == ["Declare a breakthrough", "Another 14 days", "Close the stand"]
 
 
 def test_another_fourteen_days_restarts_the_program_on_the_next_working_day(
@@ -86,3 +88,25 @@ def test_closing_the_stand_as_achieved_stops_the_nudges_and_keeps_the_history(
     clock.set(at("2026-12-07T08:00:00Z"))
     report = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     assert report.sent == 0
+
+
+def test_two_idle_working_days_turn_the_next_nudge_into_a_breakdown_check_in_at_most_every_three_days(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    nudge_on(slack, app, clock, "2026-11-23T08:00:00Z")
+    assert "breakdown" not in seen(nudge_on(slack, app, clock, "2026-11-24T08:00:00Z"))
+
+    check_in = nudge_on(slack, app, clock, "2026-11-25T08:00:00Z")  # nothing logged Monday or Tuesday
+
+    assert "last two working days" in seen(check_in) and "What's missing" in seen(check_in)
+    assert buttons(check_in)[-2:] == ["Declare a breakdown", "I'm on it"]
+    assert "What's missing" not in seen(nudge_on(slack, app, clock, "2026-11-26T08:00:00Z"))  # not daily
+    [noticed] = export(app)["breakdowns"]
+    assert noticed["noticed"] is True
+
+    slack.click("UADA", check_in, "Declare a breakdown")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.submit("UADA", modal, {"What is off track?": "I froze after the first rejection."})
+    slack.wait_for(lambda: export(app)["breakdowns"][0]["text"] == "I froze after the first rejection.")
+    assert len(export(app)["breakdowns"]) == 1  # one breakdown met, declared in the member's words

@@ -18,6 +18,7 @@ from bot.rules import (
     member_zone,
     move_request,
     moves_for,
+    notice_breakdown,
     program_day,
     program_moment,
     streaks,
@@ -152,3 +153,47 @@ def test_integrity_counts_kept_on_time_and_renegotiated_in_time_over_everything_
 
 def test_integrity_is_unknown_before_any_promise_has_ended() -> None:
     assert ledger([("open", None, date(2026, 11, 23))]).integrity is None
+
+
+def test_two_idle_working_days_are_noticed_as_a_breakdown() -> None:
+    monday = date(2026, 11, 23)
+    idle = notice_breakdown(
+        today=date(2026, 11, 25), started_on=monday, weekends=False, daily={}, midpoint=False, overdue=0
+    )
+    assert idle is not None and "two working days" in idle
+    busy = {date(2026, 11, 24): Practice(shares=1)}
+    assert (
+        notice_breakdown(
+            today=date(2026, 11, 25), started_on=monday, weekends=False, daily=busy, midpoint=False, overdue=0
+        )
+        is None
+    )
+
+
+def test_a_weekend_off_is_not_idleness() -> None:
+    friday_full = {date(2026, 11, 27): Practice(2, 2, 2)}
+    noticed = notice_breakdown(
+        today=date(2026, 11, 30),
+        started_on=date(2026, 11, 26),
+        weekends=False,
+        daily=friday_full,
+        midpoint=False,
+        overdue=0,
+    )
+    assert noticed is None
+
+
+def test_under_half_the_targets_at_the_midpoint_is_noticed() -> None:
+    monday = date(2026, 11, 23)
+    daily = {monday + timedelta(days=i): Practice(shares=2, actions=2, requests=0) for i in range(5)}
+    noticed = notice_breakdown(
+        today=date(2026, 11, 30), started_on=monday, weekends=False, daily=daily, midpoint=True, overdue=0
+    )
+    assert noticed == "At the midpoint, your requests are under half of the target so far."
+
+
+def test_an_overdue_promise_is_noticed_first() -> None:
+    noticed = notice_breakdown(
+        today=date(2026, 11, 24), started_on=date(2026, 11, 23), weekends=False, daily={}, midpoint=False, overdue=1
+    )
+    assert noticed is not None and "passed its date" in noticed
