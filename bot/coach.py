@@ -658,12 +658,12 @@ class Coach:
             session.flush()
             return breakdown
 
-    def noticed_breakdown(self, team_id: str, user_id: str, breakdown_id: int) -> Breakdown:
-        """A breakdown the coach noticed for this member."""
+    def own_breakdown(self, team_id: str, user_id: str, breakdown_id: int) -> Breakdown:
+        """One of the member's own breakdowns."""
         with unit_of_work(self.engine) as session:
             breakdown = queries.get_scoped(Breakdown, breakdown_id, team_id=team_id, session=session)
             if breakdown is None or breakdown.user_id != user_id:
-                raise NotFound("I couldn't find that check-in in this workspace.")
+                raise NotFound("I couldn't find that breakdown of yours in this workspace.")
             return breakdown
 
     def declare_noticed_breakdown(self, team_id: str, user_id: str, breakdown_id: int, text: str) -> Breakdown:
@@ -671,8 +671,25 @@ class Coach:
         with unit_of_work(self.engine) as session:
             breakdown = queries.get_scoped(Breakdown, breakdown_id, team_id=team_id, session=session)
             if breakdown is None or breakdown.user_id != user_id:
-                raise NotFound("I couldn't find that check-in in this workspace.")
+                raise NotFound("I couldn't find that breakdown of yours in this workspace.")
             breakdown.text = text
+            session.add(breakdown)
+            return breakdown
+
+    def resolve_breakdown(self, team_id: str, user_id: str, breakdown_id: int | None, resolution: str) -> Breakdown:
+        """Log what shifted: resolves the given breakdown, or the member's latest unresolved one."""
+        with unit_of_work(self.engine) as session:
+            if breakdown_id is None:
+                breakdown = queries.latest_unresolved_breakdown(team_id=team_id, user_id=user_id, session=session)
+                if breakdown is None:
+                    raise CoachRefusal("You have no open breakdown to resolve — declare one with `/breakdown`.")
+            else:
+                breakdown = queries.get_scoped(Breakdown, breakdown_id, team_id=team_id, session=session)
+                if breakdown is None or breakdown.user_id != user_id:
+                    raise NotFound("I couldn't find that breakdown of yours in this workspace.")
+            if breakdown.resolved_at is not None:
+                raise CoachRefusal("That breakdown is already resolved — nothing changed.")
+            breakdown.resolution, breakdown.resolved_at = resolution, self.clock.now()
             session.add(breakdown)
             return breakdown
 

@@ -59,6 +59,7 @@ class WeekSummary:
     promises_renegotiated: int
     promises_broken: int
     longest_streaks: list[tuple[str, int]]
+    breakdowns_resolved: int = 0
     overdue: int = 0  # promises still open after their date as the week ended (overdue, not yet accounted for)
 
 
@@ -146,6 +147,7 @@ def summarize_week(session: Session, *, team_id: str, week_start: date, zone: Zo
         joined=queries.joins_between(team_id=team_id, start=start, end=end, session=session),
         breakthroughs=queries.breakthroughs_between(team_id=team_id, start=start, end=end, session=session),
         breakdowns_met=queries.count_breakdowns_between(team_id=team_id, start=start, end=end, session=session),
+        breakdowns_resolved=queries.count_resolved_between(team_id=team_id, start=start, end=end, session=session),
         requests_made=sum(requests.values()),
         requests_accepted=sum(requests.get(status, 0) for status in ACCEPTED_STATES),
         requests_completed=requests.get(RequestStatus.COMPLETED, 0),

@@ -120,7 +120,7 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
     def check_in_declare(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         team_id, user_id = _who(context)
-        noticed = coach.noticed_breakdown(team_id, user_id, _item_id(body))
+        noticed = coach.own_breakdown(team_id, user_id, _item_id(body))
         open_form(ui.build_breakdown_modal(noticed=noticed), body, client)
 
     @app.action(Action.CHECK_IN_ON_IT)
@@ -130,6 +130,14 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         yield  # acked: the rest runs on the work pool (see Guard)
         text, blocks = flows.line("Good. Pick the one request you could make today — and make it.")
         _reply(client, body, respond, text, blocks)
+
+    @app.action(Action.RESOLVE_BREAKDOWN)
+    @guard
+    def resolve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        team_id, user_id = _who(context)
+        breakdown = coach.own_breakdown(team_id, user_id, _item_id(body))
+        open_form(ui.build_resolve_modal(breakdown), body, client)
 
     @app.action(Action.OFFER_HELP)
     @guard

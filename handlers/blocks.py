@@ -352,6 +352,7 @@ def build_breakdown_coaching(breakdown: Breakdown) -> tuple[str, Blocks]:
                 elements=[
                     _button("Make a request", Action.OPEN_REQUEST, style="primary"),
                     _button("Log an action", Action.OPEN_ACT),
+                    _button("It shifted", Action.RESOLVE_BREAKDOWN, str(breakdown.id)),
                 ],
             ),
         ]
@@ -750,4 +751,18 @@ def ledger_line(account: Ledger) -> str:
         f":handshake: Your word: integrity {share} · {account.kept_on_time} kept on time, "
         f"{account.renegotiated_in_time} renegotiated in time, {account.broken} broken, {account.revoked} revoked "
         f"of {account.ended} ended · {account.made} made"
+    )
+
+
+def build_resolve_modal(breakdown: Breakdown) -> dict[str, Any]:
+    """What shifted, to resolve a breakdown."""
+    return _modal(
+        Modal.RESOLVE_BREAKDOWN,
+        "It shifted",
+        "Resolve",
+        [
+            section(f"Your breakdown:\n>{esc(clip(breakdown.text, 2000))}"),
+            _text_input("What shifted?", Field.TEXT, multiline=True),
+        ],
+        {"breakdown": breakdown.id},
     )

@@ -102,7 +102,13 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         return flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
 
     def breakdown(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        return flows.declare_breakdown(coach, team_id, user_id, parsing.parse_breakdown(text))
+        what = parsing.parse_breakdown(text)
+        word, _space, shifted = what.partition(" ")
+        if word.lower() == "resolve":
+            if not shifted.strip():
+                raise CoachRefusal("Tell me what shifted, e.g. `/breakdown resolve Two new partners said yes`.")
+            return flows.resolve_breakdown(coach, team_id, user_id, None, shifted.strip())
+        return flows.declare_breakdown(coach, team_id, user_id, what)
 
     def breakthrough(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
         return flows.declare_breakthrough(client, coach, team_id, user_id, parsing.parse_breakthrough(text))

@@ -340,3 +340,9 @@ def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: st
             ":trophy: Stand closed as achieved. Declare the breakthrough with `/breakthrough` so the team sees it."
         )
     return line("Stand closed. What you learned is yours to keep — declare a new stand whenever you're ready.")
+
+
+def resolve_breakdown(coach: Coach, team_id: str, user_id: str, breakdown_id: int | None, resolution: str) -> Reply:
+    """Log what shifted on a breakdown."""
+    coach.resolve_breakdown(team_id, user_id, breakdown_id, resolution)
+    return line(":seedling: Breakdown resolved. What shifted is worth remembering — the recap will count it.")

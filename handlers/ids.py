@@ -32,6 +32,7 @@ class Modal(StrEnum):
     OFFER = "offer_modal"
     RENEGOTIATE = "renegotiate_modal"
     CLOSE_STAND = "close_stand_modal"
+    RESOLVE_BREAKDOWN = "resolve_breakdown_modal"
 
 
 class Action(StrEnum):
@@ -41,6 +42,7 @@ class Action(StrEnum):
     LEAVE_STAND = "stand_leave"
     CHECK_IN_DECLARE = "check_in_declare"  # the value is the noticed breakdown's ID
     CHECK_IN_ON_IT = "check_in_on_it"
+    RESOLVE_BREAKDOWN = "breakdown_resolve"  # the value is the breakdown's ID
     OFFER_HELP = "stand_offer_help"
     REPLACE_STAND = "stand_replace"
     KEEP_STAND = "stand_keep"

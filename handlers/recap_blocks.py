@@ -68,6 +68,10 @@ def _accounts(summary: WeekSummary) -> list[str]:
     if summary.breakdowns_met:
         each = "a milestone" if summary.breakdowns_met == 1 else "each one a milestone"
         lines.append(f":construction: {_plural(summary.breakdowns_met, 'breakdown', 'breakdowns')} met — {each}")
+    if summary.breakdowns_resolved:
+        lines.append(
+            f":seedling: {_plural(summary.breakdowns_resolved, 'breakdown', 'breakdowns')} resolved — something shifted"
+        )
     if summary.requests_made:
         lines.append(
             f":envelope_with_arrow: Requests: {summary.requests_made:,} made · {summary.requests_accepted:,} accepted"

@@ -190,7 +190,13 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         words = form.text(Field.TEXT, what="your words", required=False)
         return lambda: flows.close_stand(coach, team_id, user_id, ending, words)
 
+    def resolve(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+        breakdown_id = form.item("breakdown")
+        shifted = form.text(Field.TEXT, what="what shifted")
+        return lambda: flows.resolve_breakdown(coach, team_id, user_id, breakdown_id, shifted)
+
     for callback, read in (
+        (Modal.RESOLVE_BREAKDOWN, resolve),
         (Modal.CLOSE_STAND, close_stand),
         (Modal.RENEGOTIATE, renegotiate),
         (Modal.STAND, stand),

@@ -495,3 +495,27 @@ def noticed_on(*, team_id: str, user_id: str, day: date, session: Session) -> Br
         )
         .order_by(col(Breakdown.id).desc())
     ).first()
+
+
+def latest_unresolved_breakdown(*, team_id: str, user_id: str, session: Session) -> Breakdown | None:
+    """The member's most recent breakdown not yet resolved."""
+    return session.exec(
+        select(Breakdown)
+        .where(Breakdown.team_id == team_id, Breakdown.user_id == user_id, col(Breakdown.resolved_at).is_(None))
+        .order_by(col(Breakdown.id).desc())
+    ).first()
+
+
+def count_resolved_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> int:
+    """Breakdowns resolved from `start` up to (not including) `end`."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Breakdown)
+            .where(
+                Breakdown.team_id == team_id,
+                col(Breakdown.resolved_at) >= start,
+                col(Breakdown.resolved_at) < end,
+            )
+        ).one()
+    )

@@ -116,7 +116,7 @@ def test_a_breakdown_is_met_with_coaching_questions_and_one_click_ways_into_acti
 
     coaching = last_ephemeral(slack, "UADA", "milestone")
     assert "What's missing" in seen(coaching) and "Who could help" in seen(coaching)
-    assert buttons(coaching) == ["Make a request", "Log an action"]
+    assert buttons(coaching) == ["Make a request", "Log an action", "It shifted"]
     assert [b["text"] for b in export(app)["breakdowns"]] == ["Two partners pulled out"]
 
     slack.click("UADA", coaching, "Log an action")
@@ -297,3 +297,28 @@ def test_followers_hear_of_the_stands_breakthrough_and_can_leave_it(slack: Slack
     assert app.coach.followers("T1", stand_id) == []
     slack.click("UBOB", news, "Leave the stand")
     assert "not following" in seen(last_ephemeral(slack, "UBOB", "not following"))
+
+
+def test_a_breakdown_is_resolved_by_logging_what_shifted(slack: SlackStandIn, app: Runtime) -> None:
+    slack.command("UADA", "/breakdown", "Two partners pulled out")
+    coaching = last_ephemeral(slack, "UADA", "milestone")
+
+    slack.click("UADA", coaching, "It shifted")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.submit("UADA", modal, {"What shifted?": "A third partner stepped in"})
+
+    slack.wait_for(lambda: export(app)["breakdowns"][0]["resolution"] == "A third partner stepped in")
+    assert export(app)["breakdowns"][0]["resolved_at"] is not None
+
+
+def test_breakdown_resolve_resolves_the_latest_open_breakdown(slack: SlackStandIn, app: Runtime) -> None:
+    slack.command("UADA", "/breakdown", "Two partners pulled out")
+    last_ephemeral(slack, "UADA", "milestone")
+
+    slack.command("UADA", "/breakdown", "resolve A third partner stepped in")
+
+    last_ephemeral(slack, "UADA", "Breakdown resolved")
+    [breakdown] = export(app)["breakdowns"]
+    assert breakdown["resolution"] == "A third partner stepped in"
+    slack.command("UADA", "/breakdown", "resolve again")
+    assert "no open breakdown" in seen(last_ephemeral(slack, "UADA", "no open breakdown"))

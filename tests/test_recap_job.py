@@ -169,3 +169,15 @@ def test_the_recap_command_exits_1_when_the_post_failed(
 
     assert run.returncode == 1, err
     assert out.strip() == "sent 0, skipped 0, failed 1"
+
+
+def test_the_recap_counts_breakdowns_met_and_resolved(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    a_week_of_practice(slack, clock)
+    clock.set(at("2026-11-18T10:00:00Z"))
+    breakdown = app.coach.declare_breakdown(T, "UADA", "Two partners pulled out")
+    app.coach.resolve_breakdown(T, "UADA", breakdown.id, "A third stepped in")
+
+    [due] = Recaps(app.coach).due(at("2026-11-23T08:00:00Z"))
+    summary = Recaps(app.coach).summary(due)
+
+    assert (summary.breakdowns_met, summary.breakdowns_resolved) == (1, 1)
