@@ -13,7 +13,7 @@ from bot.rules import local_today, member_zone
 from storage import claims
 from storage.claims import FollowUpCandidate
 from storage.db import unit_of_work
-from storage.models import ClaimStatus, FollowUp, Member, Promise, Request
+from storage.models import ClaimStatus, FollowUp, Member, Promise, Request, Stand
 
 UNANSWERED_WORKING_DAYS = 2
 
@@ -24,9 +24,9 @@ class DueFollowUp:
 
     team_id: str
     user_id: str
-    kind: str  # "promise" or "request"
+    kind: str  # "promise", "request" or "stand"
     item_id: int
-    stage: str  # "due", "overdue" or "reminder"
+    stage: str  # "due", "overdue", "reminder" or "eve"
     local_date: date
 
     @property
@@ -47,6 +47,10 @@ def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> str
         asked_on = candidate.created_at.astimezone(member_zone(member.tz, "UTC")).date()
         waited = working_days_between(asked_on, today, weekends=member.weekends)
         return "reminder" if waited >= UNANSWERED_WORKING_DAYS and "reminder" not in candidate.stages else None
+    if candidate.kind == "stand":
+        # The day before the stand's own date (or its date, if that day went by), once.
+        eve = candidate.due_on is not None and candidate.due_on - timedelta(days=1) <= today
+        return "eve" if eve and "eve" not in candidate.stages else None
     if candidate.due_on is None or candidate.due_on > today:
         return None
     if "due" not in candidate.stages:
@@ -101,10 +105,12 @@ class FollowUps:
                 extra={"user_id": due.user_id, "local_date": due.local_date},
             )
 
-    def item(self, due: DueFollowUp) -> Promise | Request:
-        """The promise or request the follow-up is about."""
+    def item(self, due: DueFollowUp) -> Promise | Request | Stand:
+        """The promise, request or stand the follow-up is about."""
         if due.kind == "promise":
             return self.coach.promise(due.team_id, due.item_id)
+        if due.kind == "stand":
+            return self.coach.stand(due.team_id, due.item_id)
         return self.coach.request(due.team_id, due.item_id)
 
     def sent(self, due: DueFollowUp, channel_id: str, ts: str) -> None:

@@ -19,7 +19,7 @@ from bot.follow_ups import DueFollowUp
 from bot.rules import Role
 from handlers.blocks import clip, esc, person, request_buttons, when
 from handlers.ids import Action, Field, Modal
-from storage.models import Promise, Request
+from storage.models import Promise, Request, Stand
 
 
 def _item_value(item: Promise | Request) -> str:
@@ -39,9 +39,26 @@ def account_buttons(item: Promise | Request) -> ActionsBlock:
     )
 
 
-def build_follow_up(due: DueFollowUp, item: Promise | Request) -> tuple[str, list[dict[str, Any]]]:
-    """The follow-up DM for one stage of one promise or request."""
+def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[str, list[dict[str, Any]]]:
+    """The follow-up DM for one stage of one promise, request or stand."""
     what = esc(clip(item.text, 1500))
+    if isinstance(item, Stand):
+        line = (
+            f":dart: Your stand's own date is {when(item.due_on).removeprefix('by ')}:\n>{what}\n"
+            "Where is it? Whatever the answer, say it out loud — it's how the next breakthrough starts."
+        )
+        stand_blocks = [
+            SectionBlock(block_id="stand-eve", text=MarkdownTextObject(text=line)),
+            ActionsBlock(
+                block_id="stand-eve-actions",
+                elements=[
+                    ButtonElement(text="Declare a breakthrough", action_id=Action.OPEN_BREAKTHROUGH),
+                    ButtonElement(text="Another 14 days", action_id=Action.ANOTHER_PROGRAM),
+                    ButtonElement(text="Close the stand", action_id=Action.CLOSE_STAND),
+                ],
+            ),
+        ]
+        return f"Your stand's date is near: {clip(item.text, 150)}", [b.to_dict() for b in stand_blocks]
     if isinstance(item, Request) and due.stage == "reminder":
         line = (
             f":wave: A gentle reminder: {person(item.user_id)} asked you\n>{what}\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, and_, delete, func, literal, or_, select, update
@@ -306,6 +306,16 @@ def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: S
                 unanswered,
             )
         )
+    # A stand's own date: asked about the day before it (`latest_due` reaches a day ahead for that).
+    for stand in session.exec(
+        model_select(Stand).where(
+            Stand.status == StandStatus.ACTIVE,
+            col(Stand.due_on).is_not(None),
+            col(Stand.due_on) <= latest_due + timedelta(days=1),
+        )
+    ):
+        assert stand.id is not None
+        found.append((stand.team_id, stand.user_id, "stand", stand.id, stand.due_on, stand.created_at, False))
     if not found:
         return []
     stages: dict[tuple[str, str, int], dict[str, date]] = {}

@@ -180,3 +180,21 @@ def test_status_shows_the_integrity_ledger(slack: SlackStandIn, app: Runtime, cl
     slack.command("UADA", "/coach", "status")
 
     assert "integrity 100% · 1 kept on time" in seen(last_ephemeral(slack, "UADA", "Your word"))
+
+
+def test_the_day_before_the_stands_own_date_a_dm_asks_where_it_is(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-23T10:00:00Z"))  # Monday
+    slack.command("UADA", "/stand", "Sign 10 new partners by 2026-11-27", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+
+    assert run_pass(slack, app, at("2026-11-25T08:00:00Z")).sent == 1  # Wednesday: only the nudge
+    run_pass(slack, app, at("2026-11-26T08:00:00Z"))  # Thursday, the day before
+
+    eve = dm(slack, "UADA", "Where is it?")
+    assert "Sign 10 new partners" in seen(eve)
+    assert buttons(eve) == ["Declare a breakthrough", "Another 14 days", "Close the stand"]
+    before = len(slack.messages("UADA"))
+    run_pass(slack, app, at("2026-11-27T08:00:00Z"))  # Friday: the nudge, but not the question again
+    assert sum("Where is it?" in seen(m) for m in slack.messages("UADA")[before:]) == 0
