@@ -230,9 +230,7 @@ class Nudges:
             weekends=member.weekends,
             daily={day: Practice(*done) for (_, day), done in counts.items()},
             midpoint=moment == "midpoint",
-            overdue=queries.count_member_overdue(
-                team_id=due.team_id, user_id=due.user_id, before=today, session=session
-            ),
+            overdue=queries.count_overdue(team_id=due.team_id, user_id=due.user_id, before=today, session=session),
         )
         if reason is None:
             return None, None

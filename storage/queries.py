@@ -110,30 +110,22 @@ def practice_counts(
     return [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(0, len(columns), 3)]
 
 
-def requests_made(*, team_id: str, user_id: str, session: Session) -> Sequence[Request]:
-    """Requests the member made that are still in play, oldest first."""
+def _requests_in_play(side: Any, user_id: str, team_id: str, session: Session) -> Sequence[Request]:
     return session.exec(
         select(Request)
-        .where(
-            Request.team_id == team_id,
-            Request.user_id == user_id,
-            col(Request.status).in_(OPEN_REQUEST_STATES),
-        )
+        .where(Request.team_id == team_id, side == user_id, col(Request.status).in_(OPEN_REQUEST_STATES))
         .order_by(col(Request.created_at))
     ).all()
+
+
+def requests_made(*, team_id: str, user_id: str, session: Session) -> Sequence[Request]:
+    """Requests the member made that are still in play, oldest first."""
+    return _requests_in_play(col(Request.user_id), user_id, team_id, session)
 
 
 def requests_received(*, team_id: str, user_id: str, session: Session) -> Sequence[Request]:
     """Requests made of the member that are still in play, oldest first."""
-    return session.exec(
-        select(Request)
-        .where(
-            Request.team_id == team_id,
-            Request.recipient_id == user_id,
-            col(Request.status).in_(OPEN_REQUEST_STATES),
-        )
-        .order_by(col(Request.created_at))
-    ).all()
+    return _requests_in_play(col(Request.recipient_id), user_id, team_id, session)
 
 
 def open_promises(*, team_id: str, user_id: str, session: Session) -> Sequence[Promise]:
@@ -373,18 +365,24 @@ def promise_statuses_between(*, team_id: str, start: datetime, end: datetime, se
     return {str(status): int(count) for status, count in rows}
 
 
-def count_overdue(*, team_id: str, before: date, session: Session) -> int:
-    """Promises still open, and accepted requests not yet done, whose date is before `before`."""
-    promises = session.exec(
-        select(func.count())
-        .select_from(Promise)
-        .where(Promise.team_id == team_id, Promise.status == PromiseStatus.OPEN, col(Promise.due_on) < before)
-    ).one()
-    requests = session.exec(
-        select(func.count())
-        .select_from(Request)
-        .where(Request.team_id == team_id, Request.status == RequestStatus.ACCEPTED, col(Request.due_on) < before)
-    ).one()
+def count_overdue(*, team_id: str, before: date, session: Session, user_id: str | None = None) -> int:
+    """Promises still open, and accepted requests not yet done, whose date is before `before`; the member's own
+    when `user_id` is given."""
+    promise_where: list[ColumnElement[bool]] = [
+        col(Promise.team_id) == team_id,
+        col(Promise.status) == PromiseStatus.OPEN,
+        col(Promise.due_on) < before,
+    ]
+    request_where: list[ColumnElement[bool]] = [
+        col(Request.team_id) == team_id,
+        col(Request.status) == RequestStatus.ACCEPTED,
+        col(Request.due_on) < before,
+    ]
+    if user_id is not None:
+        promise_where.append(col(Promise.user_id) == user_id)
+        request_where.append(col(Request.recipient_id) == user_id)
+    promises = session.exec(select(func.count()).select_from(Promise).where(*promise_where)).one()
+    requests = session.exec(select(func.count()).select_from(Request).where(*request_where)).one()
     return int(promises) + int(requests)
 
 
@@ -455,31 +453,6 @@ def remove_follower(*, team_id: str, stand_id: int, user_id: str, session: Sessi
         return False
     session.delete(row)
     return True
-
-
-def count_member_overdue(*, team_id: str, user_id: str, before: date, session: Session) -> int:
-    """The member's own open promises and accepted requests whose date is before `before`."""
-    promises = session.exec(
-        select(func.count())
-        .select_from(Promise)
-        .where(
-            Promise.team_id == team_id,
-            Promise.user_id == user_id,
-            Promise.status == PromiseStatus.OPEN,
-            col(Promise.due_on) < before,
-        )
-    ).one()
-    requests = session.exec(
-        select(func.count())
-        .select_from(Request)
-        .where(
-            Request.team_id == team_id,
-            Request.recipient_id == user_id,
-            Request.status == RequestStatus.ACCEPTED,
-            col(Request.due_on) < before,
-        )
-    ).one()
-    return int(promises) + int(requests)
 
 
 def noticed_on(*, team_id: str, user_id: str, day: date, session: Session) -> Breakdown | None:
