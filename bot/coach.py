@@ -48,6 +48,7 @@ from storage.models import (
     StandStatus,
     Workspace,
 )
+from storage.queries import Row
 
 
 class CoachRefusal(Exception):
@@ -404,13 +405,16 @@ class Coach:
                 raise CoachRefusal("You're not following this stand — nothing changed.")
             return stand
 
+    def _one(self, model: type[Row], row_id: int, team_id: str, what: str) -> Row:
+        with unit_of_work(self.engine) as session:
+            row = queries.get_scoped(model, row_id, team_id=team_id, session=session)
+            if row is None:
+                raise NotFound(f"I couldn't find that {what} in this workspace.")
+            return row
+
     def stand(self, team_id: str, stand_id: int) -> Stand:
         """One stand of this workspace."""
-        with unit_of_work(self.engine) as session:
-            stand = queries.get_scoped(Stand, stand_id, team_id=team_id, session=session)
-            if stand is None:
-                raise NotFound("I couldn't find that stand in this workspace.")
-            return stand
+        return self._one(Stand, stand_id, team_id, "stand")
 
     def followers(self, team_id: str, stand_id: int) -> list[str]:
         """Who joined the stand, first follower first."""
@@ -531,11 +535,7 @@ class Coach:
 
     def request(self, team_id: str, request_id: int) -> Request:
         """One request of this workspace."""
-        with unit_of_work(self.engine) as session:
-            request = queries.get_scoped(Request, request_id, team_id=team_id, session=session)
-            if request is None:
-                raise NotFound("I couldn't find that request in this workspace.")
-            return request
+        return self._one(Request, request_id, team_id, "request")
 
     def move_request(
         self,
@@ -607,11 +607,7 @@ class Coach:
 
     def promise(self, team_id: str, promise_id: int) -> Promise:
         """One promise of this workspace."""
-        with unit_of_work(self.engine) as session:
-            promise = queries.get_scoped(Promise, promise_id, team_id=team_id, session=session)
-            if promise is None:
-                raise NotFound("I couldn't find that promise in this workspace.")
-            return promise
+        return self._one(Promise, promise_id, team_id, "promise")
 
     def account_promise(
         self, team_id: str, user_id: str, promise_id: int, outcome: PromiseStatus, *, new_date: date | None = None
