@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -18,15 +19,18 @@ from bot.rules import (
     PROGRAM_DAYS,
     STREAK_LOOKBACK,
     Ledger,
+    LedgerEntry,
     Practice,
     RequestMove,
     Role,
+    breaks_today,
     ledger,
     local_today,
     member_zone,
     move_request,
     next_nudge,
     program_day,
+    revoked_or_broken,
     streaks,
     week_of,
 )
@@ -40,6 +44,8 @@ from storage.models import (
     Member,
     Promise,
     PromiseStatus,
+    Renegotiation,
+    RenegotiationStatus,
     Request,
     RequestStatus,
     Share,
@@ -568,9 +574,25 @@ class Coach:
             elif move is RequestMove.ACCEPT_COUNTER:
                 request.text = request.counter_text or request.text
                 request.due_on = request.counter_due_on
+            self._account_request(session, request, move)
             request.updated_at = self.clock.now()
             session.add(request)
             return RequestMoved(request=request, before=before, move=move, actor=role)
+
+    def _account_request(self, session: Session, request: Request, move: RequestMove) -> None:
+        """Keep the account of the recipient's promise in step with a move on the request."""
+        today = self._today(session, request.team_id, request.recipient_id)
+        if move in (RequestMove.ACCEPT, RequestMove.ACCEPT_COUNTER):
+            request.promise_status, request.promised_on = PromiseStatus.OPEN, today
+        elif move is RequestMove.DONE:
+            request.promise_status, request.done_on = PromiseStatus.KEPT, today
+        elif move is RequestMove.NOT_YET:
+            request.promise_status, request.done_on = PromiseStatus.OPEN, None
+        elif move is RequestMove.REVOKE:
+            request.promise_status = revoked_or_broken(request.due_on, today)
+        if move in (RequestMove.DONE, RequestMove.REVOKE):
+            # A date-change question still waiting for the requester has nothing left to move.
+            queries.withdraw_renegotiations(team_id=request.team_id, request_id=request.id, session=session)
 
     def record_request_cards(
         self,
@@ -620,6 +642,8 @@ class Coach:
                 raise NotFound("I couldn't find that promise of yours in this workspace.")
             if promise.status != PromiseStatus.OPEN:
                 raise CoachRefusal(f"That promise is already accounted for ({promise.status}) — nothing changed.")
+            if outcome == PromiseStatus.REVOKED:
+                outcome = revoked_or_broken(promise.due_on, self._today(session, team_id, user_id))
             promise.status, promise.updated_at = outcome, now
             session.add(promise)
             successor = None
@@ -633,15 +657,120 @@ class Coach:
                 session.flush()
             return promise, successor
 
-    def renegotiate_request(self, team_id: str, user_id: str, request_id: int, new_date: date) -> Request:
-        """The person who accepted a request moves its date."""
+    def propose_renegotiation(
+        self, team_id: str, user_id: str, request_id: int, new_date: date
+    ) -> tuple[Renegotiation, Request]:
+        """The person who accepted a request asks its requester for a new date; until they agree, the old one holds."""
+        now = self.clock.now()
         with unit_of_work(self.engine) as session:
             request = queries.get_scoped(Request, request_id, team_id=team_id, session=session, for_update=True)
             if request is None or request.recipient_id != user_id:
                 raise NotFound("I couldn't find that promise of yours in this workspace.")
             if request.status != RequestStatus.ACCEPTED:
                 raise CoachRefusal("That request isn't an open promise any more — nothing changed.")
-            request.due_on, request.updated_at = new_date, self.clock.now()
+            today = self._today(session, team_id, user_id)
+            if new_date < today:
+                raise CoachRefusal("The new date has already gone by — pick today or a later day.")
+            if new_date == request.due_on:
+                raise CoachRefusal("That's the date it already has — pick a different one.")
+            pending = queries.proposed_renegotiation(team_id=team_id, request_id=request_id, session=session)
+            if pending is not None:
+                raise CoachRefusal(
+                    f"You've already asked to move it to {pending.new_due_on:%A %-d %B}; "
+                    "I'll let you know as soon as they answer."
+                )
+            asked = Renegotiation(
+                team_id=team_id,
+                request_id=request_id,
+                user_id=user_id,
+                old_due_on=request.due_on,
+                new_due_on=new_date,
+                asked_on=today,
+                created_at=now,
+            )
+            session.add(asked)
+            try:
+                session.flush()
+            except IntegrityError:
+                # A second submit raced this one past the check above; the database let only one through.
+                raise CoachRefusal("You've already asked to move it; I'll let you know their answer.") from None
+            return asked, request
+
+    def withdraw_renegotiation(self, team_id: str, renegotiation_id: int) -> None:
+        """Take back a date-change question that could not be delivered."""
+        with unit_of_work(self.engine) as session:
+            asked = queries.get_scoped(Renegotiation, renegotiation_id, team_id=team_id, session=session)
+            if asked is not None and asked.status == RenegotiationStatus.PROPOSED:
+                asked.status, asked.settled_at = RenegotiationStatus.WITHDRAWN, self.clock.now()
+                session.add(asked)
+
+    def record_renegotiation_question(self, team_id: str, renegotiation_id: int, channel_id: str, ts: str) -> None:
+        """Remember the DM that asks the requester, to settle it in place later."""
+        with unit_of_work(self.engine) as session:
+            asked = queries.get_scoped(Renegotiation, renegotiation_id, team_id=team_id, session=session)
+            if asked is not None:
+                asked.channel_id, asked.message_ts = channel_id, ts
+                session.add(asked)
+
+    def answer_renegotiation(
+        self, team_id: str, user_id: str, renegotiation_id: int, *, agree: bool
+    ) -> tuple[Renegotiation, Request]:
+        """The requester agrees to the new date (the promise is renegotiated) or keeps the old one."""
+        now = self.clock.now()
+        with unit_of_work(self.engine) as session:
+            asked = queries.get_scoped(
+                Renegotiation, renegotiation_id, team_id=team_id, session=session, for_update=True
+            )
+            request = (
+                queries.get_scoped(Request, asked.request_id, team_id=team_id, session=session, for_update=True)
+                if asked
+                else None
+            )
+            if asked is None or request is None:
+                raise NotFound("I couldn't find that question in this workspace.")
+            if request.user_id != user_id:
+                raise CoachRefusal("This question is for the person who made the request — nothing changed.")
+            if asked.status != RenegotiationStatus.PROPOSED:
+                raise CoachRefusal(f"That question is already settled ({asked.status}) — nothing changed.")
+            if request.status != RequestStatus.ACCEPTED:
+                asked.status, asked.settled_at = RenegotiationStatus.WITHDRAWN, now
+                session.add(asked)
+                raise CoachRefusal("That promise has moved on since they asked, so the date stays as it was.")
+            asked.status = RenegotiationStatus.ACCEPTED if agree else RenegotiationStatus.DECLINED
+            asked.settled_at = now
+            session.add(asked)
+            if agree:
+                request.due_on, request.updated_at = asked.new_due_on, now
+                session.add(request)
+                # The new date gets its own follow-ups: on the day, a day late, and the account after.
+                queries.forget_follow_ups(team_id=team_id, kind="request", item_id=request.id, session=session)
+            return asked, request
+
+    def break_if_unanswered(self, team_id: str, kind: str, item_id: int) -> Promise | Request | None:
+        """Record a promise still open well past its date as broken; None when it was settled meanwhile."""
+        now = self.clock.now()
+        with unit_of_work(self.engine) as session:
+            if kind == "promise":
+                promise = queries.get_scoped(Promise, item_id, team_id=team_id, session=session, for_update=True)
+                if promise is None or promise.status != PromiseStatus.OPEN:
+                    return None
+                if not breaks_today(promise.due_on, self._today(session, team_id, promise.user_id)):
+                    return None
+                promise.status, promise.updated_at = PromiseStatus.BROKEN, now
+                session.add(promise)
+                return promise
+            request = queries.get_scoped(Request, item_id, team_id=team_id, session=session, for_update=True)
+            if request is None or request.status != RequestStatus.ACCEPTED:
+                return None
+            if not breaks_today(request.due_on, self._today(session, team_id, request.recipient_id)):
+                return None
+            if queries.proposed_renegotiation(team_id=team_id, request_id=item_id, session=session):
+                return None  # they asked for a new date in time; the requester's answer decides
+            request.status, request.promise_status, request.updated_at = (
+                RequestStatus.CANCELLED,
+                PromiseStatus.BROKEN,
+                now,
+            )
             session.add(request)
             return request
 
@@ -780,12 +909,17 @@ class Coach:
             full_days = {day for (_, day), done in counts.items() if Practice(*done).met()}
             streak, best = streaks(full_days, today, weekends=member.weekends, since=since)
             zone = member_zone(member.tz, self.default_timezone)
-            promises = queries.member_promises(team_id=team_id, user_id=user_id, session=session)
+            account = account_entries(
+                queries.member_promises(team_id=team_id, user_id=user_id, session=session),
+                queries.promised_requests(team_id=team_id, user_id=user_id, session=session),
+                queries.agreed_renegotiations(team_id=team_id, user_id=user_id, session=session),
+                zone,
+            )
             return Status(
                 user_id=user_id,
                 streak=streak,
                 best_streak=best,
-                ledger=ledger([(str(p.status), p.due_on, local_today(p.updated_at, zone)) for p in promises]),
+                ledger=ledger(account),
                 progress=progress,
                 followers=queries.follower_ids(team_id=team_id, stand_id=stand.id, session=session)
                 if stand and stand.id
@@ -808,6 +942,23 @@ class Coach:
         """Delete everything of the member's; anonymize them where a record is also someone else's."""
         with unit_of_work(self.engine) as session:
             return queries.forget_member(team_id=team_id, user_id=user_id, session=session)
+
+
+def account_entries(
+    promises: Sequence[Promise], requests: Sequence[Request], agreed: Sequence[Renegotiation], zone: ZoneInfo
+) -> list[LedgerEntry]:
+    """The integrity ledger's entries: own promises, accepted requests, and each new date agreed with a requester
+    (which ends the promise as renegotiated — in time when asked for on or before the old date)."""
+    entries: list[LedgerEntry] = []
+    for promise in promises:
+        settled = None if promise.status == PromiseStatus.OPEN else local_today(promise.updated_at, zone)
+        entries.append((str(promise.status), promise.due_on, settled))
+    for request in requests:
+        status = str(request.promise_status)
+        settled = request.done_on if status == PromiseStatus.KEPT else local_today(request.updated_at, zone)
+        entries.append((status, request.due_on, None if status == PromiseStatus.OPEN else settled))
+    entries += [(PromiseStatus.RENEGOTIATED, asked.old_due_on, asked.asked_on) for asked in agreed]
+    return entries
 
 
 _INTERNAL_FIELDS = {

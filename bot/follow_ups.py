@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.coach import Coach
 from bot.nudges import CLAIM_TIMEOUT
-from bot.rules import local_today, member_zone
+from bot.rules import breaks_today, local_today, member_zone
 from storage import claims
 from storage.claims import FollowUpCandidate
 from storage.db import unit_of_work
@@ -26,7 +26,7 @@ class DueFollowUp:
     user_id: str
     kind: str  # "promise", "request" or "stand"
     item_id: int
-    stage: str  # "due", "overdue", "reminder" or "eve"
+    stage: str  # "due", "overdue", "broken", "reminder" or "eve"
     local_date: date
 
     @property
@@ -58,6 +58,11 @@ def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> str
     # Asked once more a day after the date; never nagged daily.
     if candidate.due_on < today and candidate.stages["due"] < today and "overdue" not in candidate.stages:
         return "overdue"
+    # Still unanswered days later: recorded as broken, so nothing stays silently open. A new date asked for in
+    # time waits on the requester's answer instead.
+    asked_late_before = candidate.stages.get("overdue", today) < today
+    if breaks_today(candidate.due_on, today) and asked_late_before and "broken" not in candidate.stages:
+        return None if candidate.renegotiating else "broken"
     return None
 
 
@@ -112,6 +117,14 @@ class FollowUps:
         if due.kind == "stand":
             return self.coach.stand(due.team_id, due.item_id)
         return self.coach.request(due.team_id, due.item_id)
+
+    def break_unanswered(self, due: DueFollowUp) -> Promise | Request | None:
+        """Record the promise as broken; None (and the claim let go) when it was settled in the meantime."""
+        broken = self.coach.break_if_unanswered(due.team_id, due.kind, due.item_id)
+        if broken is None:
+            with unit_of_work(self.coach.engine) as session:
+                claims.release(FollowUp, due.key, session=session)
+        return broken
 
     def sent(self, due: DueFollowUp, channel_id: str, ts: str) -> None:
         """The follow-up went out."""

@@ -9,7 +9,7 @@ from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage.models import RequestStatus
+from storage.models import PromiseStatus, RequestStatus
 
 PROGRAM_DAYS = 14
 DAILY_TARGET = 2
@@ -217,13 +217,17 @@ class Ledger:
         return (self.kept_on_time + self.renegotiated_in_time) / self.ended if self.ended else None
 
 
-def ledger(promises: Sequence[tuple[str, date | None, date]]) -> Ledger:
-    """The ledger of promises given as (status, due date, local date of their last change)."""
+LedgerEntry = tuple[str, date | None, date | None]
+"""One promise in the account: its status, its date, and the local day it ended (None while open)."""
+
+
+def ledger(promises: Sequence[LedgerEntry]) -> Ledger:
+    """The ledger of promises given as (status, due date, local day it was settled)."""
     counts = dict.fromkeys(("made", "kept_on_time", "kept_late", "renegotiated_in_time", "renegotiated_late"), 0)
     broken = revoked = 0
     for status, due_on, settled_on in promises:
         counts["made"] += 1
-        in_time = due_on is None or settled_on <= due_on
+        in_time = due_on is None or settled_on is None or settled_on <= due_on
         if status == "kept":
             counts["kept_on_time" if in_time else "kept_late"] += 1
         elif status == "renegotiated":
@@ -233,6 +237,21 @@ def ledger(promises: Sequence[tuple[str, date | None, date]]) -> Ledger:
         elif status == "revoked":
             revoked += 1
     return Ledger(**counts, broken=broken, revoked=revoked)
+
+
+BROKEN_AFTER_DAYS = 3
+"""A promise still open this many days past its date — after the follow-up on the date and the one a day late
+went unanswered — is recorded as broken, so that nothing stays silently open."""
+
+
+def revoked_or_broken(due_on: date | None, today: date) -> PromiseStatus:
+    """Taking a promise back before its date has passed revokes it; once the date has passed, it was broken."""
+    return PromiseStatus.BROKEN if due_on is not None and today > due_on else PromiseStatus.REVOKED
+
+
+def breaks_today(due_on: date | None, today: date) -> bool:
+    """Whether an open promise due on `due_on` has gone unanswered long enough to be recorded as broken."""
+    return due_on is not None and (today - due_on).days >= BROKEN_AFTER_DAYS
 
 
 CHECK_IN_EVERY = timedelta(days=3)

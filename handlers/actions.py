@@ -207,6 +207,18 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         outcome = PromiseStatus.KEPT if kept else PromiseStatus.REVOKED
         flows.account(client, coach, team_id, user_id, _account_item(body), outcome, clicked=_clicked_message(body))
 
+    @app.action(Action.RENEGOTIATION_AGREE)
+    @app.action(Action.RENEGOTIATION_KEEP)
+    @guard
+    def answer_renegotiation(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> Iterator[None]:
+        ack()
+        yield  # acked: the rest runs on the work pool (see Guard)
+        team_id, user_id = _who(context)
+        agree = body["actions"][0]["action_id"] == Action.RENEGOTIATION_AGREE
+        flows.answer_renegotiation(
+            client, coach, team_id, user_id, _item_id(body), agree=agree, clicked=_clicked_message(body)
+        )
+
     @app.action(Action.FOLLOW_RENEGOTIATE)
     @guard
     def renegotiate(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

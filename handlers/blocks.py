@@ -39,7 +39,17 @@ from bot.rules import (
     moves_for,
 )
 from handlers.ids import Action, Field, Modal
-from storage.models import FORGOTTEN_USER, Breakdown, Breakthrough, Request, RequestStatus, Stand
+from storage.models import (
+    FORGOTTEN_USER,
+    Breakdown,
+    Breakthrough,
+    PromiseStatus,
+    Renegotiation,
+    RenegotiationStatus,
+    Request,
+    RequestStatus,
+    Stand,
+)
 
 Blocks = list[dict[str, Any]]
 
@@ -79,6 +89,11 @@ def person(user_id: str | None) -> str:
 def when(due_on: date | None) -> str:
     """A due date as members read it."""
     return f"by {due_on:%a %-d %b %Y}" if due_on else "no date set"
+
+
+def day(on: date | None) -> str:
+    """A date as members read it, without the "by"."""
+    return f"{on:%a %-d %b %Y}" if on else "no date"
 
 
 def dump(blocks: Sequence[Block]) -> Blocks:
@@ -249,6 +264,10 @@ _BUTTONS = {
 
 def state_words(request: Request) -> str:
     """How a request's state reads to people."""
+    if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.BROKEN:
+        return "not kept by its date — recorded as a broken promise"
+    if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.REVOKED:
+        return "promise revoked"
     return _STATE_WORDS[RequestStatus(request.status)]
 
 
@@ -266,7 +285,41 @@ def request_buttons(request: Request, viewer: Role) -> list[ButtonElement]:
             continue  # offered on the due date's follow-up, where the promise is accounted for
         label, style = _BUTTONS[move]
         buttons.append(_button(label, f"{Action.REQUEST_MOVE}{move}", rid, style=style))
+    if request.status == RequestStatus.ACCEPTED and viewer is Role.RECIPIENT:
+        # Renegotiating before the date passes keeps one's word; the requester is asked to agree.
+        buttons.append(_button("Renegotiate", Action.FOLLOW_RENEGOTIATE, f"request:{rid}"))
     return buttons
+
+
+def build_renegotiation_question(asked: Renegotiation, request: Request) -> tuple[str, Blocks]:
+    """The requester's DM asking to agree to a new date for a promise made to them; settled, it says how."""
+    what = esc(clip(request.text, 1500))
+    head = (
+        f":calendar: {person(asked.user_id)} asks to move their promise to you from *{day(asked.old_due_on)}* "
+        f"to *{day(asked.new_due_on)}*:\n>{what}"
+    )
+    settled = {
+        RenegotiationStatus.ACCEPTED: f"You agreed: it's now due {day(asked.new_due_on)}.",
+        RenegotiationStatus.DECLINED: f"You kept the original date, {day(asked.old_due_on)}.",
+        RenegotiationStatus.WITHDRAWN: "This no longer applies: the promise moved on.",
+    }
+    blocks: list[Block] = [section(head, block_id=f"renegotiation-{asked.id}")]
+    if asked.status == RenegotiationStatus.PROPOSED:
+        rid = str(asked.id)
+        blocks.append(
+            ActionsBlock(
+                block_id=f"renegotiation-actions-{rid}",
+                elements=[
+                    _button("Agree to the new date", Action.RENEGOTIATION_AGREE, rid, style="primary"),
+                    _button("Keep the original date", Action.RENEGOTIATION_KEEP, rid),
+                ],
+            )
+        )
+        text = f"{person(asked.user_id)} asks to move a promise to {day(asked.new_due_on)}: {clip(request.text, 150)}"
+    else:
+        blocks.append(context(settled[RenegotiationStatus(asked.status)]))
+        text = f"{settled[RenegotiationStatus(asked.status)]} {clip(request.text, 150)}"
+    return text, dump(blocks)
 
 
 def request_summary(request: Request, viewer: Role) -> str:

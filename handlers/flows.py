@@ -306,29 +306,80 @@ def account(
     if kind == "request":
         if outcome == PromiseStatus.RENEGOTIATED:
             assert new_date is not None
-            request = coach.renegotiate_request(team_id, user_id, item_id, new_date)
-            refresh_cards(client, request)
-            send_dm(
-                client,
-                request.user_id,
-                f":calendar: {ui.person(user_id)} moved the date of your request to {ui.when(new_date)}: "
-                f"_{ui.esc(ui.clip(request.text, 1500))}_",
-            )
-            reply = line(f"Renegotiated: now {ui.when(new_date)}. I've told {ui.person(request.user_id)}.")
+            reply = ask_for_new_date(client, coach, team_id, user_id, item_id, new_date)
         else:
             move = RequestMove.DONE if outcome == PromiseStatus.KEPT else RequestMove.REVOKE
             reply = move_request(client, coach, team_id, item_id, user_id, move)
     else:
-        coach.account_promise(team_id, user_id, item_id, outcome, new_date=new_date)
+        promise, _ = coach.account_promise(team_id, user_id, item_id, outcome, new_date=new_date)
         reply = line(
             {
                 PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
                 PromiseStatus.RENEGOTIATED: f":calendar: Renegotiated: now {ui.when(new_date)}.",
                 PromiseStatus.REVOKED: "Revoked. Saying so honestly keeps your word worth something.",
-            }[outcome]
+                PromiseStatus.BROKEN: (
+                    "Its date had passed, so I've recorded it as broken — an honest account, not a verdict. "
+                    "If it still matters, promise it again with a date you can keep."
+                ),
+            }[PromiseStatus(promise.status)]
         )
-    update_message(client, clicked, reply[0], reply[1])  # the follow-up itself: settled, its buttons gone
+    if kind == "promise" or outcome != PromiseStatus.RENEGOTIATED:
+        update_message(client, clicked, reply[0], reply[1])  # the follow-up itself: settled, its buttons gone
     return reply
+
+
+def ask_for_new_date(
+    client: WebClient, coach: Coach, team_id: str, user_id: str, request_id: int, new_date: date
+) -> Reply:
+    """Renegotiating a promise made to someone: they are asked to agree to the new date; the old one holds till then."""
+    asked, request = coach.propose_renegotiation(team_id, user_id, request_id, new_date)
+    assert asked.id is not None
+    text, blocks = ui.build_renegotiation_question(asked, request)
+    dm = send_dm(client, request.user_id, text, blocks)
+    if dm is None:
+        coach.withdraw_renegotiation(team_id, asked.id)
+        return line(
+            f"I couldn't reach {ui.person(request.user_id)} just now, so the date stays {ui.day(request.due_on)}. "
+            "Please try again in a minute."
+        )
+    coach.record_renegotiation_question(team_id, asked.id, *dm)
+    return line(
+        f":calendar: I've asked {ui.person(request.user_id)} to agree to {ui.day(new_date)}. "
+        f"Until they do, it's still due {ui.day(request.due_on)}."
+    )
+
+
+def answer_renegotiation(
+    client: WebClient,
+    coach: Coach,
+    team_id: str,
+    user_id: str,
+    renegotiation_id: int,
+    *,
+    agree: bool,
+    clicked: tuple[str | None, str | None] = (None, None),
+) -> Reply:
+    """The requester agrees to the new date or keeps the old one; the question, both cards and the asker follow."""
+    asked, request = coach.answer_renegotiation(team_id, user_id, renegotiation_id, agree=agree)
+    text, blocks = ui.build_renegotiation_question(asked, request)
+    update_message(client, clicked if all(clicked) else (asked.channel_id, asked.message_ts), text, blocks)
+    refresh_cards(client, request)
+    what = f"_{ui.esc(ui.clip(request.text, 1500))}_"
+    if agree:
+        send_dm(
+            client,
+            asked.user_id,
+            f":handshake: {ui.person(user_id)} agreed to the new date — your promise is now due "
+            f"{ui.day(asked.new_due_on)}: {what}",
+        )
+        return line(f"Agreed: it's now due {ui.day(asked.new_due_on)}. I've told {ui.person(asked.user_id)}.")
+    send_dm(
+        client,
+        asked.user_id,
+        f"{ui.person(user_id)} would like to keep the original date ({ui.day(asked.old_due_on)}) for {what}. "
+        "Keep it if you can — or say honestly that you can't.",
+    )
+    return line(f"The original date stands. I've told {ui.person(asked.user_id)}.")
 
 
 def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: str) -> Reply:

@@ -69,6 +69,14 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
         blocks = [SectionBlock(block_id=f"reminder-text-{item.id}", text=MarkdownTextObject(text=line)), actions]
         return f"A reminder: {person(item.user_id)} asked you {clip(item.text, 150)}", [b.to_dict() for b in blocks]
     for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
+    if due.stage == "broken":
+        line = (
+            f":memo: Your promise{for_whom} was due {when(item.due_on).removeprefix('by ')} and went unanswered, "
+            f"so I've recorded it as broken:\n>{what}\nThat's an honest account, not a verdict. If it still "
+            "matters, make it again with a date you can keep."
+        )
+        blocks = [SectionBlock(block_id="follow-up-text", text=MarkdownTextObject(text=line))]
+        return f"Your promise{for_whom} is recorded as broken: {clip(item.text, 150)}", [b.to_dict() for b in blocks]
     if due.stage == "due":
         line = f":alarm_clock: Today's the day for your promise{for_whom}:\n>{what}\nHow did it go?"
     else:

@@ -58,6 +58,8 @@ class Action(StrEnum):
     FOLLOW_KEPT = "follow_kept"  # values are "promise:<id>" or "request:<id>"
     FOLLOW_RENEGOTIATE = "follow_renegotiate"
     FOLLOW_REVOKE = "follow_revoke"
+    RENEGOTIATION_AGREE = "renegotiation_agree"  # the value is the renegotiation's ID
+    RENEGOTIATION_KEEP = "renegotiation_keep"
     FORGET_CONFIRM = "forget_confirm"
     FORGET_CANCEL = "forget_cancel"
 

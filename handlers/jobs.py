@@ -14,12 +14,13 @@ from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import DueRecap, Recaps
 from handlers.blocks import clip, person
+from handlers.flows import refresh_cards
 from handlers.follow_up_blocks import build_follow_up
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
 from handlers.recap_blocks import build_weekly_recap
 from storage.claims import DueNudge
-from storage.models import Request
+from storage.models import Promise, Request, Stand
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,14 @@ def follow_up_pass(follow_ups: FollowUps, poster: PacedPoster, now: datetime) ->
         if not follow_ups.claim(due, now):
             skipped += 1
             continue
-        item = follow_ups.item(due)
+        item: Promise | Request | Stand | None
+        if due.stage == "broken":
+            item = follow_ups.break_unanswered(due)
+            if item is None:
+                skipped += 1  # answered since it came due
+                continue
+        else:
+            item = follow_ups.item(due)
         text, blocks = build_follow_up(due, item)
         try:
             response = poster.post_message(channel=due.user_id, text=text, blocks=blocks)
@@ -161,19 +169,24 @@ def follow_up_pass(follow_ups: FollowUps, poster: PacedPoster, now: datetime) ->
             continue
         follow_ups.sent(due, str(response["channel"]), str(response["ts"]))
         sent += 1
-        if due.stage == "reminder" and isinstance(item, Request):
-            _tell_requester(poster, item)
+        if isinstance(item, Request) and due.stage in ("reminder", "broken"):
+            _tell_requester(poster, item, due.stage)
     return PassReport(sent=sent, skipped=skipped, failed=failed)
 
 
-def _tell_requester(poster: PacedPoster, request: Request) -> None:
-    try:
-        poster.post_message(
-            channel=request.user_id,
-            text=f"I reminded {person(request.recipient_id)} about your request: {clip(request.text, 500)}",
+def _tell_requester(poster: PacedPoster, request: Request, stage: str) -> None:
+    if stage == "broken":
+        refresh_cards(poster.client, request)
+        text = (
+            f"{person(request.recipient_id)}'s promise on your request went unanswered past its date, so I've "
+            f"recorded it as broken: {clip(request.text, 500)}. If you still need it, ask again."
         )
+    else:
+        text = f"I reminded {person(request.recipient_id)} about your request: {clip(request.text, 500)}"
+    try:
+        poster.post_message(channel=request.user_id, text=text)
     except (SlackApiError, PostFailed) as error:
-        log.warning("could not tell %s about a reminder: %s", request.user_id, error)
+        log.warning("could not tell %s about a %s follow-up: %s", request.user_id, stage, error)
 
 
 def daily_pass(nudges: Nudges, follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:

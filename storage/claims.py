@@ -24,6 +24,8 @@ from storage.models import (
     Promise,
     PromiseStatus,
     Recap,
+    Renegotiation,
+    RenegotiationStatus,
     Request,
     RequestStatus,
     Stand,
@@ -266,6 +268,7 @@ class FollowUpCandidate:
     created_at: datetime
     unanswered: bool  # a request still waiting for a yes or no (else: a promise, or an accepted request)
     stages: dict[str, date]  # stage → local date it was claimed
+    renegotiating: bool = False  # a new date was asked for and the requester has not answered yet
 
 
 def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: Session) -> list[FollowUpCandidate]:
@@ -321,10 +324,32 @@ def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: S
     stages: dict[tuple[str, str, int], dict[str, date]] = {}
     for row in session.exec(model_select(FollowUp).where(col(FollowUp.item_id).in_({row[3] for row in found}))):
         stages.setdefault((row.team_id, row.kind, row.item_id), {})[row.stage] = row.local_date
+    request_ids = {row[3] for row in found if row[2] == "request"}
+    renegotiating: set[tuple[str, int]] = set()
+    if request_ids:
+        asked = model_select(Renegotiation.team_id, Renegotiation.request_id).where(
+            col(Renegotiation.request_id).in_(request_ids), Renegotiation.status == RenegotiationStatus.PROPOSED
+        )
+        renegotiating = {(team, request_id) for team, request_id in session.exec(asked)}
     return [
-        FollowUpCandidate(team, user, kind, item_id, due_on, created, unanswered, stages.get((team, kind, item_id), {}))
+        FollowUpCandidate(
+            team,
+            user,
+            kind,
+            item_id,
+            due_on,
+            created,
+            unanswered,
+            stages.get((team, kind, item_id), {}),
+            renegotiating=kind == "request" and (team, item_id) in renegotiating,
+        )
         for team, user, kind, item_id, due_on, created, unanswered in found
     ]
+
+
+def release(model: Claimable, key: dict[str, Any], *, session: Session) -> None:
+    """Give up a claim whose work turned out not to be needed, so nothing records it as sent."""
+    session.execute(delete(model).where(*(getattr(model, name) == value for name, value in key.items())))
 
 
 def members_by_key(*, keys: set[tuple[str, str]], session: Session) -> dict[tuple[str, str], Member]:

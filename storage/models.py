@@ -191,6 +191,11 @@ class Request(SQLModel, table=True):
     counter_text: str | None = None
     counter_due_on: date | None = None
     local_date: date
+    # The account of the recipient's promise once they accept: open, kept (reported done), broken or revoked.
+    # `done_on` is the recipient's local day of their last "done", which decides whether it was kept on time.
+    promise_status: PromiseStatus | None = Field(default=None, sa_type=String(16))
+    promised_on: date | None = None
+    done_on: date | None = None
     requester_channel: str | None = Field(default=None, max_length=32)
     requester_ts: str | None = Field(default=None, max_length=32)
     recipient_channel: str | None = Field(default=None, max_length=32)
@@ -213,6 +218,47 @@ class Promise(SQLModel, table=True):
     status: PromiseStatus = Field(default=PromiseStatus.OPEN, sa_type=String(16))
     created_at: datetime = Field(sa_column=_utc())
     updated_at: datetime = Field(sa_column=_utc())
+
+
+class RenegotiationStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # the request moved on (done, revoked) before the requester answered
+
+
+class Renegotiation(SQLModel, table=True):
+    """A new date for an accepted request, asked by the one who promised it and agreed (or not) by the requester.
+
+    An accepted one ends the promise as renegotiated — in time when it was asked on or before the old date —
+    and the same request goes on as a promise with the new date.
+    """
+
+    __tablename__ = "renegotiations"
+    __table_args__ = (
+        # One question at a time per request, so two quick submits cannot ask twice.
+        Index(
+            "uq_renegotiations_one_proposed",
+            "request_id",
+            unique=True,
+            sqlite_where=text("status = 'proposed'"),
+            postgresql_where=text("status = 'proposed'"),
+        ),
+        Index("ix_renegotiations_team_user", "team_id", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    request_id: int = Field(foreign_key="requests.id", ondelete="CASCADE")
+    user_id: str = Field(max_length=32)  # who asks: the one who promised
+    old_due_on: date | None = None
+    new_due_on: date
+    asked_on: date  # the asker's local day
+    status: RenegotiationStatus = Field(default=RenegotiationStatus.PROPOSED, sa_type=String(16))
+    channel_id: str | None = Field(default=None, max_length=32)  # the question in the requester's DM
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+    settled_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class Breakdown(SQLModel, table=True):

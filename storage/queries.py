@@ -21,6 +21,8 @@ from storage.models import (
     Promise,
     PromiseStatus,
     Recap,
+    Renegotiation,
+    RenegotiationStatus,
     Request,
     RequestStatus,
     Share,
@@ -43,6 +45,7 @@ EXPORTED: tuple[tuple[str, type[SQLModel]], ...] = (
     ("breakthroughs", Breakthrough),
     ("nudges", Nudge),
     ("recaps", Recap),
+    ("renegotiations", Renegotiation),
 )
 
 OPEN_REQUEST_STATES = (RequestStatus.OPEN, RequestStatus.COUNTERED, RequestStatus.ACCEPTED, RequestStatus.DONE)
@@ -177,6 +180,12 @@ def forget_member(*, team_id: str, user_id: str, session: Session) -> dict[str, 
             .where(col(Request.team_id) == team_id, getattr(Request, side_name) == user_id)
             .values({side_name: FORGOTTEN_USER}),
         )
+    run(
+        "renegotiations_anonymized",
+        update(Renegotiation)
+        .where(col(Renegotiation.team_id) == team_id, col(Renegotiation.user_id) == user_id)
+        .values(user_id=FORGOTTEN_USER),
+    )
     run(
         "shares_anonymized",
         update(Share)
@@ -442,6 +451,93 @@ def program_numbers(*, team_id: str, user_id: str, stand_id: int, first: date, s
 def member_promises(*, team_id: str, user_id: str, session: Session) -> Sequence[Promise]:
     """Every promise the member made, in any state."""
     return session.exec(select(Promise).where(Promise.team_id == team_id, Promise.user_id == user_id)).all()
+
+
+def promised_requests(*, team_id: str, user_id: str, session: Session) -> Sequence[Request]:
+    """Every request the member accepted, so became their promise, in any state."""
+    return session.exec(
+        select(Request).where(
+            Request.team_id == team_id, Request.recipient_id == user_id, col(Request.promise_status).is_not(None)
+        )
+    ).all()
+
+
+def agreed_renegotiations(*, team_id: str, user_id: str | None = None, session: Session) -> Sequence[Renegotiation]:
+    """New dates the requester agreed to, asked by `user_id` (or anyone in the workspace)."""
+    query = select(Renegotiation).where(
+        Renegotiation.team_id == team_id, Renegotiation.status == RenegotiationStatus.ACCEPTED
+    )
+    if user_id is not None:
+        query = query.where(Renegotiation.user_id == user_id)
+    return session.exec(query).all()
+
+
+def proposed_renegotiation(*, team_id: str, request_id: int, session: Session) -> Renegotiation | None:
+    """The date change still waiting for the requester's answer, if any."""
+    return session.exec(
+        select(Renegotiation).where(
+            Renegotiation.team_id == team_id,
+            Renegotiation.request_id == request_id,
+            Renegotiation.status == RenegotiationStatus.PROPOSED,
+        )
+    ).first()
+
+
+def withdraw_renegotiations(*, team_id: str, request_id: int | None, session: Session) -> None:
+    """Close the date-change question on a request that moved on before the requester answered."""
+    session.execute(
+        update(Renegotiation)
+        .where(
+            col(Renegotiation.team_id) == team_id,
+            col(Renegotiation.request_id) == request_id,
+            col(Renegotiation.status) == RenegotiationStatus.PROPOSED,
+        )
+        .values(status=RenegotiationStatus.WITHDRAWN)
+    )
+
+
+def forget_follow_ups(*, team_id: str, kind: str, item_id: int | None, session: Session) -> None:
+    """Drop the follow-ups an item had about its date, so a new date is followed up afresh."""
+    session.execute(
+        delete(FollowUp).where(
+            col(FollowUp.team_id) == team_id,
+            col(FollowUp.kind) == kind,
+            col(FollowUp.item_id) == item_id,
+            col(FollowUp.stage).in_(("due", "overdue", "broken")),
+        )
+    )
+
+
+def week_accounts(
+    *, team_id: str, first: date, last: date, start: datetime, end: datetime, session: Session
+) -> tuple[Sequence[Promise], Sequence[Request], Sequence[Renegotiation]]:
+    """The workspace's promises made or ended in a week: its own promises and requests promised by local date
+    `first`..`last` or changed in [start, end), and the new dates agreed in [start, end)."""
+    promises = session.exec(
+        select(Promise).where(
+            Promise.team_id == team_id,
+            ((col(Promise.updated_at) >= start) & (col(Promise.updated_at) < end))
+            | ((col(Promise.created_at) >= start) & (col(Promise.created_at) < end)),
+        )
+    ).all()
+    requests = session.exec(
+        select(Request).where(
+            Request.team_id == team_id,
+            col(Request.promise_status).is_not(None),
+            ((col(Request.updated_at) >= start) & (col(Request.updated_at) < end))
+            | col(Request.promised_on).between(first, last)
+            | col(Request.done_on).between(first, last),
+        )
+    ).all()
+    agreed = session.exec(
+        select(Renegotiation).where(
+            Renegotiation.team_id == team_id,
+            Renegotiation.status == RenegotiationStatus.ACCEPTED,
+            col(Renegotiation.settled_at) >= start,
+            col(Renegotiation.settled_at) < end,
+        )
+    ).all()
+    return promises, requests, agreed
 
 
 def remove_follower(*, team_id: str, stand_id: int, user_id: str, session: Session) -> bool:
