@@ -746,15 +746,17 @@ class Coach:
                 queries.forget_follow_ups(team_id=team_id, kind="request", item_id=request.id, session=session)
             return asked, request
 
-    def break_if_unanswered(self, team_id: str, kind: str, item_id: int) -> Promise | Request | None:
-        """Record a promise still open well past its date as broken; None when it was settled meanwhile."""
-        now = self.clock.now()
+    def break_if_unanswered(
+        self, team_id: str, kind: str, item_id: int, *, today: date, now: datetime
+    ) -> Promise | Request | None:
+        """Record a promise still open well past its date (on the promiser's local `today`) as broken; None when
+        it was settled meanwhile."""
         with unit_of_work(self.engine) as session:
             if kind == "promise":
                 promise = queries.get_scoped(Promise, item_id, team_id=team_id, session=session, for_update=True)
                 if promise is None or promise.status != PromiseStatus.OPEN:
                     return None
-                if not breaks_today(promise.due_on, self._today(session, team_id, promise.user_id)):
+                if not breaks_today(promise.due_on, today):
                     return None
                 promise.status, promise.updated_at = PromiseStatus.BROKEN, now
                 session.add(promise)
@@ -762,7 +764,7 @@ class Coach:
             request = queries.get_scoped(Request, item_id, team_id=team_id, session=session, for_update=True)
             if request is None or request.status != RequestStatus.ACCEPTED:
                 return None
-            if not breaks_today(request.due_on, self._today(session, team_id, request.recipient_id)):
+            if not breaks_today(request.due_on, today):
                 return None
             if queries.proposed_renegotiation(team_id=team_id, request_id=item_id, session=session):
                 return None  # they asked for a new date in time; the requester's answer decides

@@ -118,9 +118,9 @@ class FollowUps:
             return self.coach.stand(due.team_id, due.item_id)
         return self.coach.request(due.team_id, due.item_id)
 
-    def break_unanswered(self, due: DueFollowUp) -> Promise | Request | None:
+    def break_unanswered(self, due: DueFollowUp, now: datetime) -> Promise | Request | None:
         """Record the promise as broken; None (and the claim let go) when it was settled in the meantime."""
-        broken = self.coach.break_if_unanswered(due.team_id, due.kind, due.item_id)
+        broken = self.coach.break_if_unanswered(due.team_id, due.kind, due.item_id, today=due.local_date, now=now)
         if broken is None:
             with unit_of_work(self.coach.engine) as session:
                 claims.release(FollowUp, due.key, session=session)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.coach import Coach
+from bot.coach import Coach, account_entries
 from bot.nudges import CLAIM_TIMEOUT
-from bot.rules import DAILY_TARGET, WEEKLY_REQUEST_TARGET, Practice, local_today, member_zone, week_of
+from bot.rules import (
+    DAILY_TARGET,
+    WEEKLY_REQUEST_TARGET,
+    Ledger,
+    Practice,
+    ledger,
+    local_today,
+    member_zone,
+    week_of,
+)
 from storage import claims, queries
 from storage.db import unit_of_work
-from storage.models import ClaimStatus, PromiseStatus, Recap, RequestStatus
+from storage.models import ClaimStatus, Recap, RequestStatus
 
 WEEK_DAYS = 7
 WORKING_DAYS = 5  # Monday to Friday, unless the member has weekends on
@@ -55,12 +64,10 @@ class WeekSummary:
     requests_made: int
     requests_accepted: int
     requests_completed: int
-    promises_kept: int
-    promises_renegotiated: int
-    promises_broken: int
     longest_streaks: list[tuple[str, int]]
     breakdowns_resolved: int = 0
     overdue: int = 0  # promises still open after their date as the week ended (overdue, not yet accounted for)
+    ledger: Ledger = field(default_factory=Ledger)  # the team's promises made, and ended, this week
 
 
 def last_full_week(now: datetime, zone: ZoneInfo) -> tuple[date, date]:
@@ -91,6 +98,26 @@ def best_streak(full_days: set[date], days: list[date]) -> int:
         run = run + 1 if day in full_days else 0
         best = max(best, run)
     return best
+
+
+def week_ledger(session: Session, *, team_id: str, first: date, last: date, zone: ZoneInfo) -> Ledger:
+    """The team's integrity ledger for the week: promises (own, and requests accepted) made in it, and how the
+    ones that ended in it ended."""
+    start, end = week_instants(first, zone)
+    promises, requests, agreed = queries.week_accounts(
+        team_id=team_id, first=first, last=last, start=start, end=end, session=session
+    )
+    ended = [
+        entry
+        for entry in account_entries(promises, requests, agreed, zone)
+        if entry[2] is not None and first <= entry[2] <= last
+    ]
+    made = (
+        sum(1 for p in promises if start <= p.created_at < end)
+        + sum(1 for r in requests if r.promised_on is not None and first <= r.promised_on <= last)
+        + len(agreed)  # each new date agreed is a promise made afresh
+    )
+    return replace(ledger(ended), made=made)
 
 
 def summarize_week(session: Session, *, team_id: str, week_start: date, zone: ZoneInfo) -> WeekSummary:
@@ -129,7 +156,6 @@ def summarize_week(session: Session, *, team_id: str, week_start: date, zone: Zo
     # Which requests were accepted or completed *this week* would need each move's time; `updated_at` only
     # keeps the last one, so for now we report where the week's requests stand at the time of the recap.
     requests = queries.request_statuses(team_id=team_id, first=week_start, last=week_end, session=session)
-    promises = queries.promise_statuses_between(team_id=team_id, start=start, end=end, session=session)
     streaks = sorted((p for p in participants if p.best_streak >= 1), key=lambda p: (-p.best_streak, p.user_id))
     daily_target = DAILY_TARGET * working_total
     return WeekSummary(
@@ -151,9 +177,7 @@ def summarize_week(session: Session, *, team_id: str, week_start: date, zone: Zo
         requests_made=sum(requests.values()),
         requests_accepted=sum(requests.get(status, 0) for status in ACCEPTED_STATES),
         requests_completed=requests.get(RequestStatus.COMPLETED, 0),
-        promises_kept=promises.get(PromiseStatus.KEPT, 0),
-        promises_renegotiated=promises.get(PromiseStatus.RENEGOTIATED, 0),
-        promises_broken=promises.get(PromiseStatus.BROKEN, 0),
+        ledger=week_ledger(session, team_id=team_id, first=week_start, last=week_end, zone=zone),
         longest_streaks=[(p.user_id, p.best_streak) for p in streaks[:STREAKS_SHOWN]],
         overdue=queries.count_overdue(team_id=team_id, before=week_start + timedelta(days=WEEK_DAYS), session=session),
     )

@@ -345,7 +345,8 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
         head = f":envelope_with_arrow: You asked {person(request.recipient_id)}:"
     else:
         head = f":envelope_with_arrow: {person(request.user_id)} asks you:"
-    body = f"{head}\n>{esc(clip(request.text))}\n*{when(request.due_on).capitalize()}* · {state_words(request)}"
+    by = when(request.due_on).replace("by", "By", 1)
+    body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request)}"
     if request.status == RequestStatus.COUNTERED and not request.offered:
         terms = request.counter_text or request.text
         body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"

@@ -147,7 +147,7 @@ def follow_up_pass(follow_ups: FollowUps, poster: PacedPoster, now: datetime) ->
             continue
         item: Promise | Request | Stand | None
         if due.stage == "broken":
-            item = follow_ups.break_unanswered(due)
+            item = follow_ups.break_unanswered(due, now)
             if item is None:
                 skipped += 1  # answered since it came due
                 continue

@@ -77,10 +77,13 @@ def _accounts(summary: WeekSummary) -> list[str]:
             f":envelope_with_arrow: Requests: {summary.requests_made:,} made · {summary.requests_accepted:,} accepted"
             f" · {summary.requests_completed:,} completed"
         )
-    if summary.promises_kept or summary.promises_renegotiated or summary.promises_broken:
+    account = summary.ledger
+    if account.made or account.ended:
+        integrity = f"integrity {account.integrity:.0%}" if account.integrity is not None else "none ended yet"
         lines.append(
-            f":handshake: Promises: {summary.promises_kept:,} kept · {summary.promises_renegotiated:,} renegotiated"
-            f" · {summary.promises_broken:,} broken"
+            f":handshake: Promises: {account.made:,} made · {account.kept_on_time:,} kept on time · "
+            f"{account.renegotiated_in_time:,} renegotiated in time · {account.broken:,} broken · "
+            f"{account.revoked:,} revoked — {integrity}"
         )
     if summary.overdue:
         overdue = _plural(summary.overdue, "promise", "promises")

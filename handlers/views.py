@@ -173,8 +173,6 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         new_date = form.due_on()
         if new_date is None and Field.DUE_ON not in form.errors:
             form.errors[Field.DUE_ON] = "Pick the new date you can promise."
-        elif new_date is not None and new_date < coach.today(team_id, user_id):
-            form.errors[Field.DUE_ON] = "That day has already gone by — pick today or a later one."
         clicked = (form.metadata.get("channel"), form.metadata.get("ts"))
         return lambda: flows.account(
             client,

@@ -360,20 +360,6 @@ def request_statuses(*, team_id: str, first: date, last: date, session: Session)
     return {str(status): int(count) for status, count in rows}
 
 
-def promise_statuses_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> dict[str, int]:
-    """How many promises last changed in [start, end) are in each status now."""
-    rows = session.exec(
-        select(Promise.status, func.count())
-        .where(
-            Promise.team_id == team_id,
-            col(Promise.updated_at) >= start,
-            col(Promise.updated_at) < end,
-        )
-        .group_by(col(Promise.status))
-    )
-    return {str(status): int(count) for status, count in rows}
-
-
 def count_overdue(*, team_id: str, before: date, session: Session, user_id: str | None = None) -> int:
     """Promises still open, and accepted requests not yet done, whose date is before `before`; the member's own
     when `user_id` is given."""

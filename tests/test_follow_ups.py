@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.follow_ups import FollowUps, working_days_between
+from bot.follow_ups import FollowUps, next_stage, working_days_between
 from bot.nudges import Nudges
 from bot.scheduler import poster_for
 from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, daily_pass
+from storage.claims import FollowUpCandidate
+from storage.models import Member
 from tests import support
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
@@ -28,6 +30,26 @@ def test_working_days_skip_weekends_unless_the_member_practises_on_them() -> Non
     friday, tuesday = date(2026, 11, 20), date(2026, 11, 24)
     assert working_days_between(friday, tuesday, weekends=False) == 2
     assert working_days_between(friday, tuesday, weekends=True) == 4
+
+
+def candidate(stages: dict[str, date], *, renegotiating: bool = False) -> FollowUpCandidate:
+    tuesday = date(2026, 11, 24)
+    created = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    return FollowUpCandidate("T1", "UBOB", "request", 1, tuesday, created, False, stages, renegotiating=renegotiating)
+
+
+def test_the_stages_of_a_promise_are_its_date_a_day_late_and_broken_days_after_never_two_on_one_day() -> None:
+    bob = Member(team_id="T1", user_id="UBOB", created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    tue, wed, thu, fri = (date(2026, 11, d) for d in (24, 25, 26, 27))
+    assert next_stage(candidate({}), tue, bob) == "due"
+    assert next_stage(candidate({"due": tue}), wed, bob) == "overdue"
+    assert next_stage(candidate({"due": tue, "overdue": wed}), thu, bob) is None
+    assert next_stage(candidate({"due": tue, "overdue": wed}), fri, bob) == "broken"
+    # Caught up after downtime: the late ask goes first, and the broken record waits for another day.
+    assert next_stage(candidate({"due": tue}), fri, bob) == "overdue"
+    assert next_stage(candidate({"due": tue, "overdue": fri}), fri, bob) is None
+    assert next_stage(candidate({"due": tue, "overdue": wed}, renegotiating=True), fri, bob) is None
+    assert next_stage(candidate({"due": tue, "overdue": wed, "broken": fri}), fri, bob) is None
 
 
 def promise_due_tuesday(slack: SlackStandIn, clock: FixedClock) -> None:
@@ -64,7 +86,7 @@ def test_pressing_kept_accounts_for_the_promise_and_settles_the_message(
     assert export(app)["promises"][0]["status"] == "kept"
 
 
-def test_an_unanswered_promise_is_asked_about_once_more_a_day_late_and_never_again(
+def test_an_unanswered_promise_is_asked_about_once_more_a_day_late_then_recorded_broken_and_never_nagged(
     slack: SlackStandIn, app: Runtime, clock: FixedClock
 ) -> None:
     promise_due_tuesday(slack, clock)
@@ -73,7 +95,11 @@ def test_an_unanswered_promise_is_asked_about_once_more_a_day_late_and_never_aga
     assert run_pass(slack, app, at("2026-11-25T08:00:00Z")).sent == 1
     assert "still open" in seen(dm(slack, "UADA", "still open"))
     assert run_pass(slack, app, at("2026-11-26T08:00:00Z")).sent == 0
-    assert run_pass(slack, app, at("2026-11-27T08:00:00Z")).sent == 0
+    assert export(app)["promises"][0]["status"] == "open"
+    assert run_pass(slack, app, at("2026-11-27T08:00:00Z")).sent == 1
+    assert "not a verdict" in seen(dm(slack, "UADA", "recorded it as broken"))
+    assert export(app)["promises"][0]["status"] == "broken"
+    assert run_pass(slack, app, at("2026-11-30T08:00:00Z")).sent == 0
 
 
 def test_renegotiating_closes_the_promise_as_renegotiated_and_opens_it_again_with_the_new_date(

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.clock import FixedClock
 from bot.coach import Coach, StandDeclared
 from bot.recaps import ParticipantWeek, WeekSummary, last_full_week, summarize_week
+from bot.rules import Ledger
 from bot.standin import validate_blocks
 from handlers.recap_blocks import PEOPLE_PER_REPLY, build_weekly_recap
 from storage.db import unit_of_work
@@ -28,6 +29,8 @@ from storage.models import (
     Member,
     Promise,
     PromiseStatus,
+    Renegotiation,
+    RenegotiationStatus,
     Request,
     RequestStatus,
     Share,
@@ -211,13 +214,16 @@ def test_requests_accepted_and_completed_are_counted_among_those_made_that_week(
     assert (summary.requests_made, summary.requests_accepted, summary.requests_completed) == (7, 3, 1)
 
 
-def test_promises_are_accounted_by_their_status_in_the_week_they_last_changed(engine: Engine) -> None:
+def test_the_teams_ledger_counts_promises_made_in_the_week_and_how_those_that_ended_in_it_ended(
+    engine: Engine,
+) -> None:
     settled = berlin(day(3), 10)
     with unit_of_work(engine) as session:
         for status in (*PromiseStatus, PromiseStatus.KEPT):
             session.add(
                 Promise(team_id=T, user_id="UADA", text="ship", status=status, created_at=NOON, updated_at=settled)
             )
+        # Made this week, ended last week (a clock's edge): made, not ended, here.
         session.add(
             Promise(
                 team_id=T,
@@ -228,10 +234,33 @@ def test_promises_are_accounted_by_their_status_in_the_week_they_last_changed(en
                 updated_at=berlin(day(-1), 23),
             )
         )
+        kept = request("UADA", day(1), status=RequestStatus.COMPLETED)
+        kept.promise_status, kept.promised_on, kept.done_on, kept.due_on = PromiseStatus.KEPT, day(1), day(2), day(3)
+        late = request("UADA", day(1), status=RequestStatus.CANCELLED)
+        late.promise_status, late.promised_on, late.due_on = PromiseStatus.BROKEN, day(1), day(1)
+        late.updated_at = berlin(day(4), 9)
+        session.add_all([kept, late])
+        session.flush()
+        assert kept.id is not None
+        session.add(
+            Renegotiation(
+                team_id=T,
+                request_id=kept.id,
+                user_id="UFRIEND",
+                old_due_on=day(2),
+                new_due_on=day(3),
+                asked_on=day(2),
+                status=RenegotiationStatus.ACCEPTED,
+                created_at=berlin(day(2), 9),
+                settled_at=berlin(day(2), 11),
+            )
+        )
 
-    summary = summarize(engine)
+    account = summarize(engine).ledger
 
-    assert (summary.promises_kept, summary.promises_renegotiated, summary.promises_broken) == (2, 1, 1)
+    assert (account.kept_on_time, account.renegotiated_in_time, account.broken, account.revoked) == (3, 2, 2, 1)
+    assert account.made == 7 + 2 + 1  # own promises, requests accepted, the new date agreed
+    assert account.integrity == 5 / 8
 
 
 def test_a_member_with_an_active_stand_is_a_participant_even_on_a_quiet_week(engine: Engine) -> None:
@@ -299,7 +328,7 @@ def test_another_teams_rows_never_appear(engine: Engine) -> None:
     assert [p.user_id for p in summary.participants] == ["UADA"]
     assert (summary.shares, summary.requests_made, summary.share_target) == (2, 2, 10)
     assert summary.stands_declared == summary.joined == summary.breakthroughs == []
-    assert (summary.breakdowns_met, summary.promises_kept) == (0, 0)
+    assert (summary.breakdowns_met, summary.ledger.made) == (0, 0)
 
 
 def test_the_longest_streaks_are_the_top_three_with_ties_by_member(engine: Engine) -> None:
@@ -335,7 +364,7 @@ def test_summarizing_takes_the_same_few_queries_however_many_members_practised(
         summarize(engine)
         return len(statements)
 
-    assert queries_for(2) == queries_for(60) <= 14
+    assert queries_for(2) == queries_for(60) <= 16
 
 
 # How it reads in Slack -------------------------------------------------------------------------------------
@@ -360,9 +389,6 @@ def summary_of(participants: list[ParticipantWeek], **changes: Any) -> WeekSumma
         requests_made=sum(p.requests for p in participants),
         requests_accepted=0,
         requests_completed=0,
-        promises_kept=0,
-        promises_renegotiated=0,
-        promises_broken=0,
         longest_streaks=[],
     )
     return replace(base, **changes)
@@ -421,7 +447,7 @@ def test_each_persons_week_is_one_line_in_the_thread() -> None:
 
 
 def test_breakdowns_are_counted_as_milestones_never_as_failures() -> None:
-    summary = summary_of([ParticipantWeek("U1", 8, 10, 9, 4, 3)], breakdowns_met=3, promises_broken=1)
+    summary = summary_of([ParticipantWeek("U1", 8, 10, 9, 4, 3)], breakdowns_met=3, ledger=Ledger(made=2, broken=1))
 
     text = everything(build_weekly_recap(summary)[1])
 
@@ -438,9 +464,7 @@ def test_requests_promises_stands_breakthroughs_and_streaks_are_in_the_main_mess
         requests_made=18,
         requests_accepted=12,
         requests_completed=5,
-        promises_kept=3,
-        promises_renegotiated=1,
-        promises_broken=1,
+        ledger=Ledger(made=6, kept_on_time=3, renegotiated_in_time=1, broken=1),
         longest_streaks=[("U1", 3), ("U2", 2)],
     )
 
@@ -451,7 +475,7 @@ def test_requests_promises_stands_breakthroughs_and_streaks_are_in_the_main_mess
         "<@U2> joined <@U1>'s stand",
         "<@U2> — _Signed Acme_",
         "Requests: 18 made · 12 accepted · 5 completed",
-        "Promises: 3 kept · 1 renegotiated · 1 broken",
+        "Promises: 6 made · 3 kept on time · 1 renegotiated in time · 1 broken · 0 revoked — integrity 80%",
         "<@U1> 3 days · <@U2> 2 days",
     ):
         assert expected in text
@@ -495,9 +519,7 @@ def test_the_recap_of_500_participants_stays_within_slacks_limits() -> None:
         requests_made=7000,
         requests_accepted=5000,
         requests_completed=3000,
-        promises_kept=900,
-        promises_renegotiated=80,
-        promises_broken=20,
+        ledger=Ledger(made=1200, kept_on_time=900, renegotiated_in_time=80, broken=20),
         longest_streaks=[(p.user_id, 7) for p in people[:3]],
     )
 

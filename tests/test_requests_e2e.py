@@ -31,6 +31,9 @@ def test_the_person_asked_gets_accept_decline_and_counter_offer(slack: SlackStan
     assert (request["user_id"], request["recipient_id"], request["due_on"]) == ("UADA", "UBOB", "2026-12-04")
 
 
+PROMISED = ["Done", "Renegotiate"]  # the recipient's card once the request is their promise
+
+
 def test_accepting_makes_it_a_promise_updates_both_cards_and_tells_the_requester(
     slack: SlackStandIn, app: Runtime
 ) -> None:
@@ -39,7 +42,7 @@ def test_accepting_makes_it_a_promise_updates_both_cards_and_tells_the_requester
     slack.click("UBOB", bob_card, "Accept")
 
     assert "accepted your request" in seen(dm(slack, "UADA", "accepted your request"))
-    bob_now = slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == ["Done", "Renegotiate"]), None))
+    bob_now = slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == PROMISED), None))
     assert bob_now.ts == bob_card.ts  # the same message, rewritten
     assert status_of(app) == "accepted"
     assert buttons(dm(slack, "UADA", "You asked")) == []
@@ -48,7 +51,7 @@ def test_accepting_makes_it_a_promise_updates_both_cards_and_tells_the_requester
 def test_done_then_complete_closes_the_loop(slack: SlackStandIn, app: Runtime) -> None:
     bob_card, _ = ask(slack)
     slack.click("UBOB", bob_card, "Accept")
-    done_card = slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == ["Done", "Renegotiate"]), None))
+    done_card = slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == PROMISED), None))
 
     slack.click("UBOB", done_card, "Done")
     ada_card = slack.wait_for(
@@ -66,7 +69,7 @@ def test_not_yet_puts_it_back_in_the_promisers_hands(slack: SlackStandIn, app: R
     slack.click("UBOB", bob_card, "Accept")
     slack.click(
         "UBOB",
-        slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == ["Done", "Renegotiate"]), None)),
+        slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == PROMISED), None)),
         "Done",
     )
     ada_card = slack.wait_for(

@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.rules import (
+    BROKEN_AFTER_DAYS,
     Ledger,
     MoveRefused,
     Practice,
     RequestMove,
     Role,
+    breaks_today,
     ledger,
     local_today,
     member_zone,
@@ -21,9 +23,11 @@ from bot.rules import (
     notice_breakdown,
     program_day,
     program_moment,
+    revoked_or_broken,
     streaks,
     week_of,
 )
+from storage.models import PromiseStatus
 from storage.models import RequestStatus as S
 
 
@@ -153,6 +157,23 @@ def test_integrity_counts_kept_on_time_and_renegotiated_in_time_over_everything_
 
 def test_integrity_is_unknown_before_any_promise_has_ended() -> None:
     assert ledger([("open", None, date(2026, 11, 23))]).integrity is None
+    assert ledger([("open", date(2026, 11, 24), None)]) == Ledger(made=1)
+
+
+def test_taking_a_promise_back_by_its_date_revokes_it_and_after_its_date_breaks_it() -> None:
+    due = date(2026, 11, 24)
+    assert revoked_or_broken(due, date(2026, 11, 23)) == PromiseStatus.REVOKED
+    assert revoked_or_broken(due, due) == PromiseStatus.REVOKED
+    assert revoked_or_broken(due, date(2026, 11, 25)) == PromiseStatus.BROKEN
+    assert revoked_or_broken(None, date(2027, 1, 1)) == PromiseStatus.REVOKED  # no date, nothing to pass
+
+
+def test_an_open_promise_breaks_only_once_enough_days_past_its_date_have_gone_unanswered() -> None:
+    due = date(2026, 11, 24)
+    assert BROKEN_AFTER_DAYS == 3
+    assert not breaks_today(due, due + timedelta(days=2))
+    assert breaks_today(due, due + timedelta(days=3))
+    assert not breaks_today(None, due + timedelta(days=300))
 
 
 def test_two_idle_working_days_are_noticed_as_a_breakdown() -> None:
