@@ -1,0 +1,231 @@
+"""A two-week program, end to end: fourteen simulated days of nudges, practice, a breakdown noticed and met, a
+request kept and one renegotiated, the closing DM, and the two weekly recaps they add up to.
+
+Ada (Berlin) declares a stand on Monday 23 November 2026 and practises on the working days, except for two idle
+days in the first week; Bob (New York) follows her stand and keeps a promise; Cy (Tokyo) renegotiates one. Every
+step goes through the real app the way Slack drives it: signed commands and clicks in, Web API calls out to the
+stand-in, the scheduled passes run as the scheduler would run them at each member's morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.app import Runtime
+from bot.clock import FixedClock
+from bot.follow_ups import FollowUps
+from bot.nudges import Nudges
+from bot.recaps import Recaps
+from bot.scheduler import poster_for
+from bot.standin import Message, SlackStandIn
+from handlers.jobs import daily_pass, recap_pass
+from tests import support
+from tests.e2e import buttons, dm, export, seen
+
+FIRST_DAY = date(2026, 11, 23)  # a Monday
+MORNINGS = (time(0), time(8), time(14))  # 09:00 in Tokyo, Berlin and New York (UTC in winter)
+IDLE = {date(2026, 11, 25), date(2026, 11, 26)}  # Ada logs nothing on the first Wednesday and Thursday
+
+
+class Program:
+    """Drives the app through the days: the clock, the scheduled passes, and the people's commands and clicks."""
+
+    def __init__(self, slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+        self.slack, self.app, self.clock = slack, app, clock
+        self.poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+
+    def at(self, day: date, hour: int, minute: int = 0) -> None:
+        self.clock.set(datetime.combine(day, time(hour, minute), tzinfo=UTC))
+
+    def mornings(self, day: date) -> list[Message]:
+        """Run the daily and recap passes at each member's morning; the nudges Ada got that day."""
+        before = len(self.slack.messages("UADA"))
+        for moment in MORNINGS:
+            self.clock.set(datetime.combine(day, moment, tzinfo=UTC))
+            daily_pass(Nudges(self.app.coach), FollowUps(self.app.coach), self.poster, self.clock.now())
+            recap_pass(Recaps(self.app.coach), self.poster, self.clock.now())
+        return [m for m in self.slack.messages("UADA")[before:] if "of 14" in m.text]
+
+    def command(self, user: str, name: str, text: str, *, channel: str | None = None) -> Message:
+        """A slash command, and its answer once the work behind the acknowledgement is done."""
+        seen_before = len(self.slack.ephemerals(user))
+        if channel is None:
+            self.slack.command(user, name, text)
+        else:
+            self.slack.command(user, name, text, channel=channel)
+        return self.slack.wait_for(lambda: self.slack.ephemerals(user)[seen_before:] or None)[-1]
+
+    def click(self, user: str, where: Message, button: str, *, then: str, to: str | None = None) -> Message:
+        """Press a button and wait for a new or rewritten message to `to` (or `user`) saying it landed."""
+        return self._until(to or user, then, lambda: self.slack.click(user, where, button))
+
+    def submit(self, user: str, values: dict[str, str], *, then: str) -> Message:
+        """Submit the modal on top of `user`'s stack and wait for the DM that answers it."""
+        modal = self.slack.wait_for(lambda: self.slack.open_views(user))[-1]
+        return self._until(user, then, lambda: self.slack.submit(user, modal, values))
+
+    def _until(self, channel: str, then: str, act: Callable[[], object]) -> Message:
+        before = {(m.ts, seen(m)) for m in self.slack.messages(channel)}
+        act()
+        return self.slack.wait_for(
+            lambda: next(
+                (m for m in self.slack.messages(channel) if then in seen(m) and (m.ts, seen(m)) not in before), None
+            )
+        )
+
+    def practise(self, day: date, requests: tuple[str, str] = ("", "")) -> None:
+        """Ada's full practice for the day: two people told, two actions, two requests."""
+        self.at(day, 10)
+        self.command("UADA", "/share", "<@UBOB|bob> <@UCY|cy> the pilot stand")
+        self.command("UADA", "/act", f"called two pilot customers on {day:%A}")
+        self.command("UADA", "/act", f"wrote the pilot one-pager on {day:%A}")
+        first, second = requests
+        self.command("UADA", "/request", first or f"<@UBOB|bob> feedback on the {day:%A} draft")
+        self.command("UADA", "/request", second or f"<@UCY|cy> a customer name for {day:%A}")
+
+
+def card_for(slack: SlackStandIn, user: str, text: str, button: str = "Renegotiate") -> Message:
+    """The latest version of the request card `user` holds for the request `text`, once it offers `button`."""
+    return slack.wait_for(
+        lambda: next((m for m in reversed(slack.messages(user)) if text in seen(m) and button in buttons(m)), None)
+    )
+
+
+def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_and_recaps(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    run = Program(slack, app, clock)
+
+    # Monday, day 1, before Ada's morning: the recap channel, the stand, and Bob following it.
+    run.at(FIRST_DAY, 7)
+    run.command("UADA", "/coach", "recap here", channel="CWINS")
+    assert "Your stand is declared" in seen(
+        run.command("UADA", "/stand", "Double the pilot sign-ups by 2026-12-31", channel="CGENERAL")
+    )
+    announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
+    run.click("UBOB", announcement, "Join the stand", then="joined your stand", to="UADA")
+
+    nudges: dict[date, list[Message]] = {}
+    day = FIRST_DAY
+    while day < FIRST_DAY + timedelta(days=14):
+        nudges[day] = run.mornings(day)
+        if day == FIRST_DAY:
+            # The two requests the story follows: one kept on time, one renegotiated before its date.
+            run.practise(
+                day,
+                (
+                    "<@UBOB|bob> an intro to the council by 2026-11-27",
+                    "<@UCY|cy> the pilot numbers by 2026-11-25",
+                ),
+            )
+            run.click("UBOB", dm(slack, "UBOB", "an intro to the council"), "Accept", then="accepted", to="UADA")
+            run.click("UCY", dm(slack, "UCY", "the pilot numbers"), "Accept", then="accepted", to="UADA")
+        elif day == date(2026, 11, 24):
+            run.practise(day)
+            run.command("UADA", "/promise", "Send the partner deck by 2026-11-27")
+            run.at(day, 1)  # 10:00 in Tokyo, before the date: Cy asks for the next Tuesday
+            slack.click("UCY", card_for(slack, "UCY", "the pilot numbers"), "Renegotiate")
+            run.submit("UCY", {"New date": "2026-12-01"}, then="I've asked <@UADA>")
+            question = dm(slack, "UADA", "asks to move their promise")
+            run.click("UADA", question, "Agree to the new date", then="agreed to the new date", to="UCY")
+        elif day == date(2026, 11, 26):
+            run.at(day, 15)  # Thursday, 10:00 in New York: Bob delivers a day early
+            run.click("UBOB", card_for(slack, "UBOB", "an intro to the council"), "Done", then="reports", to="UADA")
+            completing = card_for(slack, "UADA", "an intro to the council", "Complete")
+            run.click("UADA", completing, "Complete", then="declared your promise complete", to="UBOB")
+        elif day == date(2026, 11, 27):
+            # The check-in: two idle working days were noticed, and Ada meets the breakdown in her own words.
+            [check_in] = nudges[day]
+            assert "last two working days went by without any practice" in seen(check_in)
+            run.at(day, 9)
+            slack.click("UADA", check_in, "Declare a breakdown")
+            run.submit("UADA", {"What is off track?": "I stalled after two refusals."}, then="Breakdown declared")
+            kept = dm(slack, "UADA", "Today's the day for your promise")
+            run.click("UADA", kept, "Kept", then="Kept.")
+            run.practise(day)
+        elif day == date(2026, 11, 30):
+            run.at(day, 9)
+            run.command("UADA", "/breakdown", "resolve Asked Bob to co-host the demo; two pilots said yes")
+            run.practise(day)
+        elif day == date(2026, 12, 1):
+            run.at(day, 1)  # Tokyo's morning: the renegotiated date has come, and Cy kept it
+            run.click("UCY", dm(slack, "UCY", "Today's the day for your promise"), "Kept", then="Reported done")
+            completing = card_for(slack, "UADA", "the pilot numbers", "Complete")
+            run.click("UADA", completing, "Complete", then="declared your promise complete", to="UCY")
+            run.practise(day)
+        elif day == date(2026, 12, 4):
+            closing = nudges[day][-1]
+            run.at(day, 9)
+            slack.click("UADA", closing, "Declare a breakthrough")
+            run.submit("UADA", {"What happened?": "Twelve pilots signed in one week."}, then="celebrated in <#CWINS>")
+            assert any("Twelve pilots signed" in seen(m) for m in slack.messages("CWINS"))
+            dm(slack, "UBOB", "Twelve pilots signed")  # the follower hears of it first-hand
+            slack.click("UADA", closing, "Close the stand")
+            run.submit(
+                "UADA",
+                {"How did it end?": "Achieved", "In your words": "Doubled sign-ups with a week to spare."},
+                then="Stand closed as achieved",
+            )
+        elif day.weekday() < 5 and day not in IDLE:
+            run.practise(day)
+        day += timedelta(days=1)
+
+    # The nudges: one each working morning until the stand closed, none at weekends, the arc at its moments.
+    working = [d for d in nudges if d.weekday() < 5]
+    assert all(len(nudges[d]) == 1 for d in working)
+    assert all(nudges[d] == [] for d in nudges if d.weekday() >= 5)
+    assert "day 1 of 14" in seen(nudges[FIRST_DAY][0]) and "Your program begins" in seen(nudges[FIRST_DAY][0])
+    assert "Halfway" in seen(nudges[date(2026, 11, 30)][0])
+    last_day = seen(nudges[date(2026, 12, 4)][0])
+    assert "day 12 of 14" in last_day and "two weeks in numbers" in last_day
+    # Seven full days before the closing morning; two requests completed; the promise kept; one breakdown.
+    for expected in (
+        "14 shares (2 people told)",
+        "14 actions",
+        "14 requests made, 2 kept",
+        "1 promises, 1 kept",
+        "1 breakdowns met",
+        "1 followers",
+    ):
+        assert expected in last_day
+    assert run.mornings(date(2026, 12, 7)) == []  # closed: no more nudges
+
+    # The record: the stand achieved in Ada's words, both requests completed, Cy's with the date agreed.
+    document = export(app)
+    [stand] = document["stands"]
+    assert (stand["status"], stand["closing_words"]) == ("achieved", "Doubled sign-ups with a week to spare.")
+    story = {
+        r["text"]: r for r in document["requests"] if r["text"] in ("an intro to the council", "the pilot numbers")
+    }
+    assert story["an intro to the council"]["status"] == "completed"
+    assert (story["the pilot numbers"]["status"], story["the pilot numbers"]["due_on"]) == ("completed", "2026-12-01")
+    assert [r["status"] for r in document["renegotiations"]] == ["accepted"]
+    [breakdown] = document["breakdowns"]
+    assert breakdown["noticed"] and breakdown["text"] == "I stalled after two refusals." and breakdown["resolution"]
+
+    # The two recaps in the team's channel, each with its people in the thread.
+    recaps = [m for m in slack.messages("CWINS") if "Weekly recap" in seen(m) and m.thread_ts is None]
+    # The week before the program (the channel was chosen that Monday morning) was a quiet one.
+    weeks = ("16–22 Nov 2026", "23–29 Nov 2026", "30 Nov – 6 Dec 2026")
+    assert len(recaps) == 3 and all(week in m.text for week, m in zip(weeks, recaps, strict=True))
+    assert "a quiet week" in recaps[0].text
+    _, first, second = recaps
+    first_week, second_week = seen(first), seen(second)
+    for expected in (
+        "23–29 Nov 2026",
+        "<@UADA> — _Double the pilot sign-ups",
+        "<@UBOB> joined <@UADA>'s stand",
+        "1 breakdown met",
+        "Promises: 4 made · 2 kept on time · 1 renegotiated in time · 0 broken · 0 revoked — integrity 100%",
+    ):
+        assert expected in first_week
+    for expected in (
+        "30 Nov – 6 Dec 2026",
+        "Twelve pilots signed in one week.",
+        "1 breakdown resolved",
+        "Promises: 0 made · 1 kept on time · 0 renegotiated in time · 0 broken · 0 revoked — integrity 100%",
+    ):
+        assert expected in second_week
+    thread = [m for m in slack.messages("CWINS") if m.thread_ts == first.ts]
+    assert "<@UADA> — shares 6 · actions 6 · requests 6 · full days 3" in "\n".join(seen(m) for m in thread)
