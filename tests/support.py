@@ -39,6 +39,7 @@ TABLES = (
     "nudges",
     "recaps",
     "follow_ups",
+    "pauses",
     "members",
     "workspaces",
 )
