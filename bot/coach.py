@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from bot.rules import (
     member_zone,
     move_request,
     next_nudge,
+    paused_days,
     program_day,
     revoked_or_broken,
     streaks,
@@ -889,11 +890,26 @@ class Coach:
         with unit_of_work(self.engine) as session:
             member = self._member(session, team_id, user_id)
             for name, value in options.items():
-                setattr(member, name, value)
+                if name == "paused":
+                    self.mark_paused(session, member, paused=value)
+                else:
+                    setattr(member, name, value)
             session.add(member)
             session.flush()
             self.reschedule_nudge(session, team_id, user_id)
             return member
+
+    def mark_paused(self, session: Session, member: Member, *, paused: bool, reason: str | None = None) -> None:
+        """Pause or resume the member, opening or closing their pause in the caller's unit of work."""
+        if paused:
+            pause = queries.open_pause(
+                team_id=member.team_id, user_id=member.user_id, at=self.clock.now(), reason=reason, session=session
+            )
+            member.paused, member.paused_reason = True, pause.reason
+        else:
+            queries.close_pause(team_id=member.team_id, user_id=member.user_id, at=self.clock.now(), session=session)
+            member.paused, member.paused_reason = False, None
+        session.add(member)
 
     # Reading -----------------------------------------------------------------------------------------
 
@@ -905,12 +921,20 @@ class Coach:
             stand = progress.stand
             today = progress.today
             since = today - STREAK_LOOKBACK
+            zone = member_zone(member.tz, self.default_timezone)
             counts = queries.practice_by_member_day(
                 team_id=team_id, first=since, last=today, user_id=user_id, session=session
             )
             full_days = {day for (_, day), done in counts.items() if Practice(*done).met()}
-            streak, best = streaks(full_days, today, weekends=member.weekends, since=since)
-            zone = member_zone(member.tz, self.default_timezone)
+            pauses = queries.pauses_between(
+                team_id=team_id,
+                start=datetime.combine(since, time(), tzinfo=zone),
+                end=datetime.combine(today + timedelta(days=1), time(), tzinfo=zone),
+                user_id=user_id,
+                session=session,
+            )
+            paused = paused_days(pauses.get(user_id, []), zone, first=since, last=today)
+            streak, best = streaks(full_days, today, weekends=member.weekends, since=since, paused=paused)
             account = account_entries(
                 queries.member_promises(team_id=team_id, user_id=user_id, session=session),
                 queries.promised_requests(team_id=team_id, user_id=user_id, session=session),

@@ -261,8 +261,7 @@ class Nudges:
             claims.finish(Nudge, claims.nudge_key(due), status=ClaimStatus.FAILED, session=session)
             member = session.get(Member, (due.team_id, due.user_id))
             if member is not None:
-                member.paused, member.paused_reason = True, reason[:64]
-                session.add(member)
+                self.coach.mark_paused(session, member, paused=True, reason=reason[:64])
 
     def todays(self, team_id: str, user_id: str) -> tuple[str, str] | None:
         """Where the member's nudge of today is, to update it in place as they log practice."""

@@ -12,12 +12,16 @@ from bot.coach import Coach, account_entries
 from bot.nudges import CLAIM_TIMEOUT
 from bot.rules import (
     DAILY_TARGET,
+    STREAK_LOOKBACK,
     WEEKLY_REQUEST_TARGET,
     Ledger,
     Practice,
     ledger,
     local_today,
     member_zone,
+    paused_days,
+    streaks,
+    unbroken_since,
     week_of,
 )
 from storage import claims, queries
@@ -40,7 +44,8 @@ class ParticipantWeek:
     actions: int
     requests: int
     days_full: int  # days with share 2, act 2, request 2 (any day of the week)
-    best_streak: int  # longest run of consecutive working days with full practice
+    best_streak: int  # longest run of consecutive working days with full practice within the week
+    current_streak: int = 0  # the run still going as the week ended, however far back it began
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +96,21 @@ def working_days(week_start: date, *, weekends: bool) -> list[date]:
     return [week_start + timedelta(days=i) for i in range(WEEK_DAYS if weekends else WORKING_DAYS)]
 
 
-def best_streak(full_days: set[date], days: list[date]) -> int:
-    """The longest run of consecutive `days` that are all in `full_days`."""
-    best = run = 0
-    for day in days:
-        run = run + 1 if day in full_days else 0
-        best = max(best, run)
-    return best
+def _paused_days_by_member(
+    session: Session, *, team_id: str, first: date, last: date, zone: ZoneInfo, default_timezone: str
+) -> dict[str, set[date]]:
+    """Each member's paused local dates from `first` to `last`: one query for everyone's pauses."""
+    # A day wider on each side than the workspace's days: members' local dates run up to a day ahead or behind.
+    start = datetime.combine(first - timedelta(days=1), time(), tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=2), time(), tzinfo=zone)
+    pauses = queries.pauses_between(team_id=team_id, start=start, end=end, session=session)
+    if not pauses:
+        return {}
+    zones = queries.member_zones(team_id=team_id, user_ids=list(pauses), session=session)
+    return {
+        user_id: paused_days(spans, member_zone(zones.get(user_id), default_timezone), first=first, last=last)
+        for user_id, spans in pauses.items()
+    }
 
 
 def week_ledger(session: Session, *, team_id: str, first: date, last: date, zone: ZoneInfo) -> Ledger:
@@ -120,12 +133,25 @@ def week_ledger(session: Session, *, team_id: str, first: date, last: date, zone
     return replace(ledger(ended), made=made)
 
 
-def summarize_week(session: Session, *, team_id: str, week_start: date, zone: ZoneInfo) -> WeekSummary:
+def _full_days(by_day: dict[tuple[str, date], tuple[int, int, int]]) -> dict[str, set[date]]:
+    full: dict[str, set[date]] = {}
+    for (user_id, day), done in by_day.items():
+        if Practice(*done).met():
+            full.setdefault(user_id, set()).add(day)
+    return full
+
+
+def summarize_week(
+    session: Session, *, team_id: str, week_start: date, zone: ZoneInfo, default_timezone: str = "UTC"
+) -> WeekSummary:
     """The workspace's week starting on Monday `week_start`; `zone` is the workspace's zone."""
     if week_start.weekday() != 0:
         raise ValueError(f"a recap week starts on a Monday, not on {week_start:%A}")
     week_end = week_start + timedelta(days=WEEK_DAYS - 1)
     start, end = week_instants(week_start, zone)
+    # Streaks are taken as the week ended: the Monday after is the day "under way", so an empty Sunday breaks them.
+    after = week_end + timedelta(days=1)
+    since = week_end - STREAK_LOOKBACK
 
     # Practice rows carry the member's own local date, so the week is theirs; everything else is by the workspace's.
     by_day = queries.practice_by_member_day(team_id=team_id, first=week_start, last=week_end, session=session)
@@ -133,30 +159,70 @@ def summarize_week(session: Session, *, team_id: str, week_start: date, zone: Zo
         team_id=team_id, start=start, end=end, session=session
     )
     with_weekends = queries.members_with_weekends(team_id=team_id, session=session)
+    paused = _paused_days_by_member(
+        session, team_id=team_id, first=since, last=week_end, zone=zone, default_timezone=default_timezone
+    )
+    full = _full_days(by_day)
+    in_week = {
+        user_id: streaks(
+            full.get(user_id, set()),
+            after,
+            weekends=user_id in with_weekends,
+            since=week_start,
+            paused=paused.get(user_id, set()),
+        )
+        for user_id in members
+    }
+
+    # Only a streak unbroken all week can reach back before it: fetch earlier practice for those members alone.
+    reaching = {
+        user_id
+        for user_id in members
+        if unbroken_since(
+            full.get(user_id, set()),
+            after,
+            weekends=user_id in with_weekends,
+            since=week_start,
+            paused=paused.get(user_id, set()),
+        )
+    }
+    if reaching:
+        earlier = queries.practice_by_member_day(
+            team_id=team_id,
+            first=since,
+            last=week_start - timedelta(days=1),
+            user_ids=sorted(reaching),
+            session=session,
+        )
+        for user_id, days in _full_days(earlier).items():
+            full.setdefault(user_id, set()).update(days)
 
     participants: list[ParticipantWeek] = []
     working_total = 0
     for user_id in sorted(members):
         weekends = user_id in with_weekends
-        days = working_days(week_start, weekends=weekends)
-        working_total += len(days)
+        working_total += len(working_days(week_start, weekends=weekends))
         week = [Practice(*by_day.get((user_id, week_start + timedelta(days=i)), (0, 0, 0))) for i in range(WEEK_DAYS)]
-        full = {week_start + timedelta(days=i) for i, practice in enumerate(week) if practice.met()}
+        current, best = in_week[user_id]
+        if user_id in reaching:
+            member_full, member_paused = full.get(user_id, set()), paused.get(user_id, set())
+            current, _ = streaks(member_full, after, weekends=weekends, since=since, paused=member_paused)
         participants.append(
             ParticipantWeek(
                 user_id=user_id,
                 shares=sum(p.shares for p in week),
                 actions=sum(p.actions for p in week),
                 requests=sum(p.requests for p in week),
-                days_full=len(full),
-                best_streak=best_streak(full, days),
+                days_full=sum(p.met() for p in week),
+                best_streak=best,
+                current_streak=current,
             )
         )
 
     # Which requests were accepted or completed *this week* would need each move's time; `updated_at` only
     # keeps the last one, so for now we report where the week's requests stand at the time of the recap.
     requests = queries.request_statuses(team_id=team_id, first=week_start, last=week_end, session=session)
-    streaks = sorted((p for p in participants if p.best_streak >= 1), key=lambda p: (-p.best_streak, p.user_id))
+    longest = sorted((p for p in participants if p.best_streak >= 1), key=lambda p: (-p.best_streak, p.user_id))
     daily_target = DAILY_TARGET * working_total
     return WeekSummary(
         team_id=team_id,
@@ -178,7 +244,7 @@ def summarize_week(session: Session, *, team_id: str, week_start: date, zone: Zo
         requests_accepted=sum(requests.get(status, 0) for status in ACCEPTED_STATES),
         requests_completed=requests.get(RequestStatus.COMPLETED, 0),
         ledger=week_ledger(session, team_id=team_id, first=week_start, last=week_end, zone=zone),
-        longest_streaks=[(p.user_id, p.best_streak) for p in streaks[:STREAKS_SHOWN]],
+        longest_streaks=[(p.user_id, p.best_streak) for p in longest[:STREAKS_SHOWN]],
         overdue=queries.count_overdue(team_id=team_id, before=week_start + timedelta(days=WEEK_DAYS), session=session),
     )
 
@@ -241,7 +307,13 @@ class Recaps:
     def summary(self, due: DueRecap) -> WeekSummary:
         """The week to recap."""
         with unit_of_work(self.coach.engine) as session:
-            return summarize_week(session, team_id=due.team_id, week_start=due.week_start, zone=due.zone)
+            return summarize_week(
+                session,
+                team_id=due.team_id,
+                week_start=due.week_start,
+                zone=due.zone,
+                default_timezone=self.coach.default_timezone,
+            )
 
     def posted(self, due: DueRecap, channel_id: str, ts: str) -> None:
         """The recap is out: remember where."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -152,21 +152,55 @@ def next_nudge(
 STREAK_LOOKBACK = timedelta(days=120)
 
 
-def streaks(full_days: set[date], today: date, *, weekends: bool, since: date) -> tuple[int, int]:
-    """The current and best streak: consecutive working days with the full practice (2 shares, 2 actions,
-    2 requests) from `since` to `today`. Days off (weekends, unless the member practises on them) neither count
-    nor break a streak, and today still being under way doesn't break it either."""
-    best = run = 0
+def _streak_days(
+    full_days: Set[date], today: date, *, weekends: bool, since: date, paused: Set[date]
+) -> Iterator[bool | None]:
+    """Each day from `since` to `today`: True when it counts, False when it breaks the streak, None when it's off."""
     day = since
     while day <= today:
-        if weekends or day.weekday() < 5:
-            if day in full_days:
-                run += 1
-                best = max(best, run)
-            elif day < today:
-                run = 0
+        working = weekends or day.weekday() < 5
+        if working and day in full_days:
+            yield True  # paused or not: they practised
+        elif working and day not in paused and day < today:
+            yield False
+        else:
+            yield None
         day += timedelta(days=1)
+
+
+def streaks(
+    full_days: Set[date], today: date, *, weekends: bool, since: date, paused: Set[date] = frozenset()
+) -> tuple[int, int]:
+    """The current and best run of working days with the full practice; days off, pauses and today never break it."""
+    best = run = 0
+    for verdict in _streak_days(full_days, today, weekends=weekends, since=since, paused=paused):
+        if verdict:
+            run += 1
+            best = max(best, run)
+        elif verdict is False:
+            run = 0
     return run, best
+
+
+def unbroken_since(
+    full_days: Set[date], today: date, *, weekends: bool, since: date, paused: Set[date] = frozenset()
+) -> bool:
+    """Whether no day from `since` up to `today` broke the streak, so it may reach back further still."""
+    return False not in _streak_days(full_days, today, weekends=weekends, since=since, paused=paused)
+
+
+def paused_days(
+    pauses: Iterable[tuple[datetime, datetime | None]], zone: ZoneInfo, *, first: date, last: date
+) -> set[date]:
+    """The local dates from `first` to `last` on which the member was paused at any moment (open pauses run on)."""
+    days: set[date] = set()
+    for started_at, ended_at in pauses:
+        day = max(local_today(started_at, zone), first)
+        until = last if ended_at is None else min(local_today(ended_at, zone), last)
+        while day <= until:
+            days.add(day)
+            day += timedelta(days=1)
+    return days
 
 
 def program_moment(started_on: date, today: date, *, weekends: bool) -> str | None:

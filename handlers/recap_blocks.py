@@ -51,10 +51,12 @@ def totals_line(summary: WeekSummary) -> str:
 def participant_line(week: ParticipantWeek) -> str:
     """One person's week in one line."""
     if not (week.shares or week.actions or week.requests):
-        return f"{person(week.user_id)} — a quiet week on the log"
+        # A streak can outlast a quiet week: paused days neither count nor break it.
+        kept = f" · current streak {week.current_streak}" if week.current_streak else ""
+        return f"{person(week.user_id)} — a quiet week on the log{kept}"
     return (
         f"{person(week.user_id)} — shares {week.shares} · actions {week.actions} · requests {week.requests}"
-        f" · full days {week.days_full} · best streak {week.best_streak}"
+        f" · full days {week.days_full} · current streak {week.current_streak} · best streak {week.best_streak}"
     )
 
 

@@ -80,6 +80,33 @@ class Member(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
+class Pause(SQLModel, table=True):
+    """A span in which the member was paused, by `/coach pause` or because Slack says they are gone; open until
+    they resume. Paused days neither count nor break a streak."""
+
+    __tablename__ = "pauses"
+    __table_args__ = (
+        Index("ix_pauses_member", "team_id", "user_id"),
+        # At most one open pause per member, enforced by the database so two racing pauses cannot both open one.
+        Index(
+            "uq_pauses_one_open",
+            "team_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    started_at: datetime = Field(sa_column=_utc())
+    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    reason: str | None = Field(default=None, max_length=64)  # None when the member paused themselves
+    created_at: datetime = Field(sa_column=_utc())
+
+
 class Stand(SQLModel, table=True):
     """A public commitment to an outcome beyond the predictable; an active one runs a 14-day program."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from storage.models import (
     FollowUp,
     Member,
     Nudge,
+    Pause,
     Promise,
     PromiseStatus,
     Recap,
@@ -46,6 +47,7 @@ EXPORTED: tuple[tuple[str, type[SQLModel]], ...] = (
     ("nudges", Nudge),
     ("recaps", Recap),
     ("renegotiations", Renegotiation),
+    ("pauses", Pause),
 )
 
 OPEN_REQUEST_STATES = (RequestStatus.OPEN, RequestStatus.COUNTERED, RequestStatus.ACCEPTED, RequestStatus.DONE)
@@ -215,6 +217,7 @@ def forget_member(*, team_id: str, user_id: str, session: Session) -> dict[str, 
         ("breakdowns", Breakdown),
         ("nudges", Nudge),
         ("follow_ups", FollowUp),
+        ("pauses", Pause),
     ):
         run(label, delete(model).where(getattr(model, "team_id") == team_id, getattr(model, "user_id") == user_id))  # noqa: B009
     run(
@@ -232,7 +235,14 @@ def forget_member(*, team_id: str, user_id: str, session: Session) -> dict[str, 
 
 
 def _per_member_day(
-    model: Any, *, team_id: str, first: date, last: date, session: Session, user_id: str | None = None
+    model: Any,
+    *,
+    team_id: str,
+    first: date,
+    last: date,
+    session: Session,
+    user_id: str | None = None,
+    user_ids: Collection[str] | None = None,
 ) -> Any:
     where: list[ColumnElement[bool]] = [
         model.team_id == team_id,
@@ -242,6 +252,8 @@ def _per_member_day(
     ]
     if user_id is not None:
         where.append(model.user_id == user_id)
+    if user_ids is not None:
+        where.append(model.user_id.in_(user_ids))
     if model is Request:
         where.append(col(Request.offered).is_(False))
     return session.execute(
@@ -250,14 +262,20 @@ def _per_member_day(
 
 
 def practice_by_member_day(
-    *, team_id: str, first: date, last: date, session: Session, user_id: str | None = None
+    *,
+    team_id: str,
+    first: date,
+    last: date,
+    session: Session,
+    user_id: str | None = None,
+    user_ids: Collection[str] | None = None,
 ) -> dict[tuple[str, date], tuple[int, int, int]]:
     """Shares, actions and requests (offers of help left out) per member and local date from `first` to `last`;
-    for one member when `user_id` is given."""
+    for one member when `user_id` is given, or for some when `user_ids` is."""
     counts: dict[tuple[str, date], list[int]] = {}
     for index, model in enumerate((Share, Action, Request)):
         for member_id, local_date, count in _per_member_day(
-            model, team_id=team_id, first=first, last=last, session=session, user_id=user_id
+            model, team_id=team_id, first=first, last=last, session=session, user_id=user_id, user_ids=user_ids
         ):
             counts.setdefault((member_id, local_date), [0, 0, 0])[index] = int(count)
     return {key: (value[0], value[1], value[2]) for key, value in counts.items()}
@@ -277,6 +295,57 @@ def members_with_stand_between(*, team_id: str, start: datetime, end: datetime, 
         .distinct()
     )
     return set(rows)
+
+
+def open_pause(*, team_id: str, user_id: str, at: datetime, reason: str | None, session: Session) -> Pause:
+    """The member's open pause: the one already open, else a new one from `at`."""
+    current = session.exec(
+        select(Pause).where(Pause.team_id == team_id, Pause.user_id == user_id, col(Pause.ended_at).is_(None))
+    ).first()
+    if current is None:
+        current = Pause(team_id=team_id, user_id=user_id, started_at=at, reason=reason, created_at=at)
+        session.add(current)
+        session.flush()
+    return current
+
+
+def close_pause(*, team_id: str, user_id: str, at: datetime, session: Session) -> int:
+    """End the member's open pause at `at`; how many were open (0 or 1)."""
+    statement = (
+        update(Pause)
+        .where(col(Pause.team_id) == team_id, col(Pause.user_id) == user_id, col(Pause.ended_at).is_(None))
+        .values(ended_at=at)
+    )
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def pauses_between(
+    *, team_id: str, start: datetime, end: datetime, session: Session, user_id: str | None = None
+) -> dict[str, list[tuple[datetime, datetime | None]]]:
+    """Each member's pauses (start, end or None while open) that overlap [start, end), in one query; for one
+    member when `user_id` is given."""
+    where: list[ColumnElement[bool]] = [
+        col(Pause.team_id) == team_id,
+        col(Pause.started_at) < end,
+        col(Pause.ended_at).is_(None) | (col(Pause.ended_at) >= start),
+    ]
+    if user_id is not None:
+        where.append(col(Pause.user_id) == user_id)
+    rows = session.exec(
+        select(Pause.user_id, Pause.started_at, Pause.ended_at).where(*where).order_by(col(Pause.started_at))
+    )
+    spans: dict[str, list[tuple[datetime, datetime | None]]] = {}
+    for member_id, started_at, ended_at in rows:
+        spans.setdefault(member_id, []).append((started_at, ended_at))
+    return spans
+
+
+def member_zones(*, team_id: str, user_ids: Collection[str], session: Session) -> dict[str, str | None]:
+    """The stored IANA zone of each of these members (None when Slack gave none)."""
+    rows = session.exec(
+        select(Member.user_id, Member.tz).where(Member.team_id == team_id, col(Member.user_id).in_(user_ids))
+    )
+    return {member_id: tz for member_id, tz in rows}
 
 
 def members_with_weekends(*, team_id: str, session: Session) -> set[str]:

@@ -28,6 +28,7 @@ APP_TOKEN = "xapp-test-token"
 
 TABLES = (
     "followers",
+    "renegotiations",
     "requests",
     "breakthroughs",
     "stands",
@@ -39,6 +40,7 @@ TABLES = (
     "nudges",
     "recaps",
     "follow_ups",
+    "pauses",
     "members",
     "workspaces",
 )

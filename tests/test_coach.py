@@ -160,6 +160,7 @@ def test_export_items_carry_team_user_time_and_text(coach: Coach) -> None:
         "breakthroughs",
         "nudges",
         "recaps",
+        "pauses",
     }
     stand = document["stands"][0]
     assert stand["team_id"] == T and stand["user_id"] == "UADA" and stand["text"] == "Stand"
@@ -170,6 +171,9 @@ def test_export_items_carry_team_user_time_and_text(coach: Coach) -> None:
 
 def test_forgetting_deletes_own_records_and_anonymizes_shared_ones(coach: Coach) -> None:
     coach.declare_stand(T, "UADA", "Stand", None)
+    coach.set_member_option(T, "UADA", paused=True)
+    coach.set_member_option(T, "UADA", paused=False)
+    coach.set_member_option(T, "UBOB", paused=True)
     coach.log_action(T, "UADA", "Act")
     asked = coach.make_request(T, "UADA", "UBOB", "Intro", None)
     accepted = coach.make_request(T, "UBOB", "UADA", "Review", None)
@@ -184,7 +188,36 @@ def test_forgetting_deletes_own_records_and_anonymizes_shared_ones(coach: Coach)
     assert requests[asked.id]["user_id"] == FORGOTTEN_USER and requests[asked.id]["status"] == "cancelled"
     assert requests[accepted.id]["recipient_id"] == FORGOTTEN_USER and requests[accepted.id]["status"] == "accepted"
     assert coach.export(team_id=T)["shares"][0]["told_user_id"] == FORGOTTEN_USER
+    assert [p["user_id"] for p in coach.export(team_id=T)["pauses"]] == ["UBOB"]
     assert coach.member(T, "UADA") is None
+
+
+def test_pausing_twice_opens_one_pause_and_resuming_closes_it(coach: Coach, clock: FixedClock) -> None:
+    coach.set_member_option(T, "UADA", paused=True)
+    clock.advance(timedelta(hours=1))
+    coach.set_member_option(T, "UADA", paused=True)
+    assert [(p["started_at"], p["ended_at"]) for p in coach.export(team_id=T)["pauses"]] == [
+        ("2026-11-23T14:00:00Z", None)
+    ]
+
+    clock.advance(timedelta(days=1))
+    coach.set_member_option(T, "UADA", paused=False)
+    coach.set_member_option(T, "UADA", paused=False)
+
+    [pause] = coach.export(team_id=T)["pauses"]
+    assert (pause["started_at"], pause["ended_at"], pause["reason"]) == (
+        "2026-11-23T14:00:00Z",
+        "2026-11-24T15:00:00Z",
+        None,
+    )
+    assert coach.member(T, "UADA").paused is False  # type: ignore[union-attr]
+
+
+def test_a_pause_in_one_workspace_is_not_a_pause_in_another(coach: Coach) -> None:
+    coach.set_member_option("T2", "UADA", paused=True)
+    coach.set_member_option(T, "UADA", paused=False)
+    assert [p["ended_at"] for p in coach.export(team_id="T2")["pauses"]] == [None]
+    assert coach.export(team_id=T)["pauses"] == []
 
 
 def test_member_data_is_kept_per_workspace(coach: Coach) -> None:

@@ -222,6 +222,8 @@ def test_a_member_slack_no_longer_knows_is_paused_and_the_others_still_get_their
     assert (report.sent, report.failed) == (1, 1)
     member = app.coach.member(T, "UADA")
     assert member is not None and member.paused and member.paused_reason == "account_inactive"
+    [pause] = export(app)["pauses"]
+    assert (pause["user_id"], pause["reason"], pause["ended_at"]) == ("UADA", "account_inactive", None)
     assert len(slack.messages("UBOB")) >= 1
     again = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     assert again.failed == 0  # no retry storm: the paused member is no longer due

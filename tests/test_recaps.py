@@ -27,6 +27,7 @@ from storage.models import (
     Breakthrough,
     Follower,
     Member,
+    Pause,
     Promise,
     PromiseStatus,
     Renegotiation,
@@ -96,8 +97,12 @@ def stand(user_id: str, created_at: datetime, *, status: StandStatus = StandStat
     )
 
 
-def member(user_id: str, *, weekends: bool = False, team: str = T) -> Member:
-    return Member(team_id=team, user_id=user_id, weekends=weekends, created_at=NOON)
+def member(user_id: str, *, weekends: bool = False, tz: str | None = None, team: str = T) -> Member:
+    return Member(team_id=team, user_id=user_id, weekends=weekends, tz=tz, created_at=NOON)
+
+
+def pause(user_id: str, started_at: datetime, ended_at: datetime | None = None, *, team: str = T) -> Pause:
+    return Pause(team_id=team, user_id=user_id, started_at=started_at, ended_at=ended_at, created_at=started_at)
 
 
 def summarize(engine: Engine, *, team: str = T, week_start: date = WEEK) -> WeekSummary:
@@ -166,7 +171,9 @@ def test_each_participants_week_counts_their_practice_and_full_days(engine: Engi
 
     ada = one(summarize(engine), "UADA")
 
-    assert ada == ParticipantWeek(user_id="UADA", shares=10, actions=10, requests=9, days_full=4, best_streak=3)
+    assert ada == ParticipantWeek(
+        user_id="UADA", shares=10, actions=10, requests=9, days_full=4, best_streak=3, current_streak=3
+    )
 
 
 def test_an_empty_weekend_does_not_break_a_weekday_streak_when_weekends_are_off(engine: Engine) -> None:
@@ -341,6 +348,80 @@ def test_the_longest_streaks_are_the_top_three_with_ties_by_member(engine: Engin
     assert summarize(engine).longest_streaks == [("UBOB", 5), ("UAMY", 3), ("UCY", 3)]
 
 
+def test_a_paused_day_neither_counts_nor_breaks_the_weeks_streak(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add_all([member("UADA", tz="Europe/Berlin"), member("UBOB", tz="Europe/Berlin")])
+        for offset in (0, 1, 3, 4):  # Wednesday off for both; only Ada paused for it
+            log(session, "UADA", day(offset))
+            log(session, "UBOB", day(offset))
+        session.add(pause("UADA", berlin(day(2), 8), berlin(day(2), 20)))
+
+    summary = summarize(engine)
+
+    ada, bob = one(summary, "UADA"), one(summary, "UBOB")
+    assert (ada.best_streak, ada.current_streak) == (4, 4)
+    assert (bob.best_streak, bob.current_streak) == (2, 2)
+    assert summary.longest_streaks == [("UADA", 4), ("UBOB", 2)]
+
+
+def test_pauses_are_read_on_the_members_own_calendar(engine: Engine) -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    with unit_of_work(engine) as session:
+        session.add(member("UCY", tz="Asia/Tokyo"))
+        for offset in (0, 3, 4):
+            log(session, "UCY", day(offset))
+        # Wednesday 05:00 to 23:00 in Tokyo; in Berlin it would also cover Tuesday.
+        start = datetime.combine(day(2), time(5), tzinfo=tokyo)
+        session.add(pause("UCY", start, start + timedelta(hours=18)))
+
+    cy = one(summarize(engine), "UCY")
+
+    assert (cy.best_streak, cy.current_streak) == (2, 2)  # the empty Tuesday still breaks it
+
+
+def test_the_current_streak_reaches_back_before_the_week(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add_all([member("UADA"), member("UBOB"), member("UCY")])
+        for offset in (-4, -3, 0, 1, 2, 3, 4):  # from the Thursday before
+            log(session, "UADA", day(offset))
+        for offset in (*range(-14, -9), *range(5)):  # a full week, a week paused, then this one
+            log(session, "UBOB", day(offset))
+        session.add(pause("UBOB", berlin(day(-7), 8), berlin(day(-1), 20)))
+        log(session, "UCY", day(-3))  # broken on the Monday: nothing earlier counts
+        for offset in range(1, 5):
+            log(session, "UCY", day(offset))
+
+    summary = summarize(engine)
+
+    assert (one(summary, "UADA").current_streak, one(summary, "UADA").best_streak) == (7, 5)
+    assert (one(summary, "UBOB").current_streak, one(summary, "UBOB").best_streak) == (10, 5)
+    assert (one(summary, "UCY").current_streak, one(summary, "UCY").best_streak) == (4, 4)
+
+
+def test_an_empty_sunday_ends_the_current_streak_of_a_member_with_weekends_on(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add(member("UBOB", weekends=True))
+        for offset in range(6):
+            log(session, "UBOB", day(offset))
+
+    bob = one(summarize(engine), "UBOB")
+
+    assert (bob.best_streak, bob.current_streak) == (6, 0)
+
+
+def test_an_open_pause_keeps_a_streak_through_a_quiet_week(engine: Engine) -> None:
+    with unit_of_work(engine) as session:
+        session.add(member("UADA"))
+        session.add(stand("UADA", berlin(day(-20), 9)))
+        for offset in (-3, -4):
+            log(session, "UADA", day(offset))
+        session.add(pause("UADA", berlin(day(-1), 9)))
+
+    ada = one(summarize(engine), "UADA")
+
+    assert (ada.days_full, ada.best_streak, ada.current_streak) == (0, 0, 2)
+
+
 @pytest.fixture
 def statements(engine: Engine) -> Iterator[list[str]]:
     seen: list[str] = []
@@ -364,7 +445,26 @@ def test_summarizing_takes_the_same_few_queries_however_many_members_practised(
         summarize(engine)
         return len(statements)
 
-    assert queries_for(2) == queries_for(60) <= 16
+    # Fifteen: the week's practice (3), its members and their weekends (2), everyone's pauses (1), the rest (11).
+    assert queries_for(2) == queries_for(60) <= 17
+
+
+def test_summarizing_takes_the_same_few_queries_however_many_members_paused(
+    engine: Engine, statements: list[str]
+) -> None:
+    def queries_for(people: int) -> int:
+        with unit_of_work(engine) as session:
+            for n in range(people):
+                user_id = f"P{people:03d}{n:03d}"
+                session.add(member(user_id))
+                log(session, user_id, day(0))
+                session.add(pause(user_id, berlin(day(1), 9)))
+        statements.clear()
+        summarize(engine)
+        return len(statements)
+
+    # Paused all week long, each streak may reach back: their zones (1) and earlier practice (3) on top.
+    assert queries_for(2) == queries_for(60) <= 21
 
 
 # How it reads in Slack -------------------------------------------------------------------------------------
@@ -433,15 +533,24 @@ def test_a_week_across_the_year_end_is_labelled_with_both_years() -> None:
 
 
 def test_each_persons_week_is_one_line_in_the_thread() -> None:
-    summary = summary_of([ParticipantWeek("U1", 8, 10, 9, 4, 3), ParticipantWeek("U2", 0, 0, 0, 0, 0)])
+    summary = summary_of(
+        [
+            ParticipantWeek("U1", 8, 10, 9, 4, 3),
+            ParticipantWeek("U2", 0, 0, 0, 0, 0),
+            ParticipantWeek("U3", 8, 10, 9, 4, 4, current_streak=12),
+            ParticipantWeek("U4", 0, 0, 0, 0, 0, current_streak=6),  # paused all week
+        ]
+    )
 
     _, blocks, replies = build_weekly_recap(summary)
 
     assert len(replies) == 1
     lines = "\n".join(sections(replies[0][1])).splitlines()
     assert lines == [
-        "<@U1> — shares 8 · actions 10 · requests 9 · full days 4 · best streak 3",
+        "<@U1> — shares 8 · actions 10 · requests 9 · full days 4 · current streak 0 · best streak 3",
         "<@U2> — a quiet week on the log",
+        "<@U3> — shares 8 · actions 10 · requests 9 · full days 4 · current streak 12 · best streak 4",
+        "<@U4> — a quiet week on the log · current streak 6",
     ]
     assert "Each person's week is in the thread" in everything(blocks)
 

@@ -21,10 +21,12 @@ from bot.rules import (
     move_request,
     moves_for,
     notice_breakdown,
+    paused_days,
     program_day,
     program_moment,
     revoked_or_broken,
     streaks,
+    unbroken_since,
     week_of,
 )
 from storage.models import PromiseStatus
@@ -120,6 +122,48 @@ def test_weekends_off_neither_count_nor_break_a_streak() -> None:
 def test_today_still_under_way_does_not_break_the_streak() -> None:
     full = {date(2026, 11, 16), date(2026, 11, 17)}
     assert streaks(full, date(2026, 11, 18), weekends=False, since=date(2026, 11, 16)) == (2, 2)
+
+
+def test_a_paused_day_without_the_full_practice_neither_counts_nor_breaks_the_streak() -> None:
+    monday, tuesday, wednesday = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
+    full = {monday, wednesday}
+    thursday = date(2026, 11, 19)
+    assert streaks(full, thursday, weekends=False, since=monday, paused={tuesday}) == (2, 2)
+    assert streaks(full, thursday, weekends=False, since=monday) == (1, 1)
+
+
+def test_a_paused_day_with_the_full_practice_still_counts() -> None:
+    monday, tuesday = date(2026, 11, 16), date(2026, 11, 17)
+    assert streaks({monday, tuesday}, tuesday, weekends=False, since=monday, paused={tuesday}) == (2, 2)
+
+
+def test_a_pause_across_the_weekend_keeps_the_streak_for_the_next_working_day() -> None:
+    thursday, monday = date(2026, 11, 19), date(2026, 11, 23)
+    paused = {date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)}  # Friday to Sunday
+    assert streaks({thursday, monday}, monday, weekends=True, since=thursday, paused=paused) == (2, 2)
+
+
+def test_a_streak_is_unbroken_since_a_day_only_when_no_working_day_after_it_was_missed() -> None:
+    monday, friday, next_monday = date(2026, 11, 16), date(2026, 11, 20), date(2026, 11, 23)
+    whole_week = {monday + timedelta(days=i) for i in range(5)}
+    assert unbroken_since(whole_week, next_monday, weekends=False, since=monday)
+    assert not unbroken_since(whole_week - {friday}, next_monday, weekends=False, since=monday)
+    assert unbroken_since(whole_week - {friday}, next_monday, weekends=False, since=monday, paused={friday})
+    assert unbroken_since(set(), next_monday, weekends=False, since=monday, paused=whole_week)
+
+
+def test_paused_days_are_the_members_local_dates_touched_by_a_pause() -> None:
+    # Monday 23:30 UTC to Tuesday 22:30 UTC: all of it on Tuesday in Berlin, two days in UTC.
+    pause = (datetime(2026, 11, 16, 23, 30, tzinfo=UTC), datetime(2026, 11, 17, 22, 30, tzinfo=UTC))
+    first, last = date(2026, 11, 16), date(2026, 11, 22)
+    assert paused_days([pause], ZoneInfo("Europe/Berlin"), first=first, last=last) == {date(2026, 11, 17)}
+    assert paused_days([pause], ZoneInfo("UTC"), first=first, last=last) == {date(2026, 11, 16), date(2026, 11, 17)}
+
+
+def test_an_open_pause_runs_to_the_last_day_asked_about_and_days_before_the_first_are_left_out() -> None:
+    pause = (datetime(2026, 11, 10, 9, 0, tzinfo=UTC), None)
+    days = paused_days([pause], ZoneInfo("UTC"), first=date(2026, 11, 20), last=date(2026, 11, 22))
+    assert days == {date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)}
 
 
 def test_the_programs_moments_fall_on_working_days() -> None:
