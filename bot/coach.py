@@ -128,6 +128,16 @@ class RequestMoved:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowedStand:
+    """An active stand the member follows, and its program day in its owner's zone."""
+
+    stand_id: int
+    owner_id: str
+    text: str
+    day: int  # day N of its program: past 14 it is complete, below 1 another 14 days are about to start
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     """Everything `/coach status` and App Home show a member."""
 
@@ -143,6 +153,7 @@ class Status:
     streak: int = 0
     best_streak: int = 0
     ledger: Ledger = field(default_factory=Ledger)
+    following: list[FollowedStand] = field(default_factory=list)
 
 
 class Coach:
@@ -391,6 +402,7 @@ class Coach:
                 raise CoachRefusal("That stand has closed, so it can't be joined any more.")
             if stand.user_id == user_id:
                 raise CoachRefusal("This is your own stand — you're already all in.")
+            self._member(session, team_id, user_id)  # a follower is someone the coach writes to: pausable like anyone
             existing = queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session)
             if user_id in existing:
                 raise CoachRefusal("You've already joined this stand — nothing changed.")
@@ -956,7 +968,16 @@ class Coach:
                 nudge_time=member.nudge_time,
                 weekends=member.weekends,
                 paused=member.paused,
+                following=self._following(session, team_id, user_id),
             )
+
+    def _following(self, session: Session, team_id: str, user_id: str) -> list[FollowedStand]:
+        now, found = self.clock.now(), []
+        for stand, owner_tz in queries.stands_followed(team_id=team_id, user_id=user_id, session=session):
+            assert stand.id is not None
+            day = program_day(stand.program_started_on, local_today(now, member_zone(owner_tz, self.default_timezone)))
+            found.append(FollowedStand(stand.id, stand.user_id, stand.text, day))
+        return found
 
     def export(self, *, team_id: str | None = None, user_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Everything stored (all teams, one team, or one member) as the contract's export document."""

@@ -259,9 +259,9 @@ class Nudges:
         """Slack says the member is gone: fail this nudge for good and pause their program."""
         with unit_of_work(self.engine) as session:
             claims.finish(Nudge, claims.nudge_key(due), status=ClaimStatus.FAILED, session=session)
-            member = session.get(Member, (due.team_id, due.user_id))
-            if member is not None:
-                self.coach.mark_paused(session, member, paused=True, reason=reason[:64])
+            claims.pause_member(
+                team_id=due.team_id, user_id=due.user_id, reason=reason, now=self.coach.clock.now(), session=session
+            )
 
     def todays(self, team_id: str, user_id: str) -> tuple[str, str] | None:
         """Where the member's nudge of today is, to update it in place as they log practice."""

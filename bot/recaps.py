@@ -26,7 +26,7 @@ from bot.rules import (
 )
 from storage import claims, queries
 from storage.db import unit_of_work
-from storage.models import ClaimStatus, Recap, RequestStatus
+from storage.models import ClaimStatus, FollowUp, Recap, RequestStatus, Workspace
 
 WEEK_DAYS = 7
 WORKING_DAYS = 5  # Monday to Friday, unless the member has weekends on
@@ -46,6 +46,17 @@ class ParticipantWeek:
     days_full: int  # days with share 2, act 2, request 2 (any day of the week)
     best_streak: int  # longest run of consecutive working days with full practice within the week
     current_streak: int = 0  # the run still going as the week ended, however far back it began
+
+
+@dataclass(frozen=True, slots=True)
+class StandFollowers:
+    """An active stand and who took it on: its first follower and how many follow it."""
+
+    stand_id: int
+    owner_id: str
+    text: str
+    followers: int
+    first_follower: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,7 @@ class WeekSummary:
     breakdowns_resolved: int = 0
     overdue: int = 0  # promises still open after their date as the week ended (overdue, not yet accounted for)
     ledger: Ledger = field(default_factory=Ledger)  # the team's promises made, and ended, this week
+    stands: list[StandFollowers] = field(default_factory=list)  # active stands, most followed first
 
 
 def last_full_week(now: datetime, zone: ZoneInfo) -> tuple[date, date]:
@@ -141,18 +153,15 @@ def _full_days(by_day: dict[tuple[str, date], tuple[int, int, int]]) -> dict[str
     return full
 
 
-def summarize_week(
+def participant_weeks(
     session: Session, *, team_id: str, week_start: date, zone: ZoneInfo, default_timezone: str = "UTC"
-) -> WeekSummary:
-    """The workspace's week starting on Monday `week_start`; `zone` is the workspace's zone."""
-    if week_start.weekday() != 0:
-        raise ValueError(f"a recap week starts on a Monday, not on {week_start:%A}")
+) -> tuple[list[ParticipantWeek], int]:
+    """Each participant's week (whoever practised or held a stand in it), and their working days in all."""
     week_end = week_start + timedelta(days=WEEK_DAYS - 1)
     start, end = week_instants(week_start, zone)
     # Streaks are taken as the week ended: the Monday after is the day "under way", so an empty Sunday breaks them.
     after = week_end + timedelta(days=1)
     since = week_end - STREAK_LOOKBACK
-
     # Practice rows carry the member's own local date, so the week is theirs; everything else is by the workspace's.
     by_day = queries.practice_by_member_day(team_id=team_id, first=week_start, last=week_end, session=session)
     members = {user_id for user_id, _ in by_day} | queries.members_with_stand_between(
@@ -218,6 +227,20 @@ def summarize_week(
                 current_streak=current,
             )
         )
+    return participants, working_total
+
+
+def summarize_week(
+    session: Session, *, team_id: str, week_start: date, zone: ZoneInfo, default_timezone: str = "UTC"
+) -> WeekSummary:
+    """The workspace's week starting on Monday `week_start`; `zone` is the workspace's zone."""
+    if week_start.weekday() != 0:
+        raise ValueError(f"a recap week starts on a Monday, not on {week_start:%A}")
+    week_end = week_start + timedelta(days=WEEK_DAYS - 1)
+    start, end = week_instants(week_start, zone)
+    participants, working_total = participant_weeks(
+        session, team_id=team_id, week_start=week_start, zone=zone, default_timezone=default_timezone
+    )
 
     # Which requests were accepted or completed *this week* would need each move's time; `updated_at` only
     # keeps the last one, so for now we report where the week's requests stand at the time of the recap.
@@ -246,6 +269,10 @@ def summarize_week(
         ledger=week_ledger(session, team_id=team_id, first=week_start, last=week_end, zone=zone),
         longest_streaks=[(p.user_id, p.best_streak) for p in longest[:STREAKS_SHOWN]],
         overdue=queries.count_overdue(team_id=team_id, before=week_start + timedelta(days=WEEK_DAYS), session=session),
+        stands=[
+            StandFollowers(*row)
+            for row in queries.active_stands_with_followers(team_id=team_id, declared_before=end, session=session)
+        ],
     )
 
 
@@ -268,11 +295,62 @@ class DueRecap:
         return {"team_id": self.team_id, "week": self.week_start}
 
 
+WEEKLY_LINE = "weekly"  # the FollowUp kind of a stand owner's weekly line sent to one follower
+
+
+def weekly_stage(week_start: date) -> str:
+    """The claim stage of the weekly lines for the week starting `week_start`: "week2026-11-16", 14 characters."""
+    return f"week{week_start.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class DueWeeklyLine:
+    """A follower owed the line of the stand owner's last full week."""
+
+    team_id: str
+    follower_id: int  # the Follower row
+    user_id: str  # the follower
+    stand_id: int
+    owner_id: str
+    stand_text: str
+    week_start: date
+    local_date: date  # the workspace's date when it is sent
+    week: ParticipantWeek  # the owner's week: the line the recap's thread gives them
+
+    @property
+    def key(self) -> dict[str, object]:
+        """The line's unique key: one per follower of a stand and week."""
+        return {
+            "team_id": self.team_id,
+            "kind": WEEKLY_LINE,
+            "item_id": self.follower_id,
+            "stage": weekly_stage(self.week_start),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecapTime:
+    """When a workspace's recap falls this week, and which week it recaps."""
+
+    workspace: Workspace | None
+    zone: ZoneInfo
+    moment: datetime
+    week_start: date  # the Monday of the last full week
+
+
 class Recaps:
     """The recap pass's decisions and records; it posts nothing itself."""
 
     def __init__(self, coach: Coach) -> None:
         self.coach = coach
+
+    def _recap_time(self, session: Session, team_id: str, now: datetime) -> RecapTime:
+        workspace = queries.get_workspace(team_id=team_id, session=session)
+        zone = member_zone(workspace.timezone if workspace else None, self.coach.default_timezone)
+        this_monday, _ = week_of(local_today(now, zone))
+        weekday, at = (workspace.recap_weekday, workspace.recap_time) if workspace else (0, "09:00")
+        moment = datetime.combine(this_monday + timedelta(days=weekday), time.fromisoformat(at), tzinfo=zone)
+        return RecapTime(workspace, zone, moment, this_monday - timedelta(days=WEEK_DAYS))
 
     def due(self, now: datetime) -> list[DueRecap]:
         """Workspaces with a recap channel whose recap time this week has passed and whose recap is not out yet.
@@ -282,21 +360,17 @@ class Recaps:
         found = []
         with unit_of_work(self.coach.engine) as session:
             for team_id in claims.known_teams(session=session):
-                workspace = queries.get_workspace(team_id=team_id, session=session)
+                recap_time = self._recap_time(session, team_id, now)
+                workspace, week = recap_time.workspace, recap_time.week_start
                 channel = (workspace.recap_channel_id if workspace else None) or self.coach.default_recap_channel
-                if not channel:
+                if not channel or now < recap_time.moment:
                     continue
-                zone = member_zone(workspace.timezone if workspace else None, self.coach.default_timezone)
-                this_monday, _ = week_of(local_today(now, zone))
-                weekday, at = (workspace.recap_weekday, workspace.recap_time) if workspace else (0, "09:00")
-                moment = datetime.combine(this_monday + timedelta(days=weekday), time.fromisoformat(at), tzinfo=zone)
-                if now < moment:
-                    continue
-                week = this_monday - timedelta(days=WEEK_DAYS)
                 if claims.recap_settled(team_id=team_id, week=week, stale_before=now - CLAIM_TIMEOUT, session=session):
                     continue
                 set_by = workspace.recap_set_by if workspace else None
-                found.append(DueRecap(team_id=team_id, week_start=week, channel_id=channel, zone=zone, set_by=set_by))
+                found.append(
+                    DueRecap(team_id=team_id, week_start=week, channel_id=channel, zone=recap_time.zone, set_by=set_by)
+                )
         return found
 
     def claim(self, due: DueRecap, now: datetime) -> bool:
@@ -326,3 +400,88 @@ class Recaps:
         """The channel refused the recap for good; `/coach recap here` gives it another chance."""
         with unit_of_work(self.coach.engine) as session:
             claims.finish(Recap, due.key, status=ClaimStatus.FAILED, channel_id=due.channel_id, session=session)
+
+    # The owner's weekly line, to each follower of their stand ------------------------------------------
+
+    def weekly_lines_due(self, now: datetime) -> list[DueWeeklyLine]:
+        """Followers of active stands owed the owner's line for the last full week, from the recap's moment on.
+
+        The moment is the workspace's recap day and time in its zone, whether or not it has a recap channel
+        (a workspace without one has Monday 09:00 in DEFAULT_TIMEZONE unless an admin chose another time).
+        Only stands declared before that week ended count (their owners always have a line in it), and only
+        followers who joined before the moment: someone joining on a Wednesday starts with the next week's line.
+        A line missed on its day (the app was down) is still due until the week ends, like the recap.
+        """
+        found = []
+        with unit_of_work(self.coach.engine) as session:
+            for team_id in claims.known_teams(session=session):
+                recap_time = self._recap_time(session, team_id, now)
+                if now < recap_time.moment:
+                    continue
+                week = recap_time.week_start
+                _, end = week_instants(week, recap_time.zone)
+                candidates = claims.weekly_line_candidates(
+                    team_id=team_id,
+                    kind=WEEKLY_LINE,
+                    stage=weekly_stage(week),
+                    declared_before=end,
+                    joined_before=recap_time.moment,
+                    stale_before=now - CLAIM_TIMEOUT,
+                    session=session,
+                )
+                if not candidates:
+                    continue
+                participants, _ = participant_weeks(
+                    session,
+                    team_id=team_id,
+                    week_start=week,
+                    zone=recap_time.zone,
+                    default_timezone=self.coach.default_timezone,
+                )
+                weeks = {p.user_id: p for p in participants}
+                today = local_today(now, recap_time.zone)
+                for candidate in candidates:
+                    owner_week = weeks.get(candidate.owner_id)
+                    if owner_week is None:
+                        continue
+                    found.append(
+                        DueWeeklyLine(
+                            team_id=team_id,
+                            follower_id=candidate.follower_id,
+                            user_id=candidate.user_id,
+                            stand_id=candidate.stand_id,
+                            owner_id=candidate.owner_id,
+                            stand_text=candidate.stand_text,
+                            week_start=week,
+                            local_date=today,
+                            week=owner_week,
+                        )
+                    )
+        return found
+
+    def claim_line(self, due: DueWeeklyLine, now: datetime) -> bool:
+        """Claim one follower's weekly line; only one instance gets True."""
+        with unit_of_work(self.coach.engine) as session:
+            return claims.claim(
+                FollowUp,
+                due.key,
+                now=now,
+                stale_before=now - CLAIM_TIMEOUT,
+                session=session,
+                extra={"user_id": due.user_id, "local_date": due.local_date},
+            )
+
+    def line_sent(self, due: DueWeeklyLine, channel_id: str, ts: str) -> None:
+        """The weekly line is out."""
+        with unit_of_work(self.coach.engine) as session:
+            claims.finish(
+                FollowUp, due.key, status=ClaimStatus.SENT, channel_id=channel_id, message_ts=ts, session=session
+            )
+
+    def follower_gone(self, due: DueWeeklyLine, reason: str) -> None:
+        """Slack says the follower is gone: fail this line for good and pause them, as a nudge would."""
+        with unit_of_work(self.coach.engine) as session:
+            claims.finish(FollowUp, due.key, status=ClaimStatus.FAILED, session=session)
+            claims.pause_member(
+                team_id=due.team_id, user_id=due.user_id, reason=reason, now=self.coach.clock.now(), session=session
+            )

@@ -112,7 +112,11 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         ack()
         yield  # acked: the rest runs on the work pool (see Guard)
         team_id, user_id = _who(context)
-        text, blocks = flows.leave_stand(client, coach, team_id, _item_id(body), user_id)
+        try:
+            text, blocks = flows.leave_stand(client, coach, team_id, _item_id(body), user_id)
+        finally:
+            if _from_home(body):
+                flows.show_home(client, coach, team_id, user_id)
         _reply(client, body, respond, text, blocks)
 
     @app.action(Action.CHECK_IN_DECLARE)

@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.coach import Progress, RequestMoved, Status
+from bot.coach import FollowedStand, Progress, RequestMoved, Status
 from bot.rules import (
     DAILY_TARGET,
     PROGRAM_DAYS,
@@ -118,6 +118,11 @@ def note_block(text: str) -> dict[str, Any]:
 
 def _button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
     return ButtonElement(text=text, action_id=action_id, value=value or None, style=style)
+
+
+def leave_stand_button(stand_id: int | None, text: str = "Leave the stand") -> ButtonElement:
+    """The button that stops a follower following a stand."""
+    return _button(text, Action.LEAVE_STAND, str(stand_id))
 
 
 # Practice ------------------------------------------------------------------------------------------------
@@ -436,10 +441,7 @@ def build_breakthrough_for_follower(breakthrough: Breakthrough) -> tuple[str, Bl
                 f">{esc(clip(breakthrough.text))}",
                 block_id="follower-breakthrough",
             ),
-            ActionsBlock(
-                block_id="follower-actions",
-                elements=[_button("Leave the stand", Action.LEAVE_STAND, str(breakthrough.stand_id))],
-            ),
+            ActionsBlock(block_id="follower-actions", elements=[leave_stand_button(breakthrough.stand_id)]),
         ]
     )
 
@@ -460,8 +462,8 @@ def build_breakthrough_declared(channel_id: str | None) -> str:
 def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     progress = status.progress
     blocks: list[Block] = [section(program_line(progress), block_id="status-stand")]
-    if progress.stand is not None and status.followers:
-        blocks.append(context(f"First follower: {person(status.followers[0])} · {len(status.followers)} joined"))
+    if progress.stand is not None:
+        blocks.append(context(followers_line(status.followers)))
     today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"
     if status.ledger.made:
         today += f"\n{ledger_line(status.ledger)}"
@@ -483,6 +485,53 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
         )
     else:
         blocks.append(section(today, block_id="status-today"))
+    return blocks
+
+
+FOLLOWERS_NAMED = 10  # a stand can have hundreds of followers; a context line names the first few
+FOLLOWED_SHOWN = 10  # stands a member follows, each a section with its Leave button, within Home's 100 blocks
+
+
+def followers_line(followers: Sequence[str]) -> str:
+    """Who follows the member's stand: the first follower first and marked, the next few named, then a count."""
+    if not followers:
+        return "No followers yet — share your stand: the first to join is your first follower."
+    line = f":busts_in_silhouette: First follower: {person(followers[0])}"
+    named = followers[1:FOLLOWERS_NAMED]
+    if named:
+        line += f" · also {', '.join(person(u) for u in named)}"
+    if len(followers) > FOLLOWERS_NAMED:
+        line += f" and {len(followers) - FOLLOWERS_NAMED:,} more"
+    count = "1 follower" if len(followers) == 1 else f"{len(followers):,} followers"
+    return f"{line} · {count}"
+
+
+def followed_stand_line(stand: FollowedStand) -> str:
+    """A stand the member follows: whose it is, what it is, and where its program is."""
+    if stand.day < 1:
+        day = f"another {PROGRAM_DAYS} days start soon"
+    elif stand.day > PROGRAM_DAYS:
+        day = f"its {PROGRAM_DAYS} days are complete"
+    else:
+        day = f"day {stand.day} of {PROGRAM_DAYS}"
+    return f"{person(stand.owner_id)} — _{esc(clip(' '.join(stand.text.split()), 500))}_ · {day}"
+
+
+def _following(status: Status) -> list[Block]:
+    title = "*Stands you follow*"
+    if not status.following:
+        return [section(f"{title}\n_None yet — join a teammate's stand from its announcement._", block_id="following")]
+    blocks: list[Block] = [section(title, block_id="following")]
+    for stand in status.following[:FOLLOWED_SHOWN]:
+        blocks.append(
+            section(
+                followed_stand_line(stand),
+                block_id=f"following-{stand.stand_id}",
+                accessory=leave_stand_button(stand.stand_id, "Leave"),
+            )
+        )
+    if len(status.following) > FOLLOWED_SHOWN:
+        blocks.append(context(f"…and {len(status.following) - FOLLOWED_SHOWN} more stands you follow."))
     return blocks
 
 
@@ -552,6 +601,8 @@ def build_home(status: Status) -> dict[str, Any]:
     """App Home: the member's dashboard."""
     blocks: list[Block] = [HeaderBlock(text="Your breakthrough practice")]
     blocks += _status_blocks(status, with_buttons=True)
+    blocks.append(DividerBlock())
+    blocks += _following(status)
     blocks.append(DividerBlock())
     blocks += _accounts(status)
     # Buttons for requests waiting on this member, so they can answer from Home.

@@ -12,13 +12,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
-from bot.recaps import DueRecap, Recaps
+from bot.recaps import DueRecap, DueWeeklyLine, Recaps
 from handlers.blocks import clip, person
 from handlers.flows import refresh_cards
 from handlers.follow_up_blocks import build_follow_up
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
-from handlers.recap_blocks import build_weekly_recap
+from handlers.recap_blocks import build_weekly_line_for_follower, build_weekly_recap
 from storage.claims import DueNudge
 from storage.models import Promise, Request, Stand
 
@@ -89,6 +89,14 @@ CHANNEL_GONE = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
 def recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
+    """One pass of the weekly-recap job: the recaps, then each stand owner's weekly line to their followers."""
+    first, second = channel_recap_pass(recaps, poster, now), weekly_line_pass(recaps, poster, now)
+    return PassReport(
+        sent=first.sent + second.sent, skipped=first.skipped + second.skipped, failed=first.failed + second.failed
+    )
+
+
+def channel_recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
     """One pass of the weekly recap as if the clock read `now`; safe to run on many instances at once."""
     sent = skipped = failed = 0
     for due in recaps.due(now):
@@ -119,6 +127,52 @@ def recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport
             except (SlackApiError, PostFailed) as error:
                 log.warning("a recap thread reply for %s was not posted: %s", due.team_id, error)
     return PassReport(sent=sent, skipped=skipped, failed=failed)
+
+
+def weekly_line_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
+    """Each follower of an active stand gets its owner's line of the week once; safe on many instances at once."""
+    due = recaps.weekly_lines_due(now)
+
+    def send(line: DueWeeklyLine) -> str:
+        try:
+            return deliver(line)
+        except SQLAlchemyError:
+            # The claim stays open and is taken over after its timeout; the other followers still get theirs.
+            log.exception("weekly line for %s/%s: the database failed", line.team_id, line.user_id)
+            return "failed"
+
+    def deliver(line: DueWeeklyLine) -> str:
+        if not recaps.claim_line(line, now):
+            return "skipped"  # another instance has it
+        text, blocks = build_weekly_line_for_follower(line)
+        try:
+            response = poster.post_message(channel=line.user_id, text=text, blocks=blocks)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            if code in GONE:
+                log.warning("weekly line for %s/%s: Slack says %s; pausing them", line.team_id, line.user_id, code)
+                recaps.follower_gone(line, code)
+            else:
+                log.error("weekly line for %s/%s refused: %s", line.team_id, line.user_id, code)
+            return "failed"
+        except PostFailed as error:
+            log.error(
+                "weekly line for %s/%s not sent: %s (retried after the claim times out)",
+                line.team_id,
+                line.user_id,
+                error,
+            )
+            return "failed"
+        recaps.line_sent(line, str(response["channel"]), str(response["ts"]))
+        return "sent"
+
+    workers = max(1, min(16, int(poster.per_second)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="weekly-line") as pool:
+        outcomes = list(pool.map(send, due))
+    report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
+    if due:
+        log.info("weekly lines at %s: %s", now.isoformat(), report)
+    return report
 
 
 def _tell_admin(poster: PacedPoster, due: DueRecap, code: str) -> None:

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
 
-from bot.recaps import ParticipantWeek, WeekSummary
-from handlers.blocks import SECTION_LIMIT, Blocks, clip, context, dump, esc, listing, person, section
+from bot.recaps import DueWeeklyLine, ParticipantWeek, StandFollowers, WeekSummary
+from handlers.blocks import (
+    SECTION_LIMIT,
+    Blocks,
+    clip,
+    context,
+    dump,
+    esc,
+    leave_stand_button,
+    listing,
+    person,
+    section,
+)
 
 PEOPLE_PER_REPLY = 40  # each reply stays a readable screenful, well inside Slack's block and text limits
+STANDS_PER_REPLY = 25  # a stand's line is longer than a person's week (it quotes the stand)
 STANDS_SHOWN = 5
+FOLLOWED_STANDS_SHOWN = 5  # the most followed in the channel message; every one is in the thread when there are more
 JOINS_SHOWN = 10
 BREAKTHROUGHS_SHOWN = 5
 TEXT_SHOWN = 200  # characters of a member's stand or breakthrough quoted in the recap
@@ -48,16 +61,32 @@ def totals_line(summary: WeekSummary) -> str:
     )
 
 
-def participant_line(week: ParticipantWeek) -> str:
-    """One person's week in one line."""
+def week_line(week: ParticipantWeek) -> str:
+    """One person's week in one line, without their name."""
     if not (week.shares or week.actions or week.requests):
         # A streak can outlast a quiet week: paused days neither count nor break it.
         kept = f" · current streak {week.current_streak}" if week.current_streak else ""
-        return f"{person(week.user_id)} — a quiet week on the log{kept}"
+        return f"a quiet week on the log{kept}"
     return (
-        f"{person(week.user_id)} — shares {week.shares} · actions {week.actions} · requests {week.requests}"
+        f"shares {week.shares} · actions {week.actions} · requests {week.requests}"
         f" · full days {week.days_full} · current streak {week.current_streak} · best streak {week.best_streak}"
     )
+
+
+def participant_line(week: ParticipantWeek) -> str:
+    """One person's week in one line, as the recap's thread gives it."""
+    return f"{person(week.user_id)} — {week_line(week)}"
+
+
+def stand_line(stand: StandFollowers) -> str:
+    """An active stand, its owner, its first follower and how many follow it."""
+    if not stand.followers:
+        followed = "no followers yet"
+    else:
+        followed = (
+            f"first follower {person(stand.first_follower)} · {_plural(stand.followers, 'follower', 'followers')}"
+        )
+    return f"{_quoted(stand.owner_id, stand.text)} · {followed}"
 
 
 def _quoted(user_id: str, text: str) -> str:
@@ -101,6 +130,10 @@ def _highlights(summary: WeekSummary) -> list[Block]:
     if summary.stands_declared:
         lines = [_quoted(user_id, text) for user_id, text in summary.stands_declared]
         blocks.append(section(listing(":dart: Stands declared", lines, "", limit=STANDS_SHOWN)))
+    if summary.stands:
+        lines = [stand_line(stand) for stand in summary.stands]
+        title = ":people_holding_hands: Stands and their followers"
+        blocks.append(section(listing(title, lines, "", limit=FOLLOWED_STANDS_SHOWN)))
     if summary.joined:
         lines = [f"{person(follower)} joined {person(owner)}'s stand" for follower, owner in summary.joined]
         blocks.append(section(listing(":busts_in_silhouette: Joined", lines, "", limit=JOINS_SHOWN)))
@@ -138,7 +171,10 @@ def _main_blocks(summary: WeekSummary, label: str, replies: int) -> list[Block]:
     if body:
         blocks += [DividerBlock(), *body]
     if replies:
-        blocks.append(context(f"Each person's week is in the thread — {_plural(people, 'person', 'people')}."))
+        where = f"Each person's week is in the thread — {_plural(people, 'person', 'people')}."
+        if len(summary.stands) > FOLLOWED_STANDS_SHOWN:
+            where = f"Each person's week and every stand are in the thread — {_plural(people, 'person', 'people')}."
+        blocks.append(context(where))
     return blocks
 
 
@@ -156,16 +192,24 @@ def _packed(lines: Sequence[str]) -> list[Block]:
     return blocks
 
 
-def _thread(summary: WeekSummary, label: str) -> list[Reply]:
-    people = summary.participants
+def _batched(title: str, lines: Sequence[str], per_reply: int) -> list[Reply]:
     replies: list[Reply] = []
-    for first in range(0, len(people), PEOPLE_PER_REPLY):
-        batch = people[first : first + PEOPLE_PER_REPLY]
-        heading = f"Each person's week, {label}"
-        if len(people) > PEOPLE_PER_REPLY:
-            heading += f" · {first + 1}–{first + len(batch)} of {len(people):,}"
-        blocks = [context(heading), *_packed([participant_line(p) for p in batch])]
-        replies.append((heading, dump(blocks)))
+    for first in range(0, len(lines), per_reply):
+        batch = lines[first : first + per_reply]
+        heading = title
+        if len(lines) > per_reply:
+            heading += f" · {first + 1}–{first + len(batch)} of {len(lines):,}"
+        replies.append((heading, dump([context(heading), *_packed(batch)])))
+    return replies
+
+
+def _thread(summary: WeekSummary, label: str) -> list[Reply]:
+    replies = _batched(
+        f"Each person's week, {label}", [participant_line(p) for p in summary.participants], PEOPLE_PER_REPLY
+    )
+    if len(summary.stands) > FOLLOWED_STANDS_SHOWN:
+        stands = [stand_line(stand) for stand in summary.stands]
+        replies += _batched(f"Stands and their followers, {label}", stands, STANDS_PER_REPLY)
     return replies
 
 
@@ -178,3 +222,17 @@ def build_weekly_recap(summary: WeekSummary) -> tuple[str, Blocks, list[Reply]]:
     else:
         text = f"Weekly recap · {label}: a quiet week on the log."
     return text, dump(_main_blocks(summary, label, len(replies))), replies
+
+
+def build_weekly_line_for_follower(due: DueWeeklyLine) -> tuple[str, Blocks]:
+    """The DM to a follower with the stand owner's line of the week, and a way to leave the stand."""
+    stand = esc(clip(" ".join(due.stand_text.split()), TEXT_SHOWN))
+    line = f"{person(due.owner_id)}'s week on their stand '{stand}': {week_line(due.week)}"
+    label = week_label(due.week_start, due.week_start + timedelta(days=6))
+    return line, dump(
+        [
+            section(f":busts_in_silhouette: {line}", block_id="weekly-line"),
+            context(f"{label} · you joined this stand, so its week comes to you."),
+            ActionsBlock(block_id="weekly-line-actions", elements=[leave_stand_button(due.stand_id)]),
+        ]
+    )

@@ -16,8 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
+from storage import queries
 from storage.models import (
     ClaimStatus,
+    Follower,
     FollowUp,
     Member,
     Nudge,
@@ -389,3 +391,65 @@ def promises_due_for(
         if day_of.get(key) == request.due_on:
             found[key][1].append(request)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyLineCandidate:
+    """A follower of an active stand who may be owed the stand owner's weekly line."""
+
+    follower_id: int  # the Follower row: the claim's item
+    user_id: str  # the follower
+    stand_id: int
+    owner_id: str
+    stand_text: str
+
+
+def weekly_line_candidates(
+    *,
+    team_id: str,
+    kind: str,
+    stage: str,
+    declared_before: datetime,
+    joined_before: datetime,
+    stale_before: datetime,
+    session: Session,
+) -> list[WeeklyLineCandidate]:
+    """Followers (who joined before `joined_before`) of the workspace's active stands declared before
+    `declared_before` whose line for `stage` was neither sent, failed for good, nor claimed by a live sender;
+    paused followers and owners left out."""
+    claimed = (
+        select(col(FollowUp.item_id), col(FollowUp.status), col(FollowUp.claimed_at))
+        .where(col(FollowUp.team_id) == team_id, col(FollowUp.kind) == kind, col(FollowUp.stage) == stage)
+        .subquery("claimed")
+    )
+    rows = session.execute(
+        select(col(Follower.id), col(Follower.user_id), col(Stand.id), col(Stand.user_id), col(Stand.text))
+        .join(Stand, col(Stand.id) == col(Follower.stand_id))
+        .outerjoin(
+            Member, and_(col(Member.team_id) == col(Follower.team_id), col(Member.user_id) == col(Follower.user_id))
+        )
+        .outerjoin(claimed, claimed.c.item_id == col(Follower.id))
+        .where(
+            col(Follower.team_id) == team_id,
+            col(Stand.team_id) == team_id,
+            col(Stand.status) == StandStatus.ACTIVE,
+            col(Stand.created_at) < declared_before,
+            col(Follower.created_at) < joined_before,
+            col(Follower.user_id) != col(Stand.user_id),
+            or_(col(Member.paused).is_(None), col(Member.paused).is_(False)),
+            or_(
+                claimed.c.item_id.is_(None),
+                and_(claimed.c.status == ClaimStatus.CLAIMED, claimed.c.claimed_at < stale_before),
+            ),
+        )
+        .order_by(col(Stand.id), col(Follower.id))
+    )
+    return [WeeklyLineCandidate(*row) for row in rows]
+
+
+def pause_member(*, team_id: str, user_id: str, reason: str, now: datetime, session: Session) -> None:
+    """Pause someone Slack says is gone (a member row is made if they had none), so nothing more is sent to them."""
+    member = session.get(Member, (team_id, user_id)) or Member(team_id=team_id, user_id=user_id, created_at=now)
+    pause = queries.open_pause(team_id=team_id, user_id=user_id, at=now, reason=reason[:64], session=session)
+    member.paused, member.paused_reason = True, pause.reason
+    session.add(member)

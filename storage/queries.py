@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import (
@@ -88,6 +89,53 @@ def follower_ids(*, team_id: str, stand_id: int, session: Session) -> list[str]:
         .order_by(col(Follower.created_at), col(Follower.id))
     )
     return list(rows)
+
+
+def stands_followed(*, team_id: str, user_id: str, session: Session) -> list[tuple[Stand, str | None]]:
+    """The active stands the member follows, earliest joined first, each with its owner's zone."""
+    rows = session.exec(
+        select(Stand, Member.tz)
+        .join(Follower, col(Follower.stand_id) == col(Stand.id))
+        .outerjoin(Member, (col(Member.team_id) == col(Stand.team_id)) & (col(Member.user_id) == col(Stand.user_id)))
+        .where(
+            Follower.team_id == team_id,
+            Follower.user_id == user_id,
+            Stand.team_id == team_id,
+            Stand.status == StandStatus.ACTIVE,
+        )
+        .order_by(col(Follower.created_at), col(Follower.id))
+    )
+    return [(stand, tz) for stand, tz in rows]
+
+
+def active_stands_with_followers(
+    *, team_id: str, declared_before: datetime, session: Session
+) -> list[tuple[int, str, str, int, str | None]]:
+    """(stand, owner, text, followers, first follower) for each active stand declared before `declared_before`,
+    most followed first, in one query however many stands there are."""
+    # Correlated subqueries, each an index probe on (stand_id, user_id) per stand: a window over the team's
+    # followers outer-joined to the stands let PostgreSQL re-rank every follower once per stand on a misestimate.
+    # The stands are the team's, so their followers are too; a team_id test here would steer the planner to
+    # the team index and read all the team's followers for every stand.
+    of_stand = (col(Follower.stand_id) == col(Stand.id),)
+    followers = core_select(func.count()).where(*of_stand).scalar_subquery()
+    first = (
+        core_select(col(Follower.user_id))
+        .where(*of_stand)
+        .order_by(col(Follower.created_at), col(Follower.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        core_select(col(Stand.id), col(Stand.user_id), col(Stand.text), followers.label("followers"), first)
+        .where(
+            col(Stand.team_id) == team_id,
+            col(Stand.status) == StandStatus.ACTIVE,
+            col(Stand.created_at) < declared_before,
+        )
+        .order_by(followers.desc(), col(Stand.created_at), col(Stand.id))
+    )
+    return [(int(sid), owner, text, int(count), first) for sid, owner, text, count, first in rows]
 
 
 def _count(model: Any, *, team_id: str, user_id: str, first: date, last: date) -> Any:

@@ -63,3 +63,68 @@ def test_a_busy_members_home_stays_within_slacks_block_kit_limits(slack: SlackSt
     assert len(home.blocks) <= 100
     assert "more" in seen(home)
     assert [c for c in slack.calls("views.publish") if not c.ok] == []
+
+
+def join_from_the_announcement(slack: SlackStandIn, owner: str, followers: list[str]) -> None:
+    """Each follower, in turn, joins the owner's stand from its announcement."""
+    announcement = next(m for m in slack.messages("CGENERAL") if f"<@{owner}> takes a stand" in seen(m))
+    for follower in followers:
+        slack.click(follower, announcement, "Join the stand")
+        last_ephemeral(slack, follower, "You joined")
+
+
+def test_app_home_names_the_stands_followers_first_follower_first(slack: SlackStandIn, app: Runtime) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    join_from_the_announcement(slack, "UADA", ["UCY", "UBOB"])
+
+    slack.open_home("UADA")
+
+    home = slack.wait_for(lambda: slack.home("UADA"))
+    assert "First follower: <@UCY> · also <@UBOB> · 2 followers" in seen(home)
+
+
+def test_app_home_lists_the_stands_you_follow_and_leave_works_from_there(slack: SlackStandIn, app: Runtime) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    join_from_the_announcement(slack, "UADA", ["UBOB"])
+
+    slack.open_home("UBOB")
+    home = slack.wait_for(lambda: slack.home("UBOB"))
+    assert "Stands you follow" in seen(home)
+    assert "<@UADA> — _Sign 10 new partners_ · day 1 of 14" in seen(home)
+    assert "Leave" in buttons(home)
+
+    slack.click("UBOB", home, "Leave")
+
+    dm(slack, "UBOB", "You've left <@UADA>'s stand")
+    stand_id = export(app)["stands"][0]["id"]
+    assert app.coach.followers("T1", stand_id) == []
+    slack.wait_for(lambda: "Leave" not in buttons(slack.home("UBOB")))  # type: ignore[arg-type]
+    assert "None yet" in seen(slack.home("UBOB"))  # type: ignore[arg-type]
+    announcement = next(m for m in slack.messages("CGENERAL") if "<@UADA> takes a stand" in seen(m))
+    assert "Be the first to join" in seen(announcement)
+
+
+def test_a_stand_with_hundreds_of_followers_names_the_first_few_within_block_kit_limits(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    stand_id = export(app)["stands"][0]["id"]
+    followers = [f"UF{n:04d}" for n in range(300)]
+    for follower in followers:
+        app.coach.join_stand("T1", stand_id, follower)
+    for n in range(15):  # Ada follows fifteen stands herself
+        app.coach.declare_stand("T1", f"UOWNER{n:02d}", f"Outcome number {n}", None)
+        app.coach.join_stand("T1", export(app)["stands"][-1]["id"], "UADA")
+
+    slack.open_home("UADA")
+
+    home = slack.wait_for(lambda: slack.home("UADA"))
+    text = seen(home)
+    assert "First follower: <@UF0000>" in text and "and 290 more · 300 followers" in text
+    assert "<@UF0009>" in text and "<@UF0010>" not in text
+    assert buttons(home).count("Leave") == 10 and "and 5 more stands you follow" in text
+    assert len(home.blocks) <= 100
+    assert [c for c in slack.calls("views.publish") if not c.ok] == []

@@ -12,13 +12,14 @@ from sqlalchemy import Engine
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.coach import Coach, Profile
+from bot.coach import Coach, Profile, StandDeclared
 from bot.recaps import Recaps
 from bot.scheduler import poster_for
 from bot.standin import SlackStandIn
-from handlers.jobs import recap_pass
+from handlers.jobs import PassReport, channel_recap_pass, recap_pass, weekly_line_pass
+from handlers.posting import PacedPoster
 from tests import support
-from tests.e2e import dm, export, last_ephemeral, seen
+from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
 T = "T1"
 
@@ -181,3 +182,160 @@ def test_the_recap_counts_breakdowns_met_and_resolved(slack: SlackStandIn, app: 
     summary = Recaps(app.coach).summary(due)
 
     assert (summary.breakdowns_met, summary.breakdowns_resolved) == (1, 1)
+
+
+# Stands and their followers --------------------------------------------------------------------------------
+
+
+def bob_and_cy_join_adas_stand(slack: SlackStandIn) -> None:
+    """Bob, then Cy, join Ada's stand from its announcement."""
+    announcement = next(m for m in slack.messages("CGENERAL") if "UADA takes a stand" in seen(m))
+    for user in ("UBOB", "UCY"):
+        slack.click(user, announcement, "Join the stand")
+        last_ephemeral(slack, user, "You joined")
+
+
+def weekly_lines(slack: SlackStandIn, user: str) -> list[str]:
+    """The weekly-line DMs a member received."""
+    return [seen(m) for m in slack.messages(user) if "'s week on their stand" in seen(m)]
+
+
+def test_the_recap_shows_each_active_stand_with_its_first_follower_and_count(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_week_of_practice(slack, clock)
+    bob_and_cy_join_adas_stand(slack)
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+
+    recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+
+    recap = next(m for m in slack.messages("CWINS") if "Weekly recap" in seen(m))
+    assert "Stands and their followers" in seen(recap)
+    assert "<@UADA> — _UADA takes a stand_ · first follower <@UBOB> · 2 followers" in seen(recap)
+    assert "<@UBOB> — _UBOB takes a stand_ · no followers yet" in seen(recap)
+
+
+def test_each_follower_gets_the_owners_weekly_line_once_however_often_the_pass_runs(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_week_of_practice(slack, clock)
+    bob_and_cy_join_adas_stand(slack)
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+
+    first = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+    again = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:06:00Z"))
+
+    assert (first.sent, first.failed) == (3, 0)  # the recap, and Bob's and Cy's lines
+    assert (again.sent, again.skipped, again.failed) == (0, 0, 0)
+    thread = " ".join(seen(m) for m in slack.messages("CWINS"))
+    ada_line = "shares 0 · actions 1 · requests 0 · full days 0 · current streak 0 · best streak 0"
+    assert f"<@UADA> — {ada_line}" in thread  # the same line the recap's thread gives Ada
+    for follower in ("UBOB", "UCY"):
+        [line] = weekly_lines(slack, follower)
+        assert f"<@UADA>'s week on their stand 'UADA takes a stand': {ada_line}" in line
+    news = dm(slack, "UCY", "'s week on their stand")
+    assert buttons(news) == ["Leave the stand"]
+    assert weekly_lines(slack, "UADA") == []  # the owner follows no one
+
+    slack.click("UCY", news, "Leave the stand")
+    last_ephemeral(slack, "UCY", "You've left")
+    assert app.coach.followers(T, export(app)["stands"][0]["id"]) == ["UBOB"]
+
+
+def test_a_paused_follower_gets_no_weekly_line(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    a_week_of_practice(slack, clock)
+    bob_and_cy_join_adas_stand(slack)
+    slack.command("UCY", "/coach", "pause")
+    last_ephemeral(slack, "UCY", "Paused")
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+
+    recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+
+    assert len(weekly_lines(slack, "UBOB")) == 1
+    assert weekly_lines(slack, "UCY") == []
+
+
+def test_a_gone_follower_is_paused_and_the_others_still_get_their_line(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_week_of_practice(slack, clock)
+    bob_and_cy_join_adas_stand(slack)
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    channel = channel_recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+    assert channel.sent == 1
+    slack.fail("chat.postMessage", "account_inactive")  # whichever follower's line goes first
+
+    report = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:06:00Z"))
+
+    assert (report.sent, report.failed) == (1, 1)
+    [gone] = [u for u in ("UBOB", "UCY") if not weekly_lines(slack, u)]
+    member = app.coach.member(T, gone)
+    assert member is not None and member.paused and member.paused_reason == "account_inactive"
+    assert recap_pass(Recaps(app.coach), poster, at("2026-11-23T09:06:00Z")) == PassReport()
+
+
+def test_a_slack_outage_leaves_the_line_to_a_later_pass(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
+    a_week_of_practice(slack, clock)
+    bob_and_cy_join_adas_stand(slack)
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    channel_recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+    slack.fail("chat.postMessage", "internal_error", times=2, status=500)
+    impatient = PacedPoster(poster.client, poster.per_second, attempts=1)  # gives up at the first 5xx
+
+    assert weekly_line_pass(Recaps(app.coach), impatient, at("2026-11-23T08:06:00Z")).failed == 2
+    assert weekly_line_pass(Recaps(app.coach), poster, at("2026-11-23T08:07:00Z")) == PassReport()  # claimed
+
+    later = weekly_line_pass(Recaps(app.coach), poster, at("2026-11-23T08:20:00Z"))  # the claims timed out
+
+    assert later.sent == 2
+    assert len(weekly_lines(slack, "UBOB")) == len(weekly_lines(slack, "UCY")) == 1
+
+
+def test_weekly_lines_go_out_at_the_recap_time_even_without_a_recap_channel(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-16T10:00:00Z"))
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
+    slack.click("UBOB", announcement, "Join the stand")
+    last_ephemeral(slack, "UBOB", "You joined")
+    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    recaps = Recaps(app.coach)
+
+    assert recaps.due(at("2026-11-23T09:00:00Z")) == []  # no recap channel: no recap
+    assert recaps.weekly_lines_due(at("2026-11-23T08:59:00Z")) == []  # Monday 09:00 in DEFAULT_TIMEZONE (UTC)
+    report = recap_pass(recaps, poster, at("2026-11-23T09:00:00Z"))
+
+    assert (report.sent, report.failed) == (1, 0)
+    [line] = weekly_lines(slack, "UBOB")
+    assert "<@UADA>'s week on their stand 'Sign 10 new partners': a quiet week on the log" in line
+
+    clock.set(at("2026-11-23T10:00:00Z"))
+    slack.click("UCY", announcement, "Join the stand")
+    last_ephemeral(slack, "UCY", "You joined")
+    assert recap_pass(recaps, poster, at("2026-11-23T10:05:00Z")) == PassReport()  # Cy starts with next week's
+    assert weekly_lines(slack, "UCY") == []
+
+
+def test_two_instances_send_each_follower_one_weekly_line(
+    slack: SlackStandIn, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    coach = Coach(engine, FixedClock(at("2026-11-18T10:00:00Z")))
+    coach.remember_profile(T, "UADA", Profile(name="Ada", tz="UTC", is_admin=True, is_bot=False))
+    declared = coach.declare_stand(T, "UADA", "Sign 10 partners", None)
+    assert isinstance(declared, StandDeclared) and declared.stand.id is not None
+    for follower in ("UBOB", "UCY"):
+        coach.join_stand(T, declared.stand.id, follower)
+    coach.log_action(T, "UADA", "An action")
+
+    runs = [_recap_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    assert all(run.returncode == 0 for run in runs), outputs
+    sent = [int(re.match(r"sent (\d+),", out).group(1)) for out, _ in outputs]  # type: ignore[union-attr]
+    assert sum(sent) == 3  # the recap and two lines, each from one instance
+    assert len(weekly_lines(slack, "UBOB")) == len(weekly_lines(slack, "UCY")) == 1
+    rerun = _recap_command(slack.api_url, database_url, "2026-11-23T10:30:00Z", tmp_path)
+    out, _ = rerun.communicate(timeout=60)
+    assert rerun.returncode == 0 and out.startswith("sent 0,")

@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from bot.clock import FixedClock
 from bot.coach import Coach, StandDeclared
-from bot.recaps import ParticipantWeek, WeekSummary, last_full_week, summarize_week
+from bot.recaps import ParticipantWeek, StandFollowers, WeekSummary, last_full_week, summarize_week
 from bot.rules import Ledger
 from bot.standin import validate_blocks
-from handlers.recap_blocks import PEOPLE_PER_REPLY, build_weekly_recap
+from handlers.recap_blocks import PEOPLE_PER_REPLY, STANDS_PER_REPLY, build_weekly_recap
 from storage.db import unit_of_work
 from storage.models import (
     Action,
@@ -297,6 +297,34 @@ def test_stands_and_joins_count_in_the_week_they_happened_on_the_workspaces_cloc
     assert [p.user_id for p in summary.participants] == ["UADA", "UCY"]
 
 
+def test_active_stands_come_with_their_first_follower_and_how_many_follow_most_followed_first(
+    engine: Engine,
+) -> None:
+    with unit_of_work(engine) as session:
+        ada, bob, cy = (
+            stand("UADA", berlin(day(-3), 9)),
+            stand("UBOB", berlin(day(2), 9)),
+            stand("UCY", berlin(day(3), 9)),
+        )
+        withdrawn = stand("UDEE", berlin(day(1), 9), status=StandStatus.WITHDRAWN)
+        late = stand("UEVE", berlin(day(7), 9))  # declared after the week ended
+        session.add_all([ada, bob, cy, withdrawn, late])
+        session.flush()
+        joins = [(bob, "UCY", 5), (bob, "UADA", 4), (bob, "UEVE", 6), (ada, "UBOB", 1), (withdrawn, "UADA", 2)]
+        for held, follower, on in joins:
+            assert held.id is not None
+            session.add(Follower(team_id=T, stand_id=held.id, user_id=follower, created_at=berlin(day(on), 9)))
+
+    stands = summarize(engine).stands
+
+    assert [(s.owner_id, s.first_follower, s.followers) for s in stands] == [
+        ("UBOB", "UADA", 3),
+        ("UADA", "UBOB", 1),
+        ("UCY", None, 0),
+    ]
+    assert stands[0].text == "UBOB's outcome"
+
+
 def test_breakthroughs_and_breakdowns_count_in_the_week_they_happened_on_the_workspaces_clock(
     engine: Engine,
 ) -> None:
@@ -335,6 +363,7 @@ def test_another_teams_rows_never_appear(engine: Engine) -> None:
     assert [p.user_id for p in summary.participants] == ["UADA"]
     assert (summary.shares, summary.requests_made, summary.share_target) == (2, 2, 10)
     assert summary.stands_declared == summary.joined == summary.breakthroughs == []
+    assert summary.stands == []
     assert (summary.breakdowns_met, summary.ledger.made) == (0, 0)
 
 
@@ -440,13 +469,25 @@ def test_summarizing_takes_the_same_few_queries_however_many_members_practised(
     def queries_for(people: int) -> int:
         with unit_of_work(engine) as session:
             for n in range(people):
-                log(session, f"U{people:03d}{n:03d}", day(n % 7))
+                user_id = f"U{people:03d}{n:03d}"
+                log(session, user_id, day(n % 7))
+                held = stand(user_id, berlin(day(0), 9))
+                session.add(held)
+                session.flush()
+                assert held.id is not None
+                for follower in range(3):
+                    joined = berlin(day(1), 9 + follower)
+                    session.add(
+                        Follower(team_id=T, stand_id=held.id, user_id=f"{user_id}F{follower}", created_at=joined)
+                    )
         statements.clear()
-        summarize(engine)
+        summary = summarize(engine)
+        mine = [s for s in summary.stands if s.owner_id.startswith(f"U{people:03d}")]
+        assert len(mine) == people and {s.followers for s in summary.stands} == {3}
         return len(statements)
 
-    # Fifteen: the week's practice (3), its members and their weekends (2), everyone's pauses (1), the rest (11).
-    assert queries_for(2) == queries_for(60) <= 17
+    # Eighteen: the week's practice (3), its members and their weekends (2), everyone's pauses (1), the rest (12).
+    assert queries_for(2) == queries_for(60) <= 18
 
 
 def test_summarizing_takes_the_same_few_queries_however_many_members_paused(
@@ -464,7 +505,7 @@ def test_summarizing_takes_the_same_few_queries_however_many_members_paused(
         return len(statements)
 
     # Paused all week long, each streak may reach back: their zones (1) and earlier practice (3) on top.
-    assert queries_for(2) == queries_for(60) <= 21
+    assert queries_for(2) == queries_for(60) <= 22
 
 
 # How it reads in Slack -------------------------------------------------------------------------------------
@@ -590,6 +631,23 @@ def test_requests_promises_stands_breakthroughs_and_streaks_are_in_the_main_mess
         assert expected in text
 
 
+def test_the_recap_shows_each_stand_with_its_first_follower_and_how_many_follow() -> None:
+    summary = summary_of(
+        [ParticipantWeek("U1", 8, 10, 9, 4, 3), ParticipantWeek("U2", 0, 0, 0, 0, 0)],
+        stands=[
+            StandFollowers(1, "U1", "Double our pipeline by March", 3, "U2"),
+            StandFollowers(2, "U2", "Open the Lyon office", 0, None),
+        ],
+    )
+
+    _, blocks, replies = build_weekly_recap(summary)
+
+    section = next(s for s in sections(blocks) if "Stands and their followers" in s)
+    assert "<@U1> — _Double our pipeline by March_ · first follower <@U2> · 3 followers" in section
+    assert "<@U2> — _Open the Lyon office_ · no followers yet" in section
+    assert len(replies) == 1  # every stand is already in the message: none in the thread
+
+
 def test_long_lists_show_the_first_few_and_how_many_more() -> None:
     summary = summary_of(
         [ParticipantWeek("U1", 8, 10, 9, 4, 3)],
@@ -630,6 +688,7 @@ def test_the_recap_of_500_participants_stays_within_slacks_limits() -> None:
         requests_completed=3000,
         ledger=Ledger(made=1200, kept_on_time=900, renegotiated_in_time=80, broken=20),
         longest_streaks=[(p.user_id, 7) for p in people[:3]],
+        stands=[StandFollowers(n, p.user_id, long_text, 499, people[0].user_id) for n, p in enumerate(people)],
     )
 
     text, blocks, replies = build_weekly_recap(summary)
@@ -640,10 +699,13 @@ def test_the_recap_of_500_participants_stays_within_slacks_limits() -> None:
         assert all(len(s) <= 3000 for s in sections(message))
         assert sum(map(len, texts(message))) < 12_000
     assert sum(map(len, texts(blocks))) + len(text) < 8_000  # the channel message stays condensed
-    assert len(replies) == math.ceil(500 / PEOPLE_PER_REPLY)
+    assert len(replies) == math.ceil(500 / PEOPLE_PER_REPLY) + math.ceil(500 / STANDS_PER_REPLY)
     assert all(reply_text for reply_text, _ in replies)
-    mentioned = re.findall(r"<@(U\d+)> — shares", "\n".join(everything(reply) for _, reply in replies))
-    assert mentioned == [p.user_id for p in people]
+    thread = "\n".join(everything(reply) for _, reply in replies)
+    assert re.findall(r"<@(U\d+)> — shares", thread) == [p.user_id for p in people]
+    stands = re.findall(r"<@(U\d+)> — _[^\n]*· first follower <@U0000000000> · 499 followers", thread)
+    assert stands == [p.user_id for p in people]
+    assert "every stand are in the thread" in everything(blocks)
 
 
 def test_a_real_weeks_recap_is_valid_block_kit(engine: Engine) -> None:
