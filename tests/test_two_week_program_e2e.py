@@ -227,5 +227,9 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
         "Promises: 0 made · 1 kept on time · 0 renegotiated in time · 0 broken · 0 revoked — integrity 100%",
     ):
         assert expected in second_week
+    # Bob, her follower, gets Ada's line for the first week; by the second, the stand had closed.
+    lines = [seen(m) for m in slack.messages("UBOB") if "<@UADA>'s week on their stand" in seen(m)]
+    assert len(lines) == 1
+    assert "shares 6 · actions 6 · requests 6 · full days 3 · current streak 1 · best streak 2" in lines[0]
     thread = [m for m in slack.messages("CWINS") if m.thread_ts == first.ts]
     assert "<@UADA> — shares 6 · actions 6 · requests 6 · full days 3" in "\n".join(seen(m) for m in thread)
