@@ -43,6 +43,8 @@ TABLES = (
     "pauses",
     "members",
     "workspaces",
+    "outbox",
+    "deliveries",
 )
 
 
