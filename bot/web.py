@@ -2,50 +2,138 @@
 
 Why not Bolt's own `app.start()`: it is a development server (one request at a time, no graceful shutdown).
 Why not Bolt's Starlette adapter as is: it calls the synchronous `App.dispatch` inside the event loop, so
-one slow request would stall every other. Here each dispatch runs in a worker thread, and uvicorn gives us
-a production server with graceful SIGTERM handling.
+one slow request would stall every other, and it reads any body in full before anything checks it. Here the
+door reads at most `max_body_bytes` within `read_timeout`, verifies the signature before reading the bytes as
+text, and each dispatch runs in a worker thread; uvicorn gives us a production server with graceful SIGTERM
+handling.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Mapping
+
 from slack_bolt import App, BoltRequest, BoltResponse
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_sdk.signature import SignatureVerifier
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from handlers.gate import WorkGate
 from storage.db import database_is_reachable
 
+log = logging.getLogger(__name__)
 
-def create_web_app(app: App, engine: Engine, signing_secret: str | None, gate: WorkGate | None = None) -> Starlette:
+MAX_BODY_BYTES = 1024 * 1024
+"""Slack's requests are a few kilobytes; anything over 1 MB is refused before it is read in full."""
+
+READ_TIMEOUT = 10.0
+"""Seconds a client has to send the whole body: a client trickling bytes must not hold a worker for ever."""
+
+MAX_CLOCK_SKEW = 5 * 60
+"""Slack's rule: a request signed more than five minutes from now is refused, so a captured one cannot be replayed
+for ever."""
+
+
+class Refused(Exception):
+    """A request the door turns away, with the status and the one line that says why."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def signature_verifies(secret: bytes, body: bytes, headers: Mapping[str, str], *, now: float) -> bool:
+    """Whether `body` carries Slack's v0 signature, made with `secret` within five minutes of `now`.
+
+    Over the bytes as sent: slack_sdk's SignatureVerifier decodes them as UTF-8 first, so a forged body that is
+    not UTF-8 would raise there instead of being refused.
+    """
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs(now - int(timestamp)) > MAX_CLOCK_SKEW:
+        return False
+    signed = b"v0:" + timestamp.encode() + b":" + body
+    expected = b"v0=" + hmac.new(secret, signed, hashlib.sha256).hexdigest().encode()
+    return hmac.compare_digest(expected, signature.encode("latin-1"))  # header values arrive as latin-1 text
+
+
+def create_web_app(
+    app: App,
+    engine: Engine,
+    signing_secret: str | None,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    read_timeout: float = READ_TIMEOUT,
+) -> Starlette:
     """The ASGI app: `POST /slack/events` for everything Slack sends, `GET /healthz` for load balancers."""
 
-    verifier = SignatureVerifier(signing_secret) if signing_secret else None
+    secret = signing_secret.encode() if signing_secret else None
+
+    async def read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not (declared.isascii() and declared.isdigit()):
+                raise Refused(400, "a Content-Length that is not a number")
+            if len(declared) > 12 or int(declared) > max_body_bytes:
+                raise Refused(413, f"a body declared as {declared[:20]} bytes")
+        # Counted as it streams too: a chunked body declares no length, and a declared one may lie.
+        body = bytearray()
+        try:
+            async with asyncio.timeout(read_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > max_body_bytes:
+                        raise Refused(413, f"a body over {max_body_bytes} bytes")
+        except TimeoutError:
+            raise Refused(408, f"a body not sent within {read_timeout:g} s ({len(body)} bytes so far)") from None
+        except ClientDisconnect:
+            raise Refused(400, "a client that left before sending its body") from None
+        return bytes(body)
+
+    def parse(request: Request, body: bytes) -> BoltRequest:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused(400, "a signed body that is not UTF-8") from None
+        try:
+            bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
+        # Bolt reads the payload's shape as it builds the request: JSON that is not an object fails in many ways.
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+            raise Refused(400, "a signed body that is not a Slack payload") from None
+        if not isinstance(bolt_request.body, dict):
+            raise Refused(400, "a signed body that is not a Slack payload")
+        return bolt_request
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        # Verify before parsing, so a forged request is a 401 whatever its body, and a signed but
-        # unparseable one is a 400 rather than an exception inside Bolt.
-        if verifier is not None and not verifier.is_valid_request(body, dict(request.headers)):
-            return JSONResponse({"error": "invalid signature"}, status_code=401)
         try:
-            bolt_request = to_bolt_request(request, body)
-        except ValueError:
-            return JSONResponse({"error": "the payload is not valid JSON"}, status_code=400)
+            body = await read_body(request)
+            # Verify the bytes before reading them as anything, so a forged request is a 401 whatever its body,
+            # and a signed but unreadable one is a 400 rather than an exception inside Bolt.
+            if secret is not None and not signature_verifies(secret, body, request.headers, now=time.time()):
+                raise Refused(401, "a request whose signature or timestamp does not verify")
+            bolt_request = parse(request, body)
+        except Refused as refused:
+            return refuse(request, refused)
         bolt_response = await run_in_threadpool(dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
+    def refuse(request: Request, refused: Refused) -> Response:
+        client = request.client.host if request.client else "unknown"
+        log.warning("refused %s from %s with %s", refused.reason, client, refused.status)
+        # Closing the connection stops uvicorn from reading (and discarding) whatever the client still sends.
+        return JSONResponse({"error": refused.reason}, status_code=refused.status, headers={"connection": "close"})
+
     def dispatch(bolt_request: BoltRequest) -> BoltResponse:
-        # Bolt returns as soon as the listener acks; until then, the work of other requests waits (WorkGate).
-        if gate is None:
-            return app.dispatch(bolt_request)
-        with gate.awaiting_ack():
-            return app.dispatch(bolt_request)
+        # The listener stores, then acks; Bolt returns the ack once the listener is done (process_before_response).
+        return app.dispatch(bolt_request)
 
     async def healthz(_: Request) -> Response:
         if await run_in_threadpool(database_is_reachable, engine):
