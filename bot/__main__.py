@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import socket
 import sys
@@ -17,35 +18,58 @@ import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from bot.app import Runtime, create_app
+from bot.app import Runtime, create_app, paced_poster
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.coach import Coach
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import Recaps
-from bot.scheduler import poster_for, start_scheduler
+from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import create_web_app
 from handlers.jobs import daily_pass, recap_pass
+from handlers.outbox import OutboxSender
 from storage.db import make_engine, upgrade
 
 log = logging.getLogger("breakthrough")
 
 
+# A response_url (and any other hooks.slack.com URL) lets whoever holds it post as the app for 30 minutes. Bolt and
+# slack_sdk log request bodies at DEBUG, where it comes plain, form-encoded (https%3A%2F%2F…) or JSON-escaped (\/).
+_SLASH = r"(?:\\*/|(?:%5C)*%2F)"  # "/", JSON's "\/", or either of them form-encoded
+_SLACK_HOOK_URL = re.compile(
+    rf"https?(?::|%3A){_SLASH}{{2}}hooks\.slack(?:-gov)?\.com(?:{_SLASH}[\w-]*)+", re.IGNORECASE
+)
+
+
 class _SecretFilter(logging.Filter):
-    """Belt and braces: no log line ever carries a token or the signing secret."""
+    """Belt and braces: no log line ever carries a token, the signing secret or a response_url, whether in the
+    message, its arguments or an exception's text."""
 
     def __init__(self, secrets: Sequence[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
+    def redact(self, text: str) -> str:
+        """`text` with every secret and Slack hook URL replaced."""
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return _SLACK_HOOK_URL.sub("[redacted hooks.slack.com URL]", text)
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
 
 
@@ -68,13 +92,15 @@ def run(settings: Settings) -> int:
         return 2
     log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
     stop = _stop_on_signals()
-    scheduler = start_scheduler(runtime.coach, runtime.coach.clock, poster_for(settings, stop))
+    runtime.start()  # the outbox's sender: what an earlier run acknowledged but had not yet told Slack goes now
+    scheduler = start_scheduler(runtime.coach, runtime.coach.clock, runtime.poster)
     try:
         if settings.socket_mode:
             _serve_socket_mode(runtime.app, settings, stop)
         else:
             _serve_http(runtime, settings, stop)
     finally:
+        runtime.stopping.set()  # no new posts: what is unsent stays claimed or queued in the database
         scheduler.shutdown(wait=True)  # a pass in progress finishes; claims keep the rest exactly-once
         runtime.close()
         log.info("stopped cleanly")
@@ -95,7 +121,7 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _serve_http(runtime: Runtime, settings: Settings, stop: threading.Event) -> None:
-    web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret, runtime.gate)
+    web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret)
     server = uvicorn.Server(uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning"))
     # Bind before saying so: once "listening" is logged, connections queue even before uvicorn's loop runs.
     sock = socket.create_server((settings.host, settings.port))
@@ -148,15 +174,34 @@ def one_pass(settings: Settings, job: str, now: datetime | None) -> int:
     engine = make_engine(settings.database_url)
     clock: Clock = FixedClock(now) if now else SystemClock()
     coach = Coach(engine, clock, default_timezone=settings.default_timezone, recap_channel=settings.recap_channel)
+    poster = paced_poster(settings, threading.Event())
+    sender = OutboxSender(coach, poster)
     try:
         if job == "nudge":
-            report = daily_pass(Nudges(coach), FollowUps(coach), poster_for(settings), clock.now())
+            report = daily_pass(Nudges(coach), FollowUps(coach), poster, clock.now())
         else:
-            report = recap_pass(Recaps(coach), poster_for(settings), clock.now())
+            report = recap_pass(Recaps(coach), poster, clock.now())
+        # What the pass owes Slack besides its own posts (a requester told of a follow-up) goes before exiting.
+        sender.drain()
     finally:
+        sender.stop()
         engine.dispose()
     print(f"sent {report.sent}, skipped {report.skipped}, failed {report.failed}")
     return 1 if report.failed else 0
+
+
+def _unreachable_database(url: str) -> str | None:
+    """Why the database at `url` cannot be reached, in one line naming it (without its password); None if it can."""
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            return None
+    except DBAPIError as error:
+        lines = str(error.orig or error).strip().splitlines() or [type(error.orig).__name__]
+        where = make_url(url).render_as_string(hide_password=True)
+        return f"DATABASE_URL ({where}) can't be reached: {lines[0].strip()}"
+    finally:
+        engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -178,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"breakthrough: {error}", file=sys.stderr)
         return 2
     _configure_logging(settings)
+    # Checked before anything else touches the database, so that a wrong URL or a server that is down is one line.
+    if (unreachable := _unreachable_database(settings.database_url)) is not None:
+        print(f"breakthrough: {unreachable}", file=sys.stderr)
+        return 2
     if args.command == "run":
         return run(settings)
     if args.command in ("nudge", "recap"):

@@ -1,10 +1,11 @@
-"""The composition root: the Bolt app wired to the coach and every Slack surface."""
+"""The composition root: the Bolt app wired to the coach, every Slack surface, and the outbox's sender."""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -14,47 +15,59 @@ from sqlalchemy import Engine
 from bot.clock import Clock, SystemClock
 from bot.coach import Coach
 from bot.settings import Settings
-from handlers import actions, commands, errors, events, views
-from handlers.errors import Guard
-from handlers.gate import WorkGate
+from handlers import actions, commands, deliveries, errors, events, views
+from handlers.outbox import OutboxSender
+from handlers.posting import PacedPoster
 from storage.db import make_engine
 
-# Bolt's listener threads only parse and ack; the work after each ack runs on a few work threads (see Guard).
+# Bolt's threads run each listener to its ack (store, then answer) and the lazy listeners after it.
 LISTENER_THREADS = 32
-WORK_THREADS = 4
 
 
 @dataclass
 class Runtime:
-    """The app and what it owns, so `run` can shut each part down in order."""
+    """The app and what it owns, so `run` can start and stop each part in order."""
 
     app: App
     coach: Coach
     engine: Engine
     executor: ThreadPoolExecutor
-    work: ThreadPoolExecutor
-    gate: WorkGate
+    poster: PacedPoster
+    sender: OutboxSender
+    stopping: threading.Event = field(default_factory=threading.Event)
     signing_secret: str | None = None
 
+    def start(self) -> None:
+        """Start sending what the outbox holds (including what an earlier run left behind)."""
+        self.sender.start()
+        self.sender.wake()
+
     def close(self) -> None:
-        """Finish every acknowledged piece of work, then release the database."""
-        self.executor.shutdown(wait=True)  # acks in flight, which may still hand work on
-        self.work.shutdown(wait=True)
+        """Finish the requests in flight, stop the sender (what it has not sent waits in the database), and
+        release the database."""
+        self.executor.shutdown(wait=True)
+        self.stopping.set()
+        self.sender.stop()
         self.engine.dispose()
 
 
-def register_listeners(app: App, coach: Coach, gate: WorkGate, work: Executor) -> None:
+def register_listeners(app: App, coach: Coach) -> None:
     """Wire every Slack surface to the coach."""
-    guard = Guard(gate, work)
     errors.register(app)
-    commands.register(app, coach, guard)
-    actions.register(app, coach, guard)
-    views.register(app, coach, guard)
-    events.register(app, coach, guard)
+    commands.register(app, coach)
+    actions.register(app, coach)
+    views.register(app, coach)
+    events.register(app, coach)
+
+
+def paced_poster(settings: Settings, stop: threading.Event | None = None) -> PacedPoster:
+    """The workspace's one paced sender, shared by scheduled sends and the outbox (it does its own retrying)."""
+    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10, retry_handlers=[])
+    return PacedPoster(client, settings.posts_per_second, stop=stop)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
-    """A Bolt app for `settings`, with no I/O until it handles a request."""
+    """A Bolt app for `settings`, with no I/O until it handles a request or is started."""
     engine = engine or make_engine(settings.database_url)
     coach = Coach(
         engine,
@@ -69,25 +82,31 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         timeout=10,
         retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)],
     )
-    # Our own pools, so shutdown can wait for them: an acknowledged action is never lost.
+    # Our own pool, so shutdown can wait for the requests in flight and the lazy listeners they started.
     executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     app = App(
         client=client,
         signing_secret=settings.signing_secret or "",
         token_verification_enabled=False,
         request_verification_enabled=not settings.socket_mode,
+        # Acknowledged means stored: each listener stores, then acks, and Bolt answers Slack when it returns.
+        process_before_response=True,
         listener_executor=executor,
         logger=logging.getLogger("bolt"),
     )
-    gate = WorkGate()
-    work = ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work")
-    register_listeners(app, coach, gate, work)
+    deliveries.register(app, engine, coach.clock)  # retried or replayed deliveries change nothing twice
+    register_listeners(app, coach)
+    stopping = threading.Event()
+    poster = paced_poster(settings, stopping)
+    sender = OutboxSender(coach, poster)
+    coach.on_outbox = sender.wake
     return Runtime(
         app=app,
         coach=coach,
         engine=engine,
         executor=executor,
-        work=work,
-        gate=gate,
+        poster=poster,
+        sender=sender,
+        stopping=stopping,
         signing_secret=settings.signing_secret,
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -20,6 +21,7 @@ from bot.rules import (
     STREAK_LOOKBACK,
     Ledger,
     LedgerEntry,
+    MoveRefused,
     Practice,
     RequestMove,
     Role,
@@ -35,8 +37,8 @@ from bot.rules import (
     streaks,
     week_of,
 )
-from storage import claims, queries
-from storage.db import unit_of_work
+from storage import claims, outbox, queries
+from storage.db import current_session, unit_of_work
 from storage.models import (
     Action,
     Breakdown,
@@ -173,6 +175,31 @@ class Coach:
         self.default_timezone = default_timezone
         self.default_recap_channel = recap_channel
         self.admins = admins
+        self.on_outbox: Callable[[], None] | None = None
+        """Called after a transaction that owes Slack messages commits (the outbox's sender wakes up)."""
+
+    # Transactions ------------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work for a whole use case: every step inside it, and what Slack is owed, commit together."""
+        with unit_of_work(self.engine) as session:
+            depth = session.info.get("depth", 0)
+            session.info["depth"] = depth + 1
+            try:
+                yield session
+            finally:
+                session.info["depth"] = depth
+            owed = session.info.pop("owed", 0) if depth == 0 else 0  # only the outermost commits
+        if owed and self.on_outbox is not None:
+            self.on_outbox()
+
+    def tell(self, *items: outbox.Outgoing) -> None:
+        """Owe Slack these messages, written in the open transaction and sent once it has committed."""
+        session = current_session(self.engine)
+        session.info["owed"] = session.info.get("owed", 0) + outbox.enqueue(
+            items, now=self.clock.now(), session=session
+        )
 
     # Members -----------------------------------------------------------------------------------------
 
@@ -366,11 +393,15 @@ class Coach:
             raise ValueError(f"a stand closes as achieved or ended, not {status}")
         with unit_of_work(self.engine) as session:
             stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
-            if stand is None:
+            if stand is None or not queries.compare_and_set(
+                Stand,
+                stand.id or 0,
+                team_id=team_id,
+                expected={"status": StandStatus.ACTIVE},
+                values={"status": status, "ended_at": self.clock.now(), "closing_words": words or None},
+                session=session,
+            ):
                 raise CoachRefusal("That stand is already closed — nothing changed.")
-            stand.status, stand.ended_at, stand.closing_words = status, self.clock.now(), words or None
-            session.add(stand)
-            session.flush()
             self.reschedule_nudge(session, team_id, user_id)  # a closed stand stops the nudges
             return stand
 
@@ -580,32 +611,35 @@ class Coach:
                     "This request is between two other people, so its buttons aren't yours to press — nothing changed."
                 )
             before = RequestStatus(request.status)
-            request.status = move_request(before, move, role)
+            values: dict[str, Any] = {"status": move_request(before, move, role), "updated_at": self.clock.now()}
             if move is RequestMove.COUNTER:
-                request.counter_text = terms or request.text
-                request.counter_due_on = due_on
+                values.update(counter_text=terms or request.text, counter_due_on=due_on)
             elif move is RequestMove.ACCEPT_COUNTER:
-                request.text = request.counter_text or request.text
-                request.due_on = request.counter_due_on
-            self._account_request(session, request, move)
-            request.updated_at = self.clock.now()
-            session.add(request)
+                values.update(text=request.counter_text or request.text, due_on=request.counter_due_on)
+            values.update(self._promise_account(session, request, move))
+            # Compare-and-set on the state the move was decided from: of two racing clicks, one applies.
+            if not queries.compare_and_set(
+                Request, request_id, team_id=team_id, expected={"status": before}, values=values, session=session
+            ):
+                session.refresh(request)
+                raise MoveRefused("spent", status=RequestStatus(request.status))
+            if move in (RequestMove.DONE, RequestMove.REVOKE):
+                # A date-change question still waiting for the requester has nothing left to move.
+                queries.withdraw_renegotiations(team_id=team_id, request_id=request_id, session=session)
             return RequestMoved(request=request, before=before, move=move, actor=role)
 
-    def _account_request(self, session: Session, request: Request, move: RequestMove) -> None:
-        """Keep the account of the recipient's promise in step with a move on the request."""
+    def _promise_account(self, session: Session, request: Request, move: RequestMove) -> dict[str, Any]:
+        """How the account of the recipient's promise changes with a move on the request."""
         today = self._today(session, request.team_id, request.recipient_id)
         if move in (RequestMove.ACCEPT, RequestMove.ACCEPT_COUNTER):
-            request.promise_status, request.promised_on = PromiseStatus.OPEN, today
-        elif move is RequestMove.DONE:
-            request.promise_status, request.done_on = PromiseStatus.KEPT, today
-        elif move is RequestMove.NOT_YET:
-            request.promise_status, request.done_on = PromiseStatus.OPEN, None
-        elif move is RequestMove.REVOKE:
-            request.promise_status = revoked_or_broken(request.due_on, today)
-        if move in (RequestMove.DONE, RequestMove.REVOKE):
-            # A date-change question still waiting for the requester has nothing left to move.
-            queries.withdraw_renegotiations(team_id=request.team_id, request_id=request.id, session=session)
+            return {"promise_status": PromiseStatus.OPEN, "promised_on": today}
+        if move is RequestMove.DONE:
+            return {"promise_status": PromiseStatus.KEPT, "done_on": today}
+        if move is RequestMove.NOT_YET:
+            return {"promise_status": PromiseStatus.OPEN, "done_on": None}
+        if move is RequestMove.REVOKE:
+            return {"promise_status": revoked_or_broken(request.due_on, today)}
+        return {}
 
     def record_request_cards(
         self,
@@ -657,8 +691,16 @@ class Coach:
                 raise CoachRefusal(f"That promise is already accounted for ({promise.status}) — nothing changed.")
             if outcome == PromiseStatus.REVOKED:
                 outcome = revoked_or_broken(promise.due_on, self._today(session, team_id, user_id))
-            promise.status, promise.updated_at = outcome, now
-            session.add(promise)
+            if not queries.compare_and_set(
+                Promise,
+                promise_id,
+                team_id=team_id,
+                expected={"status": PromiseStatus.OPEN},
+                values={"status": outcome, "updated_at": now},
+                session=session,
+            ):
+                session.refresh(promise)
+                raise CoachRefusal(f"That promise is already accounted for ({promise.status}) — nothing changed.")
             successor = None
             if outcome == PromiseStatus.RENEGOTIATED:
                 if new_date is None:
@@ -749,9 +791,18 @@ class Coach:
                 asked.status, asked.settled_at = RenegotiationStatus.WITHDRAWN, now
                 session.add(asked)
                 raise CoachRefusal("That promise has moved on since they asked, so the date stays as it was.")
-            asked.status = RenegotiationStatus.ACCEPTED if agree else RenegotiationStatus.DECLINED
-            asked.settled_at = now
-            session.add(asked)
+            if not queries.compare_and_set(
+                Renegotiation,
+                renegotiation_id,
+                team_id=team_id,
+                expected={"status": RenegotiationStatus.PROPOSED},
+                values={
+                    "status": RenegotiationStatus.ACCEPTED if agree else RenegotiationStatus.DECLINED,
+                    "settled_at": now,
+                },
+                session=session,
+            ):
+                raise CoachRefusal("That question is already settled — nothing changed.")
             if agree:
                 request.due_on, request.updated_at = asked.new_due_on, now
                 session.add(request)
@@ -980,15 +1031,17 @@ class Coach:
         return found
 
     def export(self, *, team_id: str | None = None, user_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
-        """Everything stored (all teams, one team, or one member) as the contract's export document."""
+        """Everything stored (all teams, one team) as the contract's export document; with `user_id`, everything
+        about that member: what they made, what names them or they follow, and their settings."""
         with unit_of_work(self.engine) as session:
             rows = queries.export_rows(session=session, team_id=team_id, user_id=user_id)
             return {name: [exported(row) for row in items] for name, items in rows.items()}
 
     def forget(self, team_id: str, user_id: str) -> dict[str, int]:
-        """Delete everything of the member's; anonymize them where a record is also someone else's."""
+        """Delete everything of the member's; anonymize them where a record is also someone else's, the channel
+        and timestamp of their DM included."""
         with unit_of_work(self.engine) as session:
-            return queries.forget_member(team_id=team_id, user_id=user_id, session=session)
+            return queries.forget_member(team_id=team_id, user_id=user_id, now=self.clock.now(), session=session)
 
 
 def account_entries(
@@ -1014,12 +1067,14 @@ _INTERNAL_FIELDS = {
     "recipient_channel",
     "recipient_ts",
     "claimed_at",
+    "payload",  # an outbox message's body: what it says is in the rows it is about, and it may carry a response_url
 }
 
 
 def exported(row: SQLModel) -> dict[str, Any]:
-    """One row as an export item: ISO 8601 dates and UTC times, internal bookkeeping left out."""
-    item: dict[str, Any] = {}
+    """One row as an export item: ISO 8601 dates and UTC times, internal bookkeeping left out. Every item carries
+    `user_id`, the member it belongs to: none for a workspace's settings."""
+    item: dict[str, Any] = {} if "user_id" in row.__table__.columns else {"user_id": None}  # type: ignore[attr-defined]
     for column in row.__table__.columns:  # type: ignore[attr-defined]
         name, value = column.name, getattr(row, column.name)
         if name in _INTERNAL_FIELDS:

@@ -8,31 +8,22 @@ missed while the app was down is simply the next tick, which works out from the 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk import WebClient
 
 from bot.clock import Clock
 from bot.coach import Coach
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import Recaps
-from bot.settings import Settings
 from handlers.jobs import daily_pass, recap_pass
 from handlers.posting import PacedPoster
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-
-
-def poster_for(settings: Settings, stop: threading.Event | None = None) -> PacedPoster:
-    """A paced poster with its own Web API client (no retry handlers: the poster does its own retrying)."""
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10, retry_handlers=[])
-    return PacedPoster(client, settings.posts_per_second, stop=stop)
 
 
 def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> BackgroundScheduler:

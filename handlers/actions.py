@@ -1,30 +1,29 @@
-"""Buttons: on stand announcements, request cards, coaching replies and App Home."""
+"""Buttons: on stand announcements, request cards, coaching replies, follow-ups and App Home.
+
+Slack ignores the body of a button's ack, so a click stores its change and the answer to the presser (through
+the response_url, or by DM and a fresh App Home when it came from Home) in one transaction, then acks: the
+answer goes out from the outbox. Buttons that open a form open it first (a trigger_id lives three seconds).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal
 from bot.rules import RequestMove, Role, moves_for
 from handlers import blocks as ui
 from handlers import flows
-from handlers.errors import Guard, tell
+from handlers import outbox as ox
+from handlers.commands import who
 from handlers.follow_up_blocks import build_renegotiate_modal
 from handlers.ids import Action
 from storage.models import PromiseStatus
-
-
-def _who(context: BoltContext) -> tuple[str, str]:
-    team_id, user_id = context.team_id, context.user_id
-    if not team_id or not user_id:
-        raise CoachRefusal("I couldn't tell who pressed that button, so I did nothing.")
-    return team_id, user_id
 
 
 def _item_id(body: dict[str, Any]) -> int:
@@ -36,7 +35,11 @@ def _item_id(body: dict[str, Any]) -> int:
     return int(value)
 
 
-def _clicked_message(body: dict[str, Any]) -> tuple[str | None, str | None]:
+def _action_id(body: dict[str, Any]) -> str:
+    return str((body.get("actions") or [{}])[0].get("action_id") or "")
+
+
+def _clicked_message(body: dict[str, Any]) -> flows.Where:
     """Where the pressed button's message is, when it is a message the app can rewrite."""
     container = body.get("container") or {}
     if container.get("type") != "message" or container.get("is_ephemeral"):
@@ -57,15 +60,27 @@ def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def _reply(client: WebClient, body: dict[str, Any], respond: Respond, text: str, blocks: list[dict[str, Any]]) -> None:
-    """Answer the presser: an ephemeral reply beside the message, or a DM when the button was in App Home."""
-    if body.get("response_url"):
-        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-    else:
-        tell(client, body, (body.get("user") or {}).get("id"), text)
+def answered(
+    coach: Coach, body: dict[str, Any], team_id: str, user_id: str, run: Callable[[], flows.Reply | None]
+) -> None:
+    """Run a click's flow and owe the presser its answer, in one transaction.
+
+    The answer goes through the response_url beside the message; a click in App Home has none, so it comes by
+    DM and the Home view is published again to show the change.
+    """
+    with coach.transaction():
+        reply = run()
+        if reply is not None:
+            url = body.get("response_url")
+            if url:
+                coach.tell(ox.respond(team_id, user_id, url, *reply))
+            else:
+                coach.tell(ox.dm(team_id, user_id, *reply))
+        if _from_home(body):
+            coach.tell(ox.home(team_id, user_id))
 
 
-def register(app: App, coach: Coach, guard: Guard) -> None:
+def register(app: App, coach: Coach) -> None:
     """Listen to every button the coach's messages and views carry."""
 
     def open_form(view: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
@@ -84,150 +99,122 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     def opener_for(build: Callable[[], dict[str, Any]]) -> Callable[..., None]:
         def opener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-            # Modals first: the trigger_id expires three seconds after the click.
+            open_form(build(), body, client)  # first: the trigger_id expires three seconds after the click
             ack()
-            open_form(build(), body, client)
 
         return opener
 
     for action_id, build in forms.items():
-        app.action(action_id)(guard(opener_for(build)))
+        app.action(action_id)(opener_for(build))
 
     @app.action(Action.JOIN_STAND)
-    @guard
-    def join(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
+    def join(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        stand_id, clicked = _item_id(body), _clicked_message(body)
+        answered(coach, body, team_id, user_id, lambda: flows.join_stand(coach, team_id, stand_id, user_id, clicked))
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        text, blocks = flows.join_stand(client, coach, team_id, _item_id(body), user_id, _clicked_message(body))
-        _reply(client, body, respond, text, blocks)
 
     @app.action(Action.LEAVE_STAND)
-    @guard
-    def leave(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
+    def leave(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        stand_id = _item_id(body)
+        answered(coach, body, team_id, user_id, lambda: flows.leave_stand(coach, team_id, stand_id, user_id))
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        try:
-            text, blocks = flows.leave_stand(client, coach, team_id, _item_id(body), user_id)
-        finally:
-            if _from_home(body):
-                flows.show_home(client, coach, team_id, user_id)
-        _reply(client, body, respond, text, blocks)
 
     @app.action(Action.CHECK_IN_DECLARE)
-    @guard
     def check_in_declare(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        team_id, user_id = _who(context)
+        team_id, user_id = who(context)
         noticed = coach.own_breakdown(team_id, user_id, _item_id(body))
         open_form(ui.build_breakdown_modal(noticed=noticed), body, client)
+        ack()
 
     @app.action(Action.CHECK_IN_ON_IT)
-    @guard
-    def on_it(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> Iterator[None]:
+    def on_it(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        reply = flows.line("Good. Pick the one request you could make today — and make it.")
+        answered(coach, body, team_id, user_id, lambda: reply)
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        text, blocks = flows.line("Good. Pick the one request you could make today — and make it.")
-        _reply(client, body, respond, text, blocks)
 
     @app.action(Action.RESOLVE_BREAKDOWN)
-    @guard
     def resolve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        team_id, user_id = _who(context)
+        team_id, user_id = who(context)
         breakdown = coach.own_breakdown(team_id, user_id, _item_id(body))
         open_form(ui.build_resolve_modal(breakdown), body, client)
+        ack()
 
     @app.action(Action.OFFER_HELP)
-    @guard
     def offer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        team_id, user_id = _who(context)
+        team_id, user_id = who(context)
         stand = coach.stand(team_id, _item_id(body))
         if stand.user_id == user_id:
             raise CoachRefusal("This is your own stand — make a request of someone instead.")
         open_form(ui.build_offer_modal(stand), body, client)
+        ack()
 
     @app.action(Action.REPLACE_STAND)
     @app.action(Action.KEEP_STAND)
-    @guard
-    def settle(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
+    def settle(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        draft_id, replace = _item_id(body), _action_id(body) == Action.REPLACE_STAND
+        with coach.transaction():
+            text, blocks = flows.settle_stand(coach, team_id, user_id, draft_id, replace=replace)
+            url = body.get("response_url")
+            if url:  # the choice was asked in the command's ephemeral answer: replace it with the outcome
+                coach.tell(ox.respond(team_id, user_id, url, text, blocks, replace_original=True))
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        replace = body["actions"][0]["action_id"] == Action.REPLACE_STAND
-        text, blocks = flows.settle_stand(client, coach, team_id, user_id, _item_id(body), replace=replace)
-        respond(text=text, blocks=blocks, replace_original=True)
 
     @app.action(re.compile("^" + re.escape(Action.REQUEST_MOVE)))
-    @guard
-    def move(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        name = str(body["actions"][0]["action_id"]).removeprefix(Action.REQUEST_MOVE)
+    def move(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        name = _action_id(body).removeprefix(Action.REQUEST_MOVE)
         if name not in RequestMove.__members__.values():
             raise CoachRefusal("That button doesn't carry anything I recognise, so nothing changed.")
-        try:
-            text, blocks = flows.move_request(
-                client, coach, team_id, _item_id(body), user_id, RequestMove(name), clicked=_clicked_message(body)
-            )
-        finally:
-            if _from_home(body):
-                flows.show_home(client, coach, team_id, user_id)
-        _reply(client, body, respond, text, blocks)
+        request_id, clicked = _item_id(body), _clicked_message(body)
+        answered(
+            coach,
+            body,
+            team_id,
+            user_id,
+            lambda: flows.move_request(coach, team_id, request_id, user_id, RequestMove(name), clicked=clicked),
+        )
+        ack()
 
     @app.action(Action.COUNTER_OFFER)
-    @guard
     def counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        team_id, user_id = _who(context)
+        team_id, user_id = who(context)
         request = coach.request(team_id, _item_id(body))
         if user_id != request.recipient_id:
             raise CoachRefusal("Only the person asked can make a counter-offer.")
         if RequestMove.COUNTER not in moves_for(request.status, Role.RECIPIENT):
             raise CoachRefusal(f"This request is {ui.state_words(request)} — nothing changed.")
         open_form(ui.build_counter_modal(request), body, client)
+        ack()
 
     @app.action(Action.FOLLOW_KEPT)
     @app.action(Action.FOLLOW_REVOKE)
-    @guard
-    def account(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
+    def account(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        outcome = PromiseStatus.KEPT if _action_id(body) == Action.FOLLOW_KEPT else PromiseStatus.REVOKED
+        item, clicked = _account_item(body), _clicked_message(body)
+        with coach.transaction():
+            # The follow-up itself is rewritten with the outcome: that is the presser's answer.
+            flows.account(coach, team_id, user_id, item, outcome, clicked=clicked)
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        kept = body["actions"][0]["action_id"] == Action.FOLLOW_KEPT
-        outcome = PromiseStatus.KEPT if kept else PromiseStatus.REVOKED
-        flows.account(client, coach, team_id, user_id, _account_item(body), outcome, clicked=_clicked_message(body))
 
     @app.action(Action.RENEGOTIATION_AGREE)
     @app.action(Action.RENEGOTIATION_KEEP)
-    @guard
-    def answer_renegotiation(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> Iterator[None]:
+    def answer_renegotiation(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        agree = _action_id(body) == Action.RENEGOTIATION_AGREE
+        renegotiation_id, clicked = _item_id(body), _clicked_message(body)
+        with coach.transaction():
+            # The question is rewritten with the answer in place: that is the presser's answer.
+            flows.answer_renegotiation(coach, team_id, user_id, renegotiation_id, agree=agree, clicked=clicked)
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        agree = body["actions"][0]["action_id"] == Action.RENEGOTIATION_AGREE
-        flows.answer_renegotiation(
-            client, coach, team_id, user_id, _item_id(body), agree=agree, clicked=_clicked_message(body)
-        )
 
     @app.action(Action.FOLLOW_RENEGOTIATE)
-    @guard
     def renegotiate(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        team_id, user_id = _who(context)
+        team_id, user_id = who(context)
         kind, item_id = _account_item(body)
         item = coach.promise(team_id, item_id) if kind == "promise" else coach.request(team_id, item_id)
         if user_id != (item.user_id if kind == "promise" else getattr(item, "recipient_id", None)):
@@ -237,46 +224,38 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
         metadata = {**json.loads(view["private_metadata"]), "channel": channel, "ts": ts}
         view["private_metadata"] = json.dumps(metadata, separators=(",", ":"))
         client.views_open(trigger_id=body["trigger_id"], view=view)
+        ack()
 
     @app.action(Action.ANOTHER_PROGRAM)
-    @guard
-    def another(
-        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
+    def another(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        answered(coach, body, team_id, user_id, lambda: flows.restart_program(coach, team_id, user_id))
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        stand = coach.restart_program(team_id, user_id)
-        text, blocks = flows.line(
-            f":repeat: Another 14 days on your stand: day 1 is {stand.program_started_on:%A %-d %B}."
-        )
-        _reply(client, body, respond, text, blocks)
 
     @app.action(Action.CLOSE_STAND)
-    @guard
     def close(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        team_id, user_id = _who(context)
+        team_id, user_id = who(context)
         stand = coach.progress(team_id, user_id).stand
         if stand is None:
             raise CoachRefusal("That stand is already closed — nothing changed.")
         open_form(ui.build_close_stand_modal(stand), body, client)
+        ack()
 
     @app.action(Action.FORGET_CONFIRM)
-    @guard
-    def forget(ack: Ack, respond: Respond, context: BoltContext) -> Iterator[None]:
+    def forget(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        words = "Done: I've forgotten you. Requests you shared with others stay with them, without your name."
+        with coach.transaction():
+            coach.forget(team_id, user_id)
+            if body.get("response_url"):
+                coach.tell(ox.respond(team_id, user_id, body["response_url"], words, replace_original=True))
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        coach.forget(team_id, user_id)
-        respond(
-            text="Done: I've forgotten you. Requests you shared with others stay with them, without your name.",
-            replace_original=True,
-        )
 
     @app.action(Action.FORGET_CANCEL)
-    @guard
-    def keep(ack: Ack, respond: Respond) -> Iterator[None]:
+    def keep(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        with coach.transaction():
+            if body.get("response_url"):
+                words = "Kept. Nothing was deleted."
+                coach.tell(ox.respond(team_id, user_id, body["response_url"], words, replace_original=True))
         ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        respond(text="Kept. Nothing was deleted.", replace_original=True)

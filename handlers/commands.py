@@ -1,35 +1,40 @@
-"""Slash commands. Each acks at once, then works: Slack's 3-second limit never waits on the database or the Web API.
+"""Slash commands: parse, store in one short transaction, then ack with the answer itself.
 
-Refusals (bad input, a rule the coach keeps) are raised as ParseError or CoachRefusal and answered by the one
-error handler in `handlers.errors`, through the command's response_url.
+The ack is the member's ephemeral answer, so what they read is already stored: a crash after it loses nothing,
+and what Slack must hear besides (an announcement, the other side's DM) waits in the outbox. Refusals are raised
+(ParseError, CoachRefusal) and answered in the ack by the one error handler in `handlers.errors`. Typed bare, a
+command opens its form instead. The member's Slack profile (zone, admin flag) is refreshed after the ack, by a
+lazy listener: the ack reads the zone already stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot import parsing
 from bot.coach import Coach, CoachRefusal
 from handlers import blocks as ui
 from handlers import flows
-from handlers.errors import Guard
 from handlers.ids import Command
-from handlers.slack_io import ensure_profile
+from handlers.slack_io import ensure_profile, require_people, require_person
 
 ADMIN_ONLY = (
     "Setting where and when the weekly recap goes is for workspace admins and owners "
     "(or members listed in COACH_ADMINS)."
 )
 
+MAX_PEOPLE_PER_SHARE = 10
 
-def _who(context: BoltContext) -> tuple[str, str]:
+
+def who(context: BoltContext) -> tuple[str, str]:
+    """The workspace and member a request comes from; a refusal when Slack did not say."""
     team_id, user_id = context.team_id, context.user_id
     if not team_id or not user_id:
-        raise CoachRefusal("I couldn't tell who sent that command, so I did nothing. Please try again.")
+        raise CoachRefusal("I couldn't tell who that came from, so I did nothing. Please try again.")
     return team_id, user_id
 
 
@@ -48,130 +53,155 @@ def _is_bare(command: dict[str, Any]) -> bool:
     return not str(command.get("text") or "").strip()
 
 
-def register(app: App, coach: Coach, guard: Guard) -> None:
+Inline = Callable[[Coach, WebClient, str, str, str, str | None], flows.Reply]
+
+
+def stand(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, channel: str | None) -> flows.Reply:
+    """`/stand <outcome> [by <date>]`."""
+    parsed = parsing.parse_stand(text, today=coach.today(team_id, user_id))
+    return flows.declare_stand(coach, team_id, user_id, parsed.outcome, parsed.due_on, channel)
+
+
+def share(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+    """`/share @a @b [note]`: only real people of this workspace count."""
+    parsed = parsing.parse_share(text)
+    if len(parsed.told_user_ids) > MAX_PEOPLE_PER_SHARE:
+        raise CoachRefusal(
+            f"That's {len(parsed.told_user_ids)} people in one go — I count up to {MAX_PEOPLE_PER_SHARE} per "
+            "`/share`. Log the rest in another one."
+        )
+    if user_id in parsed.told_user_ids:
+        raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
+    require_people(client, coach, team_id, parsed.told_user_ids)
+    return flows.log_shares(coach, team_id, user_id, parsed.told_user_ids, parsed.note)
+
+
+def act(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+    """`/act <what you did>`."""
+    return flows.log_action(coach, team_id, user_id, parsing.parse_act(text))
+
+
+def request(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+    """`/request @person <what> [by <date>]`."""
+    parsed = parsing.parse_request(text, today=coach.today(team_id, user_id))
+    if parsed.recipient_id == user_id:
+        raise CoachRefusal("A request is something you ask of someone else — pick another person.")
+    require_person(client, coach, team_id, parsed.recipient_id)
+    return flows.make_request(coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on)
+
+
+def promise(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+    """`/promise <what> [by <date>]`."""
+    parsed = parsing.parse_promise(text, today=coach.today(team_id, user_id))
+    return flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
+
+
+def breakdown(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+    """`/breakdown <what is off track>`, or `/breakdown resolve <what shifted>`."""
+    what = parsing.parse_breakdown(text)
+    word, _space, shifted = what.partition(" ")
+    if word.lower() == "resolve":
+        if not shifted.strip():
+            raise CoachRefusal("Tell me what shifted, e.g. `/breakdown resolve Two new partners said yes`.")
+        return flows.resolve_breakdown(coach, team_id, user_id, None, shifted.strip())
+    return flows.declare_breakdown(coach, team_id, user_id, what)
+
+
+def breakthrough(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+    """`/breakthrough <what happened>`."""
+    return flows.declare_breakthrough(coach, team_id, user_id, parsing.parse_breakthrough(text))
+
+
+INLINE: dict[Command, Inline] = {
+    Command.STAND: stand,
+    Command.SHARE: share,
+    Command.ACT: act,
+    Command.REQUEST: request,
+    Command.PROMISE: promise,
+    Command.BREAKDOWN: breakdown,
+    Command.BREAKTHROUGH: breakthrough,
+}
+
+
+def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team_id: str, user_id: str) -> flows.Reply:
+    """`/coach help|status|recap here|recap <day> HH:MM|nudge HH:MM|weekends on|off|pause|resume|export|forget me`."""
+    parsed = parsing.parse_coach(command.get("text", ""))
+    if parsed.name == "help":
+        return ui.build_help()
+    if parsed.name == "status":
+        return ui.build_status(coach.status(team_id, user_id))
+    if parsed.name in ("recap_here", "recap_at"):
+        # An admin's rights are Slack's to say: this one asks Slack when what it knows is stale.
+        member = ensure_profile(client, coach, team_id, user_id)
+        if not (member and member.is_admin) and user_id not in coach.admins:
+            raise CoachRefusal(ADMIN_ONLY)
+    if parsed.name == "recap_here":
+        channel = command.get("channel_id") or ""
+        if not channel or channel.startswith("D"):
+            raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
+        coach.set_recap_channel(team_id, user_id, channel)
+        return flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
+    if parsed.name == "recap_at":
+        weekday, at = (parsed.arg or "0 09:00").split()
+        coach.set_recap_schedule(team_id, int(weekday), at)
+        day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[int(weekday)]
+        return flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
+    if parsed.name == "nudge":
+        coach.set_member_option(team_id, user_id, nudge_time=parsed.arg)
+        return flows.line(f"Your morning nudge will come at {parsed.arg}, your time.")
+    if parsed.name == "weekends":
+        on = parsed.arg == "on"
+        coach.set_member_option(team_id, user_id, weekends=on)
+        return flows.line(
+            "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
+        )
+    if parsed.name == "pause":
+        coach.set_member_option(team_id, user_id, paused=True)
+        return flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
+    if parsed.name == "resume":
+        coach.set_member_option(team_id, user_id, paused=False)
+        return flows.line("Welcome back. Nudges resume tomorrow morning.")
+    if parsed.name == "export":
+        return flows.send_export(coach, team_id, user_id)
+    return ui.build_forget_confirmation()
+
+
+def register(app: App, coach: Coach) -> None:
     """Listen to every slash command of the contract."""
+
+    def refresh_profile(client: WebClient, context: BoltContext) -> None:
+        # After the ack: Slack's word on the member's zone and admin flag, at most once a day.
+        if context.team_id and context.user_id:
+            ensure_profile(client, coach, context.team_id, context.user_id)
 
     def opener(build: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
         def open_form(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-            # A trigger_id lives three seconds: open the modal straight after the ack, before anything slow.
-            ack()
+            # A trigger_id lives three seconds: the modal opens first, before anything else.
             client.views_open(trigger_id=command["trigger_id"], view=build(command))
+            ack()
 
         return open_form
 
-    # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these
-    # are registered before the inline forms.
+    # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these are
+    # registered before the inline forms.
     for name, build in BARE_FORMS.items():
-        app.command(name, matchers=[_is_bare])(guard(opener(build)))
+        app.command(name, matchers=[_is_bare])(ack=opener(build), lazy=[refresh_profile])
 
-    Inline = Callable[[WebClient, str, str, str, str | None], flows.Reply]
+    def inline(run: Inline) -> Callable[..., None]:
+        def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+            team_id, user_id = who(context)
+            text, blocks = run(coach, client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
+            ack(response_type="ephemeral", text=text, blocks=blocks)
 
-    def inline(name: Command, run: Inline) -> None:
-        """Register the inline form of a command: ack, then (on the work pool) parse in the member's zone and act."""
+        answer.__name__ = run.__name__
+        return answer
 
-        def listener(
-            ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-        ) -> Iterator[None]:
-            ack()
-            yield  # acked: the rest runs on the work pool (see Guard)
-            team_id, user_id = _who(context)
-            ensure_profile(client, coach, team_id, user_id)
-            text, blocks = run(client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
-            respond(text=text, blocks=blocks)
+    for name, run in INLINE.items():
+        app.command(name)(ack=inline(run), lazy=[refresh_profile])
 
-        listener.__name__ = name.lstrip("/")
-        app.command(name)(guard(listener))
+    def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        team_id, user_id = who(context)
+        text, blocks = coach_command(coach, client, command, team_id, user_id)
+        ack(response_type="ephemeral", text=text, blocks=blocks)
 
-    def stand(client: WebClient, team_id: str, user_id: str, text: str, channel: str | None) -> flows.Reply:
-        parsed = parsing.parse_stand(text, today=coach.today(team_id, user_id))
-        return flows.declare_stand(client, coach, team_id, user_id, parsed.outcome, parsed.due_on, channel)
-
-    def share(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        parsed = parsing.parse_share(text)
-        return flows.log_shares(client, coach, team_id, user_id, parsed.told_user_ids, parsed.note)
-
-    def act(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        return flows.log_action(client, coach, team_id, user_id, parsing.parse_act(text))
-
-    def request(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        parsed = parsing.parse_request(text, today=coach.today(team_id, user_id))
-        return flows.make_request(client, coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on)
-
-    def promise(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        parsed = parsing.parse_promise(text, today=coach.today(team_id, user_id))
-        return flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
-
-    def breakdown(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        what = parsing.parse_breakdown(text)
-        word, _space, shifted = what.partition(" ")
-        if word.lower() == "resolve":
-            if not shifted.strip():
-                raise CoachRefusal("Tell me what shifted, e.g. `/breakdown resolve Two new partners said yes`.")
-            return flows.resolve_breakdown(coach, team_id, user_id, None, shifted.strip())
-        return flows.declare_breakdown(coach, team_id, user_id, what)
-
-    def breakthrough(client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
-        return flows.declare_breakthrough(client, coach, team_id, user_id, parsing.parse_breakthrough(text))
-
-    for name, run in (
-        (Command.STAND, stand),
-        (Command.SHARE, share),
-        (Command.ACT, act),
-        (Command.REQUEST, request),
-        (Command.PROMISE, promise),
-        (Command.BREAKDOWN, breakdown),
-        (Command.BREAKTHROUGH, breakthrough),
-    ):
-        inline(name, run)
-
-    @app.command(Command.COACH)
-    @guard
-    def coach_command(
-        ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
-    ) -> Iterator[None]:
-        parsed = parsing.parse_coach(command.get("text", ""))
-        if parsed.name == "help":
-            text, blocks = ui.build_help()
-            ack(text=text, blocks=blocks)
-            return
-        ack()
-        yield  # acked: the rest runs on the work pool (see Guard)
-        team_id, user_id = _who(context)
-        member = ensure_profile(client, coach, team_id, user_id)
-        if parsed.name == "status":
-            text, blocks = ui.build_status(coach.status(team_id, user_id))
-        elif parsed.name == "recap_here":
-            if not (member and member.is_admin) and user_id not in coach.admins:
-                raise CoachRefusal(ADMIN_ONLY)
-            channel = command.get("channel_id") or ""
-            if not channel or channel.startswith("D"):
-                raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
-            coach.set_recap_channel(team_id, user_id, channel)
-            text, blocks = flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
-        elif parsed.name == "recap_at":
-            if not (member and member.is_admin) and user_id not in coach.admins:
-                raise CoachRefusal(ADMIN_ONLY)
-            weekday, at = (parsed.arg or "0 09:00").split()
-            coach.set_recap_schedule(team_id, int(weekday), at)
-            day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[int(weekday)]
-            text, blocks = flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
-        elif parsed.name == "nudge":
-            coach.set_member_option(team_id, user_id, nudge_time=parsed.arg)
-            text, blocks = flows.line(f"Your morning nudge will come at {parsed.arg}, your time.")
-        elif parsed.name == "weekends":
-            on = parsed.arg == "on"
-            coach.set_member_option(team_id, user_id, weekends=on)
-            text, blocks = flows.line(
-                "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
-            )
-        elif parsed.name == "pause":
-            coach.set_member_option(team_id, user_id, paused=True)
-            text, blocks = flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
-        elif parsed.name == "resume":
-            coach.set_member_option(team_id, user_id, paused=False)
-            text, blocks = flows.line("Welcome back. Nudges resume tomorrow morning.")
-        elif parsed.name == "export":
-            text, blocks = flows.send_export(client, coach, team_id, user_id)
-        else:  # forget_me
-            text, blocks = ui.build_forget_confirmation()
-        respond(text=text, blocks=blocks)
+    app.command(Command.COACH)(ack=coach_answer, lazy=[refresh_profile])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -18,7 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coach import CoachRefusal
 from bot.parsing import ParseError
 from bot.rules import MoveRefused, Role
-from handlers.gate import WorkGate
 
 log = logging.getLogger("handlers.errors")
 
@@ -63,103 +59,45 @@ def _report(error: Exception, body: dict[str, Any]) -> tuple[str, str | None]:
     return message, user
 
 
-Listener = Callable[..., Iterator[None] | None]
-_FINISHED = object()
-
-
-class Guard:
-    """Wraps every listener: answers whatever it raises kindly, and keeps acks ahead of the work.
-
-    Errors: Bolt's thread runner resets the ack to None when a listener raises after acking, and the request
-    thread may not have seen the ack yet, so Slack would get no answer at all. Refusals and faults are therefore
-    handled here, inside the listener, and never reach Bolt; `register`'s handler covers anything outside.
-
-    Acks first: a listener that is a generator acks, then `yield`s; what follows the yield runs later on the
-    small work pool, after the work gate (see WorkGate). Bolt's own threads only ever parse and ack, so a burst of
-    commands is acked at the framework's pace while their work queues. A plain function runs at once in full
-    (modal openers: a trigger_id lives only three seconds).
-    """
-
-    def __init__(self, gate: WorkGate, work: Executor) -> None:
-        self._gate = gate
-        self._work = work
-
-    def __call__(self, listener: Listener) -> Callable[..., None]:
-        """The listener, guarded."""
-        wanted = set(inspect.signature(listener).parameters)
-
-        def run(
-            ack: Ack,
-            body: dict[str, Any],
-            client: WebClient,
-            context: BoltContext,
-            respond: Respond,
-            payload: dict[str, Any],
-        ) -> None:
-            acked = body.get("type") == "event_callback"  # Bolt acks events itself
-
-            def ack_once(*args: Any, **kwargs: Any) -> None:
-                nonlocal acked
-                acked = True
-                ack(*args, **kwargs)
-
-            def fail(error: Exception) -> None:
-                message, user = _report(error, body)
-                if acked:
-                    tell(client, body, user, message)
-                elif body.get("type") == "view_submission":
-                    ack()  # close the modal; the words follow by DM
-                    tell(client, {}, user, message)
-                else:
-                    ack(response_type="ephemeral", text=message)
-
-            def finish(rest: Iterator[None]) -> None:
-                self._gate.enter()
-                try:
-                    for _ in rest:
-                        pass
-                except Exception as error:
-                    fail(error)
-
-            offered = {
-                "ack": ack_once,
-                "body": body,
-                "client": client,
-                "context": context,
-                "respond": respond,
-                "command": payload,
-                "event": payload,
-            }
-            try:
-                steps = listener(**{name: value for name, value in offered.items() if name in wanted})
-                if steps is None or next(steps, _FINISHED) is _FINISHED:  # up to the ack, or to its end
-                    return
-            except Exception as error:
-                fail(error)
-                return
-            self._work.submit(finish, steps)
-
-        run.__name__ = run.__qualname__ = getattr(listener, "__name__", "listener")
-        return run
-
-
 def register(app: App) -> None:
-    """Install the app-wide error handler, for errors raised outside our listeners (middleware, Bolt itself)."""
+    """Install the one error handler: listeners raise, this answers.
+
+    Listeners store, then ack; whatever they raise before the ack (a refusal, a fault) comes here with the
+    response not yet sent, and the answer goes in it: an ephemeral line for a command, the words under the
+    form's first field for a modal (the member's input stays), and for a button — whose ack body Slack
+    ignores — the response_url.
+    """
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> None:
         message, user = _report(error, body)
-        if response is not None:
-            # Not acked yet. Commands and buttons get the kind words in the ack itself; a modal simply closes
-            # (Slack would otherwise show its own connection error) and the words follow by DM.
-            response.status = 200
-            if body.get("type") == "view_submission":
-                response.body = ""
-            else:
-                response.body = json.dumps({"response_type": "ephemeral", "text": message})
+        if response is None:
+            tell(client, body, user, message)
+            return
+        response.status = 200
+        kind = body.get("type")
+        if kind == "view_submission":
+            field = _first_input(body.get("view") or {})
+            if field is not None:
+                response.body = json.dumps({"response_action": "errors", "errors": {field: message}})
                 response.headers["content-type"] = ["application/json;charset=utf-8"]
                 return
-        tell(client, body, user, message)
+            response.body = ""  # no field to show it under: the modal closes and the words follow by DM
+            tell(client, {}, user, message)
+            return
+        if kind in ("block_actions", "event_callback") or body.get("event"):
+            response.body = ""
+            tell(client, body, user, message)
+            return
+        response.body = json.dumps({"response_type": "ephemeral", "text": message})
+        response.headers["content-type"] = ["application/json;charset=utf-8"]
+
+
+def _first_input(view: dict[str, Any]) -> str | None:
+    for block in view.get("blocks") or []:
+        if block.get("type") == "input" and block.get("block_id"):
+            return str(block["block_id"])
+    return None
 
 
 def tell(client: WebClient, body: dict[str, Any], user: str | None, message: str) -> None:

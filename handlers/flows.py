@@ -1,33 +1,28 @@
-"""What each coaching move does in Slack, shared by slash commands, modals and buttons.
+"""What each coaching move does, shared by slash commands, modals and buttons.
 
-Each flow runs after the ack: it asks the domain to decide, makes the Slack calls that follow (announcements,
-DMs to the other side, cards updated in place) and returns the reply for the member who acted. The surface
-that called it delivers that reply its own way (a command's response_url, a DM after a modal).
+Each flow runs before the ack, in one transaction (`Coach.transaction`): the domain decides and stores, and what
+Slack must be told afterwards — the announcement, the other side's DM, cards rewritten in place, the nudge
+refreshed — is written to the outbox in that same transaction (`Coach.tell`), for `handlers.outbox` to send. A
+flow makes no Slack call itself and returns the reply for the member who acted; the surface that called it puts
+the reply in its ack (a command's ephemeral answer, a modal's confirmation) or, for a button, in the outbox.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
 from bot.coach import Coach, CoachRefusal, RequestMoved, StandConflict, StandDeclared
-from bot.nudges import Nudges
 from bot.rules import RequestMove, Role
 from handlers import blocks as ui
-from handlers.nudge_blocks import build_nudge
-from handlers.slack_io import ensure_profile, post_in_channel, require_person, send_dm, update_message
-from storage.claims import DueNudge
+from handlers import outbox as ox
+from handlers.follow_up_blocks import build_requester_told
 from storage.models import PromiseStatus, Request, RequestStatus, StandStatus
-
-log = logging.getLogger(__name__)
+from storage.outbox import Ref
 
 Reply = tuple[str, list[dict[str, Any]]]
+Where = tuple[str | None, str | None]
 
 
 def line(text: str) -> Reply:
@@ -35,133 +30,165 @@ def line(text: str) -> Reply:
     return text, [{"type": "section", "text": {"type": "mrkdwn", "text": ui.clip(text, ui.SECTION_LIMIT)}}]
 
 
-def announce_stand(client: WebClient, coach: Coach, declared: StandDeclared, channel_id: str | None) -> Reply:
-    """Announce a new stand in the channel it was typed in (or the recap channel) and confirm it to its owner."""
+# Stands ------------------------------------------------------------------------------------------------
+
+
+def announce_stand(coach: Coach, declared: StandDeclared, channel_id: str | None) -> Reply:
+    """Owe the channel the stand's announcement (where it was typed, or the recap channel); confirm it."""
     stand = declared.stand
+    assert stand.id is not None
     target = channel_id if channel_id and not channel_id.startswith("D") else coach.recap_channel(stand.team_id)
-    posted = None
     if target:
         text, blocks = ui.build_stand_announcement(stand, [])
-        posted = post_in_channel(client, target, text, blocks)
-        if posted is not None and stand.id is not None:
-            coach.record_announcement(stand.team_id, stand.id, *posted)
-    text, blocks = ui.build_stand_declared(
-        stand, announced_in=posted[0] if posted else None, replaced=declared.replaced
-    )
-    if target and posted is None:
-        blocks.append(
-            ui.note_block(
-                f"I couldn't announce it in <#{target}> — invite me there with `/invite` and I will next time."
+        coach.tell(
+            ox.post(
+                stand.team_id,
+                target,
+                text,
+                blocks,
+                remember=(Ref.ANNOUNCEMENT, stand.id),
+                on_failure=(
+                    stand.user_id,
+                    f"I couldn't announce your stand in <#{target}> — invite me there with `/invite` "
+                    "and I will next time.",
+                ),
+                about=stand.user_id,
             )
         )
-    return text, blocks
+    return ui.build_stand_declared(stand, announced_in=target, replaced=declared.replaced)
 
 
 def declare_stand(
-    client: WebClient,
-    coach: Coach,
-    team_id: str,
-    user_id: str,
-    outcome: str,
-    due_on: date | None,
-    channel_id: str | None,
+    coach: Coach, team_id: str, user_id: str, outcome: str, due_on: date | None, channel_id: str | None
 ) -> Reply:
     """`/stand`: a new stand, or the choice to replace the active one."""
-    result = coach.declare_stand(team_id, user_id, outcome, due_on, channel_id=channel_id)
-    if isinstance(result, StandConflict):
-        assert result.draft.id is not None
-        return ui.build_stand_conflict(result.current, result.draft.id, result.draft.text)
-    return announce_stand(client, coach, result, channel_id)
+    with coach.transaction():
+        result = coach.declare_stand(team_id, user_id, outcome, due_on, channel_id=channel_id)
+        if isinstance(result, StandConflict):
+            assert result.draft.id is not None
+            return ui.build_stand_conflict(result.current, result.draft.id, result.draft.text)
+        return announce_stand(coach, result, channel_id)
 
 
-def settle_stand(client: WebClient, coach: Coach, team_id: str, user_id: str, draft_id: int, *, replace: bool) -> Reply:
+def settle_stand(coach: Coach, team_id: str, user_id: str, draft_id: int, *, replace: bool) -> Reply:
     """The member's answer to "replace your stand or keep it?"."""
-    declared = coach.settle_draft(team_id, user_id, draft_id, replace=replace)
-    if declared is None:
-        return line("Kept your current stand. Onward.")
-    return announce_stand(client, coach, declared, declared.stand.channel_id)
+    with coach.transaction():
+        declared = coach.settle_draft(team_id, user_id, draft_id, replace=replace)
+        if declared is None:
+            return line("Kept your current stand. Onward.")
+        return announce_stand(coach, declared, declared.stand.channel_id)
 
 
-def join_stand(
-    client: WebClient,
-    coach: Coach,
-    team_id: str,
-    stand_id: int,
-    user_id: str,
-    clicked: tuple[str | None, str | None] = (None, None),
-) -> Reply:
+def refresh_announcement(coach: Coach, team_id: str, stand_id: int, channel: str | None, at: Where) -> None:
+    """Owe the stand's announcement a rewrite showing its followers as they are when it is sent."""
+    coach.tell(ox.announcement(team_id, stand_id, channel or "announcement", at=at))
+
+
+def join_stand(coach: Coach, team_id: str, stand_id: int, user_id: str, clicked: Where = (None, None)) -> Reply:
     """Join a stand: the announcement shows its followers, the owner hears who joined."""
-    joined = coach.join_stand(team_id, stand_id, user_id)
-    stand = joined.stand
-    text, blocks = ui.build_stand_announcement(stand, joined.follower_ids)
-    # The clicked message is the announcement; prefer it, since a quick click can beat our record of its ts.
-    where = clicked if all(clicked) else (stand.channel_id, stand.message_ts)
-    update_message(client, where, text, blocks)
-    first = " — your *first follower*" if joined.is_first else ""
-    send_dm(client, stand.user_id, f":raised_hands: {ui.person(user_id)} joined your stand{first}.")
+    with coach.transaction():
+        joined = coach.join_stand(team_id, stand_id, user_id)
+        stand = joined.stand
+        # The clicked message is the announcement; prefer it, since a quick click can beat our record of its ts.
+        refresh_announcement(coach, team_id, stand_id, clicked[0] or stand.channel_id, clicked)
+        coach.tell(ox.dm(team_id, stand.user_id, *ui.build_joined_dm(user_id, is_first=joined.is_first)))
     role = "its first follower" if joined.is_first else "a follower"
     return line(f"You joined {ui.person(stand.user_id)}'s stand as {role}. Take it on as your own.")
 
 
-def refresh_nudge(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:
-    """Rewrite the member's nudge of today to show the practice they just logged, if they had one."""
-    nudges = Nudges(coach)
-    where = nudges.todays(team_id, user_id)
-    if where is None:
-        return
-    today = coach.today(team_id, user_id)
-    text, blocks = build_nudge(nudges.content(DueNudge(team_id=team_id, user_id=user_id, local_date=today)))
-    update_message(client, where, text, blocks)
+def leave_stand(coach: Coach, team_id: str, stand_id: int, user_id: str) -> Reply:
+    """Stop following a stand; its announcement shows the followers who remain."""
+    with coach.transaction():
+        stand = coach.leave_stand(team_id, stand_id, user_id)
+        refresh_announcement(coach, team_id, stand_id, stand.channel_id, (None, None))
+    return line(f"You've left {ui.person(stand.user_id)}'s stand. Thank you for standing with them.")
 
 
-def log_shares(client: WebClient, coach: Coach, team_id: str, user_id: str, told: Sequence[str], note: str) -> Reply:
+def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: str) -> Reply:
+    """Close the active stand as achieved or ended; the nudges stop, the history stays."""
+    status = StandStatus.ACHIEVED if ending == "achieved" else StandStatus.ENDED
+    with coach.transaction():
+        coach.close_stand(team_id, user_id, status, words)
+    if status == StandStatus.ACHIEVED:
+        return line(
+            ":trophy: Stand closed as achieved. Declare the breakthrough with `/breakthrough` so the team sees it."
+        )
+    return line("Stand closed. What you learned is yours to keep — declare a new stand whenever you're ready.")
+
+
+def restart_program(coach: Coach, team_id: str, user_id: str) -> Reply:
+    """Another 14 days on the same stand."""
+    with coach.transaction():
+        stand = coach.restart_program(team_id, user_id)
+    return line(f":repeat: Another 14 days on your stand: day 1 is {stand.program_started_on:%A %-d %B}.")
+
+
+# Practice ----------------------------------------------------------------------------------------------
+
+
+def log_shares(coach: Coach, team_id: str, user_id: str, told: Sequence[str], note: str) -> Reply:
     """`/share`: one share per person told."""
-    progress = coach.log_shares(team_id, user_id, told, note)
-    refresh_nudge(client, coach, team_id, user_id)
+    with coach.transaction():
+        progress = coach.log_shares(team_id, user_id, told, note)
+        coach.tell(ox.nudge(team_id, user_id))
     people = ", ".join(ui.person(p) for p in told)
     return ui.build_practice_logged(f"Shared with {people}.", progress)
 
 
-def log_action(client: WebClient, coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
+def log_action(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
     """`/act`: one action."""
-    progress = coach.log_action(team_id, user_id, text)
-    refresh_nudge(client, coach, team_id, user_id)
+    with coach.transaction():
+        progress = coach.log_action(team_id, user_id, text)
+        coach.tell(ox.nudge(team_id, user_id))
     return ui.build_practice_logged("Action logged.", progress)
 
 
-def make_request(
-    client: WebClient, coach: Coach, team_id: str, user_id: str, recipient_id: str, text: str, due_on: date | None
-) -> Reply:
-    """`/request`: store it, then DM the person asked (Accept / Decline / Counter-offer) and the requester's copy."""
+# Requests ----------------------------------------------------------------------------------------------
+
+
+def make_request(coach: Coach, team_id: str, user_id: str, recipient_id: str, text: str, due_on: date | None) -> Reply:
+    """`/request`: stored, with both sides' cards owed (Accept / Decline / Counter-offer for the person asked)."""
     if recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
-    require_person(client, coach, team_id, recipient_id)
-    request = coach.make_request(team_id, user_id, recipient_id, text, due_on)
-    delivered = send_cards(client, coach, request)
-    refresh_nudge(client, coach, team_id, user_id)
-    progress = coach.progress(team_id, user_id)
-    headline = f"Request sent to {ui.person(recipient_id)}."
-    if not delivered:
-        headline = f"Request stored, but I couldn't DM {ui.person(recipient_id)} — they'll see it in my App Home."
-    return ui.build_practice_logged(headline, progress)
+    with coach.transaction():
+        request = coach.make_request(team_id, user_id, recipient_id, text, due_on)
+        send_cards(coach, request)
+        coach.tell(ox.nudge(team_id, user_id))
+        progress = coach.progress(team_id, user_id)
+    return ui.build_practice_logged(f"Request sent to {ui.person(recipient_id)}.", progress)
 
 
-def send_cards(client: WebClient, coach: Coach, request: Request) -> bool:
-    """Post each side's card for a new request; True when the side that must answer was reached."""
+def send_cards(coach: Coach, request: Request) -> None:
+    """Owe each side its card for a new request, remembered so both can be rewritten in place later."""
     assert request.id is not None
     answering = Role.REQUESTER if request.status == RequestStatus.COUNTERED else Role.RECIPIENT
-    cards: dict[Role, tuple[str, str] | None] = {}
-    for role, user in ((Role.RECIPIENT, request.recipient_id), (Role.REQUESTER, request.user_id)):
+    asker = request.recipient_id if answering is Role.REQUESTER else request.user_id
+    for role, user, ref in (
+        (Role.RECIPIENT, request.recipient_id, Ref.RECIPIENT_CARD),
+        (Role.REQUESTER, request.user_id, Ref.REQUESTER_CARD),
+    ):
         text, blocks = ui.build_request_card(request, role)
-        cards[role] = send_dm(client, user, text, blocks)
-    coach.record_request_cards(
-        request.team_id, request.id, requester=cards[Role.REQUESTER], recipient=cards[Role.RECIPIENT]
-    )
-    return cards[answering] is not None
+        failure = None
+        if role is answering:
+            failure = (
+                asker,
+                f"I couldn't DM {ui.person(user)} about {ui.quote(request.text, 150)} — "
+                "they'll still find it in my App Home.",
+            )
+        coach.tell(ox.dm(request.team_id, user, text, blocks, remember=(ref, request.id), on_failure=failure))
+
+
+def refresh_cards(coach: Coach, request: Request, *, clicked: dict[Role, Where] | None = None) -> None:
+    """Owe both sides' cards a rewrite to the request's state when sent (spent buttons disappear).
+
+    `clicked` names the card a button was pressed on: a quick press can beat our record of where it is.
+    """
+    assert request.id is not None
+    for role, user in ((Role.REQUESTER, request.user_id), (Role.RECIPIENT, request.recipient_id)):
+        coach.tell(ox.card(request.team_id, request.id, role, user, at=(clicked or {}).get(role, (None, None))))
 
 
 def move_request(
-    client: WebClient,
     coach: Coach,
     team_id: str,
     request_id: int,
@@ -170,31 +197,16 @@ def move_request(
     *,
     terms: str | None = None,
     due_on: date | None = None,
-    clicked: tuple[str | None, str | None] = (None, None),
+    clicked: Where = (None, None),
 ) -> Reply:
-    """A press of Accept, Decline, Done, Complete…: both cards updated in place, the other side told."""
-    moved = coach.move_request(team_id, request_id, actor_id, move, terms=terms, due_on=due_on)
-    refresh_cards(client, moved.request, clicked={moved.actor: clicked} if all(clicked) else None)
-    other = moved.request.recipient_id if moved.actor is Role.REQUESTER else moved.request.user_id
-    send_dm(client, other, ui.build_request_notice(moved, actor_id))
+    """A press of Accept, Decline, Done, Complete…: both cards rewritten, the other side told."""
+    with coach.transaction():
+        moved = coach.move_request(team_id, request_id, actor_id, move, terms=terms, due_on=due_on)
+        refresh_cards(coach, moved.request, clicked={moved.actor: clicked} if all(clicked) else None)
+        other = moved.request.recipient_id if moved.actor is Role.REQUESTER else moved.request.user_id
+        notice = ui.build_request_notice(moved, actor_id)
+        coach.tell(ox.dm(team_id, other, notice))
     return line(_confirmation(moved))
-
-
-def refresh_cards(
-    client: WebClient, request: Request, *, clicked: dict[Role, tuple[str | None, str | None]] | None = None
-) -> None:
-    """Rewrite both sides' cards to the request's current state (spent buttons disappear).
-
-    `clicked` names the card a button was pressed on: a quick press can beat our record of where it is.
-    """
-    cards = {
-        Role.REQUESTER: (request.requester_channel, request.requester_ts),
-        Role.RECIPIENT: (request.recipient_channel, request.recipient_ts),
-        **(clicked or {}),
-    }
-    for role, where in cards.items():
-        text, blocks = ui.build_request_card(request, role)
-        update_message(client, where, text, blocks)
 
 
 def _confirmation(moved: RequestMoved) -> str:
@@ -214,84 +226,33 @@ def _confirmation(moved: RequestMoved) -> str:
     return words[moved.move]
 
 
-def offer_help(
-    client: WebClient, coach: Coach, team_id: str, stand_id: int, helper_id: str, text: str, due_on: date | None
-) -> Reply:
+def offer_help(coach: Coach, team_id: str, stand_id: int, helper_id: str, text: str, due_on: date | None) -> Reply:
     """Offer help with a stand: its owner gets a card to accept it as the helper's promise."""
-    request = coach.offer_help(team_id, stand_id, helper_id, text, due_on)
-    send_cards(client, coach, request)
+    with coach.transaction():
+        request = coach.offer_help(team_id, stand_id, helper_id, text, due_on)
+        send_cards(coach, request)
     return line(f"Offer sent to {ui.person(request.user_id)}. If they accept, it becomes your promise.")
+
+
+def tell_requester(coach: Coach, request: Request, stage: str) -> None:
+    """The requester hears that the promise made to them was followed up (`reminder`) or recorded `broken`."""
+    with coach.transaction():
+        if stage == "broken":
+            refresh_cards(coach, request)
+        coach.tell(ox.dm(request.team_id, request.user_id, *build_requester_told(request, stage)))
+
+
+# Promises ----------------------------------------------------------------------------------------------
 
 
 def make_promise(coach: Coach, team_id: str, user_id: str, text: str, due_on: date | None) -> Reply:
     """`/promise`: a promise of one's own."""
-    promise = coach.make_promise(team_id, user_id, text, due_on)
-    return line(f":handshake: Promise made ({ui.when(promise.due_on)}): _{ui.esc(ui.clip(promise.text, 2500))}_")
-
-
-def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, noticed: int | None = None) -> Reply:
-    """`/breakdown`: stored (or, from a check-in, the noticed one put in the member's words), met with coaching."""
-    if noticed is not None:
-        return ui.build_breakdown_coaching(coach.declare_noticed_breakdown(team_id, user_id, noticed, text))
-    return ui.build_breakdown_coaching(coach.declare_breakdown(team_id, user_id, text))
-
-
-def declare_breakthrough(client: WebClient, coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
-    """`/breakthrough`: stored and celebrated in the recap channel."""
-    breakthrough, channel = coach.declare_breakthrough(team_id, user_id, text)
-    posted = None
-    if channel:
-        post_text, blocks = ui.build_breakthrough_celebration(breakthrough)
-        posted = post_in_channel(client, channel, post_text, blocks)
-        if posted is not None and breakthrough.id is not None:
-            coach.record_celebration(team_id, breakthrough.id, *posted)
-    if breakthrough.stand_id is not None:
-        # The stand's followers took it on as their own: its breakthroughs are theirs to hear of first-hand.
-        text, blocks = ui.build_breakthrough_for_follower(breakthrough)
-        for follower in coach.followers(team_id, breakthrough.stand_id):
-            send_dm(client, follower, text, blocks)
-    if channel and posted is None:
-        return line(
-            f":rocket: Breakthrough recorded — but I couldn't post in <#{channel}>. Invite me there with `/invite`."
-        )
-    return line(ui.build_breakthrough_declared(posted[0] if posted else None))
-
-
-def leave_stand(client: WebClient, coach: Coach, team_id: str, stand_id: int, user_id: str) -> Reply:
-    """Stop following a stand; its announcement shows the followers who remain."""
-    stand = coach.leave_stand(team_id, stand_id, user_id)
-    text, blocks = ui.build_stand_announcement(stand, coach.followers(team_id, stand_id))
-    update_message(client, (stand.channel_id, stand.message_ts), text, blocks)
-    return line(f"You've left {ui.person(stand.user_id)}'s stand. Thank you for standing with them.")
-
-
-def send_export(client: WebClient, coach: Coach, team_id: str, user_id: str) -> Reply:
-    """`/coach export`: the member's own data as a JSON file in their DM."""
-    document = coach.export(team_id=team_id, user_id=user_id)
-    dm = send_dm(client, user_id, "Here is everything I keep about you, as JSON.")
-    if dm is None:
-        return line("I couldn't open a DM with you to send the file. Please try again in a minute.")
-    try:
-        client.files_upload_v2(
-            channel=dm[0],
-            content=json.dumps(document, indent=2, ensure_ascii=False),
-            filename="breakthrough-coach-export.json",
-            title="Your Breakthrough Coach data",
-        )
-    except SlackApiError as error:
-        log.warning("export upload for %s failed: %s", user_id, error.response.get("error"))
-        return line("I couldn't upload your export just now. Please try again in a minute.")
-    return line("Your data is in your DMs with me, as a JSON file.")
-
-
-def show_home(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:
-    """Publish the member's App Home."""
-    ensure_profile(client, coach, team_id, user_id)
-    client.views_publish(user_id=user_id, view=ui.build_home(coach.status(team_id, user_id)))
+    with coach.transaction():
+        promise = coach.make_promise(team_id, user_id, text, due_on)
+    return ui.build_promise_made(promise)
 
 
 def account(
-    client: WebClient,
     coach: Coach,
     team_id: str,
     user_id: str,
@@ -299,50 +260,56 @@ def account(
     outcome: PromiseStatus,
     *,
     new_date: date | None = None,
-    clicked: tuple[str | None, str | None] = (None, None),
+    clicked: Where = (None, None),
 ) -> Reply:
     """Account for a promise (or an accepted request) that came due: kept, renegotiated or revoked."""
     kind, item_id = item
-    if kind == "request":
-        if outcome == PromiseStatus.RENEGOTIATED:
-            assert new_date is not None
-            reply = ask_for_new_date(client, coach, team_id, user_id, item_id, new_date)
-        else:
+    with coach.transaction():
+        if kind == "request":
+            if outcome == PromiseStatus.RENEGOTIATED:
+                assert new_date is not None
+                return ask_for_new_date(coach, team_id, user_id, item_id, new_date)
             move = RequestMove.DONE if outcome == PromiseStatus.KEPT else RequestMove.REVOKE
-            reply = move_request(client, coach, team_id, item_id, user_id, move)
-    else:
-        promise, _ = coach.account_promise(team_id, user_id, item_id, outcome, new_date=new_date)
-        reply = line(
-            {
-                PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
-                PromiseStatus.RENEGOTIATED: f":calendar: Renegotiated: now {ui.when(new_date)}.",
-                PromiseStatus.REVOKED: "Revoked. Saying so honestly keeps your word worth something.",
-                PromiseStatus.BROKEN: (
-                    "Its date had passed, so I've recorded it as broken — an honest account, not a verdict. "
-                    "If it still matters, promise it again with a date you can keep."
-                ),
-            }[PromiseStatus(promise.status)]
-        )
-    if kind == "promise" or outcome != PromiseStatus.RENEGOTIATED:
-        update_message(client, clicked, reply[0], reply[1])  # the follow-up itself: settled, its buttons gone
+            reply = move_request(coach, team_id, item_id, user_id, move)
+        else:
+            promise, _ = coach.account_promise(team_id, user_id, item_id, outcome, new_date=new_date)
+            reply = line(
+                {
+                    PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
+                    PromiseStatus.RENEGOTIATED: f":calendar: Renegotiated: now {ui.when(new_date)}.",
+                    PromiseStatus.REVOKED: "Revoked. Saying so honestly keeps your word worth something.",
+                    PromiseStatus.BROKEN: (
+                        "Its date had passed, so I've recorded it as broken — an honest account, not a verdict. "
+                        "If it still matters, promise it again with a date you can keep."
+                    ),
+                }[PromiseStatus(promise.status)]
+            )
+        if all(clicked):
+            # The follow-up itself: settled, its buttons gone.
+            coach.tell(ox.update(team_id, user_id, reply[0], reply[1], at=clicked, about=user_id))
     return reply
 
 
-def ask_for_new_date(
-    client: WebClient, coach: Coach, team_id: str, user_id: str, request_id: int, new_date: date
-) -> Reply:
+def ask_for_new_date(coach: Coach, team_id: str, user_id: str, request_id: int, new_date: date) -> Reply:
     """Renegotiating a promise made to someone: they are asked to agree to the new date; the old one holds till then."""
-    asked, request = coach.propose_renegotiation(team_id, user_id, request_id, new_date)
-    assert asked.id is not None
-    text, blocks = ui.build_renegotiation_question(asked, request)
-    dm = send_dm(client, request.user_id, text, blocks)
-    if dm is None:
-        coach.withdraw_renegotiation(team_id, asked.id)
-        return line(
-            f"I couldn't reach {ui.person(request.user_id)} just now, so the date stays {ui.day(request.due_on)}. "
-            "Please try again in a minute."
+    with coach.transaction():
+        asked, request = coach.propose_renegotiation(team_id, user_id, request_id, new_date)
+        assert asked.id is not None
+        text, blocks = ui.build_renegotiation_question(asked, request)
+        coach.tell(
+            ox.dm(
+                team_id,
+                request.user_id,
+                text,
+                blocks,
+                remember=(Ref.RENEGOTIATION_QUESTION, asked.id),
+                on_failure=(
+                    user_id,
+                    f"I couldn't reach {ui.person(request.user_id)} to ask for {ui.day(new_date)}, so the date "
+                    f"stays {ui.day(request.due_on)}.",
+                ),
+            )
         )
-    coach.record_renegotiation_question(team_id, asked.id, *dm)
     return line(
         f":calendar: I've asked {ui.person(request.user_id)} to agree to {ui.day(new_date)}. "
         f"Until they do, it's still due {ui.day(request.due_on)}."
@@ -350,50 +317,82 @@ def ask_for_new_date(
 
 
 def answer_renegotiation(
-    client: WebClient,
-    coach: Coach,
-    team_id: str,
-    user_id: str,
-    renegotiation_id: int,
-    *,
-    agree: bool,
-    clicked: tuple[str | None, str | None] = (None, None),
+    coach: Coach, team_id: str, user_id: str, renegotiation_id: int, *, agree: bool, clicked: Where = (None, None)
 ) -> Reply:
     """The requester agrees to the new date or keeps the old one; the question, both cards and the asker follow."""
-    asked, request = coach.answer_renegotiation(team_id, user_id, renegotiation_id, agree=agree)
-    text, blocks = ui.build_renegotiation_question(asked, request)
-    update_message(client, clicked if all(clicked) else (asked.channel_id, asked.message_ts), text, blocks)
-    refresh_cards(client, request)
-    what = f"_{ui.esc(ui.clip(request.text, 1500))}_"
-    if agree:
-        send_dm(
-            client,
-            asked.user_id,
-            f":handshake: {ui.person(user_id)} agreed to the new date — your promise is now due "
-            f"{ui.day(asked.new_due_on)}: {what}",
+    with coach.transaction():
+        asked, request = coach.answer_renegotiation(team_id, user_id, renegotiation_id, agree=agree)
+        assert asked.id is not None
+        text, blocks = ui.build_renegotiation_question(asked, request)
+        coach.tell(
+            ox.update(
+                team_id,
+                user_id,
+                text,
+                blocks,
+                at=clicked,
+                ref=(Ref.RENEGOTIATION_QUESTION, asked.id),
+                about=user_id,
+            )
         )
+        refresh_cards(coach, request)
+        coach.tell(ox.dm(team_id, asked.user_id, *ui.build_renegotiation_answered(asked, request, agree=agree)))
+    if agree:
         return line(f"Agreed: it's now due {ui.day(asked.new_due_on)}. I've told {ui.person(asked.user_id)}.")
-    send_dm(
-        client,
-        asked.user_id,
-        f"{ui.person(user_id)} would like to keep the original date ({ui.day(asked.old_due_on)}) for {what}. "
-        "Keep it if you can — or say honestly that you can't.",
-    )
     return line(f"The original date stands. I've told {ui.person(asked.user_id)}.")
 
 
-def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: str) -> Reply:
-    """Close the active stand as achieved or ended; the nudges stop, the history stays."""
-    status = StandStatus.ACHIEVED if ending == "achieved" else StandStatus.ENDED
-    coach.close_stand(team_id, user_id, status, words)
-    if status == StandStatus.ACHIEVED:
-        return line(
-            ":trophy: Stand closed as achieved. Declare the breakthrough with `/breakthrough` so the team sees it."
-        )
-    return line("Stand closed. What you learned is yours to keep — declare a new stand whenever you're ready.")
+# Breakdowns and breakthroughs --------------------------------------------------------------------------
+
+
+def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, noticed: int | None = None) -> Reply:
+    """`/breakdown`: stored (or, from a check-in, the noticed one put in the member's words), met with coaching."""
+    with coach.transaction():
+        if noticed is not None:
+            breakdown = coach.declare_noticed_breakdown(team_id, user_id, noticed, text)
+        else:
+            breakdown = coach.declare_breakdown(team_id, user_id, text)
+    return ui.build_breakdown_coaching(breakdown)
 
 
 def resolve_breakdown(coach: Coach, team_id: str, user_id: str, breakdown_id: int | None, resolution: str) -> Reply:
     """Log what shifted on a breakdown."""
-    coach.resolve_breakdown(team_id, user_id, breakdown_id, resolution)
+    with coach.transaction():
+        coach.resolve_breakdown(team_id, user_id, breakdown_id, resolution)
     return line(":seedling: Breakdown resolved. What shifted is worth remembering — the recap will count it.")
+
+
+def declare_breakthrough(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
+    """`/breakthrough`: stored, celebrated in the recap channel, and told to the stand's followers."""
+    with coach.transaction():
+        breakthrough, channel = coach.declare_breakthrough(team_id, user_id, text)
+        assert breakthrough.id is not None
+        if channel:
+            post_text, blocks = ui.build_breakthrough_celebration(breakthrough)
+            coach.tell(
+                ox.post(
+                    team_id,
+                    channel,
+                    post_text,
+                    blocks,
+                    remember=(Ref.CELEBRATION, breakthrough.id),
+                    on_failure=(user_id, f"I couldn't celebrate your breakthrough in <#{channel}> — invite me there."),
+                    about=user_id,
+                )
+            )
+        if breakthrough.stand_id is not None:
+            # The stand's followers took it on as their own: its breakthroughs are theirs to hear of first-hand.
+            dm_text, dm_blocks = ui.build_breakthrough_for_follower(breakthrough)
+            for follower in coach.followers(team_id, breakthrough.stand_id):
+                coach.tell(ox.dm(team_id, follower, dm_text, dm_blocks))
+    return line(ui.build_breakthrough_declared(channel))
+
+
+# The member's own data ---------------------------------------------------------------------------------
+
+
+def send_export(coach: Coach, team_id: str, user_id: str) -> Reply:
+    """`/coach export`: the member's own data, owed to their DM as a JSON file."""
+    with coach.transaction():
+        coach.tell(ox.export(team_id, user_id))
+    return line("Your data is on its way to your DMs with me, as a JSON file.")

@@ -13,8 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import DueRecap, DueWeeklyLine, Recaps
-from handlers.blocks import clip, person
-from handlers.flows import refresh_cards
+from handlers.flows import tell_requester
 from handlers.follow_up_blocks import build_follow_up
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
@@ -224,23 +223,8 @@ def follow_up_pass(follow_ups: FollowUps, poster: PacedPoster, now: datetime) ->
         follow_ups.sent(due, str(response["channel"]), str(response["ts"]))
         sent += 1
         if isinstance(item, Request) and due.stage in ("reminder", "broken"):
-            _tell_requester(poster, item, due.stage)
+            tell_requester(follow_ups.coach, item, due.stage)  # by the outbox
     return PassReport(sent=sent, skipped=skipped, failed=failed)
-
-
-def _tell_requester(poster: PacedPoster, request: Request, stage: str) -> None:
-    if stage == "broken":
-        refresh_cards(poster.client, request)
-        text = (
-            f"{person(request.recipient_id)}'s promise on your request went unanswered past its date, so I've "
-            f"recorded it as broken: {clip(request.text, 500)}. If you still need it, ask again."
-        )
-    else:
-        text = f"I reminded {person(request.recipient_id)} about your request: {clip(request.text, 500)}"
-    try:
-        poster.post_message(channel=request.user_id, text=text)
-    except (SlackApiError, PostFailed) as error:
-        log.warning("could not tell %s about a %s follow-up: %s", request.user_id, stage, error)
 
 
 def daily_pass(nudges: Nudges, follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:

@@ -1,8 +1,10 @@
-"""The few Slack calls every surface shares: who someone is, and DMs that can be updated in place."""
+"""The Slack calls made before an ack: who someone is (users.info, cached for a day)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk import WebClient
@@ -40,63 +42,50 @@ def ensure_profile(client: WebClient, coach: Coach, team_id: str, user_id: str) 
     return coach.remember_profile(team_id, user_id, _profile(response["user"]))
 
 
-def require_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> Member:
-    """Someone a member named, who must be a person in this workspace (not a bot, not deactivated)."""
+def require_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:
+    """Someone a member named must be a person in this workspace: not a bot, not gone, not from another one."""
+    why = why_not_a_person(client, coach, team_id, user_id)
+    if why is not None:
+        raise CoachRefusal(f"{why[:1].upper()}{why[1:]} — nothing changed.")
+
+
+def require_people(client: WebClient, coach: Coach, team_id: str, user_ids: Sequence[str]) -> None:
+    """Every one of `user_ids` is a person in this workspace; one kind refusal naming all who are not.
+
+    Slack is asked about the ones not known yet side by side, so a share naming several new people still
+    answers well within Slack's three seconds.
+    """
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(user_ids)))) as pool:
+        reasons = [why for why in pool.map(lambda u: why_not_a_person(client, coach, team_id, u), user_ids) if why]
+    if reasons:
+        raise CoachRefusal(
+            f"I can only count people in this workspace: {'; '.join(reasons)}. Nothing was logged — "
+            "try again without them."
+        )
+
+
+def why_not_a_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> str | None:
+    """Why `user_id` can't be named in the coach (None when they can); asks Slack only when what is stored is
+    missing or over a day old."""
     member = coach.member(team_id, user_id)
     if coach.needs_profile(member):
         try:
             response = client.users_info(user=user_id)
         except SlackApiError as error:
-            if error.response.get("error") in ("user_not_found", "account_inactive"):
-                raise CoachRefusal(
-                    f"I couldn't find <@{user_id}> in this workspace — check the name and try again."
-                ) from None
+            if error.response.get("error") in ("user_not_found", "account_inactive", "users_not_found"):
+                return f"I couldn't find <@{user_id}> in this workspace"
             log.warning("users.info for %s failed (%s)", user_id, error.response.get("error"))
             if member is None:
                 raise
-            return member
-        profile = _profile(response["user"])
+            return None if not member.is_bot else f"<@{user_id}> is a bot"
+        user = response["user"]
+        if user.get("team_id") not in (None, team_id):
+            return f"<@{user_id}> is in another workspace"
+        profile = _profile(user)
         if profile.deleted:
-            raise CoachRefusal(f"<@{user_id}> has left this workspace, so they can't be asked.")
+            return f"<@{user_id}> has left this workspace"
         member = coach.remember_profile(team_id, user_id, profile)
     assert member is not None
     if member.is_bot or user_id == SLACKBOT:
-        raise CoachRefusal(f"<@{user_id}> is a bot — requests are for people who can promise something back.")
-    return member
-
-
-def send_dm(
-    client: WebClient, user_id: str, text: str, blocks: list[dict[str, Any]] | None = None
-) -> tuple[str, str] | None:
-    """DM a member (the user ID is the channel, no conversations.open); their DM channel and ts, or None."""
-    try:
-        response = client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
-    except SlackApiError as error:
-        log.warning("DM to %s failed: %s", user_id, error.response.get("error"))
-        return None
-    return str(response["channel"]), str(response["ts"])
-
-
-def update_message(
-    client: WebClient, where: tuple[str | None, str | None], text: str, blocks: list[dict[str, Any]]
-) -> bool:
-    """Rewrite a message the app posted earlier; False (logged) when Slack refuses."""
-    channel, ts = where
-    if not channel or not ts:
-        return False
-    try:
-        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-    except SlackApiError as error:
-        log.warning("chat.update of %s/%s failed: %s", channel, ts, error.response.get("error"))
-        return False
-    return True
-
-
-def post_in_channel(client: WebClient, channel: str, text: str, blocks: list[dict[str, Any]]) -> tuple[str, str] | None:
-    """Post to a channel; None (logged) when the app can't post there."""
-    try:
-        response = client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-    except SlackApiError as error:
-        log.warning("posting in %s failed: %s", channel, error.response.get("error"))
-        return None
-    return str(response["channel"]), str(response["ts"])
+        return f"<@{user_id}> is a bot"
+    return None

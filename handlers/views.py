@@ -1,9 +1,10 @@
-"""Modal submissions. Field errors go back in the ack (`response_action: errors`); the work runs after it."""
+"""Modal submissions: field errors go back in the ack (`response_action: errors`); otherwise the submission is
+stored in one transaction and the modal is updated, in the ack, to show what was stored."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -14,9 +15,10 @@ from bot import parsing
 from bot.coach import Coach, CoachRefusal
 from bot.rules import RequestMove
 from handlers import flows
-from handlers.errors import Guard
+from handlers import outbox as ox
+from handlers.commands import who
 from handlers.ids import Field, Modal
-from handlers.slack_io import ensure_profile, send_dm
+from handlers.slack_io import require_people, require_person
 from storage.models import PromiseStatus
 
 
@@ -99,46 +101,59 @@ def _metadata(raw: Any) -> dict[str, Any]:
 Work = Callable[[], flows.Reply]
 
 
-def register(app: App, coach: Coach, guard: Guard) -> None:
+def answered_view(submitted: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The modal turned into its answer: what was stored, read where the member just pressed Submit."""
+    title = submitted.get("title") or {"type": "plain_text", "text": "Breakthrough Coach"}
+    return {"type": "modal", "title": title, "close": {"type": "plain_text", "text": "Done"}, "blocks": blocks}
+
+
+def register(app: App, coach: Coach) -> None:
     """Listen to the submission of every modal the coach opens."""
 
     def submitted(callback: Modal, read: Callable[[Form, str, str, WebClient], Work]) -> None:
-        @app.view(callback)
-        @guard
-        def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> Iterator[None]:
-            team_id, user_id = context.team_id, context.user_id
-            if not team_id or not user_id:
-                ack(response_action="errors", errors={})
-                return
+        def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+            team_id, user_id = who(context)
             form = Form(body, coach.today(team_id, user_id))
             work = read(form, team_id, user_id, client)
             if form.errors:
                 ack(response_action="errors", errors=form.errors)
                 return
-            ack()
-            yield  # acked: the rest runs on the work pool (see Guard)
-            ensure_profile(client, coach, team_id, user_id)
-            text, blocks = work()
-            send_dm(client, user_id, text, blocks)
-            if form.metadata.get("home"):
-                flows.show_home(client, coach, team_id, user_id)
+            with coach.transaction():
+                _text, blocks = work()
+                if form.metadata.get("home"):
+                    coach.tell(ox.home(team_id, user_id))
+            ack(response_action="update", view=answered_view(body.get("view") or {}, blocks))
+
+        on_submit.__name__ = f"submit_{callback}"
+        app.view(callback)(on_submit)
+
+    def person_checked(form: Form, field: Field, check: Callable[[], None]) -> None:
+        # Slack's word on who someone is comes before the transaction: no network call holds the database.
+        if field in form.errors:
+            return
+        try:
+            check()
+        except CoachRefusal as refusal:
+            form.errors[field] = refusal.message
 
     def stand(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         outcome = form.text(Field.OUTCOME, what="your stand")
         due_on, channel = form.due_on(), form.metadata.get("channel")
-        return lambda: flows.declare_stand(client, coach, team_id, user_id, outcome, due_on, channel)
+        return lambda: flows.declare_stand(coach, team_id, user_id, outcome, due_on, channel)
 
     def share(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         told, note = form.people(user_id), form.text(Field.NOTE, what="your note", required=False)
-        return lambda: flows.log_shares(client, coach, team_id, user_id, told, note)
+        person_checked(form, Field.PEOPLE, lambda: require_people(client, coach, team_id, told))
+        return lambda: flows.log_shares(coach, team_id, user_id, told, note)
 
     def act(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         what = form.text(Field.TEXT, what="what you did")
-        return lambda: flows.log_action(client, coach, team_id, user_id, what)
+        return lambda: flows.log_action(coach, team_id, user_id, what)
 
     def request(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         recipient, what, due_on = form.person(user_id), form.text(Field.TEXT, what="your request"), form.due_on()
-        return lambda: flows.make_request(client, coach, team_id, user_id, recipient, what, due_on)
+        person_checked(form, Field.PERSON, lambda: require_person(client, coach, team_id, recipient))
+        return lambda: flows.make_request(coach, team_id, user_id, recipient, what, due_on)
 
     def promise(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         what, due_on = form.text(Field.TEXT, what="your promise"), form.due_on()
@@ -152,19 +167,19 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
 
     def breakthrough(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         what = form.text(Field.TEXT, what="your breakthrough")
-        return lambda: flows.declare_breakthrough(client, coach, team_id, user_id, what)
+        return lambda: flows.declare_breakthrough(coach, team_id, user_id, what)
 
     def counter(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         request_id = form.item("request")
         terms, due_on = form.text(Field.TEXT, what="your counter-offer"), form.due_on()
         return lambda: flows.move_request(
-            client, coach, team_id, request_id, user_id, RequestMove.COUNTER, terms=terms, due_on=due_on
+            coach, team_id, request_id, user_id, RequestMove.COUNTER, terms=terms, due_on=due_on
         )
 
     def offer(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         stand_id = form.item("stand")
         what, due_on = form.text(Field.TEXT, what="your offer"), form.due_on()
-        return lambda: flows.offer_help(client, coach, team_id, stand_id, user_id, what, due_on)
+        return lambda: flows.offer_help(coach, team_id, stand_id, user_id, what, due_on)
 
     def renegotiate(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         kind, item_id = form.metadata.get("kind"), form.item("id")
@@ -175,7 +190,6 @@ def register(app: App, coach: Coach, guard: Guard) -> None:
             form.errors[Field.DUE_ON] = "Pick the new date you can promise."
         clicked = (form.metadata.get("channel"), form.metadata.get("ts"))
         return lambda: flows.account(
-            client,
             coach,
             team_id,
             user_id,

@@ -1,20 +1,32 @@
-"""The engine and the unit of work."""
+"""The engine and the unit of work.
+
+On SQLite, write transactions start `BEGIN IMMEDIATE` and take the engine's writer lock first: SQLite allows one
+writer at a time, and a deferred transaction that reads, then writes, can lose a race it cannot see (two clicks
+on Accept both reading "open"). Queueing writers on a lock in the process is also faster than SQLite's busy
+handler, which sleeps and polls. PostgreSQL needs neither: rows are locked where the domain asks for it.
+"""
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+_writer_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_current: ContextVar[Session | None] = ContextVar("unit_of_work", default=None)
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> Engine:
@@ -30,6 +42,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+            dbapi_conn.isolation_level = None  # the driver's own BEGIN is deferred; we issue ours (below)
             cursor = dbapi_conn.cursor()
             if parsed.database not in (None, "", ":memory:"):
                 cursor.execute("PRAGMA journal_mode=WAL")
@@ -38,20 +51,55 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection: Connection) -> None:
+            read_only = connection.get_execution_options().get("read_only", False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+        _writer_locks[engine] = threading.Lock()
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+def unit_of_work(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises.
+
+    Inside another unit of work on the same engine (in this thread), it joins that one: a use case made of
+    several steps, and the outbox rows it writes, commit or roll back together. `read_only` units on SQLite
+    neither wait for the writer lock nor block writers (WAL gives them a snapshot).
+    """
+    outer = _current.get()
+    if outer is not None and outer.info.get("engine") is engine:
+        yield outer
+        return
+    sqlite = engine in _writer_locks
+    lock = _writer_locks[engine] if sqlite and not read_only else None
+    bind = engine.execution_options(read_only=True) if sqlite and read_only else engine
+    if lock is not None:
+        lock.acquire()
+    try:
+        with Session(bind, expire_on_commit=False, info={"engine": engine}) as session:
+            token = _current.set(session)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                _current.reset(token)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def current_session(engine: Engine) -> Session:
+    """The unit of work open on `engine` in this thread; a bug to ask outside one."""
+    session = _current.get()
+    if session is None or session.info.get("engine") is not engine:
+        raise RuntimeError("no unit of work is open on this engine")
+    return session
 
 
 def alembic_config(url: str) -> Config:

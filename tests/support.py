@@ -116,7 +116,7 @@ class AppServer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         config = uvicorn.Config(
-            create_web_app(runtime.app, runtime.engine, runtime.signing_secret, runtime.gate),
+            create_web_app(runtime.app, runtime.engine, runtime.signing_secret),
             host="127.0.0.1",
             port=0,
             log_level="warning",
@@ -126,7 +126,8 @@ class AppServer:
         self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 
     def start(self) -> str:
-        """Start serving; returns the base URL."""
+        """Start serving (and the outbox's sender); returns the base URL."""
+        self.runtime.start()
         self.thread.start()
         ready = threading.Event()
         while not self.server.started:
@@ -158,6 +159,7 @@ def serve_http(settings: Settings, clock: Clock) -> Iterator[tuple[Runtime, str]
 def serve_socket_mode(settings: Settings, clock: Clock) -> Iterator[Runtime]:
     """The app connected to the stand-in over Socket Mode."""
     runtime = create_app(settings, clock=clock)
+    runtime.start()
     handler = SocketModeHandler(runtime.app, settings.app_token)
     handler.connect()  # type: ignore[no-untyped-call]
     try:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.follow_ups import FollowUps, next_stage, working_days_between
 from bot.nudges import Nudges
-from bot.scheduler import poster_for
 from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, daily_pass
 from storage.claims import FollowUpCandidate
@@ -22,7 +21,7 @@ def at(text: str) -> datetime:
 
 
 def run_pass(slack: SlackStandIn, app: Runtime, now: datetime) -> PassReport:
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     return daily_pass(Nudges(app.coach), FollowUps(app.coach), poster, now)
 
 

@@ -17,7 +17,7 @@ from bot.app import Runtime
 from bot.clock import FixedClock
 from bot.coach import Coach, Profile
 from bot.nudges import Nudges, theme_for
-from bot.scheduler import poster_for
+from bot.app import paced_poster
 from bot.standin import SlackStandIn
 from handlers.jobs import nudge_pass
 from tests import support
@@ -176,7 +176,7 @@ def test_a_pass_dms_each_participant_once_with_their_progress_buttons_and_theme(
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
     last_ephemeral(slack, "UADA", "Your stand is declared")
     clock.advance(timedelta(days=1))  # Tuesday 14:00 UTC: 15:00 in Berlin
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     report = nudge_pass(Nudges(app.coach), poster, clock.now())
 
@@ -197,7 +197,7 @@ def test_logging_practice_later_that_day_updates_the_nudge_in_place(
 ) -> None:
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
     last_ephemeral(slack, "UADA", "Your stand is declared")
-    nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     nudge = slack.last_message("UADA")
     assert "Act 0/2" in seen(nudge)
 
@@ -215,7 +215,7 @@ def test_a_member_slack_no_longer_knows_is_paused_and_the_others_still_get_their
         last_ephemeral(slack, user, "Your stand is declared")
     slack.fail("chat.postMessage", "account_inactive")
     # One post a second means one sender, in ID order: the refused post is Ada's.
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://", SLACK_POSTS_PER_SECOND="1"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://", SLACK_POSTS_PER_SECOND="1"))
 
     report = nudge_pass(Nudges(app.coach), poster, clock.now())
 
@@ -225,7 +225,7 @@ def test_a_member_slack_no_longer_knows_is_paused_and_the_others_still_get_their
     [pause] = export(app)["pauses"]
     assert (pause["user_id"], pause["reason"], pause["ended_at"]) == ("UADA", "account_inactive", None)
     assert len(slack.messages("UBOB")) >= 1
-    again = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    again = nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     assert again.failed == 0  # no retry storm: the paused member is no longer due
 
 
@@ -237,7 +237,7 @@ def test_a_rate_limit_is_waited_out_for_its_retry_after_and_nothing_is_posted_tw
     before = len(slack.messages("UADA"))
     slack.fail("chat.postMessage", "ratelimited", retry_after=1)
 
-    report = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    report = nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
 
     assert report.sent == 1
     assert len(slack.messages("UADA")) == before + 1
@@ -254,7 +254,7 @@ def test_a_server_error_is_retried_and_nothing_is_posted_twice(
     before = len(slack.messages("UADA"))
     slack.fail("chat.postMessage", "internal_error", times=2, status=500)
 
-    report = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    report = nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
 
     assert report.sent == 1
     assert len(slack.messages("UADA")) == before + 1
@@ -333,14 +333,14 @@ def test_a_pass_interrupted_by_shutdown_posts_nothing_more_and_leaves_its_claims
         participant(coach, f"USTOP{i}", "UTC")
     stop = threading.Event()
     stop.set()
-    poster = poster_for(support.settings_for(slack.api_url, database_url), stop)
+    poster = paced_poster(support.settings_for(slack.api_url, database_url), stop)
 
     report = nudge_pass(Nudges(coach), poster, at("2026-11-23T10:00:00Z"))
 
     assert (report.sent, report.failed) == (0, 5)
     assert slack.calls("chat.postMessage") == []
     later = nudge_pass(
-        Nudges(coach), poster_for(support.settings_for(slack.api_url, database_url)), at("2026-11-23T10:11:00Z")
+        Nudges(coach), paced_poster(support.settings_for(slack.api_url, database_url)), at("2026-11-23T10:11:00Z")
     )
     assert later.sent == 5  # the claims timed out and were taken over
 
@@ -353,7 +353,7 @@ def test_a_dropped_connection_is_retried_and_the_nudge_goes_out_once(
     before = len(slack.messages("UADA"))
     slack.fail("chat.postMessage", "connection_reset")
 
-    report = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    report = nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
 
     assert report.sent == 1
     assert len(slack.messages("UADA")) == before + 1
@@ -377,7 +377,7 @@ def test_the_scheduler_runs_fixed_coalescing_jobs_that_replace_their_old_selves(
     from bot.scheduler import start_scheduler
 
     scheduler = start_scheduler(
-        Coach(engine, clock), clock, poster_for(support.settings_for(slack.api_url, "sqlite://"))
+        Coach(engine, clock), clock, paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     )
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -401,7 +401,7 @@ def test_the_nudge_lists_what_falls_due_that_day(slack: SlackStandIn, app: Runti
     slack.wait_for(lambda: export(app)["requests"][0]["status"] == "accepted")
     clock.advance(timedelta(days=1))
 
-    nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
 
     nudge = slack.wait_for(lambda: next((m for m in slack.messages("UADA") if "Due today" in seen(m)), None))
     assert "Send the deck" in seen(nudge) and "the partner list" in seen(nudge)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.app import Runtime
 from bot.clock import FixedClock
 from bot.recaps import Recaps
-from bot.scheduler import poster_for
+from bot.app import paced_poster
 from bot.standin import SlackStandIn
 from handlers.jobs import recap_pass
 from tests import support
@@ -70,7 +70,7 @@ def test_the_weekly_recap_shows_each_persons_current_and_best_streak_across_a_pa
     monday_to_wednesday(slack, clock)
     clock.advance(timedelta(days=1))
     answered(slack, "UADA", "/coach", "pause", "Paused")  # Thursday, and still paused as the week ends
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     report = recap_pass(Recaps(app.coach), poster, datetime.fromisoformat("2026-11-30T08:05:00+00:00"))
 

@@ -203,7 +203,7 @@ def test_export_sends_the_members_own_data_as_a_json_file(slack: SlackStandIn, a
     slack.command("UADA", "/coach", "export")
 
     last_ephemeral(slack, "UADA", "JSON file")
-    [upload] = slack.files()
+    [upload] = slack.wait_for(lambda: slack.files())
     document = json.loads(upload.content)
     assert [a["text"] for a in document["actions"]] == ["Mine"]
     assert upload.channel == "DUADA"

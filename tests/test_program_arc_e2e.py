@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.nudges import Nudges
-from bot.scheduler import poster_for
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import nudge_pass
 from tests import support
@@ -21,7 +20,7 @@ def at(text: str) -> datetime:
 def nudge_on(slack: SlackStandIn, app: Runtime, clock: FixedClock, instant: str) -> Message:
     clock.set(at(instant))
     before = len(slack.messages("UADA"))
-    nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     assert len(slack.messages("UADA")) == before + 1
     return slack.messages("UADA")[-1]
 
@@ -86,7 +85,7 @@ def test_closing_the_stand_as_achieved_stops_the_nudges_and_keeps_the_history(
     [stand] = export(app)["stands"]
     assert (stand["status"], stand["closing_words"]) == ("achieved", "Twelve partners signed.")
     clock.set(at("2026-12-07T08:00:00Z"))
-    report = nudge_pass(Nudges(app.coach), poster_for(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    report = nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     assert report.sent == 0
 
 

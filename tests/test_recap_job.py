@@ -10,11 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, Profile, StandDeclared
 from bot.recaps import Recaps
-from bot.scheduler import poster_for
 from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, channel_recap_pass, recap_pass, weekly_line_pass
 from handlers.posting import PacedPoster
@@ -57,7 +56,7 @@ def test_a_pass_posts_the_weeks_recap_once_with_the_people_in_the_thread(
     slack: SlackStandIn, app: Runtime, clock: FixedClock
 ) -> None:
     a_week_of_practice(slack, clock)
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     posts_before = len(slack.messages("CWINS"))
 
     report = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
@@ -78,7 +77,7 @@ def test_a_recap_missed_on_monday_goes_out_when_the_app_comes_back_that_week(
     slack: SlackStandIn, app: Runtime, clock: FixedClock
 ) -> None:
     a_week_of_practice(slack, clock)
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     assert recap_pass(Recaps(app.coach), poster, at("2026-11-25T15:00:00Z")).sent == 1  # Wednesday
     assert Recaps(app.coach).due(at("2026-11-29T22:00:00Z")) == []  # Sunday night: done for the week
@@ -106,7 +105,7 @@ def test_a_channel_the_app_cannot_post_in_is_reported_to_the_admin_once_and_reco
     slack.command("UADA", "/coach", "recap here", channel="GPRIVATE")
     last_ephemeral(slack, "UADA", "<#GPRIVATE>")
     slack.add_channel("GPRIVATE", name="private", is_private=True, bot_is_member=False)  # the app was removed
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     report = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
 
@@ -205,7 +204,7 @@ def test_the_recap_shows_each_active_stand_with_its_first_follower_and_count(
 ) -> None:
     a_week_of_practice(slack, clock)
     bob_and_cy_join_adas_stand(slack)
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
 
@@ -220,7 +219,7 @@ def test_each_follower_gets_the_owners_weekly_line_once_however_often_the_pass_r
 ) -> None:
     a_week_of_practice(slack, clock)
     bob_and_cy_join_adas_stand(slack)
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     first = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
     again = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:06:00Z"))
@@ -247,7 +246,7 @@ def test_a_paused_follower_gets_no_weekly_line(slack: SlackStandIn, app: Runtime
     bob_and_cy_join_adas_stand(slack)
     slack.command("UCY", "/coach", "pause")
     last_ephemeral(slack, "UCY", "Paused")
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
 
@@ -260,7 +259,7 @@ def test_a_gone_follower_is_paused_and_the_others_still_get_their_line(
 ) -> None:
     a_week_of_practice(slack, clock)
     bob_and_cy_join_adas_stand(slack)
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     channel = channel_recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
     assert channel.sent == 1
     slack.fail("chat.postMessage", "account_inactive")  # whichever follower's line goes first
@@ -277,7 +276,7 @@ def test_a_gone_follower_is_paused_and_the_others_still_get_their_line(
 def test_a_slack_outage_leaves_the_line_to_a_later_pass(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
     a_week_of_practice(slack, clock)
     bob_and_cy_join_adas_stand(slack)
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     channel_recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
     slack.fail("chat.postMessage", "internal_error", times=2, status=500)
     impatient = PacedPoster(poster.client, poster.per_second, attempts=1)  # gives up at the first 5xx
@@ -300,7 +299,7 @@ def test_weekly_lines_go_out_at_the_recap_time_even_without_a_recap_channel(
     announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
     slack.click("UBOB", announcement, "Join the stand")
     last_ephemeral(slack, "UBOB", "You joined")
-    poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     recaps = Recaps(app.coach)
 
     assert recaps.due(at("2026-11-23T09:00:00Z")) == []  # no recap channel: no recap

@@ -17,7 +17,7 @@ from bot.clock import FixedClock
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import Recaps
-from bot.scheduler import poster_for
+from bot.app import paced_poster
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import daily_pass, recap_pass
 from tests import support
@@ -33,7 +33,7 @@ class Program:
 
     def __init__(self, slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
         self.slack, self.app, self.clock = slack, app, clock
-        self.poster = poster_for(support.settings_for(slack.api_url, "sqlite://"))
+        self.poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
 
     def at(self, day: date, hour: int, minute: int = 0) -> None:
         self.clock.set(datetime.combine(day, time(hour, minute), tzinfo=UTC))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from slack_bolt import App
 from bot.app import register_listeners
 from bot.clock import FixedClock
 from bot.coach import Coach
-from handlers.gate import WorkGate
 from handlers.ids import Command
 from storage.db import make_engine
 
@@ -59,9 +57,7 @@ class RecordingApp(App):
 def test_the_manifest_declares_exactly_the_commands_and_events_the_app_listens_to(tmp_path: Path) -> None:
     app = RecordingApp()
     engine = make_engine(f"sqlite:///{tmp_path / 'wiring.db'}")
-    register_listeners(
-        app, Coach(engine, FixedClock(datetime(2026, 11, 23, tzinfo=UTC))), WorkGate(), ThreadPoolExecutor(1)
-    )
+    register_listeners(app, Coach(engine, FixedClock(datetime(2026, 11, 23, tzinfo=UTC))))
 
     declared = manifest()
     assert sorted(c["command"] for c in declared["features"]["slash_commands"]) == sorted(set(app.commands))

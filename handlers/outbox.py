@@ -1,0 +1,391 @@
+"""What Slack is told after a change: the outbox's messages, and the sender that drains it.
+
+A listener stores its change and what Slack must hear of it (`Coach.tell`) in one transaction, then acks. This
+sender delivers those messages afterwards, from the database, so a crash after the ack loses none of them: it
+wakes when a transaction commits, polls for items written by other instances or due for another attempt, claims
+each item once (a compare-and-set), honours Retry-After, backs off on Slack's faults and gives up on a refusal.
+
+Outbox timestamps are wall-clock, not the coach's clock: retry delays and leases are about real seconds, and
+tests move the coach's clock across days without wanting to wait for them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.coach import Coach, NotFound
+from bot.nudges import Nudges
+from bot.rules import Role
+from handlers.blocks import build_home, build_request_card, build_stand_announcement
+from handlers.nudge_blocks import build_nudge
+from handlers.posting import PacedPoster, PostFailed
+from storage import outbox
+from storage.claims import DueNudge
+from storage.db import unit_of_work
+from storage.outbox import Claimed, Outgoing, Ref
+
+log = logging.getLogger(__name__)
+
+Blocks = list[dict[str, Any]]
+
+# The kinds of item, each a Slack call (or a view rendered when it is sent, so it shows the latest state).
+POST, UPDATE, RESPOND, HOME, NUDGE, EXPORT = "post", "update", "respond", "home", "nudge", "export"
+CARD, ANNOUNCEMENT = "card", "announcement"
+
+
+def wall_clock() -> datetime:
+    """Real time, for retry delays and leases."""
+    return datetime.now(UTC)
+
+
+# Building items ----------------------------------------------------------------------------------------
+
+
+def dm(
+    team_id: str,
+    user_id: str,
+    text: str,
+    blocks: Blocks | None = None,
+    *,
+    remember: tuple[Ref, int] | None = None,
+    on_failure: tuple[str, str] | None = None,
+) -> Outgoing:
+    """A DM to a member (their user ID is the channel); `remember` keeps where it lands, to update it later."""
+    return post(team_id, user_id, text, blocks, remember=remember, on_failure=on_failure, about=user_id)
+
+
+def post(
+    team_id: str,
+    channel: str,
+    text: str,
+    blocks: Blocks | None = None,
+    *,
+    remember: tuple[Ref, int] | None = None,
+    on_failure: tuple[str, str] | None = None,
+    about: str | None = None,
+) -> Outgoing:
+    """A message in a channel (or a DM); `on_failure` is (member, words) to tell them if Slack refuses it."""
+    payload: dict[str, Any] = {"channel": channel, "text": text}
+    if blocks is not None:
+        payload["blocks"] = blocks
+    if on_failure is not None:
+        payload["on_failure"] = {"user": on_failure[0], "text": on_failure[1]}
+    return Outgoing(
+        team_id=team_id, kind=POST, lane=f"{team_id}:{channel}", payload=payload, user_id=about, ref=remember
+    )
+
+
+def update(
+    team_id: str,
+    lane: str,
+    text: str,
+    blocks: Blocks,
+    *,
+    at: tuple[str | None, str | None] = (None, None),
+    ref: tuple[Ref, int] | None = None,
+    about: str | None = None,
+) -> Outgoing:
+    """Rewrite a message the app posted: where it is (`at`), or the ref that will know once it is posted.
+
+    `lane` is the member or channel the message was posted to, so the rewrite waits for the post.
+    """
+    payload: dict[str, Any] = {"text": text, "blocks": blocks}
+    if all(at):
+        payload["channel"], payload["ts"] = at
+    return Outgoing(team_id=team_id, kind=UPDATE, lane=f"{team_id}:{lane}", payload=payload, user_id=about, ref=ref)
+
+
+def card(team_id: str, request_id: int, role: Role, user_id: str, *, at: tuple[str | None, str | None]) -> Outgoing:
+    """Rewrite one side's card of a request to the request's state when it is sent.
+
+    In the lane of that side's DM, after the card's own post; `at` is where it is when a click told us.
+    """
+    payload: dict[str, Any] = {"request_id": request_id, "role": role.value}
+    if all(at):
+        payload["channel"], payload["ts"] = at
+    ref = (Ref.REQUESTER_CARD if role is Role.REQUESTER else Ref.RECIPIENT_CARD, request_id)
+    return Outgoing(team_id=team_id, kind=CARD, lane=f"{team_id}:{user_id}", payload=payload, user_id=user_id, ref=ref)
+
+
+def announcement(team_id: str, stand_id: int, channel: str, *, at: tuple[str | None, str | None]) -> Outgoing:
+    """Rewrite a stand's announcement to show its followers as they are when it is sent."""
+    payload: dict[str, Any] = {"stand_id": stand_id}
+    if all(at):
+        payload["channel"], payload["ts"] = at
+    return Outgoing(
+        team_id=team_id,
+        kind=ANNOUNCEMENT,
+        lane=f"{team_id}:{channel}",
+        payload=payload,
+        ref=(Ref.ANNOUNCEMENT, stand_id),
+    )
+
+
+def respond(
+    team_id: str, user_id: str, url: str, text: str, blocks: Blocks | None = None, *, replace_original: bool = False
+) -> Outgoing:
+    """An ephemeral answer through a response_url (a button's answer: Slack ignores the body of its ack)."""
+    payload: dict[str, Any] = {
+        "url": url,
+        "text": text,
+        "response_type": "ephemeral",
+        "replace_original": replace_original,
+    }
+    if blocks is not None:
+        payload["blocks"] = blocks
+    return Outgoing(
+        team_id=team_id, kind=RESPOND, lane=f"{team_id}:respond:{user_id}", payload=payload, user_id=user_id
+    )
+
+
+def home(team_id: str, user_id: str) -> Outgoing:
+    """Publish the member's App Home as it stands when it is sent."""
+    return Outgoing(team_id=team_id, kind=HOME, lane=f"{team_id}:home:{user_id}", payload={}, user_id=user_id)
+
+
+def nudge(team_id: str, user_id: str) -> Outgoing:
+    """Rewrite the member's nudge of today (if they had one) to show their practice when it is sent."""
+    return Outgoing(team_id=team_id, kind=NUDGE, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
+
+
+def export(team_id: str, user_id: str) -> Outgoing:
+    """The member's data as a JSON file in their DM, read when it is sent."""
+    return Outgoing(team_id=team_id, kind=EXPORT, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
+
+
+# Sending -----------------------------------------------------------------------------------------------
+
+# Slack's answers that no retry will change.
+_MOOT = {"message_not_found", "cant_update_message", "edit_window_closed"}
+
+
+class _Moot(Exception):
+    """Nothing left to do: the message to update is gone, or was never posted."""
+
+
+@dataclass(frozen=True, slots=True)
+class DrainReport:
+    """What one drain did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+class OutboxSender:
+    """Drains the outbox: a thread that wakes on commits and polls for the rest."""
+
+    def __init__(
+        self,
+        coach: Coach,
+        poster: PacedPoster,
+        *,
+        lease: timedelta = timedelta(seconds=60),
+        poll_seconds: float = 1.0,
+        workers: int = 4,
+        clock: Callable[[], datetime] = wall_clock,
+    ) -> None:
+        self.coach = coach
+        self.poster = poster
+        self.lease = lease
+        self.poll_seconds = poll_seconds
+        self.workers = workers
+        self.now = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox")
+
+    def wake(self) -> None:
+        """Something was written: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Drain in the background until `stop`."""
+        self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the batch in hand and stop; what is left waits in the database for the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._pool.shutdown(wait=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            try:
+                self.drain()
+            except SQLAlchemyError:
+                log.warning("outbox: the database failed; trying again shortly", exc_info=True)
+
+    def drain(self) -> DrainReport:
+        """Send everything that is due now, lane by lane in order; returns what happened."""
+        sent = retried = failed = 0
+        with unit_of_work(self.coach.engine) as session:
+            outbox.release_stale(stale_before=self.now() - self.lease, session=session)
+        while not self._stop.is_set():
+            with unit_of_work(self.coach.engine, read_only=True) as session:
+                ids = outbox.due(now=self.now(), limit=self.workers * 8, session=session)
+            if not ids:
+                break
+            outcomes = list(self._pool.map(self._claim_and_send, ids))
+            sent += outcomes.count("sent")
+            retried += outcomes.count("retried")
+            failed += outcomes.count("failed")
+            if not any(outcome in ("sent", "failed") for outcome in outcomes):
+                break  # everything due was taken by another sender or put off: wait for the next wake
+        return DrainReport(sent=sent, retried=retried, failed=failed)
+
+    def _claim_and_send(self, item_id: int) -> str:
+        try:
+            with unit_of_work(self.coach.engine) as session:
+                item = outbox.claim(item_id, now=self.now(), session=session)
+            if item is None:
+                return "taken"
+            return self._send(item)
+        except SQLAlchemyError:
+            # The claim stays and is handed back after the lease; nothing is lost.
+            log.warning("outbox item %s: the database failed", item_id, exc_info=True)
+            return "error"
+
+    def _send(self, item: Claimed) -> str:
+        try:
+            where = self._deliver(item)
+        except (_Moot, NotFound):
+            with unit_of_work(self.coach.engine) as session:
+                outbox.sent(item, session=session)
+            return "sent"
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            if error.response.status_code == 429 or code == "ratelimited":
+                return self._later(item, code, _retry_after(error))
+            if error.response.status_code >= 500:
+                return self._later(item, code, None)
+            return self._fail(item, code)
+        except PostFailed as error:
+            return self._later(item, str(error), getattr(error, "retry_after", None))
+        except OSError as error:
+            return self._later(item, type(error).__name__, None)
+        with unit_of_work(self.coach.engine) as session:
+            outbox.sent(item, session=session, channel=where[0], ts=where[1])
+        return "sent"
+
+    def _later(self, item: Claimed, error: str, retry_after: float | None) -> str:
+        if item.attempts >= outbox.MAX_ATTEMPTS:
+            return self._fail(item, error)
+        delay = timedelta(seconds=retry_after) if retry_after is not None else outbox.backoff(item.attempts)
+        log.info("outbox item %s (%s) not sent (%s); next attempt in %s", item.id, item.kind, error, delay)
+        with unit_of_work(self.coach.engine) as session:
+            outbox.retry_later(item, at=self.now() + delay, error=error, session=session)
+        return "retried"
+
+    def _fail(self, item: Claimed, error: str) -> str:
+        log.warning("outbox item %s (%s) refused by Slack: %s", item.id, item.kind, error)
+        notice = item.payload.get("on_failure")
+        with self.coach.transaction():
+            with unit_of_work(self.coach.engine) as session:
+                outbox.failed(item, error=error, session=session)
+            if notice:
+                self.coach.tell(dm(item.team_id, notice["user"], notice["text"]))
+        return "failed"
+
+    def _deliver(self, item: Claimed) -> tuple[str | None, str | None]:
+        """Make the item's Slack call; where the message is, for a post."""
+        payload = item.payload
+        if item.kind == POST:
+            arguments = {k: v for k, v in payload.items() if k in ("channel", "text", "blocks", "thread_ts")}
+            response = self.poster.call("chat.postMessage", attempts=1, **arguments)
+            return str(response["channel"]), str(response["ts"])
+        if item.kind in (UPDATE, CARD, ANNOUNCEMENT):
+            channel, ts = payload.get("channel"), payload.get("ts")
+            if not (channel and ts) and item.ref is not None:
+                with unit_of_work(self.coach.engine, read_only=True) as session:
+                    channel, ts = outbox.locate(item.ref, team_id=item.team_id, session=session)
+            if not (channel and ts):
+                raise _Moot()  # its post never landed: there is nothing to rewrite
+            if item.kind == CARD:
+                request = self.coach.request(item.team_id, int(payload["request_id"]))
+                text, blocks = build_request_card(request, Role(payload["role"]))
+            elif item.kind == ANNOUNCEMENT:
+                stand_id = int(payload["stand_id"])
+                stand = self.coach.stand(item.team_id, stand_id)
+                text, blocks = build_stand_announcement(stand, self.coach.followers(item.team_id, stand_id))
+            else:
+                text, blocks = payload["text"], payload["blocks"]
+            self._update(channel, ts, text, blocks)
+            return None, None
+        if item.kind == RESPOND:
+            body = {k: v for k, v in payload.items() if k != "url"}
+            answer = WebhookClient(payload["url"], timeout=10).send_dict(body)
+            if answer.status_code in (404, 410):
+                raise _Moot()  # the response_url expired (30 minutes) or was used up
+            if answer.status_code >= 500 or answer.status_code == 429:
+                raise PostFailed(f"response_url answered {answer.status_code}")
+            return None, None
+        assert item.user_id is not None
+        if item.kind == HOME:
+            view = build_home(self.coach.status(item.team_id, item.user_id))
+            self.poster.call("views.publish", attempts=1, user_id=item.user_id, view=view)
+            return None, None
+        if item.kind == NUDGE:
+            nudges = Nudges(self.coach)
+            where = nudges.todays(item.team_id, item.user_id)
+            if where is None:
+                raise _Moot()  # no nudge today: nothing to refresh
+            today = self.coach.today(item.team_id, item.user_id)
+            text, blocks = build_nudge(
+                nudges.content(DueNudge(team_id=item.team_id, user_id=item.user_id, local_date=today))
+            )
+            self._update(where[0], where[1], text, blocks)
+            return None, None
+        if item.kind == EXPORT:
+            self._send_export(item.team_id, item.user_id)
+            return None, None
+        log.error("outbox item %s has a kind this version does not know: %s", item.id, item.kind)
+        raise _Moot()
+
+    def _update(self, channel: str | None, ts: str | None, text: str, blocks: Blocks) -> None:
+        try:
+            self.poster.call("chat.update", attempts=1, channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as error:
+            if error.response.get("error") in _MOOT:
+                raise _Moot() from None
+            raise
+
+    def _send_export(self, team_id: str, user_id: str) -> None:
+        document = self.coach.export(team_id=team_id, user_id=user_id)
+        response = self.poster.call(
+            "chat.postMessage", attempts=1, channel=user_id, text="Here is everything I keep about you, as JSON."
+        )
+        self.poster.client.files_upload_v2(
+            channel=str(response["channel"]),
+            content=json.dumps(document, indent=2, ensure_ascii=False),
+            filename="breakthrough-coach-export.json",
+            title="Your Breakthrough Coach data",
+        )
+
+
+def _retry_after(error: SlackApiError) -> float:
+    headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    try:
+        return float(value) if value is not None else 1.0
+    except ValueError:
+        return 1.0
