@@ -131,49 +131,62 @@ def _date_examples(today: date) -> str:
     return f"{(today + timedelta(days=14)).isoformat()}, tomorrow, friday or in 2 weeks"
 
 
+def _beyond_reach(typed: str, today: date) -> ParseError:
+    latest = today + timedelta(days=min(MAX_DAYS_AHEAD, (date.max - today).days))
+    return ParseError(
+        f"{_quoted(typed)} is further ahead than I can keep track of; I go up to {MAX_DAYS_AHEAD:,} days "
+        f"(about ten years), so {latest.isoformat()} at the latest. Try a nearer date, e.g. in 2 weeks."
+    )
+
+
 def parse_date(text: str, *, today: date) -> date:
-    """The date a member means by `text`, counted from their local `today`; never in the past."""
+    """The date a member means by `text`, counted from their local `today`; never in the past, and never more
+    than MAX_DAYS_AHEAD days ahead, however it is written (a modal's date picker comes through here too)."""
     typed = text.strip()
     words = typed.lower().rstrip(_TRAILING_PUNCTUATION).split()
     normal = " ".join(words)
 
     if normal == "today":
-        return today
-    if normal == "tomorrow":
-        return today + timedelta(days=1)
-    if normal == "next week":
-        return today + timedelta(days=7)
-    if normal in _WEEKDAYS:
-        return today + timedelta(days=(_WEEKDAYS[normal] - today.weekday() - 1) % 7 + 1)
-    if len(words) == 2 and words[0] == "next" and words[1] in _WEEKDAYS:
+        day = today
+    elif normal == "tomorrow":
+        day = today + timedelta(days=1)
+    elif normal == "next week":
+        day = today + timedelta(days=7)
+    elif normal in _WEEKDAYS:
+        day = today + timedelta(days=(_WEEKDAYS[normal] - today.weekday() - 1) % 7 + 1)
+    elif len(words) == 2 and words[0] == "next" and words[1] in _WEEKDAYS:
         raise ParseError(
             f"{_quoted(typed)} could mean two different days. Write {words[1]} for the coming one, "
             f"or a date like {(today + timedelta(days=14)).isoformat()}."
         )
-
-    if (in_n := _IN_N.fullmatch(normal)) is not None:
-        count, unit = int(in_n[1]), in_n[2]
-        if count == 0:
+    elif (in_n := _IN_N.fullmatch(normal)) is not None:
+        # Refused by length before int(): a number thousands of digits long is slow to read, or not read at all.
+        digits = in_n[1].lstrip("0")
+        if not digits:
             raise ParseError(f"{_quoted(typed)} would be today. Write today, or count from 1, e.g. in 1 day.")
-        days = count * 7 if unit.startswith("week") else count
+        if len(digits) > len(str(MAX_DAYS_AHEAD)):
+            raise _beyond_reach(typed, today)
+        days = int(digits) * (7 if in_n[2].startswith("week") else 1)
         if days > MAX_DAYS_AHEAD:
+            raise _beyond_reach(typed, today)
+        day = today + timedelta(days=days)
+    elif (iso := _ISO_DATE.fullmatch(normal)) is not None:
+        try:
+            day = date(int(iso[1]), int(iso[2]), int(iso[3]))
+        except ValueError:
             raise ParseError(
-                f"{_quoted(typed)} is further ahead than I can keep track of; "
-                f"I go up to {MAX_DAYS_AHEAD:,} days (about ten years). Try a nearer date, e.g. in 2 weeks."
-            )
-        return today + timedelta(days=days)
-
-    if (iso := _ISO_DATE.fullmatch(normal)) is None:
+                f"{_quoted(typed)} isn't on the calendar. Try a date like {_date_examples(today)}."
+            ) from None
+    else:
         raise ParseError(f"I couldn't read {_quoted(typed)} as a date. Try a date like {_date_examples(today)}.")
-    try:
-        day = date(int(iso[1]), int(iso[2]), int(iso[3]))
-    except ValueError:
-        raise ParseError(f"{_quoted(typed)} isn't on the calendar. Try a date like {_date_examples(today)}.") from None
+
     if day < today:
         raise ParseError(
             f"{day.isoformat()} is already behind us (today is {today.isoformat()}). "
             f"Pick today or a later date, e.g. {(today + timedelta(days=7)).isoformat()}."
         )
+    if (day - today).days > MAX_DAYS_AHEAD:
+        raise _beyond_reach(typed, today)
     return day
 
 

@@ -182,6 +182,53 @@ def test_more_than_3650_days_ahead_is_refused(typed: str) -> None:
     assert "up to 3,650 days" in message_of(lambda: parse_date(typed, today=WEDNESDAY))
 
 
+# Ten years ahead at most, in every form: WEDNESDAY + 3,650 days is 2036-11-29.
+
+
+@pytest.mark.parametrize("typed", ["2036-11-29", "in 3650 days", "in 521 weeks", "in 0003650 days"])
+def test_the_last_day_within_reach_is_accepted_in_every_form(typed: str) -> None:
+    assert parse_date(typed, today=WEDNESDAY) <= date(2036, 11, 29)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["9999-12-31", "2036-11-30", "2100-1-1", "in 600 weeks", "in 5000 days", "in 522 weeks", "in 0000003651 days"],
+)
+def test_a_date_beyond_ten_years_is_refused_however_it_is_written(typed: str) -> None:
+    message = message_of(lambda: parse_date(typed, today=WEDNESDAY))
+
+    assert "up to 3,650 days (about ten years), so 2036-11-29 at the latest" in message
+
+
+def test_a_date_picked_in_a_modal_beyond_ten_years_is_refused() -> None:
+    # Slack's date picker sends YYYY-MM-DD, which the modal reads with parse_date.
+    assert "further ahead than I can keep track of" in message_of(lambda: parse_date("9999-12-31", today=WEDNESDAY))
+
+
+def test_a_number_of_days_thousands_of_digits_long_is_refused_kindly() -> None:
+    typed = "in " + "9" * 5000 + " days"  # int() alone would raise a bare ValueError past 4,300 digits
+
+    assert "up to 3,650 days" in message_of(lambda: parse_date(typed, today=WEDNESDAY))
+
+
+def test_in_zero_days_written_with_leading_zeros_points_to_today() -> None:
+    assert "would be today" in message_of(lambda: parse_date("in 000 days", today=WEDNESDAY))
+
+
+@pytest.mark.parametrize("typed", ["friday", "sun", "tomorrow", "next week", "today"])
+def test_weekday_names_and_words_stay_within_a_week(typed: str) -> None:
+    assert WEDNESDAY <= parse_date(typed, today=WEDNESDAY) <= date(2026, 12, 9)
+
+
+def test_a_stand_due_beyond_ten_years_is_refused() -> None:
+    assert "up to 3,650 days" in message_of(lambda: parse_stand("Double revenue by 9999-12-31", today=WEDNESDAY))
+
+
+def test_a_request_or_promise_due_beyond_ten_years_is_refused() -> None:
+    assert "up to 3,650 days" in message_of(lambda: parse_request("<@U1> an intro by in 600 weeks", today=WEDNESDAY))
+    assert "up to 3,650 days" in message_of(lambda: parse_promise("Ship it by 2040-01-01", today=WEDNESDAY))
+
+
 def test_a_date_before_today_is_already_behind_us() -> None:
     message = message_of(lambda: parse_date("2026-11-30", today=WEDNESDAY))
 
