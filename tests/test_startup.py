@@ -1,0 +1,157 @@
+"""Starting up: a database that cannot be reached is one clear line, not a traceback; and the log never carries a
+response_url, the credential Slack puts in every command and action."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import _configure_logging, _SecretFilter
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT_TOKEN = "xoxb-startup-test-token"
+SIGNING_SECRET = "startup-test-signing-secret"
+
+UNREACHABLE_POSTGRES = "postgresql+psycopg://nobody:s3cret-pw@127.0.0.1:1/x"  # port 1: refused at once
+
+
+def breakthrough(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real CLI (`python -m bot …`) of this checkout, with nothing from the caller's Slack or database setup."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_LEVEL"))}
+    env = {
+        **keep,
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": "http://127.0.0.1:1/api/",  # never reached: the database is checked first
+        "DATABASE_URL": database_url,
+        "PORT": "0",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "nudge", "recap", "export"])
+def test_an_unreachable_database_at_start_is_one_line_naming_database_url_without_the_password(
+    command: str, tmp_path: Path
+) -> None:
+    result = breakthrough(command, database_url=UNREACHABLE_POSTGRES, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("breakthrough: DATABASE_URL (postgresql+psycopg://nobody:***@127.0.0.1:1/x)")
+    assert "s3cret-pw" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["run", "export"])
+def test_a_sqlite_file_in_a_missing_directory_is_one_line_naming_database_url(command: str, tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "coach.db"
+
+    result = breakthrough(command, database_url=f"sqlite:///{missing}", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == f"breakthrough: DATABASE_URL (sqlite:///{missing}) can't be reached: unable to open database file\n"
+    )
+    assert not missing.parent.exists()
+
+
+def test_a_reachable_database_starts_as_before(tmp_path: Path) -> None:
+    result = breakthrough("export", database_url=f"sqlite:///{tmp_path / 'coach.db'}", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("{")
+
+
+# The log filter
+
+RESPONSE_URL = "https://hooks.slack.com/commands/T0001/1234567890/Zx9SecretPart"
+SECRET_PART = "Zx9SecretPart"
+FORM_BODY = (
+    "token=abc&team_id=T0001&command=%2Fact&text=wrote+the+plan"
+    "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0001%2F1234567890%2FZx9SecretPart"
+    "&trigger_id=1.2.3"
+)
+JSON_BODY = (
+    '{"type":"block_actions","response_url":"https:\\/\\/hooks.slack.com\\/actions\\/T0001\\/1234567890\\/'
+    'Zx9SecretPart","trigger_id":"1.2.3"}'
+)
+PAYLOAD_BODY = (  # an interactivity body: JSON with escaped slashes, then form-encoded
+    "payload=%7B%22type%22%3A%22block_actions%22%2C%22response_url%22%3A%22https%3A%5C%2F%5C%2Fhooks.slack.com"
+    "%5C%2Factions%5C%2FT0001%5C%2F1234567890%5C%2FZx9SecretPart%22%2C%22trigger_id%22%3A%221.2.3%22%7D"
+)
+
+
+@pytest.fixture
+def debug_log() -> Iterator[io.StringIO]:
+    """The app's own logging set up at DEBUG, its handler writing to a buffer; the root logger restored after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.handlers.clear()  # set aside, not closed: basicConfig(force=True) would close pytest's own
+    settings = Settings.from_env(
+        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "LOG_LEVEL": "DEBUG"}
+    )
+    _configure_logging(settings)
+    [handler] = root.handlers
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    handler.setStream(buffer)
+    yield buffer
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize("body", [RESPONSE_URL, FORM_BODY, JSON_BODY, PAYLOAD_BODY])
+def test_a_response_url_in_a_debug_body_is_redacted_in_message_and_args(body: str, debug_log: io.StringIO) -> None:
+    logging.getLogger("slack_bolt.App").debug("Received the following request - body: %s", body)
+    logging.getLogger("slack_sdk.webhook.client").debug(f"Sending a request - url: {body}, body: {{}}")
+
+    logged = debug_log.getvalue()
+    assert len(logged.splitlines()) == 2
+    assert SECRET_PART not in logged
+    assert "hooks.slack.com" not in logged.replace("[redacted hooks.slack.com URL]", "")
+    assert logged.count("[redacted hooks.slack.com URL]") == 2
+
+
+def test_the_rest_of_a_body_is_kept_around_the_redacted_url(debug_log: io.StringIO) -> None:
+    logging.getLogger("slack_bolt.App").debug("body: %s", FORM_BODY)
+
+    logged = debug_log.getvalue()
+    assert "command=%2Fact&text=wrote+the+plan&response_url=[redacted hooks.slack.com URL]&trigger_id=1.2.3" in logged
+
+
+def test_a_response_url_in_an_exception_is_redacted(debug_log: io.StringIO) -> None:
+    try:
+        raise RuntimeError(f"posting to {RESPONSE_URL} failed")
+    except RuntimeError:
+        logging.getLogger("handlers").exception("reply failed")
+
+    logged = debug_log.getvalue()
+    assert "RuntimeError: posting to [redacted hooks.slack.com URL] failed" in logged
+    assert SECRET_PART not in logged
+
+
+def test_tokens_and_the_signing_secret_are_still_redacted(debug_log: io.StringIO) -> None:
+    logging.getLogger("slack_sdk").debug("headers: %s", {"Authorization": f"Bearer {BOT_TOKEN}", "s": SIGNING_SECRET})
+
+    logged = debug_log.getvalue()
+    assert BOT_TOKEN not in logged and SIGNING_SECRET not in logged
+    assert logged.count("[redacted]") == 2
+
+
+def test_the_filter_on_its_own_leaves_other_lines_untouched() -> None:
+    record = logging.LogRecord("x", logging.DEBUG, __file__, 1, "posted to %s", ("https://slack.com/api/",), None)
+
+    assert _SecretFilter([BOT_TOKEN]).filter(record)
+    assert record.getMessage() == "posted to https://slack.com/api/"
