@@ -50,7 +50,7 @@ def register(app: App, engine: Engine, clock: Clock, *, lease: timedelta = LEASE
 
     @app.middleware
     def remember_deliveries(req: BoltRequest, next_: Callable[[], None]) -> BoltResponse | None:
-        key = delivery_key(req)
+        key = None if req.lazy_only else delivery_key(req)  # a lazy listener's run belongs to its delivery
         if key is None:
             next_()
             return None
@@ -67,7 +67,8 @@ def register(app: App, engine: Engine, clock: Clock, *, lease: timedelta = LEASE
             seen = None if claimed else seen_delivery(key=key, session=session)
         if claimed:
             req.context["ack"] = RememberingAck(key, engine, clock)
-            # Not `resp`: the listener's ack must become the response, and Bolt takes it only when this is None.
+            # Bolt's global middleware never sees the answer (`next()` returns nothing; listeners run after this
+            # returns), so the ack itself stores it. None, not `resp`: Bolt answers with the ack only then.
             next_()
             return None
         retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]

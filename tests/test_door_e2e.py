@@ -466,3 +466,62 @@ def test_pruning_forgets_deliveries_taken_in_before_the_cut_and_counts_them(engi
     with unit_of_work(engine) as session:
         left = session.execute(select(func.count()).select_from(Delivery)).scalar_one()
     assert left == 1
+
+
+def test_many_deliveries_of_one_key_at_once_leave_exactly_one_claimant(engine: Engine) -> None:
+    start = threading.Barrier(8)
+    won: list[bool] = []
+
+    def deliver() -> None:
+        start.wait()
+        won.append(_claim(engine, "k1", at=MONDAY))
+
+    deliveries = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in deliveries:
+        thread.start()
+    for thread in deliveries:
+        thread.join(timeout=30)
+
+    assert sorted(won) == [False] * 7 + [True]
+
+
+# --- keys ----------------------------------------------------------------------------------------------------------
+
+
+def _http(
+    body: dict[str, Any], *, timestamp: str = "1700000000", signature: str = "v0=aa", **headers: str
+) -> BoltRequest:
+    return BoltRequest(
+        body=json.dumps(body),
+        headers={
+            "content-type": "application/json",
+            "x-slack-request-timestamp": timestamp,
+            "x-slack-signature": signature,
+            **headers,
+        },
+    )
+
+
+def test_an_event_is_known_by_its_event_id_however_often_and_however_signed_it_comes() -> None:
+    event = {"type": "event_callback", "event_id": "Ev42", "event": {"type": "app_home_opened"}}
+
+    first = delivery_key(_http(event))
+    retry = delivery_key(_http(event, timestamp="1700000009", signature="v0=bb", **{"x-slack-retry-num": "1"}))
+    over_socket = delivery_key(BoltRequest(body=event, mode="socket_mode"))
+
+    assert first == retry == over_socket == "event:Ev42"
+
+
+def test_a_command_is_known_by_its_signed_request_over_http_and_by_its_payload_over_socket_mode() -> None:
+    command = {"command": "/act", "text": "x", "team_id": "T1", "user_id": "UADA", "trigger_id": "t1"}
+
+    assert delivery_key(_http(command)) == delivery_key(_http(command))
+    assert delivery_key(_http(command)) != delivery_key(_http(command, signature="v0=bb"))
+    over_socket = delivery_key(BoltRequest(body=command, mode="socket_mode"))
+    assert over_socket == delivery_key(BoltRequest(body=dict(reversed(command.items())), mode="socket_mode"))
+    assert over_socket != delivery_key(BoltRequest(body={**command, "trigger_id": "t2"}, mode="socket_mode"))
+
+
+def test_slacks_checks_of_the_endpoint_have_no_key() -> None:
+    assert delivery_key(_http({"type": "url_verification", "challenge": "c"})) is None
+    assert delivery_key(BoltRequest(body="ssl_check=1&token=t", headers={"content-type": FORM})) is None
