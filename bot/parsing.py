@@ -212,12 +212,17 @@ def _split_due_date(text: str, *, today: date) -> tuple[str, date | None]:
 
 
 def _unescape(text: str) -> str:
+    """A command's text as the member typed it: Slack escapes `&`, `<` and `>` in a command, once."""
     return _ENTITY.sub(lambda m: _ENTITIES[m[0]], text)
 
 
 def check_text(text: str, *, what: str) -> str:
-    """`text` stripped and unescaped; refuses it empty or longer than MAX_TEXT_LENGTH characters."""
-    clean = _unescape(text.strip())
+    """`text` stripped; refuses it empty or longer than MAX_TEXT_LENGTH characters.
+
+    Taken as typed: a modal's field comes unescaped, so undoing escapes here would turn a typed `&lt;!channel&gt;`
+    into `<!channel>`. A command's text is unescaped by its parser first.
+    """
+    clean = text.strip()
     if not clean:
         raise ParseError(f"Tell me {what}; there's nothing here yet.")
     if len(clean) > MAX_TEXT_LENGTH:
@@ -231,7 +236,7 @@ def check_text(text: str, *, what: str) -> str:
 def _required_text(text: str, *, what: str, example: str) -> str:
     if not text.strip():
         raise ParseError(f"Tell me {what}, e.g. {example}.")
-    return check_text(text, what=what)
+    return check_text(_unescape(text), what=what)
 
 
 def mentioned_user_ids(text: str) -> list[str]:
@@ -293,7 +298,7 @@ def parse_share(text: str) -> ShareInput:
         raise ParseError(f"Start with the people you told, mentioned with @, e.g. {_SHARE_EXAMPLE}.")
     return ShareInput(
         told_user_ids=tuple(people),
-        note=check_text(note, what="your note") if note.strip() else "",
+        note=check_text(_unescape(note), what="your note") if note.strip() else "",
     )
 
 

@@ -43,6 +43,7 @@ from storage.models import (
     FORGOTTEN_USER,
     Breakdown,
     Breakthrough,
+    Promise,
     PromiseStatus,
     Renegotiation,
     RenegotiationStatus,
@@ -56,15 +57,24 @@ Blocks = list[dict[str, Any]]
 SECTION_LIMIT = 3000
 QUOTE_LIMIT = 2500  # room for the words around a member's text inside one 3,000-character section
 
-_KEEP = re.compile(r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+)(?:\|[^<>]*)?>")
+# A person or a channel as Slack wrote it into what a member typed (`<@U1|ana>`, `<#C1|general>`): kept live.
+_KEEP = re.compile(r"<(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+)(?:\|([^<>]*))?>")
+# The end of a cut that would leave half an entity or an unclosed <…> behind.
+_TORN_MARKUP = re.compile(r"&[a-z]{0,3}$|<[^<>]*$")
 
 
 def esc(text: str) -> str:
-    """Member text made safe for mrkdwn: person and channel mentions stay, anything else in <> is shown as typed."""
+    """A member's words as mrkdwn that shows them as typed: the one place they are escaped for Slack.
+
+    `&`, `<` and `>` are escaped, so no @channel, @here, @everyone, user group, date or link is ever made of
+    them; a typed `&lt;!channel&gt;` shows as those very characters. A person or a channel Slack itself
+    linked stays a live mention. Clip before escaping, never after, so an entity is not cut in half.
+    """
     out, last = [], 0
     for match in _KEEP.finditer(text):
+        target, label = match.group(1), match.group(2)
         out.append(_escape(text[last : match.start()]))
-        out.append(match.group(0))
+        out.append(f"<{target}>" if label is None else f"<{target}|{_escape(label)}>")
         last = match.end()
     out.append(_escape(text[last:]))
     return "".join(out)
@@ -74,9 +84,21 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """A member's words clipped to `limit` characters, then escaped for Slack."""
+    return esc(clip(text, limit))
+
+
 def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
     """Text cut to `limit` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_markup(text: str, limit: int) -> str:
+    """Escaped mrkdwn cut to `limit` characters without leaving half an entity or mention at the cut."""
+    if len(text) <= limit:
+        return text
+    return _TORN_MARKUP.sub("", text[: limit - 1]).rstrip() + "…"
 
 
 def person(user_id: str | None) -> str:
@@ -103,12 +125,14 @@ def dump(blocks: Sequence[Block]) -> Blocks:
 
 def section(text: str, *, block_id: str | None = None, accessory: Any = None) -> SectionBlock:
     """A mrkdwn section, clipped to Slack's 3,000-character limit."""
-    return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)), block_id=block_id, accessory=accessory)
+    return SectionBlock(
+        text=MarkdownTextObject(text=clip_markup(text, SECTION_LIMIT)), block_id=block_id, accessory=accessory
+    )
 
 
 def context(text: str) -> ContextBlock:
     """A small mrkdwn context line, clipped to 2,000 characters."""
-    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, 2000))])
+    return ContextBlock(elements=[MarkdownTextObject(text=clip_markup(text, 2000))])
 
 
 def note_block(text: str) -> dict[str, Any]:
@@ -166,6 +190,12 @@ def build_practice_logged(headline: str, progress: Progress) -> tuple[str, Block
     )
 
 
+def build_promise_made(promise: Promise) -> tuple[str, Blocks]:
+    """The answer to `/promise`: what was promised and by when."""
+    text = f":handshake: Promise made ({when(promise.due_on)}): _{quote(promise.text)}_"
+    return text, dump([section(text)])
+
+
 # Stands --------------------------------------------------------------------------------------------------
 
 
@@ -179,7 +209,7 @@ def build_stand_declared(
         else "Share it with two people today — that's the first practice."
     )
     was = f"\nYour earlier stand (_{esc(clip(replaced.text, 300))}_) is withdrawn." if replaced else ""
-    text = f"Your stand is declared: {clip(stand.text, 200)}"
+    text = f"Your stand is declared: {quote(stand.text, 200)}"
     return text, dump(
         [
             section(f":dart: *Your stand is declared* ({when(stand.due_on)})\n>{esc(clip(stand.text))}{was}"),
@@ -205,7 +235,7 @@ def build_stand_announcement(stand: Stand, followers: Sequence[str]) -> tuple[st
         footer = joined
     else:
         footer = "Be the first to join — the first follower is what turns one person's stand into a movement."
-    text = f"{person(stand.user_id)} takes a stand: {clip(stand.text, 200)}"
+    text = f"{person(stand.user_id)} takes a stand: {quote(stand.text, 200)}"
     return text, dump(
         [
             section(lines[0], block_id=f"stand-{sid}"),
@@ -219,6 +249,13 @@ def build_stand_announcement(stand: Stand, followers: Sequence[str]) -> tuple[st
             context(footer),
         ]
     )
+
+
+def build_joined_dm(joiner_id: str, *, is_first: bool) -> tuple[str, Blocks]:
+    """The DM telling a stand's owner who joined it (replaces the line `join_stand` composed in flows)."""
+    first = " — your *first follower*" if is_first else ""
+    text = f":raised_hands: {person(joiner_id)} joined your stand{first}."
+    return text, dump([section(text, block_id="stand-joined")])
 
 
 def build_stand_conflict(current: Stand, draft_id: int, new_text: str) -> tuple[str, Blocks]:
@@ -320,11 +357,27 @@ def build_renegotiation_question(asked: Renegotiation, request: Request) -> tupl
                 ],
             )
         )
-        text = f"{person(asked.user_id)} asks to move a promise to {day(asked.new_due_on)}: {clip(request.text, 150)}"
+        text = f"{person(asked.user_id)} asks to move a promise to {day(asked.new_due_on)}: {quote(request.text, 150)}"
     else:
         blocks.append(context(settled[RenegotiationStatus(asked.status)]))
-        text = f"{settled[RenegotiationStatus(asked.status)]} {clip(request.text, 150)}"
+        text = f"{settled[RenegotiationStatus(asked.status)]} {quote(request.text, 150)}"
     return text, dump(blocks)
+
+
+def build_renegotiation_answered(asked: Renegotiation, request: Request, *, agree: bool) -> tuple[str, Blocks]:
+    """The DM telling the one who asked for a new date how the requester answered."""
+    what = f"_{quote(request.text, 1500)}_"
+    if agree:
+        text = (
+            f":handshake: {person(request.user_id)} agreed to the new date — your promise is now due "
+            f"{day(asked.new_due_on)}: {what}"
+        )
+    else:
+        text = (
+            f"{person(request.user_id)} would like to keep the original date ({day(asked.old_due_on)}) for {what}. "
+            "Keep it if you can — or say honestly that you can't."
+        )
+    return text, dump([section(text, block_id=f"renegotiation-answer-{asked.id}")])
 
 
 def request_summary(request: Request, viewer: Role) -> str:
@@ -361,7 +414,7 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
         blocks.append(ActionsBlock(block_id=f"request-actions-{rid}", elements=buttons))
     else:
         blocks.append(context("Nothing left to do here."))
-    return f"{head} {clip(request.text, 200)} — {state_words(request)}", dump(blocks)
+    return f"{head} {quote(request.text, 200)} — {state_words(request)}", dump(blocks)
 
 
 _NOTICES = {
@@ -420,7 +473,7 @@ def build_breakdown_coaching(breakdown: Breakdown) -> tuple[str, Blocks]:
 
 def build_breakthrough_celebration(breakthrough: Breakthrough) -> tuple[str, Blocks]:
     """The channel post that celebrates a breakthrough."""
-    text = f"Breakthrough! {person(breakthrough.user_id)}: {clip(breakthrough.text, 200)}"
+    text = f"Breakthrough! {person(breakthrough.user_id)}: {quote(breakthrough.text, 200)}"
     return text, dump(
         [
             section(

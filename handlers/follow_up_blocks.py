@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.follow_ups import DueFollowUp
 from bot.rules import Role
-from handlers.blocks import clip, esc, person, request_buttons, when
+from handlers.blocks import Blocks, clip, dump, esc, person, quote, request_buttons, section, when
 from handlers.ids import Action, Field, Modal
 from storage.models import Promise, Request, Stand
 
@@ -58,7 +58,7 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
                 ],
             ),
         ]
-        return f"Your stand's date is near: {clip(item.text, 150)}", [b.to_dict() for b in stand_blocks]
+        return f"Your stand's date is near: {quote(item.text, 150)}", [b.to_dict() for b in stand_blocks]
     if isinstance(item, Request) and due.stage == "reminder":
         line = (
             f":wave: A gentle reminder: {person(item.user_id)} asked you\n>{what}\n"
@@ -67,7 +67,7 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
         buttons = request_buttons(item, Role.RECIPIENT)
         actions = ActionsBlock(block_id=f"reminder-{item.id}", elements=buttons)
         blocks = [SectionBlock(block_id=f"reminder-text-{item.id}", text=MarkdownTextObject(text=line)), actions]
-        return f"A reminder: {person(item.user_id)} asked you {clip(item.text, 150)}", [b.to_dict() for b in blocks]
+        return f"A reminder: {person(item.user_id)} asked you {quote(item.text, 150)}", [b.to_dict() for b in blocks]
     for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
     if due.stage == "broken":
         line = (
@@ -76,7 +76,7 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
             "matters, make it again with a date you can keep."
         )
         blocks = [SectionBlock(block_id="follow-up-text", text=MarkdownTextObject(text=line))]
-        return f"Your promise{for_whom} is recorded as broken: {clip(item.text, 150)}", [b.to_dict() for b in blocks]
+        return f"Your promise{for_whom} is recorded as broken: {quote(item.text, 150)}", [b.to_dict() for b in blocks]
     if due.stage == "due":
         line = f":alarm_clock: Today's the day for your promise{for_whom}:\n>{what}\nHow did it go?"
     else:
@@ -88,7 +88,19 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
         SectionBlock(block_id="follow-up-text", text=MarkdownTextObject(text=line)),
         account_buttons(item),
     ]
-    return f"Your promise{for_whom}: {clip(item.text, 150)} — how did it go?", [b.to_dict() for b in blocks]
+    return f"Your promise{for_whom}: {quote(item.text, 150)} — how did it go?", [b.to_dict() for b in blocks]
+
+
+def build_requester_told(request: Request, stage: str) -> tuple[str, Blocks]:
+    """The requester's DM when the promise made to them is followed up: reminded (`reminder`) or `broken`."""
+    if stage == "broken":
+        text = (
+            f"{person(request.recipient_id)}'s promise on your request went unanswered past its date, so I've "
+            f"recorded it as broken: {quote(request.text, 500)}. If you still need it, ask again."
+        )
+    else:
+        text = f"I reminded {person(request.recipient_id)} about your request: {quote(request.text, 500)}"
+    return text, dump([section(text, block_id=f"requester-told-{request.id}")])
 
 
 def build_renegotiate_modal(item: Promise | Request) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.nudges import NudgeContent
 from bot.rules import PROGRAM_DAYS
-from handlers.blocks import SECTION_LIMIT, clip, esc, person, tally, week_tally
+from handlers.blocks import SECTION_LIMIT, clip, clip_markup, esc, person, quote, tally, week_tally
 from handlers.ids import Action
 
 
@@ -23,7 +23,7 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
     # Plain dicts rather than slack_sdk's models: this runs once per participant in a fan-out of thousands,
     # and the shapes are fixed (the stand-in checks them against Slack's limits in the tests).
     blocks: list[dict[str, Any]] = [
-        _section("nudge-head", clip(f"{headline}\n{stand_line}", SECTION_LIMIT)),
+        _section("nudge-head", clip_markup(f"{headline}\n{stand_line}", SECTION_LIMIT)),
         _section("nudge-today", f"{today}\n{week_tally(progress.week_practice)}"),
         {
             "type": "actions",
@@ -41,7 +41,7 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(
             _section(
                 "nudge-check-in",
-                f":construction: {esc(content.check_in)} That's a breakdown — a milestone, not a failure.\n"
+                f":construction: {quote(content.check_in, 1500)} That's a breakdown — a milestone, not a failure.\n"
                 "• *What's missing* that would put you back on track?\n• *Who could help?*\n"
                 "• *What request could you make today?*",
             )
@@ -61,7 +61,7 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
     ]
     if due:
         shown = "\n".join(due[:10]) + (f"\n…and {len(due) - 10} more" if len(due) > 10 else "")
-        blocks.append(_section("nudge-due", clip(f"*Due today*\n{shown}", SECTION_LIMIT)))
+        blocks.append(_section("nudge-due", clip_markup(f"*Due today*\n{shown}", SECTION_LIMIT)))
     blocks.append(
         {
             "type": "context",

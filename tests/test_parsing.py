@@ -265,12 +265,21 @@ def test_a_long_unreadable_date_is_shortened_when_shown_back() -> None:
 # Checked text
 
 
-def test_checked_text_is_stripped_and_unescaped() -> None:
-    assert check_text("  Q&amp;A &lt;3 &gt; 2  ", what="your note") == "Q&A <3 > 2"
+def test_a_commands_text_is_stripped_and_unescaped() -> None:
+    assert parse_act("  Q&amp;A &lt;3 &gt; 2  ") == "Q&A <3 > 2"
 
 
 def test_only_the_three_slack_escapes_are_undone_once() -> None:
-    assert check_text("&amp;lt; &quot;hi&quot; &#39;", what="your note") == "&lt; &quot;hi&quot; &#39;"
+    assert parse_act("&amp;lt; &quot;hi&quot; &#39;") == "&lt; &quot;hi&quot; &#39;"
+
+
+def test_an_escape_typed_in_a_command_stays_the_characters_typed() -> None:
+    # Typed `&lt;!channel&gt;` reaches us as `&amp;lt;!channel&amp;gt;`: undone once, it is text, not a mention.
+    assert parse_breakthrough("&amp;lt;!channel&amp;gt; we did it") == "&lt;!channel&gt; we did it"
+
+
+def test_checked_text_is_kept_as_typed_because_a_modal_field_comes_unescaped() -> None:
+    assert check_text("  &lt;!channel&gt; Q&amp;A <3  ", what="your note") == "&lt;!channel&gt; Q&amp;A <3"
 
 
 def test_mentions_and_links_are_kept_as_slack_wrote_them() -> None:
@@ -295,7 +304,7 @@ def test_text_over_the_maximum_length_is_refused_saying_how_long_it_was() -> Non
 
 
 def test_the_length_limit_counts_characters_after_unescaping() -> None:
-    assert check_text("&amp;" * 700, what="your note") == "&" * 700
+    assert parse_act("&amp;" * 700) == "&" * 700
 
 
 # Mentions
