@@ -1,11 +1,25 @@
-"""Posting many DMs without upsetting Slack: a workspace-wide pace, Retry-After honoured, bounded retries."""
+"""Calling Slack in bulk without upsetting it: one poster per workspace, paced to a sliding window, Retry-After
+honoured, bounded retries.
+
+    poster = PacedPoster(client, per_second=20)          # one per workspace (one bot token)
+    poster.post_message(channel=user_id, text=text)      # chat.postMessage, paced and retried
+    poster.call("chat.update", channel=c, ts=ts, text=t) # any Web API method, same rules
+    poster.call("views.publish", attempts=1, ...)        # one try: the caller schedules its own retries
+
+`call` raises `SlackApiError` when Slack refuses for good (`channel_not_found`, `invalid_blocks`, …) and
+`PostFailed` when the call did not go through: `RateLimited` (a `PostFailed`) when Slack asked us to wait, with
+`retry_after` in seconds; `Stopping` (a `PostFailed`) once the app is stopping, before anything is sent.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from typing import Any
+from collections import deque
+from collections.abc import Callable
+from typing import Any, cast
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -15,71 +29,202 @@ log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
+# Seconds added to the window a burst must fit in: the spread between when we send and when Slack counts.
+DEFAULT_MARGIN = 0.04
+# When Slack answers 429 without a usable Retry-After.
+DEFAULT_RETRY_AFTER = 1.0
+# Backoff after a server error or a dropped connection: 0.5 s, 1 s, 2 s, … up to this.
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 30.0
+
 
 class PostFailed(Exception):
-    """Slack could not be reached, or kept failing, after every retry."""
+    """The call did not go through: Slack could not be reached, kept failing, asked us to wait, or we are stopping.
+
+    `retry_after` holds the seconds Slack asked us to wait before trying again, when it said so; None otherwise
+    (then the caller's own backoff decides).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimited(PostFailed):
+    """Slack answered 429 (or an earlier 429 still holds): try again no sooner than `retry_after` seconds from now."""
+
+    retry_after: float
+
+    def __init__(self, method: str, retry_after: float) -> None:
+        super().__init__(f"{method} is rate limited: retry after {retry_after:.1f} s", retry_after=retry_after)
+        self.method = method
+
+
+class Stopping(PostFailed):
+    """The app is stopping: no further attempt was made (claims left behind are taken over after their timeout)."""
+
+    def __init__(self) -> None:
+        super().__init__("the app is stopping")
 
 
 class PacedPoster:
-    """Posts at up to `per_second` messages a second, up to that many at once.
+    """Calls Slack's Web API for ONE workspace at up to `per_second` calls a second, bursts allowed.
 
-    Slack allows "several hundred a minute" for chat.postMessage per workspace; going faster earns 429s. Each
-    post takes the next free slot on one shared timeline, and a 429's Retry-After pushes the whole timeline
-    back, so concurrent senders pause together instead of hammering. Server errors and dropped connections are
-    retried a bounded number of times with backoff; a post that returned a ts is never retried.
+    Slack's limits are per workspace (and per method), so make one poster per workspace: its pace, and the pause a
+    429 starts, hold back only that workspace's calls. Every method sent through one poster shares its budget.
+
+    The pace is a sliding window: at most `burst` = floor(per_second) calls in any `window` of one second plus
+    `margin` (below one call a second: one call in any 1 / per_second + `margin` seconds). So the configured rate
+    is reached — a burst of `burst` calls goes at once, and `burst / window` a second follow on average (19.2 at
+    20 a second: 96%) — while no more than `per_second` land in any one second *as Slack counts them*. Slack
+    counts on its own clock, when a request arrives there: where its windows start does not matter to a sliding
+    window, but the spread of the delay between our send and its count (network and scheduling jitter) can bring
+    two of our bursts closer together than they left. `margin` (seconds, default 0.04) is how much of that spread
+    is absorbed: whether Slack counts in fixed one-second windows, in sliding ones or with a token bucket of
+    `per_second`, a spread up to `margin` earns no 429 however bursty the sends. (A margin in calls instead —
+    19 in a second — would not protect against window counters: two bursts of 19 a little less than a second
+    apart at Slack make 38 in one window.) Raise it for a jittery network; 0 spaces bursts exactly a second apart.
+
+    A 429 pauses that method on this poster for its Retry-After (other methods keep their pace: Slack limits each
+    method separately) and the call is tried again after it. Server errors (5xx, `internal_error`, …) and dropped
+    connections are tried again after a backoff (0.5 s, 1 s, 2 s, …) in the calling thread only. A call that got
+    an answer with `ok` is never repeated. At most `attempts` tries in all, 429s included. Once `stop` is set,
+    nothing more is sent and every waiting call raises `Stopping`.
     """
 
     def __init__(
-        self, client: WebClient, per_second: float, *, attempts: int = 4, stop: threading.Event | None = None
+        self,
+        client: WebClient,
+        per_second: float,
+        *,
+        attempts: int = 4,
+        stop: threading.Event | None = None,
+        margin: float = DEFAULT_MARGIN,
     ) -> None:
+        if not per_second > 0 or attempts < 1 or not margin >= 0:
+            raise ValueError("per_second must be positive, attempts at least 1 and margin at least 0")
         self.client = client
         self.per_second = per_second
         self.attempts = attempts
-        self._interval = 1.0 / per_second
-        self._lock = threading.Lock()
-        self._next_slot = 0.0
-        self._paused_until = 0.0
+        self.margin = margin
+        self.burst = max(1, math.floor(per_second))
+        self.window = max(1.0, 1.0 / per_second) + margin
         self._stop = stop or threading.Event()
-
-    def _wait_for_slot(self) -> None:
-        if self._stop.is_set():
-            # Shutting down: post nothing more; the claims left behind are taken over after their timeout.
-            raise PostFailed("the app is stopping")
-        with self._lock:
-            slot = max(time.monotonic(), self._next_slot, self._paused_until)
-            self._next_slot = slot + self._interval
-        delay = slot - time.monotonic()
-        if delay > 0 and self._stop.wait(delay):  # pacing, interrupted at shutdown
-            raise PostFailed("the app is stopping")
-
-    def _pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+        self._lock = threading.Lock()
+        # When the latest `burst` calls were (or are to be) sent, oldest first; a new call goes no sooner than
+        # one window after the oldest of them, so no window ever holds more than `burst`.
+        self._slots: deque[float] = deque(maxlen=self.burst)
+        self._paused_until: dict[str, float] = {}
 
     def post_message(self, **arguments: Any) -> SlackResponse:
         """chat.postMessage, paced and retried; raises SlackApiError for a permanent refusal, PostFailed otherwise."""
-        for attempt in range(self.attempts):
-            self._wait_for_slot()
+        return self.call("chat.postMessage", **arguments)
+
+    def call(self, method: str, /, *, attempts: int | None = None, **arguments: Any) -> SlackResponse:
+        """Web API `method` with `arguments`, paced and retried; SlackApiError for a refusal, PostFailed otherwise.
+
+        `attempts` overrides the poster's for this call. With `attempts=1` (a caller with retries of its own, such
+        as the outbox) the call is tried once and never waits out a Retry-After: a 429, or a pause an earlier 429
+        started, raises `RateLimited` at once with the seconds to wait; a server error or a dropped connection
+        raises `PostFailed` (`retry_after` None). It still waits for its place in the pace.
+        """
+        tries = self.attempts if attempts is None else attempts
+        if tries < 1:
+            raise ValueError("attempts must be at least 1")
+        send = self._sender(method)
+        failure: PostFailed | None = None
+        for attempt in range(tries):
+            self._wait_for_slot(method, wait_out_pause=tries > 1)
             try:
-                return self.client.chat_postMessage(**arguments)
+                return send(**arguments)
             except SlackApiError as error:
-                code = error.response.get("error")
-                if error.response.status_code == 429 or code == "ratelimited":
-                    headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
-                    retry_after = float(_first(headers.get("retry-after")) or 1)
-                    log.info("Slack asks us to slow down: pausing posts for %.1f s", retry_after)
-                    self._pause(retry_after)
+                retry_after = _retry_after(error.response)
+                if retry_after is not None:
+                    log.info("Slack asks us to slow down %s: pausing it for %.1f s", method, retry_after)
+                    self._pause(method, retry_after)
+                    failure = RateLimited(method, retry_after)
                     continue
-                if error.response.status_code >= 500 or code in TRANSIENT_ERRORS:
-                    self._pause(0.5 * 2**attempt)
-                    continue
-                raise
+                if not _transient(error.response):
+                    raise
+                failure = PostFailed(f"{method} failed: {error.response.get('error')}")
             except OSError as error:
-                # A refused or dropped connection: Slack never took the post. (A read timeout after Slack did take
+                # A refused or dropped connection: Slack never took the call. (A read timeout after Slack did take
                 # it is the one case that can post twice: Slack offers no idempotency key for chat.postMessage.)
-                log.info("posting failed (%s); retrying", error)
-                self._pause(0.5 * 2**attempt)
-        raise PostFailed(f"chat.postMessage kept failing after {self.attempts} attempts")
+                failure = PostFailed(f"{method} failed: {error}")
+                failure.__cause__ = error
+            if attempt + 1 < tries:
+                log.info("%s; trying again", failure)
+                if self._stop.wait(min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt)):
+                    raise Stopping()
+        assert failure is not None
+        if tries == 1 or isinstance(failure, RateLimited):
+            raise failure
+        raise PostFailed(f"{method} kept failing after {tries} attempts: {failure}") from failure
+
+    def _sender(self, method: str) -> Callable[..., SlackResponse]:
+        # The client's own method (chat.update → chat_update) shapes arguments as the SDK does (Block Kit
+        # objects, views); a method the SDK does not name goes through api_call as JSON.
+        bound = getattr(self.client, method.replace(".", "_"), None)
+        if callable(bound) and not method.startswith("_"):
+            return cast(Callable[..., SlackResponse], bound)
+
+        def via_api_call(**arguments: Any) -> SlackResponse:
+            return self.client.api_call(method, json=arguments)
+
+        return via_api_call
+
+    def _wait_for_slot(self, method: str, *, wait_out_pause: bool) -> None:
+        """Sleep until this call's place in the pace; Stopping, or RateLimited when paused and not to wait."""
+        while True:
+            if self._stop.is_set():
+                raise Stopping()
+            with self._lock:
+                now = time.monotonic()
+                paused_until = self._paused_until.get(method, 0.0)
+                if paused_until > now:
+                    if not wait_out_pause:
+                        raise RateLimited(method, paused_until - now)
+                    # No place is taken while paused: a paused method must not hold back the others.
+                    wake, placed = paused_until, False
+                else:
+                    wake, placed = self._take_place(now), True
+            if wake > now and self._stop.wait(wake - now):
+                raise Stopping()
+            if placed:
+                with self._lock:
+                    # A 429 may have paused this method while we slept: then the place is forfeit.
+                    if self._paused_until.get(method, 0.0) <= time.monotonic():
+                        return
+
+    def _take_place(self, now: float) -> float:
+        """The time of the next place in the pace, taken: no window ever holds more than `burst` places."""
+        at = max(now, self._slots[-1]) if self._slots else now
+        if len(self._slots) == self.burst:
+            at = max(at, self._slots[0] + self.window)
+        self._slots.append(at)
+        return at
+
+    def _pause(self, method: str, seconds: float) -> None:
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._paused_until[method] = max(self._paused_until.get(method, 0.0), until)
+
+
+def _retry_after(response: SlackResponse) -> float | None:
+    """Seconds to wait if Slack rate-limited the call (Retry-After, or 1 s without one); None if it did not."""
+    if response.status_code != 429 and response.get("error") != "ratelimited":
+        return None
+    headers = {str(k).lower(): v for k, v in (response.headers or {}).items()}
+    try:
+        seconds = float(_first(headers.get("retry-after")))
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_RETRY_AFTER
+
+
+def _transient(response: SlackResponse) -> bool:
+    """Whether Slack's refusal is its own trouble, worth trying again."""
+    return response.status_code >= 500 or response.get("error") in TRANSIENT_ERRORS
 
 
 def _first(value: Any) -> Any:
