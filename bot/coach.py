@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,9 +197,9 @@ class Coach:
     def tell(self, *items: outbox.Outgoing) -> None:
         """Owe Slack these messages, written in the open transaction and sent once it has committed."""
         session = current_session(self.engine)
-        session.info["owed"] = session.info.get("owed", 0) + outbox.enqueue(
-            items, now=self.clock.now(), session=session
-        )
+        # Wall-clock, not the coach's clock: the sender's retry delays and leases are real seconds.
+        written = outbox.enqueue(items, now=datetime.now(UTC), session=session)
+        session.info["owed"] = session.info.get("owed", 0) + written
 
     # Members -----------------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The ack is the member's ephemeral answer, so what they read is already stored: a
 and what Slack must hear besides (an announcement, the other side's DM) waits in the outbox. Refusals are raised
 (ParseError, CoachRefusal) and answered in the ack by the one error handler in `handlers.errors`. Typed bare, a
 command opens its form instead. The member's Slack profile (zone, admin flag) is refreshed after the ack, by a
-lazy listener: the ack reads the zone already stored.
+lazy listener: the ack reads the zone already stored — except for a member's very first command, which waits a
+moment for Slack so that their first "tomorrow" is their own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.coach import Coach, CoachRefusal
 from handlers import blocks as ui
 from handlers import flows
 from handlers.ids import Command
-from handlers.slack_io import ensure_profile, require_people, require_person
+from handlers.slack_io import ensure_profile, first_profile, require_people, require_person
 
 ADMIN_ONLY = (
     "Setting where and when the weekly recap goes is for workspace admins and owners "
@@ -28,6 +29,9 @@ ADMIN_ONLY = (
 )
 
 MAX_PEOPLE_PER_SHARE = 10
+
+FIRST_PROFILE_SECONDS = 0.8
+"""How long a member's very first command waits for Slack to say their zone (once per member, ever)."""
 
 
 def who(context: BoltContext) -> tuple[str, str]:
@@ -174,22 +178,26 @@ def register(app: App, coach: Coach) -> None:
         if context.team_id and context.user_id:
             ensure_profile(client, coach, context.team_id, context.user_id)
 
+    def take(ack: Ack) -> None:
+        ack()
+
     def opener(build: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
-        def open_form(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-            # A trigger_id lives three seconds: the modal opens first, before anything else.
+        def open_form(command: dict[str, Any], client: WebClient) -> None:
+            # Started with the ack rather than after it: a trigger_id lives three seconds, and neither the ack
+            # nor the modal should wait for the other.
             client.views_open(trigger_id=command["trigger_id"], view=build(command))
-            ack()
 
         return open_form
 
     # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these are
-    # registered before the inline forms.
+    # registered before the inline forms. Nothing is stored, so there is nothing to wait for before the ack.
     for name, build in BARE_FORMS.items():
-        app.command(name, matchers=[_is_bare])(ack=opener(build), lazy=[refresh_profile])
+        app.command(name, matchers=[_is_bare])(ack=take, lazy=[opener(build), refresh_profile])
 
     def inline(run: Inline) -> Callable[..., None]:
         def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             team_id, user_id = who(context)
+            first_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
             text, blocks = run(coach, client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
             ack(response_type="ephemeral", text=text, blocks=blocks)
 
@@ -201,6 +209,7 @@ def register(app: App, coach: Coach) -> None:
 
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team_id, user_id = who(context)
+        first_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
         text, blocks = coach_command(coach, client, command, team_id, user_id)
         ack(response_type="ephemeral", text=text, blocks=blocks)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -40,6 +41,23 @@ def ensure_profile(client: WebClient, coach: Coach, team_id: str, user_id: str) 
         log.warning("users.info for %s failed (%s); using what I had", user_id, error.response.get("error"))
         return member
     return coach.remember_profile(team_id, user_id, _profile(response["user"]))
+
+
+def first_profile(client: WebClient, coach: Coach, team_id: str, user_id: str, *, within: float) -> None:
+    """A member the coach has never met: ask Slack for their zone before answering, but for `within` seconds
+    at most — their first "tomorrow" should be their own — and let a slow answer land on its own afterwards."""
+    if coach.member(team_id, user_id) is not None:
+        return
+    done = threading.Event()
+
+    def fetch() -> None:
+        try:
+            ensure_profile(client, coach, team_id, user_id)
+        finally:
+            done.set()
+
+    threading.Thread(target=fetch, name="first-profile", daemon=True).start()
+    done.wait(within)
 
 
 def require_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:

@@ -195,12 +195,12 @@ def counts(*, session: Session) -> dict[str, int]:
 
 
 def backoff(attempts: int) -> timedelta:
-    """How long to wait before the next attempt after `attempts` failed ones: 2 s doubling, at most 5 minutes."""
-    return timedelta(seconds=min(300, 2 ** max(1, attempts)))
+    """How long to wait before the next attempt after `attempts` failed ones: 1 s doubling, at most 5 minutes."""
+    return timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))
 
 
 MAX_ATTEMPTS = 10
-"""After this many failed attempts (about 17 minutes of backoff) an item is given up as failed."""
+"""After this many failed attempts (about 8 minutes of backoff) an item is given up as failed."""
 
 __all__: Sequence[str] = [
     "MAX_ATTEMPTS",

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bot.app import Runtime
 from bot.standin import Message, SlackStandIn, View
+from storage import outbox
+from storage.db import unit_of_work
+from storage.models import OutboxStatus
+
+T = TypeVar("T")
 
 
 def texts_of(blocks: list[dict[str, Any]] | None) -> str:
@@ -85,3 +93,36 @@ def body(reply: Any) -> dict[str, Any]:
     if isinstance(reply.body, dict):
         return reply.body
     return json.loads(reply.body or "{}")  # type: ignore[no-any-return]
+
+
+def drained(slack: SlackStandIn, runtime: Runtime) -> None:
+    """Wait until the outbox has sent everything it owes Slack (or given it up)."""
+
+    def empty() -> bool | None:
+        with unit_of_work(runtime.engine, read_only=True) as session:
+            found = outbox.counts(session=session)
+        return not (found.get(OutboxStatus.PENDING) or found.get(OutboxStatus.CLAIMED)) or None
+
+    eventually(empty)
+
+
+def eventually(predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
+    """Wait until `predicate()`, which reads the app's database rather than the stand-in, is truthy."""
+    deadline, tick = time.monotonic() + timeout, threading.Event()
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        tick.wait(0.01)
+
+
+def modal_answer(slack: SlackStandIn, user: str, containing: str = "") -> View:
+    """Wait for the member's open modal to show the answer to its submission, containing `containing`."""
+
+    def find() -> View | None:
+        views = slack.open_views(user)
+        return views[-1] if views and containing in seen(views[-1]) else None
+
+    return slack.wait_for(find)

@@ -17,7 +17,8 @@ from tests.support import SIGNING_SECRET
 
 
 def nothing_stored(app: Runtime) -> bool:
-    return all(not rows for rows in export(app).values())
+    # `members` may hold what Slack said of the sender (their zone): a cache, not something their command did.
+    return {name: rows for name, rows in export(app).items() if rows and name != "members"} == {}
 
 
 def app_still_works(slack: SlackStandIn) -> None:

@@ -47,7 +47,7 @@ def test_a_rate_limited_users_info_is_retried_after_retry_after(slack: SlackStan
     slack.command("UCY", "/promise", "Draft it by tomorrow")
 
     last_ephemeral(slack, "UCY", "Promise made")
-    assert [c.ok for c in slack.calls("users.info")] == [False, True]
+    slack.wait_for(lambda: [c.ok for c in slack.calls("users.info")] == [False, True])
     # The zone came from the retried call: tomorrow in Tokyo (23:00 Monday there) is Tuesday the 24th.
     assert export(app)["promises"][0]["due_on"] == "2026-11-24"
 
@@ -68,9 +68,9 @@ def test_a_stand_is_kept_when_the_announcement_cannot_be_posted(slack: SlackStan
 
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="GSECRET")
 
-    confirmation = last_ephemeral(slack, "UADA", "Your stand is declared")
-    assert "/invite" in seen(confirmation)
+    last_ephemeral(slack, "UADA", "Your stand is declared")
     assert export(app)["stands"][0]["status"] == "active"
+    assert "/invite" in seen(dm(slack, "UADA", "couldn't announce your stand"))
 
 
 def test_a_request_is_kept_when_the_dm_to_the_person_asked_fails(slack: SlackStandIn, app: Runtime) -> None:
@@ -78,8 +78,9 @@ def test_a_request_is_kept_when_the_dm_to_the_person_asked_fails(slack: SlackSta
 
     slack.command("UADA", "/request", "<@UBOB|bob> an intro")
 
-    assert "App Home" in seen(last_ephemeral(slack, "UADA", "Request stored"))
+    last_ephemeral(slack, "UADA", "Request sent")
     assert export(app)["requests"][0]["status"] == "open"
+    dm(slack, "UBOB", "asks you")  # Slack's faults are retried from the outbox until the card lands
     slack.open_home("UBOB")
     home = slack.wait_for(lambda: slack.home("UBOB"))
     assert "Accept" in buttons(home)

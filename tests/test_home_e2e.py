@@ -67,7 +67,9 @@ def test_a_busy_members_home_stays_within_slacks_block_kit_limits(slack: SlackSt
 
 def join_from_the_announcement(slack: SlackStandIn, owner: str, followers: list[str]) -> None:
     """Each follower, in turn, joins the owner's stand from its announcement."""
-    announcement = next(m for m in slack.messages("CGENERAL") if f"<@{owner}> takes a stand" in seen(m))
+    announcement = slack.wait_for(
+        lambda: next((m for m in slack.messages("CGENERAL") if f"<@{owner}> takes a stand" in seen(m)), None)
+    )
     for follower in followers:
         slack.click(follower, announcement, "Join the stand")
         last_ephemeral(slack, follower, "You joined")
@@ -102,8 +104,7 @@ def test_app_home_lists_the_stands_you_follow_and_leave_works_from_there(slack: 
     assert app.coach.followers("T1", stand_id) == []
     slack.wait_for(lambda: "Leave" not in buttons(slack.home("UBOB")))  # type: ignore[arg-type]
     assert "None yet" in seen(slack.home("UBOB"))  # type: ignore[arg-type]
-    announcement = next(m for m in slack.messages("CGENERAL") if "<@UADA> takes a stand" in seen(m))
-    assert "Be the first to join" in seen(announcement)
+    slack.wait_for(lambda: any("Be the first to join" in seen(m) for m in slack.messages("CGENERAL")))
 
 
 def test_a_stand_with_hundreds_of_followers_names_the_first_few_within_block_kit_limits(

@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import Runtime
 from bot.standin import SlackStandIn
-from tests.e2e import body, buttons, dm, export, seen
+from tests.e2e import body, buttons, dm, export, modal_answer, seen
 
 
 @pytest.mark.parametrize(
@@ -36,10 +36,12 @@ def test_the_stand_modal_declares_and_announces_in_the_channel_it_was_opened_fro
 
     reply = slack.submit("UADA", modal, {"The outcome you commit to": "Sign 10 new partners", "By when?": "2026-12-31"})
 
-    assert reply.status == 200 and not slack.open_views("UADA")
+    # The modal itself becomes the answer, in the ack: what was stored, where the member pressed Submit.
+    assert reply.status == 200
+    answer = modal_answer(slack, "UADA", "Your stand is declared")
+    assert buttons(answer) == [] and "<#CGENERAL>" in seen(answer)
     announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
     assert buttons(announcement) == ["Join the stand", "Offer help"]
-    assert "Your stand is declared" in seen(dm(slack, "UADA", "Your stand is declared"))
     assert export(app)["stands"][0]["due_on"] == "2026-12-31"
 
 
@@ -64,7 +66,7 @@ def test_the_share_modal_counts_every_person_picked(slack: SlackStandIn, app: Ru
 
     slack.submit("UADA", modal, {"Who did you tell?": ["UBOB", "UCY"]})
 
-    assert "Share 2/2" in seen(dm(slack, "UADA", "Shared with"))
+    assert "Share 2/2" in seen(modal_answer(slack, "UADA", "Shared with"))
     assert len(export(app)["shares"]) == 2
 
 

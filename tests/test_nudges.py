@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, Profile
 from bot.nudges import Nudges, theme_for
-from bot.app import paced_poster
 from bot.standin import SlackStandIn
 from handlers.jobs import nudge_pass
 from tests import support
-from tests.e2e import buttons, export, last_ephemeral, seen
+from tests.e2e import buttons, drained, export, last_ephemeral, seen
 
 T = "T1"
 
@@ -213,6 +212,7 @@ def test_a_member_slack_no_longer_knows_is_paused_and_the_others_still_get_their
     for user in ("UADA", "UBOB"):
         slack.command(user, "/stand", f"{user} stands", channel="CGENERAL")
         last_ephemeral(slack, user, "Your stand is declared")
+    drained(slack, app)  # the announcements are out before Slack starts refusing
     slack.fail("chat.postMessage", "account_inactive")
     # One post a second means one sender, in ID order: the refused post is Ada's.
     poster = paced_poster(support.settings_for(slack.api_url, "sqlite://", SLACK_POSTS_PER_SECOND="1"))
@@ -234,6 +234,7 @@ def test_a_rate_limit_is_waited_out_for_its_retry_after_and_nothing_is_posted_tw
 ) -> None:
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
     last_ephemeral(slack, "UADA", "Your stand is declared")
+    drained(slack, app)  # the announcement is out before Slack starts refusing
     before = len(slack.messages("UADA"))
     slack.fail("chat.postMessage", "ratelimited", retry_after=1)
 
@@ -251,6 +252,7 @@ def test_a_server_error_is_retried_and_nothing_is_posted_twice(
 ) -> None:
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
     last_ephemeral(slack, "UADA", "Your stand is declared")
+    drained(slack, app)  # the announcement is out before Slack starts refusing
     before = len(slack.messages("UADA"))
     slack.fail("chat.postMessage", "internal_error", times=2, status=500)
 
@@ -350,6 +352,7 @@ def test_a_dropped_connection_is_retried_and_the_nudge_goes_out_once(
 ) -> None:
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
     last_ephemeral(slack, "UADA", "Your stand is declared")
+    drained(slack, app)  # the announcement is out before Slack starts refusing
     before = len(slack.messages("UADA"))
     slack.fail("chat.postMessage", "connection_reset")
 
