@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.recaps import Recaps
-from bot.app import paced_poster
 from bot.standin import SlackStandIn
 from handlers.jobs import recap_pass
 from tests import support

@@ -10,7 +10,7 @@ from bot.nudges import Nudges
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import nudge_pass
 from tests import support
-from tests.e2e import buttons, dm, export, last_ephemeral, seen
+from tests.e2e import buttons, export, last_ephemeral, modal_answer, seen
 
 
 def at(text: str) -> datetime:
@@ -81,7 +81,7 @@ def test_closing_the_stand_as_achieved_stops_the_nudges_and_keeps_the_history(
     modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
     slack.submit("UADA", modal, {"How did it end?": "Achieved", "In your words": "Twelve partners signed."})
 
-    dm(slack, "UADA", "Stand closed as achieved")
+    modal_answer(slack, "UADA", "Stand closed as achieved")
     [stand] = export(app)["stands"]
     assert (stand["status"], stand["closing_words"]) == ("achieved", "Twelve partners signed.")
     clock.set(at("2026-12-07T08:00:00Z"))

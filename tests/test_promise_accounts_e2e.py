@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.standin import Message, SlackStandIn
-from tests.e2e import buttons, dm, export, last_ephemeral, seen
+from bot.standin import AppReply, Message, SlackStandIn
+from tests.e2e import body, buttons, dm, export, last_ephemeral, modal_answer, seen
 from tests.test_follow_ups import at, run_pass
 
 QUESTION = ["Agree to the new date", "Keep the original date"]
@@ -21,10 +21,12 @@ def bob_promises_the_intro_by_tuesday(slack: SlackStandIn, clock: FixedClock) ->
     return slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if "Renegotiate" in buttons(m)), None))
 
 
-def ask_for(slack: SlackStandIn, card: Message, new_date: str) -> None:
+def ask_for(slack: SlackStandIn, card: Message, new_date: str) -> AppReply:
+    before = len(slack.calls("views.open"))
     slack.click("UBOB", card, "Renegotiate")
-    modal = slack.wait_for(lambda: slack.open_views("UBOB"))[-1]
-    slack.submit("UBOB", modal, {"New date": new_date})
+    slack.wait_for(lambda: len(slack.calls("views.open")) > before)
+    modal = slack.open_views("UBOB")[-1]
+    return slack.submit("UBOB", modal, {"New date": new_date})
 
 
 def test_renegotiating_a_request_asks_the_requester_and_the_old_date_holds_until_they_agree(
@@ -37,7 +39,7 @@ def test_renegotiating_a_request_asks_the_requester_and_the_old_date_holds_until
     question = dm(slack, "UADA", "asks to move their promise")
     assert buttons(question) == QUESTION
     assert "Tue 24 Nov 2026" in seen(question) and "Fri 27 Nov 2026" in seen(question)
-    assert "Until they do, it's still due Tue 24 Nov 2026" in seen(dm(slack, "UBOB", "I've asked <@UADA>"))
+    assert "Until they do, it's still due Tue 24 Nov 2026" in seen(modal_answer(slack, "UBOB", "I've asked <@UADA>"))
     document = export(app)
     assert document["requests"][0]["due_on"] == "2026-11-24"
     assert [r["status"] for r in document["renegotiations"]] == ["proposed"]
@@ -97,9 +99,10 @@ def test_a_second_ask_while_one_waits_is_refused_kindly_and_asks_nothing_more(
     ask_for(slack, card, "2026-11-27")
     dm(slack, "UADA", "asks to move their promise")
 
-    ask_for(slack, card, "2026-11-30")
+    reply = ask_for(slack, card, "2026-11-30")
 
-    assert "already asked to move it to Friday 27 November" in seen(dm(slack, "UBOB", "already asked"))
+    # Refused in the ack, under the form's field: the member's choice stays on screen.
+    assert "already asked to move it to Friday 27 November" in str(body(reply)["errors"])
     assert len([m for m in slack.messages("UADA") if "asks to move" in seen(m)]) == 1
     assert [r["new_due_on"] for r in export(app)["renegotiations"]] == ["2026-11-27"]
 

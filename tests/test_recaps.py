@@ -456,7 +456,8 @@ def statements(engine: Engine) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def count(*args: Any) -> None:
-        seen.append(args[2])
+        if not str(args[2]).startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE is transaction control, not a query
+            seen.append(args[2])
 
     event.listen(engine, "before_cursor_execute", count)
     yield seen

@@ -12,16 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import Recaps
-from bot.app import paced_poster
-from bot.standin import Message, SlackStandIn
+from bot.standin import Message, SlackStandIn, View
 from handlers.jobs import daily_pass, recap_pass
 from tests import support
-from tests.e2e import buttons, dm, export, seen
+from tests.e2e import buttons, dm, drained, export, modal_answer, seen
 
 FIRST_DAY = date(2026, 11, 23)  # a Monday
 MORNINGS = (time(0), time(8), time(14))  # 09:00 in Tokyo, Berlin and New York (UTC in winter)
@@ -40,6 +39,7 @@ class Program:
 
     def mornings(self, day: date) -> list[Message]:
         """Run the daily and recap passes at each member's morning; the nudges Ada got that day."""
+        drained(self.slack, self.app)  # what the day's clicks owe Slack is out before the next morning
         before = len(self.slack.messages("UADA"))
         for moment in MORNINGS:
             self.clock.set(datetime.combine(day, moment, tzinfo=UTC))
@@ -60,10 +60,11 @@ class Program:
         """Press a button and wait for a new or rewritten message to `to` (or `user`) saying it landed."""
         return self._until(to or user, then, lambda: self.slack.click(user, where, button))
 
-    def submit(self, user: str, values: dict[str, str], *, then: str) -> Message:
-        """Submit the modal on top of `user`'s stack and wait for the DM that answers it."""
+    def submit(self, user: str, values: dict[str, str], *, then: str) -> View:
+        """Submit the modal on top of `user`'s stack and wait for it to show its answer."""
         modal = self.slack.wait_for(lambda: self.slack.open_views(user))[-1]
-        return self._until(user, then, lambda: self.slack.submit(user, modal, values))
+        self.slack.submit(user, modal, values)
+        return modal_answer(self.slack, user, then)
 
     def _until(self, channel: str, then: str, act: Callable[[], object]) -> Message:
         before = {(m.ts, seen(m)) for m in self.slack.messages(channel)}
@@ -159,7 +160,7 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
             run.at(day, 9)
             slack.click("UADA", closing, "Declare a breakthrough")
             run.submit("UADA", {"What happened?": "Twelve pilots signed in one week."}, then="celebrated in <#CWINS>")
-            assert any("Twelve pilots signed" in seen(m) for m in slack.messages("CWINS"))
+            slack.wait_for(lambda: any("Twelve pilots signed" in seen(m) for m in slack.messages("CWINS")))
             dm(slack, "UBOB", "Twelve pilots signed")  # the follower hears of it first-hand
             slack.click("UADA", closing, "Close the stand")
             run.submit(
