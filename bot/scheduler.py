@@ -8,7 +8,7 @@ missed while the app was down is simply the next tick, which works out from the 
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -20,10 +20,29 @@ from bot.nudges import Nudges
 from bot.recaps import Recaps
 from handlers.jobs import daily_pass, recap_pass
 from handlers.posting import PacedPoster
+from storage import outbox
+from storage.db import unit_of_work
+from storage.deliveries import prune_deliveries
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
+
+
+DELIVERIES_KEPT = timedelta(days=1)
+"""Slack retries an event within minutes and a signed request is stale after five: a day is plenty."""
+FAILED_KEPT = timedelta(days=7)
+"""A message Slack refused for good stays visible to the operator (in the export, the logs) for a week."""
+
+
+def housekeeping(coach: Coach, now: datetime) -> None:
+    """Forget deliveries too old to be retried, and outbox items Slack refused long ago."""
+    with unit_of_work(coach.engine) as session:
+        pruned = prune_deliveries(before=now - DELIVERIES_KEPT, session=session)
+        # The outbox keeps wall-clock time (see handlers.outbox).
+        failed = outbox.prune_failed(before=datetime.now(UTC) - FAILED_KEPT, session=session)
+    if pruned or failed:
+        log.info("housekeeping: forgot %s deliveries and %s failed outbox items", pruned, failed)
 
 
 def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> BackgroundScheduler:
@@ -36,10 +55,14 @@ def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> Backgrou
     def recap_tick() -> None:
         recap_pass(recaps, poster, clock.now())
 
+    def housekeeping_tick() -> None:
+        housekeeping(coach, clock.now())
+
     scheduler = BackgroundScheduler(timezone=UTC)
     for job_id, name, tick in (
         ("nudges", "daily nudges and follow-ups", nudge_tick),
         ("recaps", "weekly recaps", recap_tick),
+        ("housekeeping", "forget old deliveries and failed outbox items", housekeeping_tick),
     ):
         scheduler.add_job(
             tick,
@@ -53,5 +76,5 @@ def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> Backgrou
             next_run_time=clock.now(),
         )
     scheduler.start()
-    log.info("scheduler started: nudges and recaps every %s s", TICK_SECONDS)
+    log.info("scheduler started: nudges, recaps and housekeeping every %s s", TICK_SECONDS)
     return scheduler

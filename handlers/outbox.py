@@ -29,7 +29,7 @@ from bot.nudges import Nudges
 from bot.rules import Role
 from handlers.blocks import build_home, build_request_card, build_stand_announcement
 from handlers.nudge_blocks import build_nudge
-from handlers.posting import PacedPoster, PostFailed
+from handlers.posting import PacedPoster, PostFailed, Stopping
 from storage import outbox
 from storage.claims import DueNudge
 from storage.db import unit_of_work
@@ -277,8 +277,13 @@ class OutboxSender:
             if error.response.status_code >= 500:
                 return self._later(item, code, None)
             return self._fail(item, code)
+        except Stopping:
+            # Shutting down: hand the item back untouched; the next start (or another instance) sends it.
+            with unit_of_work(self.coach.engine) as session:
+                outbox.release(item, session=session)
+            return "stopped"
         except PostFailed as error:
-            return self._later(item, str(error), getattr(error, "retry_after", None))
+            return self._later(item, str(error), error.retry_after)
         except OSError as error:
             return self._later(item, type(error).__name__, None)
         with unit_of_work(self.coach.engine) as session:

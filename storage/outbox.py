@@ -169,6 +169,15 @@ def retry_later(item: Claimed, *, at: datetime, error: str, session: Session) ->
     )
 
 
+def release(item: Claimed, *, session: Session) -> None:
+    """Give the item back as it was, its attempt not counted (the sender is stopping)."""
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.id) == item.id)
+        .values(status=OutboxStatus.PENDING, claimed_at=None, attempts=col(Outbox.attempts) - 1)
+    )
+
+
 def failed(item: Claimed, *, error: str, session: Session) -> None:
     """Slack refused for good: keep the item as failed (it no longer holds up its lane)."""
     session.execute(
@@ -215,6 +224,7 @@ __all__: Sequence[str] = [
     "failed",
     "locate",
     "prune_failed",
+    "release",
     "release_stale",
     "retry_later",
     "sent",

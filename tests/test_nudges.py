@@ -384,7 +384,7 @@ def test_the_scheduler_runs_fixed_coalescing_jobs_that_replace_their_old_selves(
     )
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"nudges", "recaps"}
+        assert set(jobs) == {"nudges", "recaps", "housekeeping"}
         assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
     finally:
         scheduler.shutdown(wait=True)
