@@ -53,6 +53,8 @@ def first_profile(client: WebClient, coach: Coach, team_id: str, user_id: str, *
     def fetch() -> None:
         try:
             ensure_profile(client, coach, team_id, user_id)
+        except Exception:  # a cache fill on its own thread: the default zone serves until the next refresh
+            log.warning("could not learn %s's profile from Slack", user_id, exc_info=True)
         finally:
             done.set()
 
