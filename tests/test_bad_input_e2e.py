@@ -130,3 +130,31 @@ def test_a_button_for_an_item_of_another_workspace_finds_nothing_and_changes_not
     assert "couldn't find that stand" in seen(last_ephemeral(slack, "UEVE", "couldn't find"))
     stand_id = export(app)["stands"][0]["id"]
     assert app.coach.followers("T1", stand_id) == []
+
+
+def test_a_share_counts_only_real_people_of_this_workspace_and_names_the_others(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    slack.add_user("UOTHER", team_id="T2", name="oz", tz="Europe/Paris")
+    slack.add_user("UGONE", name="gone", deleted=True)
+
+    slack.command("UADA", "/share", "<@UBOB|bob> <@UHELPER|helperbot> <@UNOBODY|nobody> <@UOTHER|oz> <@UGONE|gone> hi")
+
+    answer = seen(last_ephemeral(slack, "UADA", "only count people"))
+    assert "<@UHELPER> is a bot" in answer
+    assert "couldn't find <@UNOBODY>" in answer
+    assert "<@UOTHER> is in another workspace" in answer
+    assert "<@UGONE> has left" in answer
+    assert "<@UBOB>" not in answer  # Bob is a person here: not named among the refused
+    assert export(app)["shares"] == []
+    app_still_works(slack)
+
+
+def test_a_share_naming_more_people_than_one_share_counts_is_refused(slack: SlackStandIn, app: Runtime) -> None:
+    many = " ".join(f"<@U{n:03d}|p{n}>" for n in range(11))
+
+    slack.command("UADA", "/share", f"{many} the news")
+
+    assert "up to 10" in seen(last_ephemeral(slack, "UADA", "people in one go"))
+    assert export(app)["shares"] == []
+    assert slack.calls("users.info") == [] or all(c.args.get("user") == "UADA" for c in slack.calls("users.info"))
