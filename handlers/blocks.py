@@ -173,7 +173,7 @@ def week_tally(practice: Practice) -> str:
 def program_line(progress: Progress) -> str:
     """Day N of 14 and the stand, or an invitation to declare one."""
     if progress.stand is None:
-        return "No active stand yet — declare one with `/stand <the outcome you commit to> by <date>`."
+        return "No active stand yet — declare one with `/stand &lt;the outcome you commit to&gt; by &lt;date&gt;`."
     day = f"Day {progress.day} of {PROGRAM_DAYS}" if progress.day else "Your 14 days are complete"
     return f"*{day}* · your stand: _{esc(clip(progress.stand.text, 500))}_"
 
@@ -676,13 +676,13 @@ def build_home(status: Status) -> dict[str, Any]:
 
 
 HELP = """*Breakthrough Coach* — a stand, and a daily practice toward it.
-• `/stand <outcome> by <date>` — declare a stand and start 14 days of practice
+• `/stand &lt;outcome&gt; by &lt;date&gt;` — declare a stand and start 14 days of practice
 • `/share @person [@person…] [what you told them]` — each person told counts as one share
-• `/act <what you did>` — log an action
-• `/request @person <what> by <date>` — ask someone; they accept, decline or counter-offer
-• `/promise <what> by <date>` — a promise of your own
-• `/breakdown <what's off track>` — meet it with coaching questions
-• `/breakthrough <what happened>` — celebrate it with the team
+• `/act &lt;what you did&gt;` — log an action
+• `/request @person &lt;what&gt; by &lt;date&gt;` — ask someone; they accept, decline or counter-offer
+• `/promise &lt;what&gt; by &lt;date&gt;` — a promise of your own
+• `/breakdown &lt;what's off track&gt;` — meet it with coaching questions
+• `/breakthrough &lt;what happened&gt;` — celebrate it with the team
 • `/coach status` · `nudge HH:MM` · `weekends on|off` · `pause` · `resume` · `export` · `forget me`
 • `/coach recap here` — (admins) send the weekly recap to this channel
 Each day: *share 2, act 2, request 2*. Type any command bare to fill in a form instead.
