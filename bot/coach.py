@@ -218,24 +218,15 @@ class Coach:
         """Store what Slack said about a person, creating them if new."""
         now = self.clock.now()
         with unit_of_work(self.engine) as session:
-            member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
-            if member is None:
-                member = Member(team_id=team_id, user_id=user_id, created_at=now)
+            member = queries.ensure_member(team_id=team_id, user_id=user_id, now=now, session=session)
             member.name = profile.name[:255]
             member.tz = profile.tz
             member.is_admin = profile.is_admin
             member.is_bot = profile.is_bot
             member.profile_fetched_at = now
             session.add(member)
-            try:
-                session.flush()
-                self.reschedule_nudge(session, team_id, user_id)  # the zone may have changed
-            except IntegrityError:
-                # Another request created the same member a moment ago: theirs is as good as ours.
-                session.rollback()
-                found = queries.get_member(team_id=team_id, user_id=user_id, session=session)
-                assert found is not None
-                return found
+            session.flush()
+            self.reschedule_nudge(session, team_id, user_id)  # the zone may have changed
             return member
 
     def reschedule_nudge(
@@ -301,11 +292,7 @@ class Coach:
         return bool(member and member.is_admin)
 
     def _member(self, session: Session, team_id: str, user_id: str) -> Member:
-        member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
-        if member is None:
-            member = Member(team_id=team_id, user_id=user_id, created_at=self.clock.now())
-            session.add(member)
-        return member
+        return queries.ensure_member(team_id=team_id, user_id=user_id, now=self.clock.now(), session=session)
 
     def _today(self, session: Session, team_id: str, user_id: str) -> date:
         member = queries.get_member(team_id=team_id, user_id=user_id, session=session)

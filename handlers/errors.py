@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coach import CoachRefusal
 from bot.parsing import ParseError
 from bot.rules import MoveRefused, Role
+from handlers.blocks import esc
 
 log = logging.getLogger("handlers.errors")
 
@@ -32,7 +33,8 @@ STATE_WORDS = {
 def kind_words(error: Exception) -> tuple[str, bool]:
     """What to tell the member about `error`, and whether it was a fault worth logging as one."""
     if isinstance(error, ParseError | CoachRefusal):
-        return error.message, False
+        # A refusal may quote the member's words (a date it couldn't read): escaped, so they ping no one.
+        return esc(error.message), False
     if isinstance(error, MoveRefused):
         if error.reason == "other_side":
             side = "the person who made the request" if error.owner is Role.REQUESTER else "the person asked"

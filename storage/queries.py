@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, delete, func, update
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import (
@@ -83,6 +84,26 @@ def get_workspace(*, team_id: str, session: Session) -> Workspace | None:
 def get_member(*, team_id: str, user_id: str, session: Session) -> Member | None:
     """The member row, if the coach has met them."""
     return session.get(Member, (team_id, user_id))
+
+
+def ensure_member(*, team_id: str, user_id: str, now: datetime, session: Session) -> Member:
+    """The member row, made if the coach has not met them: two first requests at once both get the one row.
+
+    An insert that ignores an existing row rather than read-then-insert: on PostgreSQL the second insert waits for
+    the first transaction and then does nothing, where a plain insert would fail the second request.
+    """
+    member = session.get(Member, (team_id, user_id))
+    if member is not None:
+        return member
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(Member)
+        .values(team_id=team_id, user_id=user_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["team_id", "user_id"])
+    )
+    member = session.get(Member, (team_id, user_id), populate_existing=True)
+    assert member is not None
+    return member
 
 
 def active_stand(*, team_id: str, user_id: str, session: Session) -> Stand | None:

@@ -325,14 +325,6 @@ def test_words_typed_into_the_forms_show_as_typed_and_ping_no_one(
         pytest.param(
             AS_SLACK_FORMATS,
             id="formatted-by-slack",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "a refusal quotes the command's text as Slack sent it, neither unescaped nor escaped "
-                    "(bot/parsing.py _quoted, sent as is by handlers/errors.py kind_words): a @channel or @here "
-                    "Slack formatted comes back live in the ephemeral answer"
-                ),
-            ),
         ),
         pytest.param(AS_TYPED, id="typed"),
     ],

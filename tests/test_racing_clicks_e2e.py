@@ -184,20 +184,7 @@ def test_joining_a_stand_twice_at_once_makes_one_follower_and_tells_the_owner_on
     assert f"<@{joiners[-1]}>" in seen(slack.messages("CGENERAL")[-1])
 
 
-def test_a_newcomers_double_click_on_join_is_told_it_is_already_joined(
-    slack: SlackStandIn, app: Runtime, database_url: str, request: pytest.FixtureRequest
-) -> None:
-    request.applymarker(
-        pytest.mark.xfail(
-            database_url.startswith("postgresql"),
-            reason=(
-                "Coach._member reads, then inserts the member row: two first presses both insert it, and the second "
-                'fails on members_pkey (IntegrityError), so that presser hears "I couldn\'t reach my records" '
-                'instead of "already joined"'
-            ),
-            strict=True,
-        )
-    )
+def test_a_newcomers_double_click_on_join_is_told_it_is_already_joined(slack: SlackStandIn, app: Runtime) -> None:
     joiners = [f"UNEW{n}" for n in range(ROUNDS)]
     for joiner in joiners:  # never seen by the coach: their first press makes them a member
         slack.add_user(joiner, name=joiner.lower(), tz="Europe/Berlin")
