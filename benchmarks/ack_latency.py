@@ -1,48 +1,69 @@
-"""Slash-command ack latency: the real app against a Bolt app that only acks, both served as in production.
+"""Slash-command ack latency and the time until the member sees the answer: the app against Bolt's ack-only floor.
 
-Each server runs in its own process under uvicorn + Starlette (`bot.web.create_web_app`), so the only
-difference between them is what the `/act` listener does. The load generator and the stand-in for Slack
-run here. Each worker sends its next command as soon as the last one is acked (a closed loop), so the
-figures are the ack latency at full load, not at a comfortable rate. Exit status 1 means a request failed
-or the app did not finish the work it acknowledged; missed targets are only reported.
+Each server runs in its own process under uvicorn + Starlette (`bot.web.create_web_app`), so the only difference
+between them is what happens behind the door: the floor's `/act` listener only acks; the app, started as
+`breakthrough run` starts it (the outbox's sender running), claims the delivery, stores the action in one short
+transaction with what Slack must hear afterwards, and acks with the answer itself. The load generator and the
+stand-in for Slack run here. Each worker sends its next command as soon as the last one is acked (a closed loop),
+so the figures are the latency at full load, not at a comfortable rate.
+
+The member sees the answer when the ack carries it (its body holds "Action logged"); an ack without it is timed
+until the answer reaches the stand-in through the command's response_url instead. Targets, reported as met or
+NOT met: the answer's p99 under 150 ms at 20 concurrent on SQLite, and the app's ack p99 at most twice the
+floor's. Exit status 1 means a request failed, a member never saw an answer, an acked command was not stored, or
+the outbox did not drain (every nudge refresh sent or found moot); missed targets are only reported.
 
     .venv/bin/python benchmarks/ack_latency.py --commands 300 --concurrency 20
+    .venv/bin/python benchmarks/ack_latency.py --database postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+With `--database` the app runs on a scratch database created on that server and dropped afterwards. With
+`--profile FILE` py-spy (if installed) samples the app's server through the counted run and writes collapsed
+stacks to FILE (`--profile-what`: wall time of every thread, running threads, or the GIL's holder).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import hmac
 import http.client
+import itertools
+import json
 import logging
 import multiprocessing
+import os
 import queue
+import shutil
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Literal
 from urllib.parse import urlencode
 
 import uvicorn
+from scratch import scratch_database, sqlite_database  # beside this script
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from bot.app import create_app
 from bot.settings import Settings
 from bot.standin import SlackStandIn
 from bot.web import create_web_app
-from storage.db import make_engine, upgrade
+from storage.db import make_engine
 
 Kind = Literal["app", "floor"]
 
@@ -50,7 +71,11 @@ SIGNING_SECRET = "benchmark-signing-secret"
 BOT_TOKEN = "xoxb-benchmark-token"
 EVENTS_PATH = "/slack/events"
 COMMAND = "/act"
-# A handful of members in different zones: the warm-up fetches their profiles, later commands hit the cache.
+ANSWER = "Action logged"
+"""What the member reads in the app's answer to `/act`."""
+CHANNEL = "C1"
+"""#general at the stand-in, where the app is a member."""
+# A handful of members in different zones: the warm-up fetches their profiles, later commands find them stored.
 MEMBERS = (
     ("UBENCH1", "Europe/Berlin"),
     ("UBENCH2", "America/New_York"),
@@ -59,53 +84,108 @@ MEMBERS = (
     ("UBENCH5", "UTC"),
 )
 WARMUP = 20
-TARGET_P99_MS = 150.0
+TARGET_ANSWER_P99_MS = 150.0
 TARGET_RATIO = 2.0
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 10.0
-STOP_TIMEOUT = 15.0
-REPLIES_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+ANSWERS_TIMEOUT = 60.0
+DRAIN_TIMEOUT = 120.0
+POLL_SECONDS = 0.05
+
+PROFILE_FLAGS = {"wall": ["--idle"], "cpu": [], "gil": ["--gil"]}
+
+_serial = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class SignedCommand:
-    """One `/act` as Slack would POST it: a form body and its v0 signature."""
+    """A slash command as Slack would POST it: a form body and its v0 signature.
+
+    `label` is the conversation the stand-in files the command's response_url replies under, so a reply that
+    comes that way is matched to its command.
+    """
 
     body: bytes
     headers: dict[str, str]
+    user_id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request: when it was sent (wall clock, to compare with the stand-in's records) and its ack."""
+
+    command: SignedCommand
+    sent_at: float
+    ack_ms: float
+    body: bytes
+    error: str | None
 
 
 @dataclass(frozen=True)
 class Run:
-    """What one server's counted requests measured."""
+    """What one server's counted requests measured; `finished` is the perf_counter when the last was acked, and
+    the CPU seconds are the server's (all its threads) and this process's (the load and the stand-in)."""
 
-    latencies_ms: list[float]
-    failures: list[str]
+    samples: list[Sample]
     wall_seconds: float
+    finished: float
+    server_cpu: float
+    client_cpu: float
 
-    def percentiles(self) -> tuple[float, float, float]:
-        """p50, p95 and p99 in milliseconds."""
-        cuts = statistics.quantiles(self.latencies_ms, n=100, method="inclusive")
-        return cuts[49], cuts[94], cuts[98]
+    @property
+    def acked(self) -> list[Sample]:
+        """The requests answered 200."""
+        return [s for s in self.samples if s.error is None]
+
+    @property
+    def failures(self) -> list[str]:
+        """What went wrong with the others."""
+        return [s.error for s in self.samples if s.error is not None]
+
+    @property
+    def ack_ms(self) -> list[float]:
+        """Ack latencies of the answered requests."""
+        return [s.ack_ms for s in self.acked]
 
 
 @dataclass(frozen=True)
-class Work:
-    """Proof that the app did what it acknowledged: replies at the stand-in and rows in the database."""
+class Answers:
+    """When each member saw the answer to their command."""
 
-    replies: int
-    refused_replies: int
-    users_info_calls: int
-    actions_stored: int
-    expected: int
+    ms: list[float]
+    in_ack: int
+    via_response_url: int
+    missing: int
 
-    @property
-    def complete(self) -> bool:
-        """Whether every command led to one reply and one stored action."""
-        return self.replies >= self.expected and self.actions_stored == self.expected and not self.refused_replies
+
+def percentiles(values: Sequence[float]) -> tuple[float, float, float, float]:
+    """p50, p95, p99 and the maximum."""
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98], max(values)
 
 
 # The servers (child processes) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """What a server child needs: which server, where, on which database, and the app's pace towards Slack."""
+
+    kind: Kind
+    database_url: str
+    api_url: str
+    posts_per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server child."""
+
+    kind: Kind
+    port: int
+    pid: int
 
 
 def floor_app(api_url: str) -> App:
@@ -121,24 +201,35 @@ def floor_app(api_url: str) -> App:
     return app
 
 
-def serve(kind: Kind, port: int, database_url: str, api_url: str) -> None:
+def app_settings(spec: ServerSpec) -> Settings:
+    """The app's settings, as `breakthrough run` would read them from the environment."""
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": spec.api_url,
+        "DATABASE_URL": spec.database_url,
+    }
+    if spec.posts_per_second is not None:
+        env["SLACK_POSTS_PER_SECOND"] = f"{spec.posts_per_second:g}"
+    return Settings.from_env(env)
+
+
+def serve(spec: ServerSpec, port: int) -> None:
     """Child process: serve the app or the floor on 127.0.0.1:`port` until SIGTERM."""
-    logging.basicConfig(level=logging.WARNING, format=f"[{kind}] %(levelname)s %(name)s: %(message)s")
-    if kind == "app":
-        settings = Settings.from_env(
-            {
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                "SLACK_API_URL": api_url,
-                "DATABASE_URL": database_url,
-            }
-        )
-        runtime = create_app(settings)
-        web = create_web_app(runtime.app, runtime.engine, SIGNING_SECRET, runtime.gate)
-        close = runtime.close
+    logging.basicConfig(level=logging.WARNING, format=f"[{spec.kind}] %(levelname)s %(name)s: %(message)s")
+    close: Callable[[], None]
+    if spec.kind == "app":
+        runtime = create_app(app_settings(spec))
+        runtime.start()  # the outbox's sender, as `breakthrough run` starts it
+        web = create_web_app(runtime.app, runtime.engine, SIGNING_SECRET)
+
+        def close() -> None:
+            runtime.stopping.set()  # as `breakthrough run` stops: no new posts, what is unsent stays queued
+            runtime.close()
+
     else:
-        engine = make_engine(database_url)
-        web = create_web_app(floor_app(api_url), engine, SIGNING_SECRET)
+        engine = make_engine(spec.database_url)
+        web = create_web_app(floor_app(spec.api_url), engine, SIGNING_SECRET)
         close = engine.dispose
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
 
@@ -146,8 +237,8 @@ def serve(kind: Kind, port: int, database_url: str, api_url: str) -> None:
         server.should_exit = True
 
     # uvicorn drains in-flight requests on SIGTERM, then raises the signal again under the handler it found.
-    # Ours only asks the server to stop, so that second delivery cannot kill us before `close` finishes the
-    # acknowledged work (and a SIGTERM that arrives before uvicorn starts still stops it).
+    # Ours only asks the server to stop, so that second delivery cannot kill us before `close` has stopped the
+    # outbox's sender (and a SIGTERM that arrives before uvicorn starts still stops it).
     signal.signal(signal.SIGTERM, stop)
     try:
         server.run()
@@ -183,25 +274,55 @@ def wait_until_ready(process: multiprocessing.process.BaseProcess, port: int, ki
 
 
 @contextmanager
-def served(kind: Kind, database_url: str, api_url: str) -> Iterator[int]:
-    """The app or the floor serving in a child process; yields its port, and stops it with SIGTERM."""
+def served(spec: ServerSpec) -> Iterator[Server]:
+    """The app or the floor serving in a child process; stopped with SIGTERM when the block ends."""
     port = free_port()
     process = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(kind, port, database_url, api_url), name=f"ack-latency-{kind}"
+        target=serve, args=(spec, port), name=f"ack-latency-{spec.kind}"
     )
     process.start()
     try:
-        wait_until_ready(process, port, kind)
-        yield port
+        wait_until_ready(process, port, spec.kind)
+        assert process.pid is not None
+        yield Server(spec.kind, port, process.pid)
     finally:
         process.terminate()
         process.join(STOP_TIMEOUT)
         if process.is_alive():
-            print(f"the {kind} server did not stop within {STOP_TIMEOUT:.0f} s; killing it", file=sys.stderr)
+            print(f"the {spec.kind} server did not stop within {STOP_TIMEOUT:.0f} s; killing it", file=sys.stderr)
             process.kill()
             process.join(5.0)
         if process.exitcode:
-            print(f"the {kind} server exited with code {process.exitcode}", file=sys.stderr)
+            print(f"the {spec.kind} server exited with code {process.exitcode}", file=sys.stderr)
+
+
+@contextmanager
+def profiled(server: Server, output: Path | None, what: str = "wall") -> Iterator[None]:
+    """py-spy sampling `server` while the block runs, collapsed stacks to `output`: every thread's wall time
+    (`wall`, idle threads included), only threads running (`cpu`), or only the thread holding the GIL (`gil`)."""
+    if output is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        print("py-spy is not installed (pip install py-spy); running without the profile", file=sys.stderr)
+        yield
+        return
+    recorder = subprocess.Popen(
+        [py_spy, "record", "--pid", str(server.pid), "--rate", "200", "--threads", "--nonblocking"]
+        + PROFILE_FLAGS[what]
+        + ["--format", "raw", "--output", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(0.5)  # attached before the clock starts
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)  # py-spy writes what it sampled when interrupted
+        _, errors = recorder.communicate(timeout=30)
+        if recorder.returncode not in (0, -signal.SIGINT):
+            print(f"py-spy exited with {recorder.returncode}: {errors.decode(errors='replace')}", file=sys.stderr)
 
 
 # The load (this process) ------------------------------------------------------------------------------
@@ -213,81 +334,99 @@ def sign(body: bytes, timestamp: str) -> str:
     return "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
 
 
-def signed_commands(slack: SlackStandIn, count: int, start: int) -> list[SignedCommand]:
-    """`count` signed `/act` commands from the members in turn, each with a live response_url on the stand-in."""
-    commands = []
-    for n in range(start, start + count):
-        user_id, _ = MEMBERS[n % len(MEMBERS)]
-        # The stand-in has no public way to hand out a response_url without also sending the command.
-        response_url = slack._ws.issue_response_url(user_id=user_id, team_id=slack.team_id, channel="C1")
-        form = {
-            "token": slack.verification_token,
-            "team_id": slack.team_id,
-            "team_domain": "acme",
-            "channel_id": "C1",
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": COMMAND,
-            "text": f"benchmark action {n}",
-            "api_app_id": "A1",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": f"{n}.benchmark.trigger",
-        }
-        body = urlencode(form).encode()
-        timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": sign(body, timestamp),
-        }
-        commands.append(SignedCommand(body, headers))
-    return commands
+def signed_command(slack: SlackStandIn, *, command: str, user_id: str, text: str) -> SignedCommand:
+    """One signed slash command typed in #general, with a live response_url on the stand-in."""
+    n = next(_serial)
+    label = f"R{n:07d}"
+    # The stand-in has no public way to hand out a response_url without also sending the command.
+    response_url = slack._ws.issue_response_url(user_id=user_id, team_id=slack.team_id, channel=label)
+    form = {
+        "token": slack.verification_token,
+        "team_id": slack.team_id,
+        "team_domain": "acme",
+        "channel_id": CHANNEL,
+        "channel_name": "general",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A1",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": f"{n}.benchmark.trigger",
+    }
+    body = urlencode(form).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": sign(body, timestamp),
+    }
+    return SignedCommand(body, headers, user_id, label)
 
 
-def send(connection: http.client.HTTPConnection, command: SignedCommand) -> tuple[float, str | None]:
-    """POST one command on a kept-alive connection; the milliseconds until the ack, and what went wrong if any."""
-    started = time.perf_counter()
+def acts(slack: SlackStandIn, count: int) -> list[SignedCommand]:
+    """`count` signed `/act` commands from the members in turn."""
+    return [
+        signed_command(slack, command=COMMAND, user_id=MEMBERS[n % len(MEMBERS)][0], text=f"benchmark action {n}")
+        for n in range(count)
+    ]
+
+
+def send(connection: http.client.HTTPConnection, command: SignedCommand) -> Sample:
+    """POST one command on a kept-alive connection and time its ack."""
+    sent_at, started = time.time(), time.perf_counter()
     try:
         connection.request("POST", EVENTS_PATH, body=command.body, headers=command.headers)
         response = connection.getresponse()
-        response.read()
+        body = response.read()
     except (OSError, http.client.HTTPException) as error:
         connection.close()  # the next request reconnects
-        return (time.perf_counter() - started) * 1000, f"{type(error).__name__}: {error}"
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return Sample(command, sent_at, elapsed_ms, b"", f"{type(error).__name__}: {error}")
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return elapsed_ms, None if response.status == 200 else f"HTTP {response.status}"
+    return Sample(command, sent_at, elapsed_ms, body, None if response.status == 200 else f"HTTP {response.status}")
 
 
-def load(connections: Sequence[http.client.HTTPConnection], commands: Sequence[SignedCommand]) -> Run:
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system, every thread) the process `pid` has used so far; 0 where /proc is missing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (name)": state is field 3, utime 14 and stime 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load(connections: Sequence[http.client.HTTPConnection], commands: Sequence[SignedCommand], server: Server) -> Run:
     """Send `commands` with one worker thread per connection; each worker takes the next command when free."""
     todo: queue.SimpleQueue[SignedCommand] = queue.SimpleQueue()
     for command in commands:
         todo.put(command)
-    latencies: list[float] = []
-    failures: list[str] = []
+    samples: list[Sample] = []
     lock = threading.Lock()
 
     def worker(connection: http.client.HTTPConnection) -> None:
-        mine: list[tuple[float, str | None]] = []
-        for _ in range(len(commands)):
+        mine: list[Sample] = []
+        while True:
             try:
                 command = todo.get_nowait()
             except queue.Empty:
                 break
             mine.append(send(connection, command))
         with lock:
-            latencies.extend(ms for ms, error in mine if error is None)
-            failures.extend(error for _, error in mine if error is not None)
+            samples.extend(mine)
 
     workers = [threading.Thread(target=worker, args=(c,), name=f"load-{i}") for i, c in enumerate(connections)]
+    server_cpu, client_cpu = process_cpu_seconds(server.pid), time.process_time()
     started = time.perf_counter()
     for thread in workers:
         thread.start()
     for thread in workers:
         thread.join()  # every request is bounded by REQUEST_TIMEOUT
-    return Run(latencies, failures, time.perf_counter() - started)
+    finished = time.perf_counter()
+    server_cpu = process_cpu_seconds(server.pid) - server_cpu
+    return Run(samples, finished - started, finished, server_cpu, time.process_time() - client_cpu)
 
 
 @contextmanager
@@ -309,66 +448,157 @@ def reconnect(connections: Sequence[http.client.HTTPConnection]) -> None:
         connection.connect()
 
 
+def answers(slack: SlackStandIn, run: Run, answer: str) -> Answers:
+    """When each member saw their answer: at the ack when its body carries `answer`, otherwise when the
+    command's response_url post reached the stand-in (waited for, at most ANSWERS_TIMEOUT)."""
+    marker = answer.encode()
+    in_ack = [s for s in run.acked if marker in s.body]
+    later = [s for s in run.acked if marker not in s.body]
+
+    def replied(sample: Sample) -> float | None:
+        for message in slack.ephemerals(sample.command.user_id):
+            if message.channel == sample.command.label and message.response_url_posted:
+                return float(message.ts)
+        return None
+
+    if later:
+        with contextlib.suppress(AssertionError):  # what never came is counted as missing below
+            slack.wait_for(lambda: all(replied(s) is not None for s in later), timeout=ANSWERS_TIMEOUT)
+    ms = [s.ack_ms for s in in_ack]
+    via_response_url = 0
+    for sample in later:
+        at = replied(sample)
+        if at is not None:
+            ms.append((at - sample.sent_at) * 1000)
+            via_response_url += 1
+    return Answers(ms, len(in_ack), via_response_url, len(later) - via_response_url)
+
+
+# What the app stored and sent -------------------------------------------------------------------------
+
+
+def reader(database_url: str) -> AbstractContextManager[Callable[[str], list[tuple[object, ...]]]]:
+    """Plain queries against the app's database, outside the app's engine: on SQLite the app's write transactions
+    start BEGIN IMMEDIATE, and a reader must not take the write lock from the server it is watching."""
+
+    @contextmanager
+    def opened() -> Iterator[Callable[[str], list[tuple[object, ...]]]]:
+        engine = create_engine(database_url, poolclass=NullPool)
+
+        def query(sql: str) -> list[tuple[object, ...]]:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql))]
+
+        try:
+            yield query
+        finally:
+            engine.dispose()
+
+    return opened()
+
+
+def count(query: Callable[[str], list[tuple[object, ...]]], sql: str) -> int:
+    """The single number a COUNT query answers."""
+    value = query(sql)[0][0]
+    assert isinstance(value, int)
+    return value
+
+
+def outbox_left(query: Callable[[str], list[tuple[object, ...]]]) -> dict[str, int]:
+    """Outbox items still held, by status (empty once the sender has sent or settled everything)."""
+    left: dict[str, int] = {}
+    for status, n in query("SELECT status, count(*) FROM outbox GROUP BY status"):
+        assert isinstance(n, int)
+        left[str(status)] = n
+    return left
+
+
+def wait_for_drain(query: Callable[[str], list[tuple[object, ...]]], since: float, timeout: float) -> float | None:
+    """Seconds from `since` (a perf_counter) until the outbox held nothing, or None if it still held items after
+    `timeout`."""
+    deadline = time.perf_counter() + timeout
+    while outbox_left(query):
+        if time.perf_counter() > deadline:
+            return None
+        time.sleep(POLL_SECONDS)
+    return time.perf_counter() - since
+
+
+@dataclass(frozen=True)
+class Work:
+    """Proof that the app did what it acknowledged: rows stored, deliveries recorded, the outbox drained."""
+
+    acked: int
+    stored: int
+    deliveries_done: int
+    drained_after: float | None
+    outbox: dict[str, int]
+    users_info_calls: int
+    response_url_posts: int
+
+    @property
+    def complete(self) -> bool:
+        """Whether every acked command is stored, once, and nothing is left in the outbox."""
+        return self.stored == self.acked and self.drained_after is not None and not self.outbox
+
+
+def check_work(database_url: str, slack: SlackStandIn, acked: int, since: float) -> Work:
+    """Wait for the outbox to drain, then count what the app stored for `acked` acknowledged `/act`s."""
+    with reader(database_url) as query:
+        drained_after = wait_for_drain(query, since, DRAIN_TIMEOUT)
+        return Work(
+            acked=acked,
+            stored=count(query, "SELECT count(*) FROM actions"),
+            deliveries_done=count(query, "SELECT count(*) FROM deliveries WHERE status = 'done'"),
+            drained_after=drained_after,
+            outbox=outbox_left(query),
+            users_info_calls=len(slack.calls("users.info")),
+            response_url_posts=len(slack.calls("response_url")),
+        )
+
+
+# Measuring --------------------------------------------------------------------------------------------
+
+
 def warmed(warm_up: Run, run: Run) -> Run:
-    """The counted run, with the warm-up's failures added: any failed request fails the benchmark."""
-    return Run(run.latencies_ms, [f"warm-up {f}" for f in warm_up.failures] + run.failures, run.wall_seconds)
+    """The counted run, with the warm-up's failed requests added: any failed request fails the benchmark."""
+    failed = [s for s in warm_up.samples if s.error is not None]
+    return replace(run, samples=failed + run.samples)
 
 
-def replies(slack: SlackStandIn) -> int:
-    """response_url posts the stand-in accepted."""
-    return sum(1 for call in slack.calls("response_url") if call.ok)
-
-
-def wait_for_replies(slack: SlackStandIn, count: int) -> bool:
-    """Wait (at most REPLIES_TIMEOUT) until the stand-in has accepted `count` response_url posts."""
-    try:
-        slack.wait_for(lambda: replies(slack) >= count, timeout=REPLIES_TIMEOUT)
-    except AssertionError:
-        print(f"only {replies(slack)} of {count} replies arrived within {REPLIES_TIMEOUT:.0f} s", file=sys.stderr)
-        return False
-    return True
-
-
-def measure_floor(slack: SlackStandIn, directory: Path, commands: int, concurrency: int) -> Run:
+def measure_floor(slack: SlackStandIn, commands: int, concurrency: int) -> Run:
     """Warm up the floor, then time `commands` acks."""
     with (
-        served("floor", f"sqlite:///{directory / 'floor.db'}", slack.api_url) as port,
-        kept_alive(port, concurrency) as connections,
+        tempfile.TemporaryDirectory(prefix="ack-latency-floor-") as directory,
+        served(ServerSpec("floor", f"sqlite:///{directory}/floor.db", slack.api_url)) as server,
+        kept_alive(server.port, concurrency) as connections,
     ):
-        warm_up = load(connections, signed_commands(slack, WARMUP, 0))
-        return warmed(warm_up, load(connections, signed_commands(slack, commands, WARMUP)))
+        warm_up = load(connections, acts(slack, WARMUP), server)
+        return warmed(warm_up, load(connections, acts(slack, commands), server))
 
 
-def measure_app(slack: SlackStandIn, directory: Path, commands: int, concurrency: int) -> tuple[Run, Work]:
-    """Warm up the app, time `commands` acks, then wait for its replies and count what it stored."""
-    database_url = f"sqlite:///{directory / 'coach.db'}"
-    upgrade(database_url)
-    already = replies(slack)
-    expected = WARMUP + commands
-    with served("app", database_url, slack.api_url) as port:
-        with kept_alive(port, concurrency) as connections:
-            warm_up = load(connections, signed_commands(slack, WARMUP, 0))
-            # Let the warm-up's work (users.info, the first writes) finish before the clock starts.
-            if not warm_up.failures:
-                wait_for_replies(slack, already + WARMUP)
+def measure_app(
+    slack: SlackStandIn,
+    database_url: str,
+    commands: int,
+    concurrency: int,
+    profile: Path | None = None,
+    profile_what: str = "wall",
+) -> tuple[Run, Answers, Work]:
+    """Warm up the app and let its outbox drain, time `commands` acks and answers, then check its work."""
+    with served(ServerSpec("app", database_url, slack.api_url)) as server:
+        with kept_alive(server.port, concurrency) as connections:
+            warm_up = load(connections, acts(slack, WARMUP), server)
+            # Let the warm-up's work (first profiles, nudge refreshes) finish before the clock starts.
+            with reader(database_url) as query:
+                wait_for_drain(query, time.perf_counter(), DRAIN_TIMEOUT)
+            signed = acts(slack, commands)
             reconnect(connections)
-            run = warmed(warm_up, load(connections, signed_commands(slack, commands, WARMUP)))
-        if not run.failures:
-            wait_for_replies(slack, already + expected)
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            stored = connection.execute(text("SELECT count(*) FROM actions")).scalar_one()
-    finally:
-        engine.dispose()
-    work = Work(
-        replies=replies(slack) - already,
-        refused_replies=sum(1 for call in slack.calls("response_url") if not call.ok),
-        users_info_calls=len(slack.calls("users.info")),
-        actions_stored=int(stored),
-        expected=expected,
-    )
-    return run, work
+            with profiled(server, profile, profile_what):
+                run = warmed(warm_up, load(connections, signed, server))
+        found = answers(slack, run, ANSWER)
+        work = check_work(database_url, slack, len(warm_up.acked) + len(run.acked), run.finished)
+    return run, found, work
 
 
 # The report -------------------------------------------------------------------------------------------
@@ -379,56 +609,128 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def report(floor: Run, app: Run, work: Work, commands: int, concurrency: int) -> None:
+def database_name(database_url: str) -> str:
+    """The database's kind, for the report."""
+    return "PostgreSQL" if make_url(database_url).get_backend_name() == "postgresql" else "SQLite"
+
+
+HEADER = (
+    f"{'':14}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>8}{'failed':>8}"
+    f"{'server CPU ms/req':>19}{'load CPU ms/req':>17}"
+)
+
+
+def row(name: str, values: Sequence[float], failed: int, run: Run | None = None) -> str:
+    """One line of the latency table; with the run, its rate and the CPU each request cost either side."""
+    if len(values) < 2:
+        return f"{name:14}{'—':>9}{'—':>9}{'—':>9}{'—':>9}{'':>8}{failed:>8}"
+    p50, p95, p99, top = percentiles(values)
+    line = f"{name:14}{p50:9.1f}{p95:9.1f}{p99:9.1f}{top:9.1f}"
+    if run is None:
+        return f"{line}{'':>8}{failed:>8}"
+    n = len(run.samples)
+    return (
+        f"{line}{len(values) / run.wall_seconds:8.0f}{failed:>8}"
+        f"{1000 * run.server_cpu / n:19.2f}{1000 * run.client_cpu / n:17.2f}"
+    )
+
+
+def machine(before: tuple[float, float, float]) -> str:
+    """The cores and the load average around the run: other work on the machine shares the cores."""
+    after = os.getloadavg()
+    return (
+        f"machine: {os.cpu_count()} cores; 1-min load average {before[0]:.2f} before the run, {after[0]:.2f} after "
+        "(anything else running shares these cores with the load, the stand-in and the server)"
+    )
+
+
+def report(floor: Run, app: Run, found: Answers, work: Work, *, database: str, commands: int, concurrency: int) -> None:
     """Print the percentiles, the ratios, the targets and the proof of work."""
-    print(f"ack latency of {COMMAND}: {commands} commands at {concurrency} concurrent, after {WARMUP} warm-up each")
-    print(f"{'':10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'failed':>8}")
-    rows: list[tuple[str, Run]] = [("floor", floor), ("app", app)]
-    for name, run in rows:
-        if len(run.latencies_ms) < 2:
-            print(f"{name:10}{'—':>9}{'—':>9}{'—':>9}{'':>9}{len(run.failures):>8}")
-            continue
-        p50, p95, p99 = run.percentiles()
-        rate = len(run.latencies_ms) / run.wall_seconds
-        print(f"{name:10}{p50:9.1f}{p95:9.1f}{p99:9.1f}{rate:9.0f}{len(run.failures):>8}")
-    for name, run in rows:
+    print(
+        f"{COMMAND} on {database}: ack latency and time until the member sees the answer, "
+        f"{commands} commands at {concurrency} concurrent, after {WARMUP} warm-up each"
+    )
+    print(HEADER)
+    print(row("floor ack", floor.ack_ms, len(floor.failures), floor))
+    print(row("app ack", app.ack_ms, len(app.failures), app))
+    print(row("app answer", found.ms, found.missing))
+    print(
+        f"  answers: {found.in_ack} in the ack itself, {found.via_response_url} through the response_url, "
+        f"{found.missing} never seen"
+    )
+    for name, run in (("floor", floor), ("app", app)):
         for failure in sorted(set(run.failures)):
             print(f"  {name} failure: {failure} (x{run.failures.count(failure)})")
-    if len(floor.latencies_ms) >= 2 and len(app.latencies_ms) >= 2:
-        ratios = [a / f for a, f in zip(app.percentiles(), floor.percentiles(), strict=True)]
-        print(f"{'app/floor':10}" + "".join(f"{r:8.2f}x" for r in ratios))
-        app_p99, ratio_p99 = app.percentiles()[2], ratios[2]
-        print(f"target app p99 < {TARGET_P99_MS:.0f} ms: {verdict(app_p99 < TARGET_P99_MS)} ({app_p99:.1f} ms)")
+    if len(floor.ack_ms) >= 2 and len(app.ack_ms) >= 2:
+        ratios = [a / f for a, f in zip(percentiles(app.ack_ms), percentiles(floor.ack_ms), strict=True)]
+        print(f"{'app/floor ack':14}" + "".join(f"{r:8.2f}x" for r in ratios))
+        ratio_p99 = ratios[2]
         print(
-            f"target app p99 <= {TARGET_RATIO:.0f}x floor p99: {verdict(ratio_p99 <= TARGET_RATIO)} ({ratio_p99:.2f}x)"
+            f"target app ack p99 <= {TARGET_RATIO:.0f}x floor p99: {verdict(ratio_p99 <= TARGET_RATIO)} "
+            f"({ratio_p99:.2f}x: {percentiles(app.ack_ms)[2]:.1f} ms against {percentiles(floor.ack_ms)[2]:.1f} ms)"
         )
+    if len(found.ms) >= 2:
+        answer_p99 = percentiles(found.ms)[2]
+        met = answer_p99 < TARGET_ANSWER_P99_MS and not found.missing
+        print(
+            f"target answer p99 < {TARGET_ANSWER_P99_MS:.0f} ms at {concurrency} concurrent: {verdict(met)} "
+            f"({answer_p99:.1f} ms; the target is set for SQLite at 20 concurrent)"
+        )
+    drained = (
+        f"the outbox drained {work.drained_after:.2f} s after the last ack"
+        if work.drained_after is not None
+        else f"the outbox did NOT drain within {DRAIN_TIMEOUT:.0f} s"
+    )
     print(
-        f"app work: {work.replies} replies at the stand-in ({work.refused_replies} refused), "
-        f"{work.actions_stored} actions stored (expected {work.expected} = {WARMUP} warm-up + {commands}), "
-        f"{work.users_info_calls} users.info calls for {len(MEMBERS)} members"
+        f"app work: {work.stored} actions stored for {work.acked} acked commands ({WARMUP} warm-up + {commands}), "
+        f"{work.deliveries_done} deliveries answered; {drained} (left: {json.dumps(work.outbox)}); "
+        f"{work.users_info_calls} users.info calls for {len(MEMBERS)} members, {work.response_url_posts} "
+        "response_url posts"
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure the floor, then the app; 1 if any request failed or the app's work is incomplete."""
+    """Measure the floor, then the app; 1 if a request failed, an answer never came, or the work is incomplete."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commands", type=int, default=300, help="counted commands per server (default 300)")
     parser.add_argument("--concurrency", type=int, default=20, help="concurrent connections (default 20)")
+    parser.add_argument(
+        "--database",
+        help="a PostgreSQL server to run the app on, as a URL naming any database there; the app gets a scratch "
+        "database of its own, dropped afterwards (default: a temporary SQLite file)",
+    )
+    parser.add_argument("--profile", type=Path, help="write py-spy's collapsed stacks of the app's counted run here")
+    parser.add_argument(
+        "--profile-what",
+        choices=sorted(PROFILE_FLAGS),
+        default="wall",
+        help="what py-spy samples: every thread's wall time (default), running threads, or the GIL's holder",
+    )
     args = parser.parse_args(argv)
     if args.commands < 2 or args.concurrency < 1:
         parser.error("--commands must be at least 2 and --concurrency at least 1")
 
     logging.basicConfig(level=logging.WARNING)
-    with (
-        tempfile.TemporaryDirectory(prefix="ack-latency-") as directory,
-        SlackStandIn(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as slack,
-    ):
+    load_before = os.getloadavg()
+    database = scratch_database(args.database, "ack_latency") if args.database else sqlite_database("ack-latency")
+    with database as database_url, SlackStandIn(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as slack:
         for user_id, zone in MEMBERS:
             slack.add_user(user_id, tz=zone)
-        floor = measure_floor(slack, Path(directory), args.commands, args.concurrency)
-        app, work = measure_app(slack, Path(directory), args.commands, args.concurrency)
-    report(floor, app, work, args.commands, args.concurrency)
-    if floor.failures or app.failures:
+        floor = measure_floor(slack, args.commands, args.concurrency)
+        app, found, work = measure_app(
+            slack, database_url, args.commands, args.concurrency, args.profile, args.profile_what
+        )
+    report(
+        floor,
+        app,
+        found,
+        work,
+        database=database_name(database_url),
+        commands=args.commands,
+        concurrency=args.concurrency,
+    )
+    print(machine(load_before))
+    if floor.failures or app.failures or found.missing:
         return 1
     if not work.complete:
         print("the app did not finish the work it acknowledged", file=sys.stderr)
