@@ -291,12 +291,15 @@ class OutboxSender:
         return "sent"
 
     def _later(self, item: Claimed, error: str, retry_after: float | None) -> str:
-        if item.attempts >= outbox.MAX_ATTEMPTS:
+        # Slack asking us to wait (429, Retry-After) is no failure: it costs no attempt, so a busy workspace never
+        # makes the outbox give up a message. Only faults count toward giving up.
+        waited = retry_after is not None
+        if not waited and item.attempts >= outbox.MAX_ATTEMPTS:
             return self._fail(item, error)
         delay = timedelta(seconds=retry_after) if retry_after is not None else outbox.backoff(item.attempts)
         log.info("outbox item %s (%s) not sent (%s); next attempt in %s", item.id, item.kind, error, delay)
         with unit_of_work(self.coach.engine) as session:
-            outbox.retry_later(item, at=self.now() + delay, error=error, session=session)
+            outbox.retry_later(item, at=self.now() + delay, error=error, counted=not waited, session=session)
         return "retried"
 
     def _fail(self, item: Claimed, error: str) -> str:

@@ -160,12 +160,16 @@ def locate(ref: tuple[Ref, int], *, team_id: str, session: Session) -> tuple[str
     return (row[0], row[1]) if row else (None, None)
 
 
-def retry_later(item: Claimed, *, at: datetime, error: str, session: Session) -> None:
-    """Give the item back, to be tried again at `at`."""
+def retry_later(item: Claimed, *, at: datetime, error: str, counted: bool = True, session: Session) -> None:
+    """Give the item back, to be tried again at `at`; an attempt not `counted` (Slack asked us to wait) is
+    given back too."""
+    attempts = col(Outbox.attempts) if counted else col(Outbox.attempts) - 1
     session.execute(
         update(Outbox)
         .where(col(Outbox.id) == item.id)
-        .values(status=OutboxStatus.PENDING, claimed_at=None, next_attempt_at=at, last_error=error[:64])
+        .values(
+            status=OutboxStatus.PENDING, claimed_at=None, next_attempt_at=at, last_error=error[:64], attempts=attempts
+        )
     )
 
 

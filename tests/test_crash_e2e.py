@@ -380,14 +380,6 @@ def test_a_post_in_flight_at_the_kill_is_held_for_the_lease_then_sent_exactly_on
 # Found while testing the crash: lost without a crash -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: every 429 counts toward outbox.MAX_ATTEMPTS (as does every call the poster's pause turns away "
-        "without asking Slack), so a message Slack only asked us to hold back is given up after ten such answers "
-        "(about 10 s at Slack's usual Retry-After: 1) and its member is told the bot is not in the channel"
-    ),
-)
 def test_an_owed_post_is_not_given_up_while_slack_only_asks_to_wait(
     slack: SlackStandIn, engine: Engine, clock: FixedClock
 ) -> None:
