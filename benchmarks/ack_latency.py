@@ -5,7 +5,10 @@ between them is what happens behind the door: the floor's `/act` listener only a
 `breakthrough run` starts it (the outbox's sender running), claims the delivery, stores the action in one short
 transaction with what Slack must hear afterwards, and acks with the answer itself. The load generator and the
 stand-in for Slack run here. Each worker sends its next command as soon as the last one is acked (a closed loop),
-so the figures are the latency at full load, not at a comfortable rate.
+so the figures are the latency at full load, not at a comfortable rate: there the latency is the concurrency times
+the server's time per request, and the "server CPU ms/req" column says where that comes from. `--rate` offers a
+fixed number of commands a second instead (an open loop, each command timed from when it was due), for the
+latency below saturation.
 
 The member sees the answer when the ack carries it (its body holds "Action logged"); an ack without it is timed
 until the answer reaches the stand-in through the command's response_url instead. Targets, reported as met or
@@ -373,9 +376,11 @@ def acts(slack: SlackStandIn, count: int) -> list[SignedCommand]:
     ]
 
 
-def send(connection: http.client.HTTPConnection, command: SignedCommand) -> Sample:
-    """POST one command on a kept-alive connection and time its ack."""
-    sent_at, started = time.time(), time.perf_counter()
+def send(connection: http.client.HTTPConnection, command: SignedCommand, due: float | None = None) -> Sample:
+    """POST one command on a kept-alive connection and time its ack: from now, or from `due` (a perf_counter)
+    when the command was meant to go out then and had to wait for a free connection."""
+    started = time.perf_counter() if due is None else due
+    sent_at = time.time() - (time.perf_counter() - started)
     try:
         connection.request("POST", EVENTS_PATH, body=command.body, headers=command.headers)
         response = connection.getresponse()
@@ -398,22 +403,38 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load(connections: Sequence[http.client.HTTPConnection], commands: Sequence[SignedCommand], server: Server) -> Run:
-    """Send `commands` with one worker thread per connection; each worker takes the next command when free."""
-    todo: queue.SimpleQueue[SignedCommand] = queue.SimpleQueue()
-    for command in commands:
-        todo.put(command)
+def load(
+    connections: Sequence[http.client.HTTPConnection],
+    commands: Sequence[SignedCommand],
+    server: Server,
+    rate: float | None = None,
+) -> Run:
+    """Send `commands` with one worker thread per connection; each worker takes the next command when free.
+
+    Without `rate` each worker sends as soon as its last command is acked (a closed loop: the server's pace sets
+    the rate). With it, command i is due at i/`rate` seconds (an open loop); a command that waits for a free
+    connection is timed from when it was due, so a slow server's queue counts against it.
+    """
+    todo: queue.SimpleQueue[tuple[int, SignedCommand]] = queue.SimpleQueue()
+    for numbered in enumerate(commands):
+        todo.put(numbered)
     samples: list[Sample] = []
     lock = threading.Lock()
+    started = 0.0
 
     def worker(connection: http.client.HTTPConnection) -> None:
         mine: list[Sample] = []
         while True:
             try:
-                command = todo.get_nowait()
+                n, command = todo.get_nowait()
             except queue.Empty:
                 break
-            mine.append(send(connection, command))
+            if rate is None:
+                mine.append(send(connection, command))
+                continue
+            due = started + n / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            mine.append(send(connection, command, due))
         with lock:
             samples.extend(mine)
 
@@ -566,7 +587,7 @@ def warmed(warm_up: Run, run: Run) -> Run:
     return replace(run, samples=failed + run.samples)
 
 
-def measure_floor(slack: SlackStandIn, commands: int, concurrency: int) -> Run:
+def measure_floor(slack: SlackStandIn, commands: int, concurrency: int, rate: float | None = None) -> Run:
     """Warm up the floor, then time `commands` acks."""
     with (
         tempfile.TemporaryDirectory(prefix="ack-latency-floor-") as directory,
@@ -574,7 +595,7 @@ def measure_floor(slack: SlackStandIn, commands: int, concurrency: int) -> Run:
         kept_alive(server.port, concurrency) as connections,
     ):
         warm_up = load(connections, acts(slack, WARMUP), server)
-        return warmed(warm_up, load(connections, acts(slack, commands), server))
+        return warmed(warm_up, load(connections, acts(slack, commands), server, rate))
 
 
 def measure_app(
@@ -584,6 +605,7 @@ def measure_app(
     concurrency: int,
     profile: Path | None = None,
     profile_what: str = "wall",
+    rate: float | None = None,
 ) -> tuple[Run, Answers, Work]:
     """Warm up the app and let its outbox drain, time `commands` acks and answers, then check its work."""
     with served(ServerSpec("app", database_url, slack.api_url)) as server:
@@ -595,7 +617,7 @@ def measure_app(
             signed = acts(slack, commands)
             reconnect(connections)
             with profiled(server, profile, profile_what):
-                run = warmed(warm_up, load(connections, signed, server))
+                run = warmed(warm_up, load(connections, signed, server, rate))
         found = answers(slack, run, ANSWER)
         work = check_work(database_url, slack, len(warm_up.acked) + len(run.acked), run.finished)
     return run, found, work
@@ -644,11 +666,22 @@ def machine(before: tuple[float, float, float]) -> str:
     )
 
 
-def report(floor: Run, app: Run, found: Answers, work: Work, *, database: str, commands: int, concurrency: int) -> None:
+def report(
+    floor: Run,
+    app: Run,
+    found: Answers,
+    work: Work,
+    *,
+    database: str,
+    commands: int,
+    concurrency: int,
+    rate: float | None = None,
+) -> None:
     """Print the percentiles, the ratios, the targets and the proof of work."""
+    pace = "each connection sending as soon as it is acked" if rate is None else f"offered at {rate:g} commands/s"
     print(
         f"{COMMAND} on {database}: ack latency and time until the member sees the answer, "
-        f"{commands} commands at {concurrency} concurrent, after {WARMUP} warm-up each"
+        f"{commands} commands on {concurrency} connections ({pace}), after {WARMUP} warm-up each"
     )
     print(HEADER)
     print(row("floor ack", floor.ack_ms, len(floor.failures), floor))
@@ -672,8 +705,9 @@ def report(floor: Run, app: Run, found: Answers, work: Work, *, database: str, c
     if len(found.ms) >= 2:
         answer_p99 = percentiles(found.ms)[2]
         met = answer_p99 < TARGET_ANSWER_P99_MS and not found.missing
+        offered = f"{concurrency} concurrent" if rate is None else f"{rate:g} commands/s offered"
         print(
-            f"target answer p99 < {TARGET_ANSWER_P99_MS:.0f} ms at {concurrency} concurrent: {verdict(met)} "
+            f"target answer p99 < {TARGET_ANSWER_P99_MS:.0f} ms at {offered}: {verdict(met)} "
             f"({answer_p99:.1f} ms; the target is set for SQLite at 20 concurrent)"
         )
     drained = (
@@ -706,9 +740,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="wall",
         help="what py-spy samples: every thread's wall time (default), running threads, or the GIL's holder",
     )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="offer this many commands a second instead of a closed loop (the latency at a load below saturation)",
+    )
     args = parser.parse_args(argv)
-    if args.commands < 2 or args.concurrency < 1:
-        parser.error("--commands must be at least 2 and --concurrency at least 1")
+    if args.commands < 2 or args.concurrency < 1 or (args.rate is not None and args.rate <= 0):
+        parser.error("--commands must be at least 2, --concurrency at least 1 and --rate above 0")
 
     logging.basicConfig(level=logging.WARNING)
     load_before = os.getloadavg()
@@ -716,9 +755,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with database as database_url, SlackStandIn(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as slack:
         for user_id, zone in MEMBERS:
             slack.add_user(user_id, tz=zone)
-        floor = measure_floor(slack, args.commands, args.concurrency)
+        floor = measure_floor(slack, args.commands, args.concurrency, args.rate)
         app, found, work = measure_app(
-            slack, database_url, args.commands, args.concurrency, args.profile, args.profile_what
+            slack, database_url, args.commands, args.concurrency, args.profile, args.profile_what, args.rate
         )
     report(
         floor,
@@ -728,6 +767,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database=database_name(database_url),
         commands=args.commands,
         concurrency=args.concurrency,
+        rate=args.rate,
     )
     print(machine(load_before))
     if floor.failures or app.failures or found.missing:
