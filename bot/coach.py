@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -194,6 +194,12 @@ class Coach:
         if owed and self.on_outbox is not None:
             self.on_outbox()
 
+    def nudged_today(self, team_id: str, user_id: str) -> bool:
+        """Whether the member has a nudge of today to keep up to date (read in the open unit of work)."""
+        with unit_of_work(self.engine, read_only=True) as session:
+            today = self._today(session, team_id, user_id)
+            return claims.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session) is not None
+
     def tell(self, *items: outbox.Outgoing) -> None:
         """Owe Slack these messages, written in the open transaction and sent once it has committed."""
         session = current_session(self.engine)
@@ -205,7 +211,7 @@ class Coach:
 
     def member(self, team_id: str, user_id: str) -> Member | None:
         """The member as last stored, if the coach has met them."""
-        with unit_of_work(self.engine) as session:
+        with unit_of_work(self.engine, read_only=True) as session:
             return queries.get_member(team_id=team_id, user_id=user_id, session=session)
 
     def needs_profile(self, member: Member | None) -> bool:
@@ -281,7 +287,7 @@ class Coach:
 
     def today(self, team_id: str, user_id: str) -> date:
         """The member's local date now, by their stored zone (or the default zone)."""
-        with unit_of_work(self.engine) as session:
+        with unit_of_work(self.engine, read_only=True) as session:
             return self._today(session, team_id, user_id)
 
     def is_admin(self, team_id: str, user_id: str) -> bool:
@@ -292,10 +298,12 @@ class Coach:
         return bool(member and member.is_admin)
 
     def _member(self, session: Session, team_id: str, user_id: str) -> Member:
-        return queries.ensure_member(team_id=team_id, user_id=user_id, now=self.clock.now(), session=session)
+        return _held(
+            session, queries.ensure_member(team_id=team_id, user_id=user_id, now=self.clock.now(), session=session)
+        )
 
     def _today(self, session: Session, team_id: str, user_id: str) -> date:
-        member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+        member = _held(session, queries.get_member(team_id=team_id, user_id=user_id, session=session))
         zone = member_zone(member.tz if member else None, self.default_timezone)
         return local_today(self.clock.now(), zone)
 
@@ -965,8 +973,11 @@ class Coach:
 
     def status(self, team_id: str, user_id: str) -> Status:
         """The member's stand, program day, practice, requests both ways and promises due."""
-        with unit_of_work(self.engine) as session:
-            member = self._member(session, team_id, user_id)
+        with unit_of_work(self.engine, read_only=True) as session:
+            # Read only: a member the coach has not met yet reads as one with the default settings.
+            member = queries.get_member(team_id=team_id, user_id=user_id, session=session) or Member(
+                team_id=team_id, user_id=user_id, created_at=self.clock.now()
+            )
             progress = self._progress(session, team_id, user_id)
             stand = progress.stand
             today = progress.today
@@ -1029,6 +1040,17 @@ class Coach:
         and timestamp of their DM included."""
         with unit_of_work(self.engine) as session:
             return queries.forget_member(team_id=team_id, user_id=user_id, now=self.clock.now(), session=session)
+
+
+T = TypeVar("T")
+
+
+def _held(session: Session, row: T) -> T:
+    """Keep `row` alive for the unit of work: the session holds what it loaded only weakly, so a use case that reads
+    the member three times would otherwise ask the database three times."""
+    if row is not None:
+        session.info.setdefault("held", []).append(row)
+    return row
 
 
 def account_entries(

@@ -149,7 +149,7 @@ class Nudges:
 
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge shows on its day."""
-        with unit_of_work(self.engine) as session:
+        with unit_of_work(self.engine, read_only=True) as session:
             stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
             return self._compose(session, due, stand)
 
@@ -266,7 +266,7 @@ class Nudges:
     def todays(self, team_id: str, user_id: str) -> tuple[str, str] | None:
         """Where the member's nudge of today is, to update it in place as they log practice."""
         today = self.coach.today(team_id, user_id)
-        with unit_of_work(self.engine) as session:
+        with unit_of_work(self.engine, read_only=True) as session:
             nudge = claims.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session)
             if nudge is None or not nudge.channel_id or not nudge.message_ts:
                 return None

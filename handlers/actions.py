@@ -61,12 +61,13 @@ def _from_home(body: dict[str, Any]) -> bool:
 
 
 def answered(
-    coach: Coach, body: dict[str, Any], team_id: str, user_id: str, run: Callable[[], flows.Reply | None]
+    coach: Coach, ack: Ack, body: dict[str, Any], team_id: str, user_id: str, run: Callable[[], flows.Reply | None]
 ) -> None:
-    """Run a click's flow and owe the presser its answer, in one transaction.
+    """Run a click's flow, owe the presser its answer and ack, in one transaction.
 
     The answer goes through the response_url beside the message; a click in App Home has none, so it comes by
-    DM and the Home view is published again to show the change.
+    DM and the Home view is published again to show the change. The ack records the delivery in the same
+    transaction (handlers.deliveries).
     """
     with coach.transaction():
         reply = run()
@@ -78,6 +79,7 @@ def answered(
                 coach.tell(ox.dm(team_id, user_id, *reply))
         if _from_home(body):
             coach.tell(ox.home(team_id, user_id))
+        ack()
 
 
 def register(app: App, coach: Coach) -> None:
@@ -111,15 +113,15 @@ def register(app: App, coach: Coach) -> None:
     def join(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         team_id, user_id = who(context)
         stand_id, clicked = _item_id(body), _clicked_message(body)
-        answered(coach, body, team_id, user_id, lambda: flows.join_stand(coach, team_id, stand_id, user_id, clicked))
-        ack()
+        answered(
+            coach, ack, body, team_id, user_id, lambda: flows.join_stand(coach, team_id, stand_id, user_id, clicked)
+        )
 
     @app.action(Action.LEAVE_STAND)
     def leave(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         team_id, user_id = who(context)
         stand_id = _item_id(body)
-        answered(coach, body, team_id, user_id, lambda: flows.leave_stand(coach, team_id, stand_id, user_id))
-        ack()
+        answered(coach, ack, body, team_id, user_id, lambda: flows.leave_stand(coach, team_id, stand_id, user_id))
 
     @app.action(Action.CHECK_IN_DECLARE)
     def check_in_declare(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -132,8 +134,7 @@ def register(app: App, coach: Coach) -> None:
     def on_it(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         team_id, user_id = who(context)
         reply = flows.line("Good. Pick the one request you could make today — and make it.")
-        answered(coach, body, team_id, user_id, lambda: reply)
-        ack()
+        answered(coach, ack, body, team_id, user_id, lambda: reply)
 
     @app.action(Action.RESOLVE_BREAKDOWN)
     def resolve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -161,7 +162,7 @@ def register(app: App, coach: Coach) -> None:
             url = body.get("response_url")
             if url:  # the choice was asked in the command's ephemeral answer: replace it with the outcome
                 coach.tell(ox.respond(team_id, user_id, url, text, blocks, replace_original=True))
-        ack()
+            ack()
 
     @app.action(re.compile("^" + re.escape(Action.REQUEST_MOVE)))
     def move(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -172,12 +173,12 @@ def register(app: App, coach: Coach) -> None:
         request_id, clicked = _item_id(body), _clicked_message(body)
         answered(
             coach,
+            ack,
             body,
             team_id,
             user_id,
             lambda: flows.move_request(coach, team_id, request_id, user_id, RequestMove(name), clicked=clicked),
         )
-        ack()
 
     @app.action(Action.COUNTER_OFFER)
     def counter(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -199,7 +200,7 @@ def register(app: App, coach: Coach) -> None:
         with coach.transaction():
             # The follow-up itself is rewritten with the outcome: that is the presser's answer.
             flows.account(coach, team_id, user_id, item, outcome, clicked=clicked)
-        ack()
+            ack()
 
     @app.action(Action.RENEGOTIATION_AGREE)
     @app.action(Action.RENEGOTIATION_KEEP)
@@ -210,7 +211,7 @@ def register(app: App, coach: Coach) -> None:
         with coach.transaction():
             # The question is rewritten with the answer in place: that is the presser's answer.
             flows.answer_renegotiation(coach, team_id, user_id, renegotiation_id, agree=agree, clicked=clicked)
-        ack()
+            ack()
 
     @app.action(Action.FOLLOW_RENEGOTIATE)
     def renegotiate(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -229,8 +230,7 @@ def register(app: App, coach: Coach) -> None:
     @app.action(Action.ANOTHER_PROGRAM)
     def another(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         team_id, user_id = who(context)
-        answered(coach, body, team_id, user_id, lambda: flows.restart_program(coach, team_id, user_id))
-        ack()
+        answered(coach, ack, body, team_id, user_id, lambda: flows.restart_program(coach, team_id, user_id))
 
     @app.action(Action.CLOSE_STAND)
     def close(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -249,6 +249,8 @@ def register(app: App, coach: Coach) -> None:
             coach.forget(team_id, user_id)
             if body.get("response_url"):
                 coach.tell(ox.respond(team_id, user_id, body["response_url"], words, replace_original=True))
+        # Acked outside the transaction, so no record of this delivery names the member just forgotten (a replay
+        # forgets again, which changes nothing).
         ack()
 
     @app.action(Action.FORGET_CANCEL)
@@ -258,4 +260,4 @@ def register(app: App, coach: Coach) -> None:
             if body.get("response_url"):
                 words = "Kept. Nothing was deleted."
                 coach.tell(ox.respond(team_id, user_id, body["response_url"], words, replace_original=True))
-        ack()
+            ack()

@@ -5,7 +5,8 @@ and what Slack must hear besides (an announcement, the other side's DM) waits in
 (ParseError, CoachRefusal) and answered in the ack by the one error handler in `handlers.errors`. Typed bare, a
 command opens its form instead. The member's Slack profile (zone, admin flag) is refreshed after the ack, by a
 lazy listener: the ack reads the zone already stored — except for a member's very first command, which waits a
-moment for Slack so that their first "tomorrow" is their own.
+moment for Slack so that their first "tomorrow" is their own. Reading and checking (Slack asked who someone is)
+come first; the transaction that stores and acks holds no network call.
 """
 
 from __future__ import annotations
@@ -57,16 +58,19 @@ def _is_bare(command: dict[str, Any]) -> bool:
     return not str(command.get("text") or "").strip()
 
 
-Inline = Callable[[Coach, WebClient, str, str, str, str | None], flows.Reply]
+Work = Callable[[], flows.Reply]
+"""What a command does once it is read and checked: run inside the transaction its ack is given in."""
+
+Inline = Callable[[Coach, WebClient, str, str, str, str | None], Work]
 
 
-def stand(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, channel: str | None) -> flows.Reply:
+def stand(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, channel: str | None) -> Work:
     """`/stand <outcome> [by <date>]`."""
     parsed = parsing.parse_stand(text, today=coach.today(team_id, user_id))
-    return flows.declare_stand(coach, team_id, user_id, parsed.outcome, parsed.due_on, channel)
+    return lambda: flows.declare_stand(coach, team_id, user_id, parsed.outcome, parsed.due_on, channel)
 
 
-def share(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+def share(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
     """`/share @a @b [note]`: only real people of this workspace count."""
     parsed = parsing.parse_share(text)
     if len(parsed.told_user_ids) > MAX_PEOPLE_PER_SHARE:
@@ -77,43 +81,45 @@ def share(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str
     if user_id in parsed.told_user_ids:
         raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
     require_people(client, coach, team_id, parsed.told_user_ids)
-    return flows.log_shares(coach, team_id, user_id, parsed.told_user_ids, parsed.note)
+    return lambda: flows.log_shares(coach, team_id, user_id, parsed.told_user_ids, parsed.note)
 
 
-def act(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+def act(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
     """`/act <what you did>`."""
-    return flows.log_action(coach, team_id, user_id, parsing.parse_act(text))
+    what = parsing.parse_act(text)
+    return lambda: flows.log_action(coach, team_id, user_id, what)
 
 
-def request(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+def request(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
     """`/request @person <what> [by <date>]`."""
     parsed = parsing.parse_request(text, today=coach.today(team_id, user_id))
     if parsed.recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
     require_person(client, coach, team_id, parsed.recipient_id)
-    return flows.make_request(coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on)
+    return lambda: flows.make_request(coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on)
 
 
-def promise(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+def promise(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
     """`/promise <what> [by <date>]`."""
     parsed = parsing.parse_promise(text, today=coach.today(team_id, user_id))
-    return flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
+    return lambda: flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
 
 
-def breakdown(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+def breakdown(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
     """`/breakdown <what is off track>`, or `/breakdown resolve <what shifted>`."""
     what = parsing.parse_breakdown(text)
     word, _space, shifted = what.partition(" ")
     if word.lower() == "resolve":
         if not shifted.strip():
             raise CoachRefusal("Tell me what shifted, e.g. `/breakdown resolve Two new partners said yes`.")
-        return flows.resolve_breakdown(coach, team_id, user_id, None, shifted.strip())
-    return flows.declare_breakdown(coach, team_id, user_id, what)
+        return lambda: flows.resolve_breakdown(coach, team_id, user_id, None, shifted.strip())
+    return lambda: flows.declare_breakdown(coach, team_id, user_id, what)
 
 
-def breakthrough(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> flows.Reply:
+def breakthrough(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
     """`/breakthrough <what happened>`."""
-    return flows.declare_breakthrough(coach, team_id, user_id, parsing.parse_breakthrough(text))
+    what = parsing.parse_breakthrough(text)
+    return lambda: flows.declare_breakthrough(coach, team_id, user_id, what)
 
 
 INLINE: dict[Command, Inline] = {
@@ -127,13 +133,13 @@ INLINE: dict[Command, Inline] = {
 }
 
 
-def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team_id: str, user_id: str) -> flows.Reply:
+def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team_id: str, user_id: str) -> Work:
     """`/coach help|status|recap here|recap <day> HH:MM|nudge HH:MM|weekends on|off|pause|resume|export|forget me`."""
     parsed = parsing.parse_coach(command.get("text", ""))
     if parsed.name == "help":
-        return ui.build_help()
+        return ui.build_help
     if parsed.name == "status":
-        return ui.build_status(coach.status(team_id, user_id))
+        return lambda: ui.build_status(coach.status(team_id, user_id))
     if parsed.name in ("recap_here", "recap_at"):
         # An admin's rights are Slack's to say: this one asks Slack when what it knows is stale.
         member = ensure_profile(client, coach, team_id, user_id)
@@ -143,31 +149,59 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team
         channel = command.get("channel_id") or ""
         if not channel or channel.startswith("D"):
             raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
-        coach.set_recap_channel(team_id, user_id, channel)
-        return flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
+
+        def recap_here() -> flows.Reply:
+            coach.set_recap_channel(team_id, user_id, channel)
+            return flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
+
+        return recap_here
     if parsed.name == "recap_at":
         weekday, at = (parsed.arg or "0 09:00").split()
-        coach.set_recap_schedule(team_id, int(weekday), at)
         day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[int(weekday)]
-        return flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
+
+        def recap_at() -> flows.Reply:
+            coach.set_recap_schedule(team_id, int(weekday), at)
+            return flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
+
+        return recap_at
     if parsed.name == "nudge":
-        coach.set_member_option(team_id, user_id, nudge_time=parsed.arg)
-        return flows.line(f"Your morning nudge will come at {parsed.arg}, your time.")
+
+        def nudge_at() -> flows.Reply:
+            coach.set_member_option(team_id, user_id, nudge_time=parsed.arg)
+            return flows.line(f"Your morning nudge will come at {parsed.arg}, your time.")
+
+        return nudge_at
     if parsed.name == "weekends":
         on = parsed.arg == "on"
-        coach.set_member_option(team_id, user_id, weekends=on)
-        return flows.line(
-            "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
-        )
-    if parsed.name == "pause":
-        coach.set_member_option(team_id, user_id, paused=True)
-        return flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
-    if parsed.name == "resume":
-        coach.set_member_option(team_id, user_id, paused=False)
-        return flows.line("Welcome back. Nudges resume tomorrow morning.")
+
+        def weekends() -> flows.Reply:
+            coach.set_member_option(team_id, user_id, weekends=on)
+            return flows.line(
+                "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
+            )
+
+        return weekends
+    if parsed.name in ("pause", "resume"):
+        paused = parsed.name == "pause"
+
+        def pause_or_resume() -> flows.Reply:
+            coach.set_member_option(team_id, user_id, paused=paused)
+            if paused:
+                return flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
+            return flows.line("Welcome back. Nudges resume tomorrow morning.")
+
+        return pause_or_resume
     if parsed.name == "export":
-        return flows.send_export(coach, team_id, user_id)
-    return ui.build_forget_confirmation()
+        return lambda: flows.send_export(coach, team_id, user_id)
+    return ui.build_forget_confirmation
+
+
+def stored_then_acked(coach: Coach, ack: Ack, work: Work) -> None:
+    """Store what the command means and ack with its answer, in one transaction: the ack records the delivery
+    there too (handlers.deliveries), so the answer, the change and the record commit together."""
+    with coach.transaction():
+        text, blocks = work()
+        ack(response_type="ephemeral", text=text, blocks=blocks)
 
 
 def register(app: App, coach: Coach) -> None:
@@ -198,8 +232,8 @@ def register(app: App, coach: Coach) -> None:
         def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             team_id, user_id = who(context)
             first_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
-            text, blocks = run(coach, client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
-            ack(response_type="ephemeral", text=text, blocks=blocks)
+            work = run(coach, client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
+            stored_then_acked(coach, ack, work)
 
         answer.__name__ = run.__name__
         return answer
@@ -210,7 +244,6 @@ def register(app: App, coach: Coach) -> None:
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team_id, user_id = who(context)
         first_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
-        text, blocks = coach_command(coach, client, command, team_id, user_id)
-        ack(response_type="ephemeral", text=text, blocks=blocks)
+        stored_then_acked(coach, ack, coach_command(coach, client, command, team_id, user_id))
 
     app.command(Command.COACH)(ack=coach_answer, lazy=[refresh_profile])

@@ -1,16 +1,21 @@
 """Deliveries remembered: a retried or replayed request from Slack changes nothing the second time.
 
 Slack retries an event it thinks was not acked in time (`X-Slack-Retry-Num`), and anyone on the path can send the
-same signed request again. A global middleware claims each delivery by a key before any listener sees it:
+same signed request again. Each delivery has a key:
 
 - events by their `event_id`, the same on every retry;
 - everything else (commands, buttons, modal submissions) by the signed request itself, a hash of its timestamp
   and signature; in Socket Mode, which has no signature, by a hash of the payload (each carries a unique
   `trigger_id` or action ids, so two different requests never share it).
 
-The first delivery is handled, and the answer it acked with is stored with its key. A replay of a finished one is
-answered with that same answer and not handled; a replay while the first is still being handled gets an empty
-ack (a command: a kind line) and is not handled either. Global middleware runs in HTTP and Socket Mode alike.
+A command, button or form that stores something records its key, with the answer it acked with, in the very
+transaction that stores its change: the listener acks inside `Coach.transaction()`, and this module's `ack` writes
+the record there. So the change and the record commit together or not at all: a delivery whose handler died left
+nothing behind and is simply handled again, and one that committed is never handled twice — a replay is answered
+with the stored answer before any listener runs, and a replay racing the first finds the record at its own ack
+and is rolled back (`Replayed`). A listener that stores nothing (a form opening, `/coach help`, a refusal) records
+nothing: a replay of it does the same harmless thing again. Events are remembered as they arrive, before their
+listener, since what they do (publishing App Home) is not stored.
 """
 
 from __future__ import annotations
@@ -19,34 +24,30 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clock import Clock
-from storage.db import unit_of_work
-from storage.deliveries import (
-    DONE,
-    claim_delivery,
-    finish_delivery,
-    release_delivery,
-    seen_delivery,
-)
+from storage.db import open_unit, unit_of_work
+from storage.deliveries import record_delivery, seen_delivery
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
-"""How long a delivery stays with its first handler: past it, the handler is taken to have died."""
-
-ALREADY_ON_IT = "I'm already on it — your earlier request is still going through."
 KEY_LENGTH = 64  # the deliveries table's key column
 
 
-def register(app: App, engine: Engine, clock: Clock, *, lease: timedelta = LEASE) -> None:
-    """Claim every delivery before its listener runs, and answer replays from what was stored."""
+class Replayed(Exception):
+    """This delivery was already handled and committed by another copy of it: roll back, answer as it did."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__("a replayed delivery")
+        self.answer = answer
+
+
+def register(app: App, engine: Engine) -> None:
+    """Answer replays from what was stored, and give each listener an `ack` that records its delivery."""
 
     @app.middleware
     def remember_deliveries(req: BoltRequest, next_: Callable[[], None]) -> BoltResponse | None:
@@ -54,45 +55,41 @@ def register(app: App, engine: Engine, clock: Clock, *, lease: timedelta = LEASE
         if key is None:
             next_()
             return None
-        now = clock.now()
-        with unit_of_work(engine) as session:
-            claimed = claim_delivery(
-                key=key,
-                team_id=_short(req.context.team_id),
-                user_id=_short(req.context.user_id),
-                now=now,
-                stale_before=now - lease,
-                session=session,
-            )
-            seen = None if claimed else seen_delivery(key=key, session=session)
-        if claimed:
-            req.context["ack"] = RememberingAck(key, engine, clock)
-            # Bolt's global middleware never sees the answer (`next()` returns nothing; listeners run after this
-            # returns), so the ack itself stores it. None, not `resp`: Bolt answers with the ack only then.
-            next_()
-            return None
+        with unit_of_work(engine, read_only=True) as session:
+            seen = seen_delivery(key=key, session=session)
         retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
-        if seen is not None and seen.status == DONE:
+        if seen is not None:
             log.info("answered a replayed delivery again without handling it (retry %s)", retry)
             return BoltResponse(status=200, body=seen.response or "")
-        log.info("a delivery came again while the first is still being handled (retry %s)", retry)
-        if "command" in req.body:
-            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": ALREADY_ON_IT})
-        return BoltResponse(status=200, body="")
+        team_id, user_id = _short(req.context.team_id), _short(req.context.user_id)
+        if req.body.get("type") == "event_callback":
+            with unit_of_work(engine) as session:
+                first = record_delivery(
+                    key=key, team_id=team_id, user_id=user_id, response="", now=_now(), session=session
+                )
+            if not first:
+                log.info("answered a replayed delivery again without handling it (retry %s)", retry)
+                return BoltResponse(status=200, body="")
+        else:
+            req.context["ack"] = RememberingAck(key, engine, team_id, user_id)
+        # Bolt's global middleware never sees the answer (`next()` returns nothing; listeners run after this
+        # returns), so the ack itself records it. None, not `resp`: Bolt answers with the ack only then.
+        next_()
+        return None
 
 
 class RememberingAck(Ack):
-    """An `ack` that stores the answer with the delivery's claim, so a replay gets it again.
+    """An `ack` that records the delivery, with its answer, in the transaction open when the listener acks.
 
-    Every way Bolt sets the answer goes through `response`: the listener's `ack(...)`, Bolt's automatic ack of
-    events, and the error path that answers for a listener that raised. An answer other than 200 gives the claim
-    up, so that Slack's retry is handled afresh.
+    Every way Bolt sets the answer goes through `response`; only an answer given inside a unit of work (a listener
+    that stored something) is recorded, and only a 200 one.
     """
 
-    def __init__(self, key: str, engine: Engine, clock: Clock) -> None:
+    def __init__(self, key: str, engine: Engine, team_id: str | None, user_id: str | None) -> None:
         self._key = key
         self._engine = engine
-        self._clock = clock
+        self._team_id = team_id
+        self._user_id = user_id
         self._response: BoltResponse | None = None
         super().__init__()  # type: ignore[no-untyped-call]
 
@@ -108,22 +105,22 @@ class RememberingAck(Ack):
 
     @response.setter
     def response(self, answer: BoltResponse | None) -> None:
-        # Stored before it is published: in HTTP mode Bolt sends the answer as soon as it sees it, and a replay
-        # that arrives after that must find it.
-        if answer is not None:
-            self._remember(answer)
+        session = open_unit(self._engine)
+        if answer is not None and answer.status == 200 and session is not None:
+            body = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
+            recorded = record_delivery(
+                key=self._key, team_id=self._team_id, user_id=self._user_id, response=body, now=_now(), session=session
+            )
+            if not recorded:
+                # Another copy of this request committed first (it waited on our lock, or we on its row): ours
+                # rolls back, and this one answers as that one did.
+                seen = seen_delivery(key=self._key, session=session)
+                raise Replayed(seen.response or "" if seen else "")
         self._response = answer
 
-    def _remember(self, answer: BoltResponse) -> None:
-        try:
-            with unit_of_work(self._engine) as session:
-                if answer.status == 200:
-                    finish_delivery(key=self._key, response=answer.body, now=self._clock.now(), session=session)
-                else:
-                    release_delivery(key=self._key, session=session)
-        except SQLAlchemyError as error:
-            # The answer still goes out; the claim stays "handling" until its lease runs out.
-            log.warning("could not record the answer to a delivery: %s", type(error).__name__)
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def delivery_key(req: BoltRequest) -> str | None:

@@ -16,6 +16,7 @@ from bot.coach import CoachRefusal
 from bot.parsing import ParseError
 from bot.rules import MoveRefused, Role
 from handlers.blocks import esc
+from handlers.deliveries import Replayed
 
 log = logging.getLogger("handlers.errors")
 
@@ -72,6 +73,13 @@ def register(app: App) -> None:
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> None:
+        if isinstance(error, Replayed) and response is not None:
+            # Another copy of this request was handled first: answer as it was answered, change nothing.
+            log.info("a replayed delivery raced the first and was rolled back")
+            response.status, response.body = 200, error.answer
+            if error.answer.startswith("{"):
+                response.headers["content-type"] = ["application/json;charset=utf-8"]
+            return
         message, user = _report(error, body)
         if response is None:
             tell(client, body, user, message)

@@ -126,11 +126,17 @@ def restart_program(coach: Coach, team_id: str, user_id: str) -> Reply:
 # Practice ----------------------------------------------------------------------------------------------
 
 
+def refresh_nudge(coach: Coach, team_id: str, user_id: str) -> None:
+    """Owe the member's nudge of today a rewrite showing what they just logged, if they have one today."""
+    if coach.nudged_today(team_id, user_id):
+        coach.tell(ox.nudge(team_id, user_id))
+
+
 def log_shares(coach: Coach, team_id: str, user_id: str, told: Sequence[str], note: str) -> Reply:
     """`/share`: one share per person told."""
     with coach.transaction():
         progress = coach.log_shares(team_id, user_id, told, note)
-        coach.tell(ox.nudge(team_id, user_id))
+        refresh_nudge(coach, team_id, user_id)
     people = ", ".join(ui.person(p) for p in told)
     return ui.build_practice_logged(f"Shared with {people}.", progress)
 
@@ -139,7 +145,7 @@ def log_action(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
     """`/act`: one action."""
     with coach.transaction():
         progress = coach.log_action(team_id, user_id, text)
-        coach.tell(ox.nudge(team_id, user_id))
+        refresh_nudge(coach, team_id, user_id)
     return ui.build_practice_logged("Action logged.", progress)
 
 
@@ -153,7 +159,7 @@ def make_request(coach: Coach, team_id: str, user_id: str, recipient_id: str, te
     with coach.transaction():
         request = coach.make_request(team_id, user_id, recipient_id, text, due_on)
         send_cards(coach, request)
-        coach.tell(ox.nudge(team_id, user_id))
+        refresh_nudge(coach, team_id, user_id)
         progress = coach.progress(team_id, user_id)
     return ui.build_practice_logged(f"Request sent to {ui.person(recipient_id)}.", progress)
 

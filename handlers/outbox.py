@@ -115,7 +115,15 @@ def card(team_id: str, request_id: int, role: Role, user_id: str, *, at: tuple[s
     if all(at):
         payload["channel"], payload["ts"] = at
     ref = (Ref.REQUESTER_CARD if role is Role.REQUESTER else Ref.RECIPIENT_CARD, request_id)
-    return Outgoing(team_id=team_id, kind=CARD, lane=f"{team_id}:{user_id}", payload=payload, user_id=user_id, ref=ref)
+    return Outgoing(
+        team_id=team_id,
+        kind=CARD,
+        lane=f"{team_id}:{user_id}",
+        payload=payload,
+        user_id=user_id,
+        ref=ref,
+        coalesce=True,
+    )
 
 
 def announcement(team_id: str, stand_id: int, channel: str, *, at: tuple[str | None, str | None]) -> Outgoing:
@@ -129,6 +137,7 @@ def announcement(team_id: str, stand_id: int, channel: str, *, at: tuple[str | N
         lane=f"{team_id}:{channel}",
         payload=payload,
         ref=(Ref.ANNOUNCEMENT, stand_id),
+        coalesce=True,
     )
 
 
@@ -151,12 +160,16 @@ def respond(
 
 def home(team_id: str, user_id: str) -> Outgoing:
     """Publish the member's App Home as it stands when it is sent."""
-    return Outgoing(team_id=team_id, kind=HOME, lane=f"{team_id}:home:{user_id}", payload={}, user_id=user_id)
+    return Outgoing(
+        team_id=team_id, kind=HOME, lane=f"{team_id}:home:{user_id}", payload={}, user_id=user_id, coalesce=True
+    )
 
 
 def nudge(team_id: str, user_id: str) -> Outgoing:
     """Rewrite the member's nudge of today (if they had one) to show their practice when it is sent."""
-    return Outgoing(team_id=team_id, kind=NUDGE, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
+    return Outgoing(
+        team_id=team_id, kind=NUDGE, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id, coalesce=True
+    )
 
 
 def export(team_id: str, user_id: str) -> Outgoing:
@@ -204,6 +217,7 @@ class OutboxSender:
         self.now = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._released_at = datetime.min.replace(tzinfo=UTC)
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox")
 
@@ -236,8 +250,11 @@ class OutboxSender:
     def drain(self) -> DrainReport:
         """Send everything that is due now, lane by lane in order; returns what happened."""
         sent = retried = failed = 0
-        with unit_of_work(self.coach.engine) as session:
-            outbox.release_stale(stale_before=self.now() - self.lease, session=session)
+        if self.now() - self._released_at >= timedelta(seconds=self.poll_seconds):
+            # Claims of dead senders, looked for once a poll rather than on every wake: a write on its own.
+            with unit_of_work(self.coach.engine) as session:
+                outbox.release_stale(stale_before=self.now() - self.lease, session=session)
+            self._released_at = self.now()
         while not self._stop.is_set():
             with unit_of_work(self.coach.engine, read_only=True) as session:
                 ids = outbox.due(now=self.now(), limit=self.workers * 8, session=session)

@@ -118,11 +118,11 @@ def register(app: App, coach: Coach) -> None:
             if form.errors:
                 ack(response_action="errors", errors=form.errors)
                 return
-            with coach.transaction():
+            with coach.transaction():  # the ack records the delivery in it too (handlers.deliveries)
                 _text, blocks = work()
                 if form.metadata.get("home"):
                     coach.tell(ox.home(team_id, user_id))
-            ack(response_action="update", view=answered_view(body.get("view") or {}, blocks))
+                ack(response_action="update", view=answered_view(body.get("view") or {}, blocks))
 
         on_submit.__name__ = f"submit_{callback}"
         app.view(callback)(on_submit)

@@ -94,6 +94,12 @@ def unit_of_work(engine: Engine, *, read_only: bool = False) -> Iterator[Session
             lock.release()
 
 
+def open_unit(engine: Engine) -> Session | None:
+    """The unit of work open on `engine` in this thread, if there is one."""
+    session = _current.get()
+    return session if session is not None and session.info.get("engine") is engine else None
+
+
 def current_session(engine: Engine) -> Session:
     """The unit of work open on `engine` in this thread; a bug to ask outside one."""
     session = _current.get()

@@ -51,6 +51,8 @@ class Outgoing:
     payload: dict[str, Any]
     user_id: str | None = None
     ref: tuple[Ref, int] | None = None
+    coalesce: bool = False
+    """A refresh rendered when sent: one already waiting in its lane (not yet taken) makes this one redundant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,23 +69,42 @@ class Claimed:
 
 
 def enqueue(items: Iterable[Outgoing], *, now: datetime, session: Session) -> int:
-    """Write `items` in the caller's transaction; returns how many."""
-    rows = [
-        Outbox(
-            team_id=item.team_id,
-            user_id=item.user_id,
-            lane=item.lane[:80],
-            kind=item.kind,
-            payload=json.dumps(item.payload, separators=(",", ":"), ensure_ascii=False),
-            ref_kind=item.ref[0] if item.ref else None,
-            ref_id=item.ref[1] if item.ref else None,
-            next_attempt_at=now,
-            created_at=now,
+    """Write `items` in the caller's transaction; returns how many were written (coalesced ones are not)."""
+    rows = []
+    for item in items:
+        payload = json.dumps(item.payload, separators=(",", ":"), ensure_ascii=False)
+        lane = item.lane[:80]
+        if item.coalesce and _waiting(lane, item.kind, payload, session=session):
+            continue
+        rows.append(
+            Outbox(
+                team_id=item.team_id,
+                user_id=item.user_id,
+                lane=lane,
+                kind=item.kind,
+                payload=payload,
+                ref_kind=item.ref[0] if item.ref else None,
+                ref_id=item.ref[1] if item.ref else None,
+                next_attempt_at=now,
+                created_at=now,
+            )
         )
-        for item in items
-    ]
     session.add_all(rows)
     return len(rows)
+
+
+def _waiting(lane: str, kind: str, payload: str, *, session: Session) -> bool:
+    found = session.execute(
+        select(col(Outbox.id))
+        .where(
+            col(Outbox.lane) == lane,
+            col(Outbox.kind) == kind,
+            col(Outbox.payload) == payload,
+            col(Outbox.status) == OutboxStatus.PENDING,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def release_stale(*, stale_before: datetime, session: Session) -> int:

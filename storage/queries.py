@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
@@ -170,29 +171,34 @@ def active_stands_with_followers(
     return [(int(sid), owner, text, int(count), first) for sid, owner, text, count, first in rows]
 
 
-def _count(model: Any, *, team_id: str, user_id: str, first: date, last: date) -> Any:
+def _count(model: Any, span: int) -> Any:
     where: list[ColumnElement[bool]] = [
-        model.team_id == team_id,
-        model.user_id == user_id,
-        model.local_date >= first,
-        model.local_date <= last,
+        model.team_id == bindparam("team_id"),
+        model.user_id == bindparam("user_id"),
+        model.local_date >= bindparam(f"first_{span}"),
+        model.local_date <= bindparam(f"last_{span}"),
     ]
     if model is Request:
         where.append(col(Request.offered).is_(False))
     return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
 
+@lru_cache(maxsize=8)
+def _practice_counts_statement(spans: int) -> Any:
+    # Built once per number of spans and run with bound values: every /act, /share and /request reads these
+    # counts, and building the statement anew cost more than running it.
+    return select(*[_count(model, span) for span in range(spans) for model in (Share, Action, Request)])
+
+
 def practice_counts(
     *, team_id: str, user_id: str, spans: Sequence[tuple[date, date]], session: Session
 ) -> list[tuple[int, int, int]]:
     """Shares, actions and requests the member logged in each span of local dates, in one round trip."""
-    columns = [
-        _count(model, team_id=team_id, user_id=user_id, first=first, last=last)
-        for first, last in spans
-        for model in (Share, Action, Request)
-    ]
-    row = session.execute(select(*columns)).one()
-    return [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(0, len(columns), 3)]
+    values: dict[str, Any] = {"team_id": team_id, "user_id": user_id}
+    for span, (first, last) in enumerate(spans):
+        values[f"first_{span}"], values[f"last_{span}"] = first, last
+    row = session.execute(_practice_counts_statement(len(spans)), values).one()
+    return [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(0, 3 * len(spans), 3)]
 
 
 def _requests_in_play(side: Any, user_id: str, team_id: str, session: Session) -> Sequence[Request]:

@@ -28,17 +28,9 @@ from bot.app import Runtime, create_app
 from bot.clock import FixedClock
 from bot.standin import SlackStandIn
 from bot.web import MAX_BODY_BYTES, create_web_app
-from handlers.deliveries import ALREADY_ON_IT, LEASE, delivery_key
+from handlers.deliveries import delivery_key
 from storage.db import unit_of_work
-from storage.deliveries import (
-    DONE,
-    HANDLING,
-    claim_delivery,
-    finish_delivery,
-    prune_deliveries,
-    release_delivery,
-    seen_delivery,
-)
+from storage.deliveries import DONE, prune_deliveries, record_delivery, seen_delivery
 from storage.models import Delivery
 from tests import support
 from tests.conftest import MONDAY
@@ -371,31 +363,40 @@ def test_an_event_redelivered_with_a_retry_number_is_handled_once(
     assert _deliveries(app.engine) == [(f"event:{event_id}", DONE)]
 
 
-def test_a_command_sent_again_while_the_first_is_in_hand_is_told_so_and_taken_over_once_its_lease_runs_out(
-    slack: SlackStandIn, app: Runtime, clock: FixedClock
+def test_two_copies_of_a_command_at_the_same_moment_store_one_action_and_get_one_answer(
+    slack: SlackStandIn, app: Runtime
 ) -> None:
     body, headers = _captured(slack, lambda: slack.command("UADA", "/act", "Booked the room"))
-    key = delivery_key(BoltRequest(body=body.decode(), headers=dict[str, str | Sequence[str]](headers)))
-    assert key is not None
-    with unit_of_work(app.engine) as session:  # a first delivery whose handler is still at work
-        assert claim_delivery(
-            key=key, team_id="T1", user_id="UADA", now=clock.now(), stale_before=clock.now(), session=session
-        )
+    together = threading.Barrier(2)
+    replies: list[Any] = []
 
-    meanwhile = slack.send_raw(body, headers, sign=False)
+    def deliver() -> None:
+        together.wait()
+        replies.append(slack.send_raw(body, headers, sign=False))
 
-    assert meanwhile.status == 200
-    assert isinstance(meanwhile.body, dict) and meanwhile.body["text"] == ALREADY_ON_IT
-    assert meanwhile.body["response_type"] == "ephemeral"
-    assert export(app)["actions"] == []
+    copies = [threading.Thread(target=deliver) for _ in range(2)]
+    for copy in copies:
+        copy.start()
+    for copy in copies:
+        copy.join(timeout=30)
 
-    clock.advance(LEASE + timedelta(seconds=1))  # that handler died
-    taken_over = slack.send_raw(body, headers, sign=False)
-
-    assert taken_over.status == 200
-    _eventually(lambda: bool(export(app)["actions"]))
+    # Both are in flight together: the one that stores second finds the first's record at its own ack, rolls
+    # back and answers as the first did.
+    assert [r.status for r in replies] == [200, 200]
+    assert replies[0].body == replies[1].body and "Action logged" in json.dumps(replies[0].body)
     assert [a["text"] for a in export(app)["actions"]] == ["Booked the room"]
+    key = delivery_key(BoltRequest(body=body.decode(), headers=dict[str, str | Sequence[str]](headers)))
     assert _deliveries(app.engine) == [(key, DONE)]
+
+
+def test_a_refused_command_is_not_remembered_and_its_replay_is_refused_again(slack: SlackStandIn, app: Runtime) -> None:
+    body, headers = _captured(slack, lambda: slack.command("UADA", "/promise", "Ship it by 2026-13-45"))
+
+    first, again = (slack.send_raw(body, headers, sign=False) for _ in range(2))
+
+    assert first.status == again.status == 200 and first.body == again.body
+    assert "date" in json.dumps(first.body)
+    assert export(app)["promises"] == [] and _deliveries(app.engine) == []
 
 
 def test_slacks_checks_of_the_endpoint_pass_through_and_are_not_remembered(slack: SlackStandIn, app: Runtime) -> None:
@@ -413,51 +414,31 @@ def test_slacks_checks_of_the_endpoint_pass_through_and_are_not_remembered(slack
 # --- storage -------------------------------------------------------------------------------------------------------
 
 
-def _claim(engine: Engine, key: str, *, at: Any, lease: timedelta = LEASE) -> bool:
+def _record(engine: Engine, key: str, *, at: Any, answer: str = '{"text": "Action logged"}') -> bool:
     with unit_of_work(engine) as session:
-        return claim_delivery(key=key, team_id="T1", user_id="UADA", now=at, stale_before=at - lease, session=session)
+        return record_delivery(key=key, team_id="T1", user_id="UADA", response=answer, now=at, session=session)
 
 
-def test_a_delivery_is_claimed_once_and_a_replay_finds_it_in_hand(engine: Engine) -> None:
-    assert _claim(engine, "k1", at=MONDAY) is True
-    assert _claim(engine, "k1", at=MONDAY + timedelta(seconds=5)) is False
+def test_a_delivery_is_recorded_once_with_its_answer(engine: Engine) -> None:
+    assert _record(engine, "k1", at=MONDAY) is True
+    assert _record(engine, "k1", at=MONDAY + timedelta(seconds=5), answer="another") is False
 
-    with unit_of_work(engine) as session:
-        seen = seen_delivery(key="k1", session=session)
-    assert seen is not None and seen.status == HANDLING and seen.response is None
-
-
-def test_a_finished_delivery_keeps_its_answer_and_is_never_taken_over(engine: Engine) -> None:
-    _claim(engine, "k1", at=MONDAY)
-    with unit_of_work(engine) as session:
-        finish_delivery(key="k1", response='{"text": "Action logged"}', now=MONDAY, session=session)
-
-    assert _claim(engine, "k1", at=MONDAY + timedelta(hours=2)) is False
     with unit_of_work(engine) as session:
         seen = seen_delivery(key="k1", session=session)
     assert seen is not None and seen.status == DONE and seen.response == '{"text": "Action logged"}'
 
 
-def test_a_claim_whose_handler_died_is_taken_over_by_one_delivery_only(engine: Engine) -> None:
-    _claim(engine, "k1", at=MONDAY)
+def test_a_record_rolled_back_with_its_change_leaves_the_delivery_free_to_be_handled(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), unit_of_work(engine) as session:
+        record_delivery(key="k1", team_id="T1", user_id="UADA", response="{}", now=MONDAY, session=session)
+        raise RuntimeError("the change failed")
 
-    assert _claim(engine, "k1", at=MONDAY + LEASE - timedelta(seconds=1)) is False
-    later = MONDAY + LEASE + timedelta(seconds=1)
-    assert _claim(engine, "k1", at=later) is True
-    assert _claim(engine, "k1", at=later) is False
-
-
-def test_a_released_claim_is_handled_afresh_by_the_next_delivery(engine: Engine) -> None:
-    _claim(engine, "k1", at=MONDAY)
-    with unit_of_work(engine) as session:
-        release_delivery(key="k1", session=session)
-
-    assert _claim(engine, "k1", at=MONDAY) is True
+    assert _record(engine, "k1", at=MONDAY) is True
 
 
 def test_pruning_forgets_deliveries_taken_in_before_the_cut_and_counts_them(engine: Engine) -> None:
     for n, hours_ago in enumerate((30, 25, 1)):
-        _claim(engine, f"k{n}", at=MONDAY - timedelta(hours=hours_ago))
+        _record(engine, f"k{n}", at=MONDAY - timedelta(hours=hours_ago))
 
     with unit_of_work(engine) as session:
         pruned = prune_deliveries(before=MONDAY - timedelta(days=1), session=session)
@@ -468,13 +449,13 @@ def test_pruning_forgets_deliveries_taken_in_before_the_cut_and_counts_them(engi
     assert left == 1
 
 
-def test_many_deliveries_of_one_key_at_once_leave_exactly_one_claimant(engine: Engine) -> None:
+def test_many_deliveries_of_one_key_at_once_leave_exactly_one_record(engine: Engine) -> None:
     start = threading.Barrier(8)
     won: list[bool] = []
 
     def deliver() -> None:
         start.wait()
-        won.append(_claim(engine, "k1", at=MONDAY))
+        won.append(_record(engine, "k1", at=MONDAY))
 
     deliveries = [threading.Thread(target=deliver) for _ in range(8)]
     for thread in deliveries:

@@ -19,7 +19,7 @@ from handlers import outbox as ox
 from handlers.outbox import DrainReport, OutboxSender
 from storage import outbox
 from storage.db import unit_of_work
-from storage.deliveries import claim_delivery
+from storage.deliveries import record_delivery, seen_delivery
 from storage.models import Outbox, OutboxStatus, Request
 from storage.outbox import Ref
 from tests import support
@@ -197,10 +197,8 @@ def test_an_update_of_a_message_that_is_gone_is_dropped_not_retried(
 
 def test_housekeeping_forgets_old_deliveries_and_long_failed_items(coach: Coach) -> None:
     with unit_of_work(coach.engine) as session:
-        claim_delivery(
-            key="old", team_id=T, user_id="UADA", now=NOW - timedelta(days=2), stale_before=NOW, session=session
-        )
-        claim_delivery(key="new", team_id=T, user_id="UADA", now=NOW, stale_before=NOW, session=session)
+        for key, at in (("old", NOW - timedelta(days=2)), ("new", NOW)):
+            record_delivery(key=key, team_id=T, user_id="UADA", response="{}", now=at, session=session)
         session.add(
             Outbox(
                 team_id=T,
@@ -218,5 +216,5 @@ def test_housekeeping_forgets_old_deliveries_and_long_failed_items(coach: Coach)
 
     assert [r.status for r in rows(coach)] == [OutboxStatus.PENDING]
     with unit_of_work(coach.engine) as session:
-        assert claim_delivery(key="old", team_id=T, user_id="UADA", now=NOW, stale_before=NOW, session=session)
-        assert not claim_delivery(key="new", team_id=T, user_id="UADA", now=NOW, stale_before=NOW, session=session)
+        assert seen_delivery(key="old", session=session) is None
+        assert seen_delivery(key="new", session=session) is not None
