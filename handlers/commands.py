@@ -3,9 +3,10 @@
 The ack is the member's ephemeral answer, so what they read is already stored: a crash after it loses nothing,
 and what Slack must hear besides (an announcement, the other side's DM) waits in the outbox. Refusals are raised
 (ParseError, CoachRefusal) and answered in the ack by the one error handler in `handlers.errors`. Typed bare, a
-command opens its form instead. The member's Slack profile (zone, admin flag) is refreshed after the ack, by a
-lazy listener: the ack reads the zone already stored — except for a member's very first command, which waits a
-moment for Slack so that their first "tomorrow" is their own. Reading and checking (Slack asked who someone is)
+command opens its form instead (a lazy listener, so the ack and the modal do not wait for each other). The
+member's Slack profile (zone, admin flag) is refreshed beside the ack when it is over a day old: the ack reads the
+zone already stored — except for a member's very first command, which waits a moment for Slack so that their
+first "tomorrow" is their own. Reading and checking (Slack asked who someone is)
 come first; the transaction that stores and acks holds no network call.
 """
 
@@ -22,7 +23,7 @@ from bot.coach import Coach, CoachRefusal
 from handlers import blocks as ui
 from handlers import flows
 from handlers.ids import Command
-from handlers.slack_io import ensure_profile, first_profile, require_people, require_person
+from handlers.slack_io import ensure_profile, known_profile, require_people, require_person
 
 ADMIN_ONLY = (
     "Setting where and when the weekly recap goes is for workspace admins and owners "
@@ -207,11 +208,6 @@ def stored_then_acked(coach: Coach, ack: Ack, work: Work) -> None:
 def register(app: App, coach: Coach) -> None:
     """Listen to every slash command of the contract."""
 
-    def refresh_profile(client: WebClient, context: BoltContext) -> None:
-        # After the ack: Slack's word on the member's zone and admin flag, at most once a day.
-        if context.team_id and context.user_id:
-            ensure_profile(client, coach, context.team_id, context.user_id)
-
     def take(ack: Ack) -> None:
         ack()
 
@@ -226,12 +222,12 @@ def register(app: App, coach: Coach) -> None:
     # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these are
     # registered before the inline forms. Nothing is stored, so there is nothing to wait for before the ack.
     for name, build in BARE_FORMS.items():
-        app.command(name, matchers=[_is_bare])(ack=take, lazy=[opener(build), refresh_profile])
+        app.command(name, matchers=[_is_bare])(ack=take, lazy=[opener(build)])
 
     def inline(run: Inline) -> Callable[..., None]:
         def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             team_id, user_id = who(context)
-            first_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
+            known_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
             work = run(coach, client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
             stored_then_acked(coach, ack, work)
 
@@ -239,11 +235,11 @@ def register(app: App, coach: Coach) -> None:
         return answer
 
     for name, run in INLINE.items():
-        app.command(name)(ack=inline(run), lazy=[refresh_profile])
+        app.command(name)(inline(run))
 
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team_id, user_id = who(context)
-        first_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
+        known_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
         stored_then_acked(coach, ack, coach_command(coach, client, command, team_id, user_id))
 
-    app.command(Command.COACH)(ack=coach_answer, lazy=[refresh_profile])
+    app.command(Command.COACH)(coach_answer)

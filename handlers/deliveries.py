@@ -11,11 +11,12 @@ same signed request again. Each delivery has a key:
 A command, button or form that stores something records its key, with the answer it acked with, in the very
 transaction that stores its change: the listener acks inside `Coach.transaction()`, and this module's `ack` writes
 the record there. So the change and the record commit together or not at all: a delivery whose handler died left
-nothing behind and is simply handled again, and one that committed is never handled twice — a replay is answered
-with the stored answer before any listener runs, and a replay racing the first finds the record at its own ack
-and is rolled back (`Replayed`). A listener that stores nothing (a form opening, `/coach help`, a refusal) records
-nothing: a replay of it does the same harmless thing again. Events are remembered as they arrive, before their
-listener, since what they do (publishing App Home) is not stored.
+nothing behind and is simply handled again, and one that committed is never handled twice: a replay finds the
+record at its own ack, rolls back everything it did, and is answered as the first was (`Replayed`). Replays are
+rare, so they pay for this rather than every request paying for a lookup before its listener. A listener that
+stores nothing (a form opening, a refusal) records nothing: a replay of it does the same harmless thing again.
+Events are remembered as they arrive, before their listener, since what they do (publishing App Home) is not
+stored.
 """
 
 from __future__ import annotations
@@ -55,12 +56,7 @@ def register(app: App, engine: Engine) -> None:
         if key is None:
             next_()
             return None
-        with unit_of_work(engine, read_only=True) as session:
-            seen = seen_delivery(key=key, session=session)
         retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
-        if seen is not None:
-            log.info("answered a replayed delivery again without handling it (retry %s)", retry)
-            return BoltResponse(status=200, body=seen.response or "")
         team_id, user_id = _short(req.context.team_id), _short(req.context.user_id)
         if req.body.get("type") == "event_callback":
             with unit_of_work(engine) as session:

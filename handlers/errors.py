@@ -75,7 +75,7 @@ def register(app: App) -> None:
     def on_error(error: Exception, body: dict[str, Any], response: BoltResponse | None, client: WebClient) -> None:
         if isinstance(error, Replayed) and response is not None:
             # Another copy of this request was handled first: answer as it was answered, change nothing.
-            log.info("a replayed delivery raced the first and was rolled back")
+            log.info("answered a replayed delivery as the first was answered, and rolled back what it did")
             response.status, response.body = 200, error.answer
             if error.answer.startswith("{"):
                 response.headers["content-type"] = ["application/json;charset=utf-8"]

@@ -43,23 +43,28 @@ def ensure_profile(client: WebClient, coach: Coach, team_id: str, user_id: str) 
     return coach.remember_profile(team_id, user_id, _profile(response["user"]))
 
 
-def first_profile(client: WebClient, coach: Coach, team_id: str, user_id: str, *, within: float) -> None:
-    """A member the coach has never met: ask Slack for their zone before answering, but for `within` seconds
-    at most — their first "tomorrow" should be their own — and let a slow answer land on its own afterwards."""
-    if coach.member(team_id, user_id) is not None:
+def known_profile(client: WebClient, coach: Coach, team_id: str, user_id: str, *, within: float) -> None:
+    """Keep what Slack says of the member (their zone, admin flag) fresh without holding up their answer.
+
+    Someone the coach has never met waits up to `within` seconds for Slack, so that their first "tomorrow" is their
+    own; a profile over a day old is refreshed beside the answer; a fresh one costs nothing more.
+    """
+    member = coach.member(team_id, user_id)
+    if not coach.needs_profile(member):
         return
     done = threading.Event()
 
     def fetch() -> None:
         try:
             ensure_profile(client, coach, team_id, user_id)
-        except Exception:  # a cache fill on its own thread: the default zone serves until the next refresh
+        except Exception:  # a cache fill on its own thread: the stored or default zone serves until the next one
             log.warning("could not learn %s's profile from Slack", user_id, exc_info=True)
         finally:
             done.set()
 
-    threading.Thread(target=fetch, name="first-profile", daemon=True).start()
-    done.wait(within)
+    threading.Thread(target=fetch, name="profile", daemon=True).start()
+    if member is None:
+        done.wait(within)
 
 
 def require_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:
