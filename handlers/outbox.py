@@ -279,6 +279,13 @@ class OutboxSender:
             # The claim stays and is handed back after the lease; nothing is lost.
             log.warning("outbox item %s: the database failed", item_id, exc_info=True)
             return "error"
+        except Exception:
+            # A bug in rendering or sending this one item: set it aside as failed rather than let it stop the
+            # sender, or hold up its lane for ever.
+            log.exception("outbox item %s could not be sent", item_id)
+            with unit_of_work(self.coach.engine) as session:
+                outbox.set_aside(item_id, error="internal error", session=session)
+            return "failed"
 
     def _send(self, item: Claimed) -> str:
         try:

@@ -36,7 +36,9 @@ def record_delivery(
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = session.execute(
         dialect.insert(Delivery)
-        .values(key=key, team_id=team_id, user_id=user_id, status=DONE, response=response, created_at=now, updated_at=now)
+        .values(
+            key=key, team_id=team_id, user_id=user_id, status=DONE, response=response, created_at=now, updated_at=now
+        )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(col(Delivery.key))
     )

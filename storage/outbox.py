@@ -212,6 +212,15 @@ def failed(item: Claimed, *, error: str, session: Session) -> None:
     )
 
 
+def set_aside(item_id: int, *, error: str, session: Session) -> None:
+    """Mark an item failed by its id (its sender could not even handle it)."""
+    session.execute(
+        update(Outbox)
+        .where(col(Outbox.id) == item_id)
+        .values(status=OutboxStatus.FAILED, claimed_at=None, last_error=error[:64])
+    )
+
+
 def prune_failed(*, before: datetime, session: Session) -> int:
     """Delete failed items older than `before`."""
     result = session.execute(
@@ -253,4 +262,5 @@ __all__: Sequence[str] = [
     "release_stale",
     "retry_later",
     "sent",
+    "set_aside",
 ]

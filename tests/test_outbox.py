@@ -218,3 +218,25 @@ def test_housekeeping_forgets_old_deliveries_and_long_failed_items(coach: Coach)
     with unit_of_work(coach.engine) as session:
         assert seen_delivery(key="old", session=session) is None
         assert seen_delivery(key="new", session=session) is not None
+
+
+def test_an_item_the_sender_cannot_handle_is_set_aside_and_the_lane_goes_on(
+    coach: Coach, sender: OutboxSender, slack: SlackStandIn
+) -> None:
+    owe(
+        coach,
+        outbox.Outgoing(
+            team_id=T,
+            kind="card",
+            lane="T1:UBOB",
+            payload={"role": "requester", "channel": "DUBOB", "ts": "1.000"},
+            user_id="UBOB",
+        ),
+        ox.dm(T, "UBOB", "after it"),
+    )
+
+    first = sender.drain()  # the card names no request: a bug's shape, not Slack's
+
+    assert first.failed == 1 and first.sent == 1
+    assert [m.text for m in slack.messages("UBOB")] == ["after it"]
+    assert [(r.kind, r.status) for r in rows(coach)] == [("card", OutboxStatus.FAILED)]
