@@ -332,6 +332,10 @@ class OutboxSender:
         with self.coach.transaction():
             with unit_of_work(self.coach.engine) as session:
                 outbox.failed(item, error=error, session=session)
+            if item.ref is not None and item.ref[0] is Ref.RENEGOTIATION_QUESTION:
+                # A question that never reached the requester can't be answered: take it back, so the old date
+                # stands plainly and the promiser may ask again.
+                self.coach.withdraw_renegotiation(item.team_id, item.ref[1])
             if notice:
                 self.coach.tell(dm(item.team_id, notice["user"], notice["text"]))
         return "failed"

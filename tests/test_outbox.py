@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from bot.app import paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach
+from bot.rules import RequestMove
 from bot.scheduler import housekeeping
 from bot.standin import SlackStandIn
 from handlers import outbox as ox
@@ -20,7 +21,7 @@ from handlers.outbox import DrainReport, OutboxSender
 from storage import outbox
 from storage.db import unit_of_work
 from storage.deliveries import record_delivery, seen_delivery
-from storage.models import Outbox, OutboxStatus, Request
+from storage.models import Outbox, OutboxStatus, Renegotiation, RenegotiationStatus, Request
 from storage.outbox import Ref
 from tests import support
 from tests.e2e import seen
@@ -240,3 +241,25 @@ def test_an_item_the_sender_cannot_handle_is_set_aside_and_the_lane_goes_on(
     assert first.failed == 1 and first.sent == 1
     assert [m.text for m in slack.messages("UBOB")] == ["after it"]
     assert [(r.kind, r.status) for r in rows(coach)] == [("card", OutboxStatus.FAILED)]
+
+
+def test_a_new_date_question_that_cannot_reach_the_requester_is_taken_back(
+    coach: Coach, sender: OutboxSender, slack: SlackStandIn, clock: FixedClock
+) -> None:
+    with coach.transaction():
+        request = coach.make_request(T, "UADA", "UBOB", "an intro", clock.now().date() + timedelta(days=1))
+        assert request.id is not None
+    coach.move_request(T, request.id, "UBOB", RequestMove.ACCEPT)
+    with coach.transaction():
+        asked, _ = coach.propose_renegotiation(T, "UBOB", request.id, clock.now().date() + timedelta(days=3))
+        assert asked.id is not None
+        coach.tell(
+            ox.dm(T, "UADA", "may it move?", remember=(Ref.RENEGOTIATION_QUESTION, asked.id), on_failure=("UBOB", "no"))
+        )
+    slack.fail("chat.postMessage", "user_not_found", times=1)
+
+    assert sender.drain().failed == 1
+
+    with unit_of_work(coach.engine, read_only=True) as session:
+        stored = session.get(Renegotiation, asked.id)
+        assert stored is not None and stored.status == RenegotiationStatus.WITHDRAWN
