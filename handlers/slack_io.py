@@ -52,19 +52,30 @@ def known_profile(client: WebClient, coach: Coach, team_id: str, user_id: str, *
     member = coach.member(team_id, user_id)
     if not coach.needs_profile(member):
         return
-    done = threading.Event()
-
-    def fetch() -> None:
-        try:
-            ensure_profile(client, coach, team_id, user_id)
-        except Exception:  # a cache fill on its own thread: the stored or default zone serves until the next one
-            log.warning("could not learn %s's profile from Slack", user_id, exc_info=True)
-        finally:
-            done.set()
-
-    threading.Thread(target=fetch, name="profile", daemon=True).start()
+    who = (id(coach), team_id, user_id)
+    with _asking_lock:
+        # One question to Slack per member at a time: a burst of their first commands shares it.
+        done = _asking.get(who)
+        if done is None:
+            done = _asking[who] = threading.Event()
+            threading.Thread(target=_fetch, args=(client, coach, who, done), name="profile", daemon=True).start()
     if member is None:
         done.wait(within)
+
+
+_asking: dict[tuple[int, str, str], threading.Event] = {}
+_asking_lock = threading.Lock()
+
+
+def _fetch(client: WebClient, coach: Coach, who: tuple[int, str, str], done: threading.Event) -> None:
+    try:
+        ensure_profile(client, coach, who[1], who[2])
+    except Exception:  # a cache fill on its own thread: the stored or default zone serves until the next one
+        log.warning("could not learn %s's profile from Slack", who[2], exc_info=True)
+    finally:
+        with _asking_lock:
+            _asking.pop(who, None)
+        done.set()
 
 
 def require_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:
