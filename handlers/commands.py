@@ -199,7 +199,8 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team
 
 def stored_then_acked(coach: Coach, ack: Ack, work: Work) -> None:
     """Store what the command means and ack with its answer, in one transaction: the ack records the delivery
-    there too (handlers.deliveries), so the answer, the change and the record commit together."""
+    there too (handlers.deliveries), so the answer, the change and the record commit together. Slack hears the ack
+    only when the listener returns (process_before_response), so after the commit, never before it."""
     with coach.transaction():
         text, blocks = work()
         ack(response_type="ephemeral", text=text, blocks=blocks)
