@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,6 +41,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
 from bot.standin import AppReply, SlackStandIn
+from bot.standin.process import AppProcess
 from storage import outbox
 from storage.db import make_engine, unit_of_work
 from storage.models import Outbox, OutboxStatus, Stand
@@ -61,91 +59,19 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-class AppProcess:
-    """`python -m bot run` of this checkout in a process of its own, serving HTTP on a free loopback port."""
-
-    def __init__(self, api_url: str, database_url: str, posts_per_second: float, cwd: Path) -> None:
-        keep = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_LEVEL", "HOST", "PORT", "RECAP_CHANNEL"))
-        }
-        env = {
-            **keep,
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": api_url,
-            "DATABASE_URL": database_url,
-            "HOST": "127.0.0.1",
-            "PORT": "0",
-            "SLACK_POSTS_PER_SECOND": f"{posts_per_second:g}",
-        }
-        self.started = time.monotonic()
-        self._cond = threading.Condition()
-        self._lines: list[str] = []
-        self._closed = False
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        # Read the log as it comes: a full pipe would block the app's logging, and with it the app.
-        self._reader = threading.Thread(target=self._read, name="app-log", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            with self._cond:
-                self._lines.append(line)
-                self._cond.notify_all()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    @property
-    def log(self) -> str:
-        """What the app has logged so far."""
-        with self._cond:
-            return "".join(self._lines)
-
-    def url(self, timeout: float = 60.0) -> str:
-        """Wait for the app to say where it listens for Slack; that URL."""
-
-        def said() -> str | None:
-            return next((m.group(1) for line in self._lines if (m := LISTENING.search(line))), None)
-
-        with self._cond:
-            self._cond.wait_for(lambda: said() is not None or self._closed, timeout)
-            where = said()
-        if where is None:
-            raise RuntimeError(f"the app did not start listening within {timeout} s:\n{self.log}")
-        return where
-
-    def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed, closed or handed back."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self._reader.join(timeout=10)
-
-    def stop(self) -> int:
-        """SIGTERM, as an operator stops it; its exit status."""
-        self.process.send_signal(signal.SIGTERM)
-        status = self.process.wait(timeout=60)
-        self._reader.join(timeout=10)
-        return status
-
-
 @contextmanager
 def app_process(slack: SlackStandIn, database_url: str, posts_per_second: float, cwd: Path) -> Iterator[AppProcess]:
     """A started app the stand-in sends its requests to; killed on the way out if still running."""
-    app = AppProcess(slack.api_url, database_url, posts_per_second, cwd)
+    app = AppProcess(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            "SLACK_POSTS_PER_SECOND": f"{posts_per_second:g}",
+        },
+        cwd,
+    )
     try:
         slack.request_url = app.url()
         yield app

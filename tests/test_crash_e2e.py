@@ -10,11 +10,7 @@ the stand-in.
 from __future__ import annotations
 
 import inspect
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -30,6 +26,7 @@ from bot.app import paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach
 from bot.standin import AppReply, Call, SlackStandIn
+from bot.standin.process import AppProcess
 from handlers import outbox as ox
 from handlers.outbox import OutboxSender
 from storage import outbox
@@ -48,94 +45,23 @@ QUIET_MARGIN = timedelta(milliseconds=500)
 """How far ahead nothing may be due when the process is killed, so that it dies holding no claim."""
 
 
-class AppProcess:
-    """`python -m bot run` of this checkout in a process of its own, serving HTTP on a free loopback port."""
-
-    def __init__(self, slack: SlackStandIn, database_url: str, cwd: Path) -> None:
-        keep = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_LEVEL", "HOST", "PORT", "RECAP_CHANNEL"))
-        }
-        env = {
-            **keep,
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": support.BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": support.SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": database_url,
-            "HOST": "127.0.0.1",
-            "PORT": "0",
-            # The restarted process also sends the day's nudges: a pace that keeps them from queueing the outbox.
-            "SLACK_POSTS_PER_SECOND": "50",
-        }
-        self._cond = threading.Condition()
-        self._lines: list[str] = []
-        self._closed = False
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            env=env,
-            cwd=cwd,  # no .env file from the checkout
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        # Read the log as it comes: a full pipe would block the app's logging, and with it the app.
-        self._reader = threading.Thread(target=self._read, name="app-log", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            with self._cond:
-                self._lines.append(line)
-                self._cond.notify_all()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    @property
-    def log(self) -> str:
-        """What the app has logged so far."""
-        with self._cond:
-            return "".join(self._lines)
-
-    def url(self, timeout: float = 30.0) -> str:
-        """Wait for the app to say where it listens for Slack; that URL."""
-
-        def said() -> str | None:
-            return next((m.group(1) for line in self._lines if (m := LISTENING.search(line))), None)
-
-        with self._cond:
-            self._cond.wait_for(lambda: said() is not None or self._closed, timeout)
-            where = said()
-        if where is None:
-            raise AssertionError(f"the app did not start listening within {timeout} s:\n{self.log}")
-        return where
-
-    def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed, closed or handed back."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self._reader.join(timeout=10)
-
-    def stop(self) -> int:
-        """SIGTERM, as an operator stops it; its exit status."""
-        self.process.send_signal(signal.SIGTERM)
-        status = self.process.wait(timeout=30)
-        self._reader.join(timeout=10)
-        return status
-
-
 @pytest.fixture
 def run_app(slack: SlackStandIn, database_url: str, tmp_path: Path) -> Iterator[Callable[[], AppProcess]]:
     """Start `breakthrough run` on the test database and point the stand-in at it; killed at the end if alive."""
     started: list[AppProcess] = []
 
     def start() -> AppProcess:
-        app = AppProcess(slack, database_url, tmp_path)
+        app = AppProcess(
+            {
+                "SLACK_BOT_TOKEN": support.BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": support.SIGNING_SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "DATABASE_URL": database_url,
+                # The restarted process also sends the day's nudges: a pace that keeps them from queueing the outbox.
+                "SLACK_POSTS_PER_SECOND": "50",
+            },
+            tmp_path,
+        )
         started.append(app)
         slack.request_url = app.url()
         return app
