@@ -858,7 +858,8 @@ class Coach:
             breakdown = queries.get_scoped(Breakdown, breakdown_id, team_id=team_id, session=session)
             if breakdown is None or breakdown.user_id != user_id:
                 raise NotFound("I couldn't find that breakdown of yours in this workspace.")
-            breakdown.text = text
+            # Taken up in the member's words, the coach's check-in becomes their breakdown: met, and counted.
+            breakdown.text, breakdown.noticed = text, False
             session.add(breakdown)
             return breakdown
 

@@ -162,19 +162,30 @@ def tally(practice: Practice) -> str:
     return " · ".join((one("Share", practice.shares), one("Act", practice.actions), one("Request", practice.requests)))
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """A count in words: "1 action", "2 actions", "1,200 shares"."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
 def week_tally(practice: Practice) -> str:
     """This week's counts, with the weekly request target."""
-    return (
-        f"This week: {practice.shares} shares, {practice.actions} actions, "
-        f"{practice.requests}/{WEEKLY_REQUEST_TARGET} requests"
-    )
+    if practice.requests >= WEEKLY_REQUEST_TARGET:
+        requests = f"{plural(practice.requests, 'request')} (the week's {WEEKLY_REQUEST_TARGET} ✓)"
+    else:
+        requests = f"{practice.requests} of {WEEKLY_REQUEST_TARGET} requests"
+    return f"This week: {plural(practice.shares, 'share')}, {plural(practice.actions, 'action')}, {requests}"
 
 
 def program_line(progress: Progress) -> str:
     """Day N of 14 and the stand, or an invitation to declare one."""
     if progress.stand is None:
         return "No active stand yet — declare one with `/stand &lt;the outcome you commit to&gt; by &lt;date&gt;`."
-    day = f"Day {progress.day} of {PROGRAM_DAYS}" if progress.day else "Your 14 days are complete"
+    if progress.day is None:
+        day = "Your 14 days are complete"
+    elif progress.day < 1:  # another 14 days chosen: they start on the next working day
+        day = f"Your next {PROGRAM_DAYS} days start {progress.stand.program_started_on:%A %-d %B}"
+    else:
+        day = f"Day {progress.day} of {PROGRAM_DAYS}"
     return f"*{day}* · your stand: _{esc(clip(progress.stand.text, 500))}_"
 
 

@@ -298,7 +298,7 @@ class Breakdown(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     text: str
-    noticed: bool = False
+    noticed: bool = False  # a check-in the coach made that the member has not taken up: not a breakdown met
     resolution: str | None = None
     resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     created_at: datetime = Field(sa_column=_utc())

@@ -536,13 +536,15 @@ def breakthroughs_between(*, team_id: str, start: datetime, end: datetime, sessi
 
 
 def count_breakdowns_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> int:
-    """How many breakdowns were declared in [start, end)."""
+    """How many breakdowns were met in [start, end): declared by a member, or taken up from a check-in (a check-in
+    nobody answered is the coach's question, not a breakdown met)."""
     return int(
         session.exec(
             select(func.count())
             .select_from(Breakdown)
             .where(
                 Breakdown.team_id == team_id,
+                col(Breakdown.noticed).is_(False),
                 col(Breakdown.created_at) >= start,
                 col(Breakdown.created_at) < end,
             )
@@ -632,7 +634,12 @@ def program_numbers(*, team_id: str, user_id: str, stand_id: int, first: date, s
         "breakdowns": count(
             select(func.count())
             .select_from(Breakdown)
-            .where(Breakdown.team_id == team_id, Breakdown.user_id == user_id, col(Breakdown.created_at) >= start)
+            .where(
+                Breakdown.team_id == team_id,
+                Breakdown.user_id == user_id,
+                col(Breakdown.noticed).is_(False),  # met, not merely noticed
+                col(Breakdown.created_at) >= start,
+            )
         ),
         "followers": count(
             select(func.count()).select_from(Follower).where(Follower.team_id == team_id, Follower.stand_id == stand_id)
@@ -762,7 +769,12 @@ def latest_unresolved_breakdown(*, team_id: str, user_id: str, session: Session)
     """The member's most recent breakdown not yet resolved."""
     return session.exec(
         select(Breakdown)
-        .where(Breakdown.team_id == team_id, Breakdown.user_id == user_id, col(Breakdown.resolved_at).is_(None))
+        .where(
+            Breakdown.team_id == team_id,
+            Breakdown.user_id == user_id,
+            col(Breakdown.noticed).is_(False),
+            col(Breakdown.resolved_at).is_(None),
+        )
         .order_by(col(Breakdown.id).desc())
     ).first()
 

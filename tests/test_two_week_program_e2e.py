@@ -203,7 +203,8 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
     assert (story["the pilot numbers"]["status"], story["the pilot numbers"]["due_on"]) == ("completed", "2026-12-01")
     assert [r["status"] for r in document["renegotiations"]] == ["accepted"]
     [breakdown] = document["breakdowns"]
-    assert breakdown["noticed"] and breakdown["text"] == "I stalled after two refusals." and breakdown["resolution"]
+    # Noticed by the coach, then taken up in her words: a breakdown met, no longer a mere check-in.
+    assert not breakdown["noticed"] and breakdown["text"] == "I stalled after two refusals." and breakdown["resolution"]
 
     # The two recaps in the team's channel, each with its people in the thread.
     recaps = [m for m in slack.messages("CWINS") if "Weekly recap" in seen(m) and m.thread_ts is None]

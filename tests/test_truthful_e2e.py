@@ -1,0 +1,85 @@
+"""The coach tells the truth (issue 9): the figures and the days a member reads are right."""
+
+from __future__ import annotations
+
+from bot.app import Runtime, paced_poster
+from bot.clock import FixedClock
+from bot.recaps import Recaps
+from bot.standin import Message, SlackStandIn
+from handlers.jobs import recap_pass
+from tests import support
+from tests.e2e import buttons, drained, last_ephemeral, modal_answer, seen
+from tests.test_follow_ups import at
+from tests.test_program_arc_e2e import a_stand_declared_on_monday, nudge_on
+
+
+def test_app_home_after_another_fourteen_days_says_when_they_start_not_a_negative_day(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    closing = nudge_on(slack, app, clock, "2026-12-04T08:00:00Z")  # Friday, day 12: the closing nudge
+    slack.click("UADA", closing, "Another 14 days")
+    last_ephemeral(slack, "UADA", "Another 14 days on your stand")
+
+    before = len(slack.calls("views.publish"))
+    slack.open_home("UADA")
+    home = slack.wait_for(lambda: slack.home("UADA") if len(slack.calls("views.publish")) > before else None)
+
+    assert "Day -" not in seen(home) and "Day 0" not in seen(home)
+    assert "Your next 14 days start Monday 7 December" in seen(home)
+
+
+def test_counts_read_as_words_one_action_not_one_actions_and_requests_against_the_week(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+
+    slack.command("UADA", "/act", "Called the venue")
+    answer = seen(last_ephemeral(slack, "UADA", "Action logged"))
+
+    assert "1 action," in answer and "1 actions" not in answer
+    assert "0 shares" in answer and "0 of 5 requests" in answer and "/5 requests" not in answer
+
+
+def a_check_in_on_wednesday(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> Message:
+    """Ada's stand from Monday, nothing logged Monday or Tuesday: Wednesday's nudge checks in on a breakdown."""
+    slack.command("UADA", "/coach", "recap here", channel="CWINS")
+    last_ephemeral(slack, "UADA", "weekly recap")
+    a_stand_declared_on_monday(slack, clock)
+    nudge_on(slack, app, clock, "2026-11-23T08:00:00Z")
+    nudge_on(slack, app, clock, "2026-11-24T08:00:00Z")
+    check_in = nudge_on(slack, app, clock, "2026-11-25T08:00:00Z")
+    assert "Declare a breakdown" in buttons(check_in)
+    return check_in
+
+
+def the_weeks_recap(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> str:
+    drained(slack, app)
+    clock.set(at("2026-11-30T08:05:00Z"))  # Monday 09:05 in Berlin: last week's recap is due
+    recap_pass(Recaps(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    return seen(next(m for m in slack.messages("CWINS") if "Weekly recap" in seen(m)))
+
+
+def test_a_check_in_nobody_answered_is_not_counted_as_a_breakdown_met(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_check_in_on_wednesday(slack, app, clock)
+
+    recap = the_weeks_recap(slack, app, clock)
+
+    assert "breakdown" not in recap.lower()
+
+
+def test_a_check_in_the_member_declares_is_one_breakdown_met(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    check_in = a_check_in_on_wednesday(slack, app, clock)
+    slack.click("UADA", check_in, "Declare a breakdown")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.submit("UADA", modal, {"What is off track?": "I froze after the first rejection."})
+    modal_answer(slack, "UADA", "froze")
+
+    recap = the_weeks_recap(slack, app, clock)
+
+    assert "1 breakdown met" in recap
