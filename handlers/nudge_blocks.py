@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.nudges import NudgeContent
 from bot.rules import PROGRAM_DAYS
-from handlers.blocks import SECTION_LIMIT, clip, clip_markup, esc, person, quote, tally, week_tally
+from handlers.blocks import SECTION_LIMIT, clip, clip_markup, esc, person, plural, quote, tally, week_tally
 from handlers.ids import Action
 
 
@@ -110,10 +110,12 @@ def _arc(content: NudgeContent) -> list[dict[str, Any]]:
         return [
             _section(
                 "nudge-arc",
-                f":checkered_flag: *The last day of your program: two weeks in numbers.* {n['shares']} shares "
-                f"({n['people']} people told) · {n['actions']} actions · {n['requests']} requests made, "
-                f"{n['requests_kept']} kept · {n['promises']} promises, {n['promises_kept']} kept · "
-                f"{n['breakdowns']} breakdowns met · {n['followers']} followers.\nWhat now?",
+                # The program's last nudge, not always its last day: with weekends off, day 12 is a Friday.
+                f":checkered_flag: *Your program's last nudge: two weeks in numbers.* {plural(n['shares'], 'share')} "
+                f"({plural(n['people'], 'person', 'people')} told) · {plural(n['actions'], 'action')} · "
+                f"{plural(n['requests'], 'request')} made, {n['requests_kept']:,} kept · "
+                f"{plural(n['promises'], 'promise')}, {n['promises_kept']:,} kept · "
+                f"{plural(n['breakdowns'], 'breakdown')} met · {plural(n['followers'], 'follower')}.\nWhat now?",
             ),
             {
                 "type": "actions",

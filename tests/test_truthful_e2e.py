@@ -83,3 +83,17 @@ def test_a_check_in_the_member_declares_is_one_breakdown_met(
     recap = the_weeks_recap(slack, app, clock)
 
     assert "1 breakdown met" in recap
+
+
+def test_the_closing_numbers_read_as_words_and_do_not_call_day_twelve_the_last_day(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    slack.command("UADA", "/act", "Called the venue")
+    last_ephemeral(slack, "UADA", "Action logged")
+
+    closing = seen(nudge_on(slack, app, clock, "2026-12-04T08:00:00Z"))  # the second Friday: day 12 of 14
+
+    assert "The last day of your program" not in closing
+    assert "1 action ·" in closing and "1 actions" not in closing
+    assert "0 breakdowns met" in closing and "0 followers" in closing

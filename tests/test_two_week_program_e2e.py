@@ -185,9 +185,9 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
         "14 shares (2 people told)",
         "14 actions",
         "14 requests made, 2 kept",
-        "1 promises, 1 kept",
-        "1 breakdowns met",
-        "1 followers",
+        "1 promise, 1 kept",
+        "1 breakdown met",
+        "1 follower.",
     ):
         assert expected in last_day
     assert run.mornings(date(2026, 12, 7)) == []  # closed: no more nudges
