@@ -896,6 +896,11 @@ class Coach:
             session.flush()
             return breakthrough, self._recap_channel(session, team_id)
 
+    def has_breakthrough(self, team_id: str, stand_id: int) -> bool:
+        """Whether the stand's breakthrough is already on record."""
+        with unit_of_work(self.engine, read_only=True) as session:
+            return queries.stand_has_breakthrough(team_id=team_id, stand_id=stand_id, session=session)
+
     def record_celebration(self, team_id: str, breakthrough_id: int, channel_id: str, ts: str) -> None:
         """Remember where a breakthrough was celebrated."""
         with unit_of_work(self.engine) as session:

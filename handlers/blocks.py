@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -165,6 +166,22 @@ def tally(practice: Practice) -> str:
 def plural(count: int, one: str, many: str | None = None) -> str:
     """A count in words: "1 action", "2 actions", "1,200 shares"."""
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def next_nudge_words(at: datetime | None, zone: ZoneInfo, now: datetime) -> str:
+    """When the member's next nudge comes, in their own time: today, tomorrow or a weekday, at HH:MM."""
+    if at is None or at.year >= 9999:
+        return "No nudges are due: declare a stand with `/stand` to start a program."
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    if at <= now:
+        return "Today's nudge comes within the minute."
+    if local.date() == today:
+        when = "today"
+    elif local.date() == today + timedelta(days=1):
+        when = "tomorrow"
+    else:
+        when = f"on {local:%A}"
+    return f"Your next nudge comes {when} at {local:%H:%M}."
 
 
 def week_tally(practice: Practice) -> str:

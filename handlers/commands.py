@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 
 from bot import parsing
 from bot.coach import Coach, CoachRefusal
+from bot.rules import member_zone
 from handlers import blocks as ui
 from handlers import flows
 from handlers.ids import Command
@@ -186,10 +187,11 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team
         paused = parsed.name == "pause"
 
         def pause_or_resume() -> flows.Reply:
-            coach.set_member_option(team_id, user_id, paused=paused)
+            member = coach.set_member_option(team_id, user_id, paused=paused)
             if paused:
                 return flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
-            return flows.line("Welcome back. Nudges resume tomorrow morning.")
+            zone = member_zone(member.tz, coach.default_timezone)
+            return flows.line(f"Welcome back. {ui.next_nudge_words(member.next_nudge_at, zone, coach.clock.now())}")
 
         return pause_or_resume
     if parsed.name == "export":

@@ -108,7 +108,10 @@ def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: st
     """Close the active stand as achieved or ended; the nudges stop, the history stays."""
     status = StandStatus.ACHIEVED if ending == "achieved" else StandStatus.ENDED
     with coach.transaction():
-        coach.close_stand(team_id, user_id, status, words)
+        stand = coach.close_stand(team_id, user_id, status, words)
+        celebrated = stand.id is not None and coach.has_breakthrough(team_id, stand.id)
+    if status == StandStatus.ACHIEVED and celebrated:
+        return line(":trophy: Stand closed as achieved, its breakthrough already on record. Well done.")
     if status == StandStatus.ACHIEVED:
         return line(
             ":trophy: Stand closed as achieved. Declare the breakthrough with `/breakthrough` so the team sees it."

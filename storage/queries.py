@@ -809,3 +809,11 @@ def compare_and_set(
         .returning(table.id)
     ).first()
     return moved is not None
+
+
+def stand_has_breakthrough(*, team_id: str, stand_id: int, session: Session) -> bool:
+    """Whether a breakthrough was declared on the stand."""
+    found = session.exec(
+        select(Breakthrough.id).where(Breakthrough.team_id == team_id, Breakthrough.stand_id == stand_id).limit(1)
+    ).first()
+    return found is not None

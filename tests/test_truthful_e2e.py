@@ -97,3 +97,35 @@ def test_the_closing_numbers_read_as_words_and_do_not_call_day_twelve_the_last_d
     assert "The last day of your program" not in closing
     assert "1 action ·" in closing and "1 actions" not in closing
     assert "0 breakdowns met" in closing and "0 followers" in closing
+
+
+def test_resuming_says_when_the_next_nudge_comes_not_tomorrow_when_it_is_today(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-23T12:00:00Z"))  # Monday, 07:00 in New York: Bob's 09:00 nudge is still to come today
+    slack.command("UBOB", "/stand", "Open the community garden", channel="CGENERAL")
+    last_ephemeral(slack, "UBOB", "Your stand is declared")
+    slack.command("UBOB", "/coach", "pause")
+    last_ephemeral(slack, "UBOB", "Paused")
+
+    slack.command("UBOB", "/coach", "resume")
+
+    answer = seen(last_ephemeral(slack, "UBOB", "Welcome back"))
+    assert "tomorrow" not in answer
+    assert "today at 09:00" in answer
+
+
+def test_closing_a_stand_as_achieved_after_its_breakthrough_does_not_ask_for_the_breakthrough_again(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    closing = nudge_on(slack, app, clock, "2026-12-04T08:00:00Z")
+    slack.command("UADA", "/breakthrough", "Twelve partners signed")
+    last_ephemeral(slack, "UADA", "Breakthrough recorded")
+
+    slack.click("UADA", closing, "Close the stand")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.submit("UADA", modal, {"How did it end?": "Achieved", "In your words": "Twelve partners signed."})
+
+    answer = seen(modal_answer(slack, "UADA", "Stand closed as achieved"))
+    assert "Declare the breakthrough" not in answer
