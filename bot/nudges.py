@@ -79,6 +79,7 @@ class NudgeContent:
     check_in: str | None = None  # a breakdown the coach noticed, met in this nudge
     check_in_id: int | None = None  # the noticed breakdown's row
     numbers: dict[str, int] = field(default_factory=dict)  # the program in numbers, at its closing
+    sent_hour: int = 9  # the member's local hour when it was first sent: a late nudge is not a "good morning"
 
 
 class Nudges:
@@ -145,13 +146,24 @@ class Nudges:
                 self.coach.schedule_next_nudge(session, member, stand, done_through=due.local_date, now=now)
             if not won:
                 return None
-            return self._compose(session, due, stand, items, record_check_in=True)
+            hour = self._local_hour(member, now)
+            return self._compose(session, due, stand, items, record_check_in=True, sent_hour=hour)
 
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge shows on its day."""
         with unit_of_work(self.engine, read_only=True) as session:
             stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
-            return self._compose(session, due, stand)
+            sent = claims.todays_nudge(
+                team_id=due.team_id, user_id=due.user_id, local_date=due.local_date, session=session
+            )
+            member = session.get(Member, (due.team_id, due.user_id))
+            hour = (
+                self._local_hour(member, sent.claimed_at) if sent else self._local_hour(member, self.coach.clock.now())
+            )
+            return self._compose(session, due, stand, sent_hour=hour)
+
+    def _local_hour(self, member: Member | None, at: datetime) -> int:
+        return at.astimezone(member_zone(member.tz if member else None, self.coach.default_timezone)).hour
 
     def _compose(
         self,
@@ -161,6 +173,7 @@ class Nudges:
         items: DueItems | None = None,
         *,
         record_check_in: bool = False,
+        sent_hour: int = 9,
     ) -> NudgeContent:
         progress = self.coach.progress_in(session, due.team_id, due.user_id, on=due.local_date, stand=stand)
         promises, requests = items or claims.promises_due(
@@ -194,6 +207,7 @@ class Nudges:
             numbers=numbers,
             check_in=check_in,
             check_in_id=check_in_id,
+            sent_hour=sent_hour,
         )
 
     def _check_in(

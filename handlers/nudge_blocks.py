@@ -10,12 +10,21 @@ from handlers.blocks import SECTION_LIMIT, clip, clip_markup, esc, person, plura
 from handlers.ids import Action
 
 
+def greeting(hour: int) -> str:
+    """A greeting for the member's local hour when their nudge first went out (a late one comes in the evening)."""
+    if hour < 12:
+        return "Good morning"
+    if hour < 18:
+        return "Good afternoon"
+    return "Good evening"
+
+
 def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
     """The DM a participant gets at their nudge time; rebuilt as they log practice that day."""
     progress = content.progress
     stand = progress.stand
     day = progress.day or PROGRAM_DAYS
-    headline = f"Good morning — *day {day} of {PROGRAM_DAYS}*."
+    headline = f"{greeting(content.sent_hour)} — *day {day} of {PROGRAM_DAYS}*."
     stand_line = f"Your stand: _{esc(clip(stand.text, 1500))}_" if stand else ""
     today = f"*Today:* {tally(progress.today_practice)}"
     if progress.today_practice.met():

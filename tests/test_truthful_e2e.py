@@ -129,3 +129,21 @@ def test_closing_a_stand_as_achieved_after_its_breakthrough_does_not_ask_for_the
 
     answer = seen(modal_answer(slack, "UADA", "Stand closed as achieved"))
     assert "Declare the breakthrough" not in answer
+
+
+def test_a_nudge_sent_in_the_evening_does_not_say_good_morning_even_when_rewritten(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-23T19:15:00Z"))  # Monday, 20:15 in Berlin: the stand's first day is today
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+
+    nudge = nudge_on(slack, app, clock, "2026-11-23T19:16:00Z")
+    slack.command("UADA", "/act", "Called the venue")  # the nudge is rewritten to show it
+    last_ephemeral(slack, "UADA", "Action logged")
+    rewritten = slack.wait_for(
+        lambda: next((m for m in slack.messages("UADA") if m.ts == nudge.ts and m.updates), None)
+    )
+
+    assert "Good morning" not in seen(nudge) and "Good evening" in seen(nudge)
+    assert "Good evening" in seen(rewritten) and "Act 1/2" in seen(rewritten)
