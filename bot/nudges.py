@@ -186,7 +186,8 @@ class Nudges:
             if stand is not None
             else None
         )
-        if moment == "closing" and stand is not None and stand.id is not None:
+        if moment in ("midpoint", "closing") and stand is not None and stand.id is not None:
+            # The program so far: at the midpoint (often a Monday) the week's counts have only just begun.
             numbers = queries.program_numbers(
                 team_id=due.team_id,
                 user_id=due.user_id,

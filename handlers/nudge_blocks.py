@@ -94,7 +94,6 @@ def _button(text: str, action_id: str) -> dict[str, Any]:
 
 def _arc(content: NudgeContent) -> list[dict[str, Any]]:
     """What the program's first, middle and last days add to the nudge."""
-    week = content.progress.week_practice
     if content.moment == "opening":
         return [
             _section(
@@ -106,11 +105,13 @@ def _arc(content: NudgeContent) -> list[dict[str, Any]]:
             )
         ]
     if content.moment == "midpoint":
+        n = content.numbers
         return [
             _section(
                 "nudge-arc",
-                f":mag: *Halfway.* This week so far: {week.shares} shares, {week.actions} actions and {week.requests} "
-                "requests. Read your stand again: is it still big enough to need other people? Raise the stakes, "
+                f":mag: *Halfway.* Your program so far: {plural(n.get('shares', 0), 'share')}, "
+                f"{plural(n.get('actions', 0), 'action')} and {plural(n.get('requests', 0), 'request')}. "
+                "Read your stand again: is it still big enough to need other people? Raise the stakes, "
                 "or recommit to it as it is — either is a choice worth making out loud.",
             )
         ]

@@ -147,3 +147,15 @@ def test_a_nudge_sent_in_the_evening_does_not_say_good_morning_even_when_rewritt
 
     assert "Good morning" not in seen(nudge) and "Good evening" in seen(nudge)
     assert "Good evening" in seen(rewritten) and "Act 1/2" in seen(rewritten)
+
+
+def test_the_halfway_note_counts_the_program_so_far_not_a_monday_that_just_began(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    slack.command("UADA", "/act", "Called the venue")
+    last_ephemeral(slack, "UADA", "Action logged")
+
+    halfway = seen(nudge_on(slack, app, clock, "2026-11-30T08:00:00Z"))  # the second Monday, day 8
+
+    assert "Halfway.* Your program so far: 0 shares, 1 action and 0 requests." in halfway
