@@ -410,14 +410,6 @@ class Coach:
                 team_id=team_id, user_id=user_id, stand_id=stand.id, first=stand.program_started_on, session=session
             )
 
-    def record_announcement(self, team_id: str, stand_id: int, channel_id: str, ts: str) -> None:
-        """Remember where a stand was announced, so the announcement can be updated as people join."""
-        with unit_of_work(self.engine) as session:
-            stand = queries.get_scoped(Stand, stand_id, team_id=team_id, session=session)
-            if stand is not None:
-                stand.channel_id, stand.message_ts = channel_id, ts
-                session.add(stand)
-
     def join_stand(self, team_id: str, stand_id: int, user_id: str) -> Joined:
         """Join a stand; the first to join is its first follower."""
         with unit_of_work(self.engine) as session:
@@ -636,25 +628,6 @@ class Coach:
             return {"promise_status": revoked_or_broken(request.due_on, today)}
         return {}
 
-    def record_request_cards(
-        self,
-        team_id: str,
-        request_id: int,
-        *,
-        requester: tuple[str, str] | None = None,
-        recipient: tuple[str, str] | None = None,
-    ) -> None:
-        """Remember the DM messages that show the request to each side, to update them in place later."""
-        with unit_of_work(self.engine) as session:
-            request = queries.get_scoped(Request, request_id, team_id=team_id, session=session)
-            if request is None:
-                return
-            if requester is not None:
-                request.requester_channel, request.requester_ts = requester
-            if recipient is not None:
-                request.recipient_channel, request.recipient_ts = recipient
-            session.add(request)
-
     # Promises, breakdowns, breakthroughs -------------------------------------------------------------
 
     def make_promise(self, team_id: str, user_id: str, text: str, due_on: date | None) -> Promise:
@@ -752,14 +725,6 @@ class Coach:
             asked = queries.get_scoped(Renegotiation, renegotiation_id, team_id=team_id, session=session)
             if asked is not None and asked.status == RenegotiationStatus.PROPOSED:
                 asked.status, asked.settled_at = RenegotiationStatus.WITHDRAWN, self.clock.now()
-                session.add(asked)
-
-    def record_renegotiation_question(self, team_id: str, renegotiation_id: int, channel_id: str, ts: str) -> None:
-        """Remember the DM that asks the requester, to settle it in place later."""
-        with unit_of_work(self.engine) as session:
-            asked = queries.get_scoped(Renegotiation, renegotiation_id, team_id=team_id, session=session)
-            if asked is not None:
-                asked.channel_id, asked.message_ts = channel_id, ts
                 session.add(asked)
 
     def answer_renegotiation(
@@ -900,14 +865,6 @@ class Coach:
         """Whether the stand's breakthrough is already on record."""
         with unit_of_work(self.engine, read_only=True) as session:
             return queries.stand_has_breakthrough(team_id=team_id, stand_id=stand_id, session=session)
-
-    def record_celebration(self, team_id: str, breakthrough_id: int, channel_id: str, ts: str) -> None:
-        """Remember where a breakthrough was celebrated."""
-        with unit_of_work(self.engine) as session:
-            row = queries.get_scoped(Breakthrough, breakthrough_id, team_id=team_id, session=session)
-            if row is not None:
-                row.channel_id, row.message_ts = channel_id, ts
-                session.add(row)
 
     # Settings ----------------------------------------------------------------------------------------
 

@@ -136,11 +136,6 @@ def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=clip_markup(text, 2000))])
 
 
-def note_block(text: str) -> dict[str, Any]:
-    """A small context line, as a block dict to append to a built message."""
-    return context(text).to_dict()
-
-
 def _button(text: str, action_id: str, value: str = "", style: str | None = None) -> ButtonElement:
     return ButtonElement(text=text, action_id=action_id, value=value or None, style=style)
 

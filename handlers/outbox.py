@@ -295,12 +295,8 @@ class OutboxSender:
                 outbox.sent(item, session=session)
             return "sent"
         except SlackApiError as error:
-            code = str(error.response.get("error"))
-            if error.response.status_code == 429 or code == "ratelimited":
-                return self._later(item, code, _retry_after(error))
-            if error.response.status_code >= 500:
-                return self._later(item, code, None)
-            return self._fail(item, code)
+            # The poster has already told a refusal from a 429 or a fault (those come as PostFailed below).
+            return self._fail(item, str(error.response.get("error")))
         except Stopping:
             # Shutting down: hand the item back untouched; the next start (or another instance) sends it.
             with unit_of_work(self.coach.engine) as session:
@@ -308,7 +304,7 @@ class OutboxSender:
             return "stopped"
         except PostFailed as error:
             return self._later(item, str(error), error.retry_after)
-        except OSError as error:
+        except OSError as error:  # a response_url call, which does not go through the poster
             return self._later(item, type(error).__name__, None)
         with unit_of_work(self.coach.engine) as session:
             outbox.sent(item, session=session, channel=where[0], ts=where[1])
@@ -408,20 +404,11 @@ class OutboxSender:
         response = self.poster.call(
             "chat.postMessage", attempts=1, channel=user_id, text="Here is everything I keep about you, as JSON."
         )
-        self.poster.client.files_upload_v2(
+        self.poster.call(
+            "files.upload_v2",
+            attempts=1,
             channel=str(response["channel"]),
             content=json.dumps(document, indent=2, ensure_ascii=False),
             filename="breakthrough-coach-export.json",
             title="Your Breakthrough Coach data",
         )
-
-
-def _retry_after(error: SlackApiError) -> float:
-    headers = {k.lower(): v for k, v in (error.response.headers or {}).items()}
-    value = headers.get("retry-after")
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
-    try:
-        return float(value) if value is not None else 1.0
-    except ValueError:
-        return 1.0

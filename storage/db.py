@@ -69,8 +69,8 @@ def unit_of_work(engine: Engine, *, read_only: bool = False) -> Iterator[Session
     several steps, and the outbox rows it writes, commit or roll back together. `read_only` units on SQLite
     neither wait for the writer lock nor block writers (WAL gives them a snapshot).
     """
-    outer = _current.get()
-    if outer is not None and outer.info.get("engine") is engine:
+    outer = open_unit(engine)
+    if outer is not None:
         yield outer
         return
     sqlite = engine in _writer_locks
@@ -102,8 +102,8 @@ def open_unit(engine: Engine) -> Session | None:
 
 def current_session(engine: Engine) -> Session:
     """The unit of work open on `engine` in this thread; a bug to ask outside one."""
-    session = _current.get()
-    if session is None or session.info.get("engine") is not engine:
+    session = open_unit(engine)
+    if session is None:
         raise RuntimeError("no unit of work is open on this engine")
     return session
 
