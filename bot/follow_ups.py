@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from bot.coach import Coach
-from bot.nudges import CLAIM_TIMEOUT
+from bot.nudges import CLAIM_TIMEOUT, closing_answer
 from bot.rules import breaks_today, local_today, member_zone
-from storage import claims
+from storage import claims, queries
 from storage.claims import FollowUpCandidate
 from storage.db import unit_of_work
 from storage.models import ClaimStatus, FollowUp, Member, Promise, Request, Stand
@@ -66,6 +68,17 @@ def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> str
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One question a message asked, with what it asked about as that stands now (to render it answered)."""
+
+    kind: str
+    stage: str
+    local_date: date
+    item: Promise | Request | Stand
+    answer: str | None = None  # for a stand: how "what now?" was answered (bot.nudges.closing_answer)
+
+
 class FollowUps:
     """The follow-up pass's decisions and records; it sends nothing itself."""
 
@@ -109,6 +122,47 @@ class FollowUps:
                 session=session,
                 extra={"user_id": due.user_id, "local_date": due.local_date},
             )
+
+    def asked_at(self, team_id: str, channel_id: str, message_ts: str) -> list[Asked]:
+        """The questions one message asked (a morning nudge, or follow-ups sent on their own), as they stand now."""
+        with unit_of_work(self.coach.engine, read_only=True) as session:
+            rows = claims.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
+            return [asked for row in rows if (asked := self._asked(session, row)) is not None]
+
+    def _asked(self, session: Session, row: FollowUp) -> Asked | None:
+        item: Promise | Request | Stand | None
+        if row.kind == "promise":
+            item = queries.get_scoped(Promise, row.item_id, team_id=row.team_id, session=session)
+        elif row.kind == "request":
+            item = queries.get_scoped(Request, row.item_id, team_id=row.team_id, session=session)
+        elif row.kind == "stand":
+            item = queries.get_scoped(Stand, row.item_id, team_id=row.team_id, session=session)
+        else:
+            return None  # a kind of claim that is not a question (a weekly line)
+        if item is None:
+            return None  # forgotten
+        answer = None
+        if isinstance(item, Stand):
+            answer = closing_answer(session, item, asked_on=row.local_date, asked_at=row.claimed_at)
+        return Asked(row.kind, row.stage, row.local_date, item, answer)
+
+    def messages_about(self, team_id: str, kind: str, item_id: int) -> list[tuple[str, str, str]]:
+        """Every message that asked about a promise, request, stand or noticed breakdown: (member, channel, ts)."""
+        with unit_of_work(self.coach.engine, read_only=True) as session:
+            found = {
+                (row.user_id, row.channel_id, row.message_ts)
+                for row in claims.follow_ups_about(team_id=team_id, kind=kind, item_id=item_id, session=session)
+                if row.channel_id and row.message_ts
+            }
+            if kind in ("stand", "breakdown"):
+                asking = claims.nudges_asking(
+                    team_id=team_id,
+                    stand_id=item_id if kind == "stand" else None,
+                    check_in_id=item_id if kind == "breakdown" else None,
+                    session=session,
+                )
+                found |= {(n.user_id, n.channel_id, n.message_ts) for n in asking if n.channel_id and n.message_ts}
+        return sorted((user, channel, ts) for user, channel, ts in found if channel and ts)
 
     def item(self, due: DueFollowUp) -> Promise | Request | Stand:
         """The promise, request or stand the follow-up is about."""

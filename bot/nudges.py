@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.coach import Coach, Progress
-from bot.rules import CHECK_IN_EVERY, Practice, local_today, member_zone, next_nudge, notice_breakdown, program_moment
+from bot.rules import (
+    CHECK_IN_EVERY,
+    Practice,
+    local_today,
+    member_zone,
+    next_nudge,
+    notice_breakdown,
+    program_moment,
+    working_day_of_program,
+)
 from storage import claims, queries
 from storage.claims import NEVER, DueNudge, Schedule
 from storage.db import unit_of_work
-from storage.models import Breakdown, ClaimStatus, Member, Nudge, Promise, Request, Stand
+from storage.models import Breakdown, ClaimStatus, Member, Nudge, Promise, Request, Stand, StandStatus
 
 DueItems = tuple[Sequence[Promise], Sequence[Request]]
 
@@ -44,9 +53,28 @@ THEMES = (
 )
 
 
-def theme_for(day: int) -> Theme:
-    """The theme of program day `day` (1-based): the ten steps in order, then again from the top."""
-    return THEMES[(day - 1) % len(THEMES)]
+def theme_for(step: int) -> Theme:
+    """The theme of the program's `step`th working day (1-based): the ten steps in order, then from the top.
+
+    Counted in working days, not calendar days: with weekends off a program has exactly ten, one per step.
+    """
+    return THEMES[(step - 1) % len(THEMES)]
+
+
+def closing_answer(session: Session, stand: Stand, *, asked_on: date, asked_at: datetime) -> str | None:
+    """How the member answered "what now?" about their stand, asked on `asked_on`: None while it is open.
+
+    "restarted" (another 14 days), the stand's closing status, or "breakthrough" (declared since it was asked;
+    going on or closing is still theirs to choose).
+    """
+    if stand.status != StandStatus.ACTIVE:
+        return str(stand.status)
+    if stand.program_started_on > asked_on:
+        return "restarted"
+    assert stand.id is not None
+    if queries.breakthrough_since(team_id=stand.team_id, stand_id=stand.id, since=asked_at, session=session):
+        return "breakthrough"
+    return None
 
 
 def scheduled_for(row: Schedule, now: datetime, default_tz: str, *, done_through: date | None) -> datetime:
@@ -78,6 +106,8 @@ class NudgeContent:
     moment: str | None = None  # "opening", "midpoint" or "closing" of the program
     check_in: str | None = None  # a breakdown the coach noticed, met in this nudge
     check_in_id: int | None = None  # the noticed breakdown's row
+    check_in_declared: bool = False  # the member declared the noticed breakdown: the question is answered
+    closing_answer: str | None = None  # how the closing "what now?" was answered (see `closing_answer`)
     numbers: dict[str, int] = field(default_factory=dict)  # the program in numbers, at its closing
     sent_hour: int = 9  # the member's local hour when it was first sent: a late nudge is not a "good morning"
 
@@ -147,20 +177,31 @@ class Nudges:
             if not won:
                 return None
             hour = self._local_hour(member, now)
-            return self._compose(session, due, stand, items, record_check_in=True, sent_hour=hour)
+            content = self._compose(session, due, stand, items, record_check_in=True, sent_hour=hour)
+            claims.remember_nudge(
+                claims.nudge_key(due),
+                stand_id=stand.id if stand else None,
+                program_day=content.progress.day,
+                moment=content.moment,
+                check_in_id=content.check_in_id,
+                session=session,
+            )
+            return content
 
     def content(self, due: DueNudge) -> NudgeContent:
-        """What the member's nudge shows on its day."""
+        """What the member's nudge of that day shows now: as it was sent, with its questions as answered since."""
         with unit_of_work(self.engine, read_only=True) as session:
-            stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
             sent = claims.todays_nudge(
                 team_id=due.team_id, user_id=due.user_id, local_date=due.local_date, session=session
             )
             member = session.get(Member, (due.team_id, due.user_id))
-            hour = (
-                self._local_hour(member, sent.claimed_at) if sent else self._local_hour(member, self.coach.clock.now())
-            )
-            return self._compose(session, due, stand, sent_hour=hour)
+            if sent is None or sent.program_day is None:
+                # Sent before nudges remembered what they asked: read as today's.
+                stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
+                at = sent.claimed_at if sent else self.coach.clock.now()
+                return self._compose(session, due, stand, sent_hour=self._local_hour(member, at))
+            stand = queries.get_scoped(Stand, sent.stand_id or 0, team_id=due.team_id, session=session)
+            return self._compose(session, due, stand, sent_hour=self._local_hour(member, sent.claimed_at), sent=sent)
 
     def _local_hour(self, member: Member | None, at: datetime) -> int:
         return at.astimezone(member_zone(member.tz if member else None, self.coach.default_timezone)).hour
@@ -174,40 +215,59 @@ class Nudges:
         *,
         record_check_in: bool = False,
         sent_hour: int = 9,
+        sent: Nudge | None = None,
     ) -> NudgeContent:
         progress = self.coach.progress_in(session, due.team_id, due.user_id, on=due.local_date, stand=stand)
+        member = session.get(Member, (due.team_id, due.user_id))
+        weekends = bool(member and member.weekends)
+        started_on = stand.program_started_on if stand is not None else None
+        if sent is not None and sent.program_day is not None:
+            # The program this nudge belonged to, even if another 14 days have moved the stand's first day since.
+            progress = replace(progress, day=sent.program_day)
+            started_on = due.local_date - timedelta(days=sent.program_day - 1)
         promises, requests = items or claims.promises_due(
             team_id=due.team_id, user_id=due.user_id, on=due.local_date, session=session
         )
         numbers: dict[str, int] = {}
-        member = session.get(Member, (due.team_id, due.user_id))
-        moment = (
-            program_moment(stand.program_started_on, due.local_date, weekends=bool(member and member.weekends))
-            if stand is not None
-            else None
-        )
+        moment = program_moment(started_on, due.local_date, weekends=weekends) if started_on is not None else None
+        if sent is not None:
+            moment = sent.moment
         if moment in ("midpoint", "closing") and stand is not None and stand.id is not None:
             # The program so far: at the midpoint (often a Monday) the week's counts have only just begun.
+            assert started_on is not None
             numbers = queries.program_numbers(
                 team_id=due.team_id,
                 user_id=due.user_id,
                 stand_id=stand.id,
-                first=stand.program_started_on,
+                first=started_on,
                 session=session,
             )
-        check_in, check_in_id = self._check_in(session, due, stand, member, moment, record=record_check_in)
+        if sent is not None:
+            check_in_id = sent.check_in_id
+            noticed = session.get(Breakdown, check_in_id) if check_in_id is not None else None
+            check_in = noticed.text if noticed is not None else None
+        else:
+            check_in, check_in_id = self._check_in(session, due, stand, member, moment, record=record_check_in)
+            noticed = None
+        closing = None
+        if moment == "closing" and stand is not None:
+            asked_at = sent.claimed_at if sent is not None else self.coach.clock.now()
+            closing = closing_answer(session, stand, asked_on=due.local_date, asked_at=asked_at)
+        step = working_day_of_program(started_on, due.local_date, weekends=weekends) if started_on else None
         return NudgeContent(
             team_id=due.team_id,
             user_id=due.user_id,
             local_date=due.local_date,
             progress=progress,
-            theme=theme_for(progress.day or 1),
+            theme=theme_for(step or 1),
             promises_due=promises,
             requests_due=requests,
             moment=moment,
             numbers=numbers,
             check_in=check_in,
             check_in_id=check_in_id,
+            check_in_declared=noticed is not None and not noticed.noticed,
+            closing_answer=closing,
             sent_hour=sent_hour,
         )
 
@@ -277,6 +337,17 @@ class Nudges:
             claims.pause_member(
                 team_id=due.team_id, user_id=due.user_id, reason=reason, now=self.coach.clock.now(), session=session
             )
+
+    def in_flight(self, team_id: str, user_id: str, local_date: date) -> bool:
+        """Whether the member's nudge of that day is being sent by another instance (their follow-ups go with it)."""
+        with unit_of_work(self.engine, read_only=True) as session:
+            return claims.nudge_in_flight(team_id=team_id, user_id=user_id, local_date=local_date, session=session)
+
+    def posted_at(self, team_id: str, channel_id: str, message_ts: str) -> DueNudge | None:
+        """The nudge posted as that message, if it is one."""
+        with unit_of_work(self.engine, read_only=True) as session:
+            sent = claims.nudge_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
+            return DueNudge(team_id=team_id, user_id=sent.user_id, local_date=sent.local_date) if sent else None
 
     def todays(self, team_id: str, user_id: str) -> tuple[str, str] | None:
         """Where the member's nudge of today is, to update it in place as they log practice."""

@@ -203,6 +203,14 @@ def paused_days(
     return days
 
 
+def working_day_of_program(started_on: date, today: date, *, weekends: bool) -> int | None:
+    """Which of the program's working days `today` is (1 on the first); None on a day off or outside it."""
+    if not 0 <= (today - started_on).days < PROGRAM_DAYS or (not weekends and today.weekday() >= 5):
+        return None
+    days = (started_on + timedelta(days=i) for i in range((today - started_on).days + 1))
+    return sum(1 for day in days if weekends or day.weekday() < 5)
+
+
 def program_moment(started_on: date, today: date, *, weekends: bool) -> str | None:
     """ "opening", "midpoint" or "closing" when `today` is that moment of the program, else None.
 

@@ -196,11 +196,9 @@ def register(app: App, coach: Coach) -> None:
     def account(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         team_id, user_id = who(context)
         outcome = PromiseStatus.KEPT if _action_id(body) == Action.FOLLOW_KEPT else PromiseStatus.REVOKED
-        item, clicked = _account_item(body), _clicked_message(body)
-        with coach.transaction():
-            # The follow-up itself is rewritten with the outcome: that is the presser's answer.
-            flows.account(coach, team_id, user_id, item, outcome, clicked=clicked)
-            ack()
+        item = _account_item(body)
+        # The question is rewritten to show the outcome (its buttons gone); the presser also reads why.
+        answered(coach, ack, body, team_id, user_id, lambda: flows.account(coach, team_id, user_id, item, outcome))
 
     @app.action(Action.RENEGOTIATION_AGREE)
     @app.action(Action.RENEGOTIATION_KEEP)

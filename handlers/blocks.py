@@ -51,6 +51,7 @@ from storage.models import (
     Request,
     RequestStatus,
     Stand,
+    StandStatus,
 )
 
 Blocks = list[dict[str, Any]]
@@ -259,6 +260,14 @@ def build_stand_announcement(stand: Stand, followers: Sequence[str]) -> tuple[st
     else:
         footer = "Be the first to join — the first follower is what turns one person's stand into a movement."
     text = f"{person(stand.user_id)} takes a stand: {quote(stand.text, 200)}"
+    if stand.status != StandStatus.ACTIVE:
+        # Closed: nothing left to join or help with; who stood with it stays.
+        ending = {
+            StandStatus.ACHIEVED: ":trophy: This stand was achieved.",
+            StandStatus.WITHDRAWN: "This stand was withdrawn for a new one.",
+        }.get(StandStatus(stand.status), "This stand has closed.")
+        footer = ending + (f" · {joined}" if followers else "")
+        return text, dump([section(lines[0], block_id=f"stand-{sid}"), context(footer)])
     return text, dump(
         [
             section(lines[0], block_id=f"stand-{sid}"),

@@ -18,7 +18,7 @@ from bot.rules import RequestMove, Role
 from handlers import blocks as ui
 from handlers import outbox as ox
 from handlers.follow_up_blocks import build_requester_told
-from storage.models import PromiseStatus, Request, RequestStatus, StandStatus
+from storage.models import Promise, PromiseStatus, Request, RequestStatus, Stand, StandStatus
 from storage.outbox import Ref
 
 Reply = tuple[str, list[dict[str, Any]]]
@@ -55,7 +55,18 @@ def announce_stand(coach: Coach, declared: StandDeclared, channel_id: str | None
                 about=stand.user_id,
             )
         )
+    if declared.replaced is not None:
+        stand_settled(coach, declared.replaced)
     return ui.build_stand_declared(stand, announced_in=target, replaced=declared.replaced)
+
+
+def stand_settled(coach: Coach, stand: Stand) -> None:
+    """The stand's "what now?" was answered, or it closed: the messages that asked, and its announcement, say so."""
+    assert stand.id is not None
+    coach.tell(ox.questions(stand.team_id, stand.user_id, "stand", stand.id))
+    if stand.status != StandStatus.ACTIVE and stand.channel_id:
+        # A closed stand's announcement keeps its followers and loses Join and Offer help.
+        refresh_announcement(coach, stand.team_id, stand.id, stand.channel_id, (None, None))
 
 
 def declare_stand(
@@ -110,6 +121,7 @@ def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: st
     with coach.transaction():
         stand = coach.close_stand(team_id, user_id, status, words)
         celebrated = stand.id is not None and coach.has_breakthrough(team_id, stand.id)
+        stand_settled(coach, stand)
     if status == StandStatus.ACHIEVED and celebrated:
         return line(":trophy: Stand closed as achieved, its breakthrough already on record. Well done.")
     if status == StandStatus.ACHIEVED:
@@ -123,6 +135,7 @@ def restart_program(coach: Coach, team_id: str, user_id: str) -> Reply:
     """Another 14 days on the same stand."""
     with coach.transaction():
         stand = coach.restart_program(team_id, user_id)
+        stand_settled(coach, stand)
     return line(f":repeat: Another 14 days on your stand: day 1 is {stand.program_started_on:%A %-d %B}.")
 
 
@@ -195,6 +208,8 @@ def refresh_cards(coach: Coach, request: Request, *, clicked: dict[Role, Where] 
     assert request.id is not None
     for role, user in ((Role.REQUESTER, request.user_id), (Role.RECIPIENT, request.recipient_id)):
         coach.tell(ox.card(request.team_id, request.id, role, user, at=(clicked or {}).get(role, (None, None))))
+    # The follow-ups and reminders that asked the person asked about it show where it stands now.
+    coach.tell(ox.questions(request.team_id, request.recipient_id, "request", request.id))
 
 
 def move_request(
@@ -254,6 +269,13 @@ def tell_requester(coach: Coach, request: Request, stage: str) -> None:
 # Promises ----------------------------------------------------------------------------------------------
 
 
+def promise_broken(coach: Coach, promise: Promise) -> None:
+    """A promise recorded as broken by the follow-up pass: the messages that asked about it say so."""
+    assert promise.id is not None
+    with coach.transaction():
+        coach.tell(ox.questions(promise.team_id, promise.user_id, "promise", promise.id))
+
+
 def make_promise(coach: Coach, team_id: str, user_id: str, text: str, due_on: date | None) -> Reply:
     """`/promise`: a promise of one's own."""
     with coach.transaction():
@@ -269,7 +291,6 @@ def account(
     outcome: PromiseStatus,
     *,
     new_date: date | None = None,
-    clicked: Where = (None, None),
 ) -> Reply:
     """Account for a promise (or an accepted request) that came due: kept, renegotiated or revoked."""
     kind, item_id = item
@@ -282,6 +303,8 @@ def account(
             reply = move_request(coach, team_id, item_id, user_id, move)
         else:
             promise, _ = coach.account_promise(team_id, user_id, item_id, outcome, new_date=new_date)
+            # The follow-ups that asked about it show the answer, their buttons gone.
+            coach.tell(ox.questions(team_id, user_id, "promise", item_id))
             reply = line(
                 {
                     PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
@@ -293,9 +316,6 @@ def account(
                     ),
                 }[PromiseStatus(promise.status)]
             )
-        if all(clicked):
-            # The follow-up itself: settled, its buttons gone.
-            coach.tell(ox.update(team_id, user_id, reply[0], reply[1], at=clicked, about=user_id))
     return reply
 
 
@@ -359,6 +379,7 @@ def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, no
     with coach.transaction():
         if noticed is not None:
             breakdown = coach.declare_noticed_breakdown(team_id, user_id, noticed, text)
+            coach.tell(ox.questions(team_id, user_id, "breakdown", noticed))  # the check-in's buttons are spent
         else:
             breakdown = coach.declare_breakdown(team_id, user_id, text)
     return ui.build_breakdown_coaching(breakdown)
@@ -390,6 +411,7 @@ def declare_breakthrough(coach: Coach, team_id: str, user_id: str, text: str) ->
                 )
             )
         if breakthrough.stand_id is not None:
+            coach.tell(ox.questions(team_id, user_id, "stand", breakthrough.stand_id))
             # The stand's followers took it on as their own: its breakthroughs are theirs to hear of first-hand.
             dm_text, dm_blocks = ui.build_breakthrough_for_follower(breakthrough)
             for follower in coach.followers(team_id, breakthrough.stand_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -15,11 +16,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.follow_ups import DueFollowUp
+from bot.follow_ups import Asked, DueFollowUp
 from bot.rules import Role
-from handlers.blocks import Blocks, clip, dump, esc, person, quote, request_buttons, section, when
+from handlers.blocks import Blocks, clip, dump, esc, person, quote, request_buttons, section, state_words, when
 from handlers.ids import Action, Field, Modal
-from storage.models import Promise, Request, Stand
+from storage.models import Promise, PromiseStatus, Request, RequestStatus, Stand
 
 
 def _item_value(item: Promise | Request) -> str:
@@ -39,56 +40,124 @@ def account_buttons(item: Promise | Request) -> ActionsBlock:
     )
 
 
-def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[str, list[dict[str, Any]]]:
-    """The follow-up DM for one stage of one promise, request or stand."""
-    what = esc(clip(item.text, 1500))
+def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[str, Blocks]:
+    """The follow-up DM for one stage of one promise, request or stand, as it is sent."""
+    return build_follow_ups([Asked(due.kind, due.stage, due.local_date, item)])
+
+
+def build_follow_ups(questions: Sequence[Asked]) -> tuple[str, Blocks]:
+    """The follow-ups due for a member in a pass when no nudge carries them: one message, a section each."""
+    blocks = [block for asked in questions for block in question_blocks(asked)]
+    if len(questions) == 1:
+        return question_text(questions[0]), blocks
+    return f"{len(questions)} things to account for today", blocks
+
+
+def question_text(asked: Asked) -> str:
+    """The notification line of one question (the text beside its blocks)."""
+    item = asked.item
+    if isinstance(item, Stand):
+        return f"Your stand's date is near: {quote(item.text, 150)}"
+    if isinstance(item, Request) and asked.stage == "reminder":
+        return f"A reminder: {person(item.user_id)} asked you {quote(item.text, 150)}"
+    for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
+    if asked.stage == "broken":
+        return f"Your promise{for_whom} is recorded as broken: {quote(item.text, 150)}"
+    return f"Your promise{for_whom}: {quote(item.text, 150)} — how did it go?"
+
+
+def question_blocks(asked: Asked) -> Blocks:
+    """One question a message asks: its buttons while it is open, what was decided once it is not."""
+    item = asked.item
     if isinstance(item, Stand):
         line = (
-            f":dart: Your stand's own date is {when(item.due_on).removeprefix('by ')}:\n>{what}\n"
+            f":dart: Your stand's own date is {when(item.due_on).removeprefix('by ')}:\n>{esc(clip(item.text, 1500))}\n"
             "Where is it? Whatever the answer, say it out loud — it's how the next breakthrough starts."
         )
-        stand_blocks = [
-            SectionBlock(block_id="stand-eve", text=MarkdownTextObject(text=line)),
-            ActionsBlock(
-                block_id="stand-eve-actions",
-                elements=[
-                    ButtonElement(text="Declare a breakthrough", action_id=Action.OPEN_BREAKTHROUGH),
-                    ButtonElement(text="Another 14 days", action_id=Action.ANOTHER_PROGRAM),
-                    ButtonElement(text="Close the stand", action_id=Action.CLOSE_STAND),
-                ],
-            ),
-        ]
-        return f"Your stand's date is near: {quote(item.text, 150)}", [b.to_dict() for b in stand_blocks]
-    if isinstance(item, Request) and due.stage == "reminder":
-        line = (
-            f":wave: A gentle reminder: {person(item.user_id)} asked you\n>{what}\n"
-            f"({when(item.due_on)}). A clear yes, no or counter-offer helps them plan."
-        )
-        buttons = request_buttons(item, Role.RECIPIENT)
-        actions = ActionsBlock(block_id=f"reminder-{item.id}", elements=buttons)
-        blocks = [SectionBlock(block_id=f"reminder-text-{item.id}", text=MarkdownTextObject(text=line)), actions]
-        return f"A reminder: {person(item.user_id)} asked you {quote(item.text, 150)}", [b.to_dict() for b in blocks]
-    for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
-    if due.stage == "broken":
-        line = (
-            f":memo: Your promise{for_whom} was due {when(item.due_on).removeprefix('by ')} and went unanswered, "
-            f"so I've recorded it as broken:\n>{what}\nThat's an honest account, not a verdict. If it still "
-            "matters, make it again with a date you can keep."
-        )
-        blocks = [SectionBlock(block_id="follow-up-text", text=MarkdownTextObject(text=line))]
-        return f"Your promise{for_whom} is recorded as broken: {quote(item.text, 150)}", [b.to_dict() for b in blocks]
-    if due.stage == "due":
-        line = f":alarm_clock: Today's the day for your promise{for_whom}:\n>{what}\nHow did it go?"
-    else:
-        line = (
-            f":hourglass: Your promise{for_whom} was due {when(item.due_on).removeprefix('by ')} and is still open:\n"
-            f">{what}\nKept, renegotiated or revoked — any honest answer keeps your word worth something."
-        )
-    blocks = [
-        SectionBlock(block_id="follow-up-text", text=MarkdownTextObject(text=line)),
-        account_buttons(item),
+        return stand_question(item, asked.answer, line, block_id=f"stand-eve-{item.id}")
+    if isinstance(item, Request) and asked.stage == "reminder":
+        return _reminder(item)
+    return _account(asked, item)
+
+
+def stand_question(stand: Stand, answer: str | None, question: str, *, block_id: str) -> Blocks:
+    """ "What now?" about a stand: declare a breakthrough, another 14 days or close it; answered, what was chosen."""
+    if answer in ("achieved", "ended", "withdrawn"):
+        closed = {"achieved": ":trophy: You closed this stand as achieved."}.get(answer, "You closed this stand.")
+        return dump([section(f"{question}\n\n{closed}", block_id=block_id)])
+    if answer == "restarted":
+        chosen = f":repeat: You chose another 14 days: day 1 is {stand.program_started_on:%A %-d %B}."
+        return dump([section(f"{question}\n\n{chosen}", block_id=block_id)])
+    buttons = [
+        ButtonElement(text="Another 14 days", action_id=Action.ANOTHER_PROGRAM),
+        ButtonElement(text="Close the stand", action_id=Action.CLOSE_STAND),
     ]
-    return f"Your promise{for_whom}: {quote(item.text, 150)} — how did it go?", [b.to_dict() for b in blocks]
+    if answer == "breakthrough":
+        question += "\n\n:tada: You declared its breakthrough. Another 14 days, or close the stand?"
+    else:
+        buttons.insert(0, ButtonElement(text="Declare a breakthrough", action_id=Action.OPEN_BREAKTHROUGH))
+    return dump([section(question, block_id=block_id), ActionsBlock(block_id=f"{block_id}-actions", elements=buttons)])
+
+
+def _reminder(request: Request) -> Blocks:
+    what = esc(clip(request.text, 1500))
+    line = f":wave: A gentle reminder: {person(request.user_id)} asked you\n>{what}\n({when(request.due_on)})."
+    if request.status != RequestStatus.OPEN:
+        return dump([section(f"{line}\nAnswered: {state_words(request)}.", block_id=f"reminder-text-{request.id}")])
+    line += " A clear yes, no or counter-offer helps them plan."
+    return dump(
+        [
+            section(line, block_id=f"reminder-text-{request.id}"),
+            ActionsBlock(block_id=f"reminder-{request.id}", elements=request_buttons(request, Role.RECIPIENT)),
+        ]
+    )
+
+
+_SETTLED: dict[str, str] = {
+    PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
+    PromiseStatus.RENEGOTIATED: ":calendar: Renegotiated: it carries on with its new date.",
+    PromiseStatus.REVOKED: "Revoked. Saying so honestly keeps your word worth something.",
+    PromiseStatus.BROKEN: (
+        ":memo: Its date had passed, so I've recorded it as broken — an honest account, not a verdict."
+    ),
+}
+
+
+def _account(asked: Asked, item: Promise | Request) -> Blocks:
+    """A promise (or an accepted request) that came due: Kept / Renegotiate / Revoke while it is open."""
+    what = esc(clip(item.text, 1500))
+    for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
+    block_id = f"follow-up-{asked.kind}-{item.id}-{asked.stage}"
+    due = when(item.due_on).removeprefix("by ")
+    if isinstance(item, Request):
+        status = item.promise_status if item.status == RequestStatus.CANCELLED else None
+        open_ = item.status == RequestStatus.ACCEPTED
+        if item.status == RequestStatus.DONE:
+            settled = f":outbox_tray: Reported done — {person(item.user_id)} is asked to declare it complete."
+        elif item.status == RequestStatus.COMPLETED:
+            settled = f":white_check_mark: Completed: {person(item.user_id)} declared it done. A promise kept."
+        else:
+            settled = _SETTLED.get(status or "", f"This request is {state_words(item)}.")
+    else:
+        open_ = item.status == PromiseStatus.OPEN
+        settled = _SETTLED.get(PromiseStatus(item.status), "")
+    if asked.stage == "broken":
+        line = (
+            f":memo: Your promise{for_whom} was due {due} and went unanswered, so I've recorded it as broken:\n"
+            f">{what}\nThat's an honest account, not a verdict. If it still matters, make it again with a date "
+            "you can keep."
+        )
+        return dump([section(line, block_id=block_id)])
+    if asked.stage == "due" and item.due_on == asked.local_date:
+        line = f":alarm_clock: Today's the day for your promise{for_whom}:\n>{what}"
+        ask = "How did it go?"
+    else:
+        # A day late, or the first ask after a pause or downtime: the date is named, never "today".
+        line = f":hourglass: Your promise{for_whom} was due {due} and is still open:\n>{what}"
+        ask = "Kept, renegotiated or revoked — any honest answer keeps your word worth something."
+    if not open_:
+        return dump([section(f"{line}\n{settled}", block_id=block_id)])
+    return dump([section(f"{line}\n{ask}", block_id=block_id), account_buttons(item)])
 
 
 def build_requester_told(request: Request, stage: str) -> tuple[str, Blocks]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,11 +11,11 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.follow_ups import FollowUps
+from bot.follow_ups import Asked, DueFollowUp, FollowUps
 from bot.nudges import Nudges
 from bot.recaps import DueRecap, DueWeeklyLine, Recaps
-from handlers.flows import tell_requester
-from handlers.follow_up_blocks import build_follow_up
+from handlers.flows import promise_broken, tell_requester
+from handlers.follow_up_blocks import build_follow_ups
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
 from handlers.recap_blocks import build_weekly_line_for_follower, build_weekly_recap
@@ -37,50 +38,129 @@ class PassReport:
 
 
 def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport:
-    """One pass of the daily nudge as if the clock read `now`; safe to run on many instances at once."""
-    due = nudges.due(now)
-    items = nudges.due_items(due)
+    """One pass of the daily nudge alone (no follow-ups) as if the clock read `now`."""
+    return morning_pass(nudges, None, poster, now)
 
-    def send(item: DueNudge) -> str:
+
+def daily_pass(nudges: Nudges, follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:
+    """The daily-nudge job: each member's morning message, their nudge carrying the follow-ups due with it."""
+    return morning_pass(nudges, follow_ups, poster, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Morning:
+    """What is due for one member in a pass: their nudge (if they are in a program) and their follow-ups."""
+
+    team_id: str
+    user_id: str
+    nudge: DueNudge | None
+    follow_ups: tuple[DueFollowUp, ...]
+
+
+def mornings(nudges: Sequence[DueNudge], follow_ups: Sequence[DueFollowUp]) -> list[Morning]:
+    """Everything due in a pass, one entry per member."""
+    members: dict[tuple[str, str], tuple[DueNudge | None, list[DueFollowUp]]] = {
+        (n.team_id, n.user_id): (n, []) for n in nudges
+    }
+    for due in follow_ups:
+        members.setdefault((due.team_id, due.user_id), (None, []))[1].append(due)
+    return [Morning(team, user, nudge, tuple(asked)) for (team, user), (nudge, asked) in sorted(members.items())]
+
+
+def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPoster, now: datetime) -> PassReport:
+    """One pass as if the clock read `now`: one message per member with anything due; safe on many instances."""
+    due_nudges = nudges.due(now)
+    items = nudges.due_items(due_nudges)
+    due = mornings(due_nudges, follow_ups.due(now) if follow_ups is not None else ())
+
+    def send(morning: Morning) -> str:
         try:
-            return deliver(item)
+            return deliver(morning)
         except SQLAlchemyError:
-            # The claim stays open and is taken over after its timeout; the other members still get theirs.
-            log.exception("nudge for %s/%s: the database failed", item.team_id, item.user_id)
+            # Open claims are taken over after their timeout; the other members still get theirs.
+            log.exception("morning message for %s/%s: the database failed", morning.team_id, morning.user_id)
             return "failed"
 
-    def deliver(item: DueNudge) -> str:
-        content = nudges.claim_and_compose(item, now, items=items.get((item.team_id, item.user_id)))
-        if content is None:
-            return "skipped"  # another instance has it
-        text, blocks = build_nudge(content)
+    def deliver(morning: Morning) -> str:
+        content = None
+        if morning.nudge is not None:
+            content = nudges.claim_and_compose(morning.nudge, now, items=items.get((morning.team_id, morning.user_id)))
+            if content is None:
+                return "skipped"  # another instance has this member's morning
+        elif morning.follow_ups and nudges.in_flight(
+            morning.team_id, morning.user_id, morning.follow_ups[0].local_date
+        ):
+            return "skipped"  # another instance is sending their nudge, and takes these follow-ups into it
+        asked: list[tuple[DueFollowUp, Asked]] = []
+        if follow_ups is not None:
+            asked = claimed_follow_ups(follow_ups, morning.follow_ups, now)
+        if content is None and not asked:
+            return "skipped"
+        questions = [question for _, question in asked]
+        text, blocks = build_nudge(content, questions) if content is not None else build_follow_ups(questions)
         try:
-            response = poster.post_message(channel=item.user_id, text=text, blocks=blocks)
+            response = poster.post_message(channel=morning.user_id, text=text, blocks=blocks)
         except SlackApiError as error:
             code = str(error.response.get("error"))
             if code in GONE:
-                log.warning("nudge for %s/%s: Slack says %s; pausing their program", item.team_id, item.user_id, code)
-                nudges.gone(item, code)
+                log.warning("morning for %s/%s: Slack says %s; pausing them", morning.team_id, morning.user_id, code)
+                if morning.nudge is not None:
+                    nudges.gone(morning.nudge, code)
+                for follow_up, _ in asked:
+                    assert follow_ups is not None
+                    follow_ups.failed(follow_up)
             else:
-                log.error("nudge for %s/%s refused: %s", item.team_id, item.user_id, code)
+                log.error("morning for %s/%s refused: %s", morning.team_id, morning.user_id, code)
             return "failed"
         except PostFailed as error:
             log.error(
-                "nudge for %s/%s not sent: %s (retried after the claim times out)", item.team_id, item.user_id, error
+                "morning for %s/%s not sent: %s (retried after the claims time out)",
+                morning.team_id,
+                morning.user_id,
+                error,
             )
             return "failed"
-        nudges.sent(item, str(response["channel"]), str(response["ts"]))
+        channel, ts = str(response["channel"]), str(response["ts"])
+        if morning.nudge is not None:
+            nudges.sent(morning.nudge, channel, ts)
+        for follow_up, question in asked:
+            assert follow_ups is not None
+            follow_ups.sent(follow_up, channel, ts)
+            if isinstance(question.item, Request) and follow_up.stage in ("reminder", "broken"):
+                tell_requester(follow_ups.coach, question.item, follow_up.stage)  # by the outbox
         return "sent"
 
     # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
     # Slack's latency at the allowed pace; more would only contend for the interpreter and the connection pool.
     workers = max(1, min(16, int(poster.per_second)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nudge") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="morning") as pool:
         outcomes = list(pool.map(send, due))
     report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
     if due:
-        log.info("nudge pass at %s: %s", now.isoformat(), report)
+        log.info("morning pass at %s: %s", now.isoformat(), report)
     return report
+
+
+def claimed_follow_ups(
+    follow_ups: FollowUps, due: Sequence[DueFollowUp], now: datetime
+) -> list[tuple[DueFollowUp, Asked]]:
+    """The follow-ups this instance won, each with what it asks (a broken promise is recorded as broken here)."""
+    won = []
+    for follow_up in due:
+        if not follow_ups.claim(follow_up, now):
+            continue
+        item: Promise | Request | Stand | None
+        if follow_up.stage == "broken":
+            item = follow_ups.break_unanswered(follow_up, now)
+            if item is None:
+                continue  # answered since it came due
+            if isinstance(item, Promise):
+                promise_broken(follow_ups.coach, item)  # a request's cards and questions follow with its requester
+        else:
+            item = follow_ups.item(follow_up)
+        answer = None
+        won.append((follow_up, Asked(follow_up.kind, follow_up.stage, follow_up.local_date, item, answer)))
+    return won
 
 
 # The channel is gone or closed to the app: tell the admin who chose it, once, instead of retrying.
@@ -189,47 +269,3 @@ def _tell_admin(poster: PacedPoster, due: DueRecap, code: str) -> None:
         )
     except (SlackApiError, PostFailed) as error:
         log.warning("could not tell %s that the recap channel failed: %s", due.set_by, error)
-
-
-def follow_up_pass(follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:
-    """One pass of the follow-ups as if the clock read `now`; safe to run on many instances at once."""
-    sent = skipped = failed = 0
-    for due in follow_ups.due(now):
-        if not follow_ups.claim(due, now):
-            skipped += 1
-            continue
-        item: Promise | Request | Stand | None
-        if due.stage == "broken":
-            item = follow_ups.break_unanswered(due, now)
-            if item is None:
-                skipped += 1  # answered since it came due
-                continue
-        else:
-            item = follow_ups.item(due)
-        text, blocks = build_follow_up(due, item)
-        try:
-            response = poster.post_message(channel=due.user_id, text=text, blocks=blocks)
-        except SlackApiError as error:
-            code = str(error.response.get("error"))
-            log.error("follow-up for %s/%s refused: %s", due.team_id, due.user_id, code)
-            if code in GONE:
-                follow_ups.failed(due)
-            failed += 1
-            continue
-        except PostFailed as error:
-            log.error("follow-up for %s/%s not sent: %s", due.team_id, due.user_id, error)
-            failed += 1
-            continue
-        follow_ups.sent(due, str(response["channel"]), str(response["ts"]))
-        sent += 1
-        if isinstance(item, Request) and due.stage in ("reminder", "broken"):
-            tell_requester(follow_ups.coach, item, due.stage)  # by the outbox
-    return PassReport(sent=sent, skipped=skipped, failed=failed)
-
-
-def daily_pass(nudges: Nudges, follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:
-    """The daily-nudge job: the morning nudges, then the follow-ups that come with them."""
-    first, second = nudge_pass(nudges, poster, now), follow_up_pass(follow_ups, poster, now)
-    return PassReport(
-        sent=first.sent + second.sent, skipped=first.skipped + second.skipped, failed=first.failed + second.failed
-    )

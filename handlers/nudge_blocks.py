@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from bot.follow_ups import Asked
 from bot.nudges import NudgeContent
 from bot.rules import PROGRAM_DAYS
 from handlers.blocks import SECTION_LIMIT, clip, clip_markup, esc, person, plural, quote, tally, week_tally
+from handlers.follow_up_blocks import question_blocks, stand_question
 from handlers.ids import Action
 
 
@@ -19,8 +22,12 @@ def greeting(hour: int) -> str:
     return "Good evening"
 
 
-def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
-    """The DM a participant gets at their nudge time; rebuilt as they log practice that day."""
+def build_nudge(content: NudgeContent, questions: Sequence[Asked] = ()) -> tuple[str, list[dict[str, Any]]]:
+    """The DM a participant gets at their nudge time; rebuilt as they log practice that day.
+
+    The follow-ups due for them in the same pass come inside it as `questions`, a section each with its buttons:
+    one morning message, not five.
+    """
     progress = content.progress
     stand = progress.stand
     day = progress.day or PROGRAM_DAYS
@@ -46,7 +53,15 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
         _section("nudge-theme", f":compass: *{content.theme.title}.* {content.theme.prompt}"),
     ]
     blocks.extend(_arc(content))
-    if content.check_in:
+    if content.check_in and content.check_in_declared:
+        blocks.append(
+            _section(
+                "nudge-check-in",
+                f":construction: {quote(content.check_in, 1500)}\nYou declared it a breakdown — a milestone met, "
+                "not a failure. The recap counts it.",
+            )
+        )
+    elif content.check_in:
         blocks.append(
             _section(
                 "nudge-check-in",
@@ -65,8 +80,16 @@ def build_nudge(content: NudgeContent) -> tuple[str, list[dict[str, Any]]]:
                 ],
             }
         )
-    due = [f"• your promise: _{esc(clip(p.text, 300))}_" for p in content.promises_due] + [
-        f"• for {person(r.user_id)}: _{esc(clip(r.text, 300))}_" for r in content.requests_due
+    asked = {(q.kind, q.item.id) for q in questions}
+    for question in questions:
+        blocks.extend(question_blocks(question))
+    # What falls due today and is not asked about above (its follow-up came another day, or comes later).
+    due = [
+        f"• your promise: _{esc(clip(p.text, 300))}_" for p in content.promises_due if ("promise", p.id) not in asked
+    ] + [
+        f"• for {person(r.user_id)}: _{esc(clip(r.text, 300))}_"
+        for r in content.requests_due
+        if ("request", r.id) not in asked
     ]
     if due:
         shown = "\n".join(due[:10]) + (f"\n…and {len(due) - 10} more" if len(due) > 10 else "")
@@ -115,26 +138,16 @@ def _arc(content: NudgeContent) -> list[dict[str, Any]]:
                 "or recommit to it as it is — either is a choice worth making out loud.",
             )
         ]
-    if content.moment == "closing" and content.numbers:
+    stand = content.progress.stand
+    if content.moment == "closing" and content.numbers and stand is not None:
         n = content.numbers
-        return [
-            _section(
-                "nudge-arc",
-                # The program's last nudge, not always its last day: with weekends off, day 12 is a Friday.
-                f":checkered_flag: *Your program's last nudge: two weeks in numbers.* {plural(n['shares'], 'share')} "
-                f"({plural(n['people'], 'person', 'people')} told) · {plural(n['actions'], 'action')} · "
-                f"{plural(n['requests'], 'request')} made, {n['requests_kept']:,} kept · "
-                f"{plural(n['promises'], 'promise')}, {n['promises_kept']:,} kept · "
-                f"{plural(n['breakdowns'], 'breakdown')} met · {plural(n['followers'], 'follower')}.\nWhat now?",
-            ),
-            {
-                "type": "actions",
-                "block_id": "nudge-close",
-                "elements": [
-                    _button("Declare a breakthrough", Action.OPEN_BREAKTHROUGH),
-                    _button("Another 14 days", Action.ANOTHER_PROGRAM),
-                    _button("Close the stand", Action.CLOSE_STAND),
-                ],
-            },
-        ]
+        # The program's last nudge, not always its last day: with weekends off, day 12 is a Friday.
+        question = (
+            f":checkered_flag: *Your program's last nudge: two weeks in numbers.* {plural(n['shares'], 'share')} "
+            f"({plural(n['people'], 'person', 'people')} told) · {plural(n['actions'], 'action')} · "
+            f"{plural(n['requests'], 'request')} made, {n['requests_kept']:,} kept · "
+            f"{plural(n['promises'], 'promise')}, {n['promises_kept']:,} kept · "
+            f"{plural(n['breakdowns'], 'breakdown')} met · {plural(n['followers'], 'follower')}.\nWhat now?"
+        )
+        return stand_question(stand, content.closing_answer, question, block_id="nudge-arc")
     return []

@@ -25,9 +25,11 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach import Coach, NotFound
+from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.rules import Role
 from handlers.blocks import build_home, build_request_card, build_stand_announcement
+from handlers.follow_up_blocks import build_follow_ups
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed, Stopping
 from storage import outbox
@@ -41,6 +43,7 @@ Blocks = list[dict[str, Any]]
 
 # The kinds of item, each a Slack call (or a view rendered when it is sent, so it shows the latest state).
 POST, UPDATE, RESPOND, HOME, NUDGE, EXPORT = "post", "update", "respond", "home", "nudge", "export"
+QUESTIONS = "questions"
 CARD, ANNOUNCEMENT = "card", "announcement"
 
 
@@ -169,6 +172,19 @@ def nudge(team_id: str, user_id: str) -> Outgoing:
     """Rewrite the member's nudge of today (if they had one) to show their practice when it is sent."""
     return Outgoing(
         team_id=team_id, kind=NUDGE, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id, coalesce=True
+    )
+
+
+def questions(team_id: str, user_id: str, kind: str, item_id: int) -> Outgoing:
+    """Rewrite every message that asked `user_id` about a promise, request, stand or noticed breakdown, to show
+    how it was answered (its buttons gone) when it is sent."""
+    return Outgoing(
+        team_id=team_id,
+        kind=QUESTIONS,
+        lane=f"{team_id}:{user_id}",
+        payload={"kind": kind, "id": item_id},
+        user_id=user_id,
+        coalesce=True,
     )
 
 
@@ -379,17 +395,33 @@ class OutboxSender:
             where = nudges.todays(item.team_id, item.user_id)
             if where is None:
                 raise _Moot()  # no nudge today: nothing to refresh
-            today = self.coach.today(item.team_id, item.user_id)
-            text, blocks = build_nudge(
-                nudges.content(DueNudge(team_id=item.team_id, user_id=item.user_id, local_date=today))
-            )
-            self._update(where[0], where[1], text, blocks)
+            today = DueNudge(item.team_id, item.user_id, self.coach.today(item.team_id, item.user_id))
+            self._update(where[0], where[1], *self._morning(item.team_id, *where, nudge=today))
+            return None, None
+        if item.kind == QUESTIONS:
+            about = FollowUps(self.coach).messages_about(item.team_id, str(payload["kind"]), int(payload["id"]))
+            for _, channel, ts in about:
+                try:
+                    self._update(channel, ts, *self._morning(item.team_id, channel, ts))
+                except _Moot:
+                    continue  # that one is gone; the others still show the answer
             return None, None
         if item.kind == EXPORT:
             self._send_export(item.team_id, item.user_id)
             return None, None
         log.error("outbox item %s has a kind this version does not know: %s", item.id, item.kind)
         raise _Moot()
+
+    def _morning(self, team_id: str, channel: str, ts: str, *, nudge: DueNudge | None = None) -> tuple[str, Blocks]:
+        """A morning message as it reads now: the nudge posted there (if it is one) and the questions it asked."""
+        questions = FollowUps(self.coach).asked_at(team_id, channel, ts)
+        nudges = Nudges(self.coach)
+        due = nudge or nudges.posted_at(team_id, channel, ts)
+        if due is not None:
+            return build_nudge(nudges.content(due), questions)
+        if not questions:
+            raise _Moot()  # not a message of ours that asks anything
+        return build_follow_ups(questions)
 
     def _update(self, channel: str | None, ts: str | None, text: str, blocks: Blocks) -> None:
         try:

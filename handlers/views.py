@@ -188,15 +188,8 @@ def register(app: App, coach: Coach) -> None:
         new_date = form.due_on()
         if new_date is None and Field.DUE_ON not in form.errors:
             form.errors[Field.DUE_ON] = "Pick the new date you can promise."
-        clicked = (form.metadata.get("channel"), form.metadata.get("ts"))
         return lambda: flows.account(
-            coach,
-            team_id,
-            user_id,
-            (str(kind), item_id),
-            PromiseStatus.RENEGOTIATED,
-            new_date=new_date,
-            clicked=clicked,
+            coach, team_id, user_id, (str(kind), item_id), PromiseStatus.RENEGOTIATED, new_date=new_date
         )
 
     def close_stand(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:

@@ -335,6 +335,9 @@ class Nudge(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "user_id", "local_date", name="uq_nudges_member_day"),
         Index("ix_nudges_status_claimed", "status", "claimed_at"),
+        Index("ix_nudges_stand_id", "stand_id"),
+        Index("ix_nudges_check_in_id", "check_in_id"),
+        Index("ix_nudges_message", "channel_id", "message_ts"),  # a nudge found by the message it became
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -344,6 +347,12 @@ class Nudge(SQLModel, table=True):
     status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
+    # What the nudge asked when it went out, so a rewrite days later reads as it did (a restarted program
+    # moves its stand's first day) and shows how its questions were answered.
+    stand_id: int | None = None
+    program_day: int | None = None
+    moment: str | None = Field(default=None, max_length=16)  # "opening", "midpoint" or "closing"
+    check_in_id: int | None = None  # the breakdown the coach noticed in it
     claimed_at: datetime = Field(sa_column=_utc())
     created_at: datetime = Field(sa_column=_utc())
 
@@ -369,7 +378,10 @@ class FollowUp(SQLModel, table=True):
     """One follow-up DM about one promise or request at one stage; the unique key makes it once."""
 
     __tablename__ = "follow_ups"
-    __table_args__ = (UniqueConstraint("team_id", "kind", "item_id", "stage", name="uq_follow_ups_item_stage"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "kind", "item_id", "stage", name="uq_follow_ups_item_stage"),
+        Index("ix_follow_ups_message", "channel_id", "message_ts"),  # the questions one message asked
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)

@@ -817,3 +817,17 @@ def stand_has_breakthrough(*, team_id: str, stand_id: int, session: Session) -> 
         select(Breakthrough.id).where(Breakthrough.team_id == team_id, Breakthrough.stand_id == stand_id).limit(1)
     ).first()
     return found is not None
+
+
+def breakthrough_since(*, team_id: str, stand_id: int, since: datetime, session: Session) -> bool:
+    """Whether a breakthrough was declared on the stand at or after `since`."""
+    found = session.exec(
+        select(Breakthrough.id)
+        .where(
+            Breakthrough.team_id == team_id,
+            Breakthrough.stand_id == stand_id,
+            col(Breakthrough.created_at) >= since,
+        )
+        .limit(1)
+    ).first()
+    return found is not None

@@ -218,8 +218,8 @@ def test_the_day_before_the_stands_own_date_a_dm_asks_where_it_is(
     run_pass(slack, app, at("2026-11-26T08:00:00Z"))  # Thursday, the day before
 
     eve = dm(slack, "UADA", "Where is it?")
-    assert "Sign 10 new partners" in seen(eve)
-    assert buttons(eve) == ["Declare a breakthrough", "Another 14 days", "Close the stand"]
+    assert "Sign 10 new partners" in seen(eve) and "day 4 of 14" in seen(eve)  # asked inside Thursday's nudge
+    assert buttons(eve)[-3:] == ["Declare a breakthrough", "Another 14 days", "Close the stand"]
     before = len(slack.messages("UADA"))
     run_pass(slack, app, at("2026-11-27T08:00:00Z"))  # Friday: the nudge, but not the question again
     assert sum("Where is it?" in seen(m) for m in slack.messages("UADA")[before:]) == 0
