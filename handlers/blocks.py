@@ -708,6 +708,8 @@ HELP = """*Breakthrough Coach* — a stand, and a daily practice toward it.
 • `/breakthrough &lt;what happened&gt;` — celebrate it with the team
 • `/coach status` · `nudge HH:MM` · `weekends on|off` · `pause` · `resume` · `export` · `forget me`
 • `/coach recap here` — (admins) send the weekly recap to this channel
+• `/coach recap &lt;weekday&gt; HH:MM` — (admins) when the weekly recap is posted
+• `/coach recap integrity on|off` — (admins) whether the recap shows the team's integrity (from five promises ended)
 Each day: *share 2, act 2, request 2*. Type any command bare to fill in a form instead.
 Dates: 2026-12-01, today, tomorrow, friday, in 3 days, in 2 weeks."""
 
