@@ -544,8 +544,7 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     if status.ledger.made:
         today += f"\n{ledger_line(status.ledger)}"
     if status.streak or status.best_streak:
-        days = "working day" if status.streak == 1 else "working days"
-        today += f"\n:fire: Streak: {status.streak} {days} of full practice (best {status.best_streak})"
+        today += f"\n:fire: Streak: {plural(status.streak, 'working day')} of full practice (best {status.best_streak})"
     if with_buttons:
         blocks.append(section(today, block_id="status-today"))
         blocks.append(
@@ -578,8 +577,7 @@ def followers_line(followers: Sequence[str]) -> str:
         line += f" · also {', '.join(person(u) for u in named)}"
     if len(followers) > FOLLOWERS_NAMED:
         line += f" and {len(followers) - FOLLOWERS_NAMED:,} more"
-    count = "1 follower" if len(followers) == 1 else f"{len(followers):,} followers"
-    return f"{line} · {count}"
+    return f"{line} · {plural(len(followers), 'follower')}"
 
 
 def followed_stand_line(stand: FollowedStand) -> str:
@@ -607,7 +605,8 @@ def _following(status: Status) -> list[Block]:
             )
         )
     if len(status.following) > FOLLOWED_SHOWN:
-        blocks.append(context(f"…and {len(status.following) - FOLLOWED_SHOWN} more stands you follow."))
+        more = plural(len(status.following) - FOLLOWED_SHOWN, "more stand", "more stands")
+        blocks.append(context(f"…and {more} you follow."))
     return blocks
 
 
@@ -928,10 +927,14 @@ def build_close_stand_modal(stand: Stand) -> dict[str, Any]:
 
 
 def ledger_line(account: Ledger) -> str:
-    """The member's integrity ledger in one line."""
-    share = f"{account.integrity:.0%}" if account.integrity is not None else "—"
+    """The member's integrity ledger in one line: their own, shown only to them."""
+    if account.integrity is None:  # nothing has ended yet: no figure to give, and nothing wrong with that
+        return (
+            f":handshake: Your word: {plural(account.made, 'promise')} made, none ended yet — your integrity shows "
+            "once the first one ends."
+        )
     return (
-        f":handshake: Your word: integrity {share} · {account.kept_on_time} kept on time, "
+        f":handshake: Your word: integrity {account.integrity:.0%} · {account.kept_on_time} kept on time, "
         f"{account.renegotiated_in_time} renegotiated in time, {account.broken} broken, {account.revoked} revoked "
         f"of {account.ended} ended · {account.made} made"
     )

@@ -8,13 +8,15 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Engine
 
+from bot.coach import FollowedStand
 from bot.parsing import CoachCommand, ParseError, parse_coach
 from bot.rules import Ledger
-from handlers.blocks import build_help
+from handlers.blocks import build_help, build_home
 from handlers.recap_blocks import build_weekly_recap
 from storage.db import unit_of_work
 from storage.models import Promise, PromiseStatus, Renegotiation, RenegotiationStatus, RequestStatus
 from tests.e2e import texts_of
+from tests.test_escaping import status
 from tests.test_recaps import NOON, berlin, day, request, summarize, summary_of
 
 # Which week a promise counts in ------------------------------------------------------------------------------
@@ -110,3 +112,21 @@ def test_help_and_the_list_of_coach_subcommands_name_recap_integrity() -> None:
     assert "`/coach recap integrity on|off`" in texts_of(build_help()[1])
     with pytest.raises(ParseError, match="`recap integrity on\\|off`"):
         parse_coach("dance")
+
+
+# Counts read as words ------------------------------------------------------------------------------------------
+
+
+def test_home_says_one_more_stand_you_follow_not_one_more_stands() -> None:
+    following = [FollowedStand(stand_id=n, owner_id=f"U{n}", text="Open Lyon", day=3) for n in range(11)]
+
+    home = texts_of(build_home(replace(status("words"), following=following))["blocks"])
+
+    assert "…and 1 more stand you follow." in home
+
+
+def test_status_of_one_promise_made_and_none_ended_reads_as_words() -> None:
+    home = texts_of(build_home(replace(status("words"), ledger=Ledger(made=1)))["blocks"])
+
+    assert "Your word: 1 promise made, none ended yet" in home
+    assert "integrity —" not in home and "of 0 ended" not in home

@@ -147,3 +147,19 @@ def test_only_an_admin_can_turn_the_teams_integrity_off(slack: SlackStandIn, app
     assert "workspace admins and owners" in seen(last_ephemeral(slack, "UBOB", "admins"))
     [workspace] = export(app)["workspaces"]
     assert workspace["recap_integrity"] is True
+
+
+# Words ------------------------------------------------------------------------------------------------------
+
+
+def test_status_on_the_first_day_of_a_promise_says_none_has_ended_yet_instead_of_a_dash_and_zero_of_zero(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    slack.command("UADA", "/promise", "Send the deck by friday")
+    last_ephemeral(slack, "UADA", "Promise made")
+
+    slack.command("UADA", "/coach", "status")
+
+    ledger = seen(last_ephemeral(slack, "UADA", "Your word"))
+    assert "1 promise made, none ended yet" in ledger
+    assert "integrity —" not in ledger and "of 0 ended" not in ledger
