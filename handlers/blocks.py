@@ -327,12 +327,23 @@ _BUTTONS = {
 }
 
 
-def state_words(request: Request) -> str:
-    """How a request's state reads to people."""
+_OFFER_WAITING = {
+    Role.REQUESTER: "waiting for your answer",  # the stand's owner, offered help
+    Role.RECIPIENT: "waiting for their answer",  # the helper who offered it
+}
+
+
+def state_words(request: Request, viewer: Role | None = None) -> str:
+    """How a request's state reads to people (to `viewer`, when it is one side's)."""
     if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.BROKEN:
         return "not kept by its date — recorded as a broken promise"
     if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.REVOKED:
         return "promise revoked"
+    # An offer of help is stored as a counter-offer waiting for the stand's owner; to people it is an offer.
+    if request.offered and request.status == RequestStatus.COUNTERED:
+        return _OFFER_WAITING[viewer] if viewer is not None else "an offer of help waiting for an answer"
+    if request.offered and request.status == RequestStatus.CANCELLED:
+        return "not taken up this time"
     return _STATE_WORDS[RequestStatus(request.status)]
 
 
@@ -405,13 +416,18 @@ def build_renegotiation_answered(asked: Renegotiation, request: Request, *, agre
 
 def request_summary(request: Request, viewer: Role) -> str:
     """One line per request, from the viewer's side."""
-    if viewer is Role.REQUESTER:
+    if request.offered:  # the stand's owner is the "requester" of an offer made to them
+        head = (
+            f"{person(request.recipient_id)} offered"
+            if viewer is Role.REQUESTER
+            else f"You offered {person(request.user_id)} help"
+        )
+    elif viewer is Role.REQUESTER:
         head = f"You asked {person(request.recipient_id)}"
-    elif request.offered:
-        head = f"You offered {person(request.user_id)}"
     else:
         head = f"{person(request.user_id)} asked you"
-    return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{state_words(request)}*"
+    words = state_words(request, viewer)
+    return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{words}*"
 
 
 def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
@@ -427,7 +443,7 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
     else:
         head = f":envelope_with_arrow: {person(request.user_id)} asks you:"
     by = when(request.due_on).replace("by", "By", 1)
-    body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request)}"
+    body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request, viewer)}"
     if request.status == RequestStatus.COUNTERED and not request.offered:
         terms = request.counter_text or request.text
         body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"
@@ -437,7 +453,7 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
         blocks.append(ActionsBlock(block_id=f"request-actions-{rid}", elements=buttons))
     else:
         blocks.append(context("Nothing left to do here."))
-    return f"{head} {quote(request.text, 200)} — {state_words(request)}", dump(blocks)
+    return f"{head} {quote(request.text, 200)} — {state_words(request, viewer)}", dump(blocks)
 
 
 _NOTICES = {
@@ -638,10 +654,15 @@ def _accounts(status: Status) -> list[Block]:
         for r in status.received
         if r.status == RequestStatus.ACCEPTED
     ]
+    # Offers of help ride with requests (an offer is stored as one): the titles say so when there are any.
+    made_title = "Requests you made" + (" and help offered to you" if any(r.offered for r in status.made) else "")
+    received_title = "Requests made of you" + (
+        " and help you offered" if any(r.offered for r in status.received) else ""
+    )
     return [
         section(
             listing(
-                "Requests you made",
+                made_title,
                 [request_summary(r, Role.REQUESTER) for r in status.made],
                 "None open. Who could you ask today?",
             ),
@@ -649,7 +670,7 @@ def _accounts(status: Status) -> list[Block]:
         ),
         section(
             listing(
-                "Requests made of you",
+                received_title,
                 [request_summary(r, Role.RECIPIENT) for r in status.received],
                 "Nothing waiting on you.",
             ),

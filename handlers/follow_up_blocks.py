@@ -61,13 +61,14 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
         return f"Your stand's date is near: {quote(item.text, 150)}", [b.to_dict() for b in stand_blocks]
     if isinstance(item, Request) and due.stage == "reminder":
         line = (
-            f":wave: A gentle reminder: {person(item.user_id)} asked you\n>{what}\n"
+            f":wave: A gentle reminder: {person(item.user_id)} asked you:\n>{what}\n"
             f"({when(item.due_on)}). A clear yes, no or counter-offer helps them plan."
         )
         buttons = request_buttons(item, Role.RECIPIENT)
         actions = ActionsBlock(block_id=f"reminder-{item.id}", elements=buttons)
         blocks = [SectionBlock(block_id=f"reminder-text-{item.id}", text=MarkdownTextObject(text=line)), actions]
-        return f"A reminder: {person(item.user_id)} asked you {quote(item.text, 150)}", [b.to_dict() for b in blocks]
+        # "asked you: …" reads right whatever they typed ("a review of the deck", "to call Sam", "can you…").
+        return f"A reminder: {person(item.user_id)} asked you: {quote(item.text, 150)}", [b.to_dict() for b in blocks]
     for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
     if due.stage == "broken":
         line = (

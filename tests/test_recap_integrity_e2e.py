@@ -1,5 +1,6 @@
 """The coach tells the truth in public (issue 9): the weekly recap posts the team's integrity only when it says
-nothing about one member, and only while the workspace wants it.
+nothing about one member, and only while the workspace wants it; and the words around requests, offers and
+promises say what actually happened.
 
 Ada (Berlin) is the workspace's admin and has set the recap channel; Bob (New York) and Cy (Tokyo) are members.
 Everything goes through the real app: signed commands and clicks in, Web API calls out to the stand-in for Slack.
@@ -13,7 +14,7 @@ from bot.recaps import Recaps
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import recap_pass
 from tests import support
-from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, seen
+from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, modal_answer, seen
 from tests.test_follow_ups import at, run_pass
 
 FIRST_WEEK = "23–29 Nov 2026"
@@ -163,3 +164,59 @@ def test_status_on_the_first_day_of_a_promise_says_none_has_ended_yet_instead_of
     ledger = seen(last_ephemeral(slack, "UADA", "Your word"))
     assert "1 promise made, none ended yet" in ledger
     assert "integrity —" not in ledger and "of 0 ended" not in ledger
+
+
+def cy_offers_help_with_adas_stand(slack: SlackStandIn) -> Message:
+    """Cy offers help from the announcement of Ada's stand; Ada's card asking her to take it up."""
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
+    slack.click("UCY", announcement, "Offer help")
+    modal = slack.wait_for(lambda: slack.open_views("UCY"))[-1]
+    slack.submit("UCY", modal, {"How can you help?": "an intro to the Lyon buyers"})
+    modal_answer(slack, "UCY", "Offer sent")
+    return dm(slack, "UADA", "offers help")
+
+
+def test_an_offer_of_help_shows_in_the_owners_status_as_the_helpers_offer_not_a_request_they_made(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    cy_offers_help_with_adas_stand(slack)
+
+    slack.command("UADA", "/coach", "status")
+
+    status = seen(last_ephemeral(slack, "UADA", "Requests you made"))
+    assert "<@UCY> offered: _an intro to the Lyon buyers_" in status
+    assert "You asked <@UCY>" not in status and "counter-offer" not in status
+
+
+def test_the_owners_card_for_an_offer_of_help_waits_for_their_answer_and_is_not_called_a_counter_offer(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    card = cy_offers_help_with_adas_stand(slack)
+
+    assert "counter-offer" not in seen(card)
+    assert "waiting for your answer" in seen(card)
+
+
+def test_the_helpers_status_shows_their_offer_waiting_for_the_owners_answer(slack: SlackStandIn, app: Runtime) -> None:
+    cy_offers_help_with_adas_stand(slack)
+
+    slack.command("UCY", "/coach", "status")
+
+    status = seen(last_ephemeral(slack, "UCY", "Requests made of you"))
+    assert "You offered <@UADA> help: _an intro to the Lyon buyers_" in status
+    assert "counter-offer" not in status and "waiting for their answer" in status
+
+
+def test_a_reminder_of_a_request_reads_as_a_sentence_whatever_the_member_typed(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-20T15:00:00Z"))  # Friday
+    slack.command("UADA", "/request", "<@UBOB|bob> a review of the pitch deck")
+    dm(slack, "UBOB", "asks you")
+
+    run_pass(slack, app, at("2026-11-24T15:00:00Z"))  # Tuesday: two working days unanswered
+
+    reminder = dm(slack, "UBOB", "gentle reminder")
+    assert reminder.text.endswith("<@UADA> asked you: a review of the pitch deck")
+    assert "asked you a review" not in seen(reminder)
