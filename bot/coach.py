@@ -903,6 +903,13 @@ class Coach:
             workspace.recap_weekday, workspace.recap_time = weekday, at
             session.add(workspace)
 
+    def set_recap_integrity(self, team_id: str, *, shown: bool) -> None:
+        """Show the team's integrity in the weekly recap (from five promises ended in the week), or never."""
+        with unit_of_work(self.engine) as session:
+            workspace = self._workspace(session, team_id)
+            workspace.recap_integrity = shown
+            session.add(workspace)
+
     def set_member_option(self, team_id: str, user_id: str, **options: Any) -> Member:
         """Change the member's own coaching settings (nudge_time, weekends, paused)."""
         allowed = {"nudge_time", "weekends", "paused"}

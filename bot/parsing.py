@@ -11,7 +11,17 @@ MAX_TEXT_LENGTH = 3000
 MAX_DAYS_AHEAD = 3650
 
 CoachCommandName = Literal[
-    "help", "status", "recap_here", "recap_at", "nudge", "weekends", "pause", "resume", "export", "forget_me"
+    "help",
+    "status",
+    "recap_here",
+    "recap_at",
+    "recap_integrity",
+    "nudge",
+    "weekends",
+    "pause",
+    "resume",
+    "export",
+    "forget_me",
 ]
 
 
@@ -113,8 +123,8 @@ _CLOCK_12H = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?")
 _SHARE_EXAMPLE = "`/share @maria @sam Told them about my stand`"
 _REQUEST_EXAMPLE = "`/request @maria Review the pitch deck by friday`"
 _COACH_MENU = (
-    "`help`, `status`, `recap here`, `recap <weekday> HH:MM`, `nudge HH:MM`, `weekends on|off`, `pause`, "
-    "`resume`, `export` or `forget me`"
+    "`help`, `status`, `recap here`, `recap <weekday> HH:MM`, `recap integrity on|off`, `nudge HH:MM`, "
+    "`weekends on|off`, `pause`, `resume`, `export` or `forget me`"
 )
 
 
@@ -374,6 +384,13 @@ def parse_coach(text: str) -> CoachCommand:
             return CoachCommand("status")
         case ["recap", "here"]:
             return CoachCommand("recap_here")
+        case ["recap", "integrity", "on" | "off" as choice]:
+            return CoachCommand("recap_integrity", choice)
+        case ["recap", "integrity", *_]:
+            raise ParseError(
+                "The team's integrity in the recap can be on or off: `/coach recap integrity on` or "
+                "`/coach recap integrity off`."
+            )
         case ["recap", day, *at] if day in _WEEKDAYS and at:
             # The arg is "<weekday number> <HH:MM>", Monday being 0.
             return CoachCommand("recap_at", f"{_WEEKDAYS[day]} {parse_clock_time(' '.join(at)):%H:%M}")

@@ -29,6 +29,9 @@ from storage.db import unit_of_work
 from storage.models import ClaimStatus, FollowUp, Recap, RequestStatus, Workspace
 
 WEEK_DAYS = 7
+TEAM_INTEGRITY_FROM = 5
+"""The fewest promises ended in a week for the recap to show the team's integrity: with fewer, the team's figure
+could be one member's own, posted in front of everyone."""
 WORKING_DAYS = 5  # Monday to Friday, unless the member has weekends on
 STREAKS_SHOWN = 3
 
@@ -83,8 +86,14 @@ class WeekSummary:
     longest_streaks: list[tuple[str, int]]
     breakdowns_resolved: int = 0
     overdue: int = 0  # promises still open after their date as the week ended (overdue, not yet accounted for)
-    ledger: Ledger = field(default_factory=Ledger)  # the team's promises made, and ended, this week
+    ledger: Ledger = field(default_factory=Ledger)  # the team's promises made this week, and due in it and ended
     stands: list[StandFollowers] = field(default_factory=list)  # active stands, most followed first
+    team_integrity: bool = True  # the workspace's choice (`/coach recap integrity on|off`)
+
+    @property
+    def integrity_shown(self) -> bool:
+        """Whether the recap shows the team's integrity: the workspace wants it and enough promises ended."""
+        return self.team_integrity and self.ledger.ended >= TEAM_INTEGRITY_FROM
 
 
 def last_full_week(now: datetime, zone: ZoneInfo) -> tuple[date, date]:
@@ -126,21 +135,26 @@ def _paused_days_by_member(
 
 
 def week_ledger(session: Session, *, team_id: str, first: date, last: date, zone: ZoneInfo) -> Ledger:
-    """The team's integrity ledger for the week: promises (own, and requests accepted) made in it, and how the
-    ones that ended in it ended."""
+    """The team's integrity ledger for the week: the promises (own, and requests accepted) made in it, and how the
+    ones due in it ended, whatever day their end was recorded; a promise with no date counts in the week it ended."""
     start, end = week_instants(first, zone)
     promises, requests, agreed = queries.week_accounts(
         team_id=team_id, first=first, last=last, start=start, end=end, session=session
     )
+
+    def in_week(day: date | None) -> bool:
+        return day is not None and first <= day <= last
+
     ended = [
-        entry
-        for entry in account_entries(promises, requests, agreed, zone)
-        if entry[2] is not None and first <= entry[2] <= last
+        (status, due_on, settled_on)
+        for status, due_on, settled_on in account_entries(promises, requests, agreed, zone)
+        if settled_on is not None and in_week(due_on if due_on is not None else settled_on)
     ]
     made = (
         sum(1 for p in promises if start <= p.created_at < end)
-        + sum(1 for r in requests if r.promised_on is not None and first <= r.promised_on <= last)
-        + len(agreed)  # each new date agreed is a promise made afresh
+        + sum(1 for r in requests if in_week(r.promised_on))
+        # each new date agreed is a promise made afresh
+        + sum(1 for a in agreed if a.settled_at is not None and start <= a.settled_at < end)
     )
     return replace(ledger(ended), made=made)
 
@@ -231,9 +245,16 @@ def participant_weeks(
 
 
 def summarize_week(
-    session: Session, *, team_id: str, week_start: date, zone: ZoneInfo, default_timezone: str = "UTC"
+    session: Session,
+    *,
+    team_id: str,
+    week_start: date,
+    zone: ZoneInfo,
+    default_timezone: str = "UTC",
+    team_integrity: bool = True,
 ) -> WeekSummary:
-    """The workspace's week starting on Monday `week_start`; `zone` is the workspace's zone."""
+    """The workspace's week starting on Monday `week_start`; `zone` is the workspace's zone, `team_integrity` its
+    choice to show the team's integrity."""
     if week_start.weekday() != 0:
         raise ValueError(f"a recap week starts on a Monday, not on {week_start:%A}")
     week_end = week_start + timedelta(days=WEEK_DAYS - 1)
@@ -273,6 +294,7 @@ def summarize_week(
             StandFollowers(*row)
             for row in queries.active_stands_with_followers(team_id=team_id, declared_before=end, session=session)
         ],
+        team_integrity=team_integrity,
     )
 
 
@@ -288,6 +310,7 @@ class DueRecap:
     channel_id: str
     zone: ZoneInfo
     set_by: str | None
+    team_integrity: bool = True  # the workspace shows the team's integrity in its recap
 
     @property
     def key(self) -> dict[str, object]:
@@ -367,9 +390,15 @@ class Recaps:
                     continue
                 if claims.recap_settled(team_id=team_id, week=week, stale_before=now - CLAIM_TIMEOUT, session=session):
                     continue
-                set_by = workspace.recap_set_by if workspace else None
                 found.append(
-                    DueRecap(team_id=team_id, week_start=week, channel_id=channel, zone=recap_time.zone, set_by=set_by)
+                    DueRecap(
+                        team_id=team_id,
+                        week_start=week,
+                        channel_id=channel,
+                        zone=recap_time.zone,
+                        set_by=workspace.recap_set_by if workspace else None,
+                        team_integrity=workspace.recap_integrity if workspace else True,
+                    )
                 )
         return found
 
@@ -387,6 +416,7 @@ class Recaps:
                 week_start=due.week_start,
                 zone=due.zone,
                 default_timezone=self.coach.default_timezone,
+                team_integrity=due.team_integrity,
             )
 
     def posted(self, due: DueRecap, channel_id: str, ts: str) -> None:

@@ -336,12 +336,23 @@ _BUTTONS = {
 }
 
 
-def state_words(request: Request) -> str:
-    """How a request's state reads to people."""
+_OFFER_WAITING = {
+    Role.REQUESTER: "waiting for your answer",  # the stand's owner, offered help
+    Role.RECIPIENT: "waiting for their answer",  # the helper who offered it
+}
+
+
+def state_words(request: Request, viewer: Role | None = None) -> str:
+    """How a request's state reads to people (to `viewer`, when it is one side's)."""
     if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.BROKEN:
         return "not kept by its date — recorded as a broken promise"
     if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.REVOKED:
         return "promise revoked"
+    # An offer of help is stored as a counter-offer waiting for the stand's owner; to people it is an offer.
+    if request.offered and request.status == RequestStatus.COUNTERED:
+        return _OFFER_WAITING[viewer] if viewer is not None else "an offer of help waiting for an answer"
+    if request.offered and request.status == RequestStatus.CANCELLED:
+        return "not taken up this time"
     return _STATE_WORDS[RequestStatus(request.status)]
 
 
@@ -414,13 +425,18 @@ def build_renegotiation_answered(asked: Renegotiation, request: Request, *, agre
 
 def request_summary(request: Request, viewer: Role) -> str:
     """One line per request, from the viewer's side."""
-    if viewer is Role.REQUESTER:
+    if request.offered:  # the stand's owner is the "requester" of an offer made to them
+        head = (
+            f"{person(request.recipient_id)} offered"
+            if viewer is Role.REQUESTER
+            else f"You offered {person(request.user_id)} help"
+        )
+    elif viewer is Role.REQUESTER:
         head = f"You asked {person(request.recipient_id)}"
-    elif request.offered:
-        head = f"You offered {person(request.user_id)}"
     else:
         head = f"{person(request.user_id)} asked you"
-    return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{state_words(request)}*"
+    words = state_words(request, viewer)
+    return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{words}*"
 
 
 def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
@@ -436,7 +452,7 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
     else:
         head = f":envelope_with_arrow: {person(request.user_id)} asks you:"
     by = when(request.due_on).replace("by", "By", 1)
-    body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request)}"
+    body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request, viewer)}"
     if request.status == RequestStatus.COUNTERED and not request.offered:
         terms = request.counter_text or request.text
         body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"
@@ -446,7 +462,7 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
         blocks.append(ActionsBlock(block_id=f"request-actions-{rid}", elements=buttons))
     else:
         blocks.append(context("Nothing left to do here."))
-    return f"{head} {quote(request.text, 200)} — {state_words(request)}", dump(blocks)
+    return f"{head} {quote(request.text, 200)} — {state_words(request, viewer)}", dump(blocks)
 
 
 _NOTICES = {
@@ -553,8 +569,7 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     if status.ledger.made:
         today += f"\n{ledger_line(status.ledger)}"
     if status.streak or status.best_streak:
-        days = "working day" if status.streak == 1 else "working days"
-        today += f"\n:fire: Streak: {status.streak} {days} of full practice (best {status.best_streak})"
+        today += f"\n:fire: Streak: {plural(status.streak, 'working day')} of full practice (best {status.best_streak})"
     if with_buttons:
         blocks.append(section(today, block_id="status-today"))
         blocks.append(
@@ -587,8 +602,7 @@ def followers_line(followers: Sequence[str]) -> str:
         line += f" · also {', '.join(person(u) for u in named)}"
     if len(followers) > FOLLOWERS_NAMED:
         line += f" and {len(followers) - FOLLOWERS_NAMED:,} more"
-    count = "1 follower" if len(followers) == 1 else f"{len(followers):,} followers"
-    return f"{line} · {count}"
+    return f"{line} · {plural(len(followers), 'follower')}"
 
 
 def followed_stand_line(stand: FollowedStand) -> str:
@@ -616,7 +630,8 @@ def _following(status: Status) -> list[Block]:
             )
         )
     if len(status.following) > FOLLOWED_SHOWN:
-        blocks.append(context(f"…and {len(status.following) - FOLLOWED_SHOWN} more stands you follow."))
+        more = plural(len(status.following) - FOLLOWED_SHOWN, "more stand", "more stands")
+        blocks.append(context(f"…and {more} you follow."))
     return blocks
 
 
@@ -648,10 +663,15 @@ def _accounts(status: Status) -> list[Block]:
         for r in status.received
         if r.status == RequestStatus.ACCEPTED
     ]
+    # Offers of help ride with requests (an offer is stored as one): the titles say so when there are any.
+    made_title = "Requests you made" + (" and help offered to you" if any(r.offered for r in status.made) else "")
+    received_title = "Requests made of you" + (
+        " and help you offered" if any(r.offered for r in status.received) else ""
+    )
     return [
         section(
             listing(
-                "Requests you made",
+                made_title,
                 [request_summary(r, Role.REQUESTER) for r in status.made],
                 "None open. Who could you ask today?",
             ),
@@ -659,7 +679,7 @@ def _accounts(status: Status) -> list[Block]:
         ),
         section(
             listing(
-                "Requests made of you",
+                received_title,
                 [request_summary(r, Role.RECIPIENT) for r in status.received],
                 "Nothing waiting on you.",
             ),
@@ -717,6 +737,8 @@ HELP = """*Breakthrough Coach* — a stand, and a daily practice toward it.
 • `/breakthrough &lt;what happened&gt;` — celebrate it with the team
 • `/coach status` · `nudge HH:MM` · `weekends on|off` · `pause` · `resume` · `export` · `forget me`
 • `/coach recap here` — (admins) send the weekly recap to this channel
+• `/coach recap &lt;weekday&gt; HH:MM` — (admins) when the weekly recap is posted
+• `/coach recap integrity on|off` — (admins) whether the recap shows the team's integrity (from five promises ended)
 Each day: *share 2, act 2, request 2*. Type any command bare to fill in a form instead.
 Dates: 2026-12-01, today, tomorrow, friday, in 3 days, in 2 weeks."""
 
@@ -935,10 +957,14 @@ def build_close_stand_modal(stand: Stand) -> dict[str, Any]:
 
 
 def ledger_line(account: Ledger) -> str:
-    """The member's integrity ledger in one line."""
-    share = f"{account.integrity:.0%}" if account.integrity is not None else "—"
+    """The member's integrity ledger in one line: their own, shown only to them."""
+    if account.integrity is None:  # nothing has ended yet: no figure to give, and nothing wrong with that
+        return (
+            f":handshake: Your word: {plural(account.made, 'promise')} made, none ended yet — your integrity shows "
+            "once the first one ends."
+        )
     return (
-        f":handshake: Your word: integrity {share} · {account.kept_on_time} kept on time, "
+        f":handshake: Your word: integrity {account.integrity:.0%} · {account.kept_on_time} kept on time, "
         f"{account.renegotiated_in_time} renegotiated in time, {account.broken} broken, {account.revoked} revoked "
         f"of {account.ended} ended · {account.made} made"
     )

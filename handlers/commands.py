@@ -27,7 +27,7 @@ from handlers.ids import Command
 from handlers.slack_io import ensure_profile, known_profile, require_people, require_person
 
 ADMIN_ONLY = (
-    "Setting where and when the weekly recap goes is for workspace admins and owners "
+    "Setting where and when the weekly recap goes, and what it shows, is for workspace admins and owners "
     "(or members listed in COACH_ADMINS)."
 )
 
@@ -136,13 +136,14 @@ INLINE: dict[Command, Inline] = {
 
 
 def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team_id: str, user_id: str) -> Work:
-    """`/coach help|status|recap here|recap <day> HH:MM|nudge HH:MM|weekends on|off|pause|resume|export|forget me`."""
+    """`/coach help|status|recap here|recap <day> HH:MM|recap integrity on|off|nudge HH:MM|weekends on|off|pause|
+    resume|export|forget me`."""
     parsed = parsing.parse_coach(command.get("text", ""))
     if parsed.name == "help":
         return ui.build_help
     if parsed.name == "status":
         return lambda: ui.build_status(coach.status(team_id, user_id))
-    if parsed.name in ("recap_here", "recap_at"):
+    if parsed.name in ("recap_here", "recap_at", "recap_integrity"):
         # An admin's rights are Slack's to say: this one asks Slack when what it knows is stale.
         member = ensure_profile(client, coach, team_id, user_id)
         if not (member and member.is_admin) and user_id not in coach.admins:
@@ -166,6 +167,22 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team
             return flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
 
         return recap_at
+    if parsed.name == "recap_integrity":
+        shown = parsed.arg == "on"
+
+        def recap_integrity() -> flows.Reply:
+            coach.set_recap_integrity(team_id, shown=shown)
+            if shown:
+                return flows.line(
+                    "The weekly recap shows the team's integrity, in weeks when at least five promises due that "
+                    "week ended."
+                )
+            return flows.line(
+                "The weekly recap no longer shows the team's integrity; it still counts the promises made and "
+                "ended. Each member keeps seeing their own in `/coach status` and App Home."
+            )
+
+        return recap_integrity
     if parsed.name == "nudge":
 
         def nudge_at() -> flows.Reply:

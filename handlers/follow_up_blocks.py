@@ -59,7 +59,8 @@ def question_text(asked: Asked) -> str:
     if isinstance(item, Stand):
         return f"Your stand's date is near: {quote(item.text, 150)}"
     if isinstance(item, Request) and asked.stage == "reminder":
-        return f"A reminder: {person(item.user_id)} asked you {quote(item.text, 150)}"
+        # "asked you: …" reads right whatever they typed ("a review of the deck", "to call Sam", "can you…").
+        return f"A reminder: {person(item.user_id)} asked you: {quote(item.text, 150)}"
     for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
     if asked.stage == "broken":
         return f"Your promise{for_whom} is recorded as broken: {quote(item.text, 150)}"
@@ -101,7 +102,7 @@ def stand_question(stand: Stand, answer: str | None, question: str, *, block_id:
 
 def _reminder(request: Request) -> Blocks:
     what = esc(clip(request.text, 1500))
-    line = f":wave: A gentle reminder: {person(request.user_id)} asked you\n>{what}\n({when(request.due_on)})."
+    line = f":wave: A gentle reminder: {person(request.user_id)} asked you:\n>{what}\n({when(request.due_on)})."
     if request.status != RequestStatus.OPEN:
         return dump([section(f"{line}\nAnswered: {state_words(request)}.", block_id=f"reminder-text-{request.id}")])
     line += " A clear yes, no or counter-offer helps them plan."

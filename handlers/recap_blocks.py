@@ -18,6 +18,7 @@ from handlers.blocks import (
     leave_stand_button,
     listing,
     person,
+    plural,
     section,
 )
 
@@ -39,10 +40,6 @@ def week_label(first: date, last: date) -> str:
     if first.month != last.month:
         return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
     return f"{first.day}–{last.day} {last:%b %Y}"
-
-
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count:,} {one if count == 1 else many}"
 
 
 def _against(label: str, count: int, target: int) -> str:
@@ -83,9 +80,7 @@ def stand_line(stand: StandFollowers) -> str:
     if not stand.followers:
         followed = "no followers yet"
     else:
-        followed = (
-            f"first follower {person(stand.first_follower)} · {_plural(stand.followers, 'follower', 'followers')}"
-        )
+        followed = f"first follower {person(stand.first_follower)} · {plural(stand.followers, 'follower')}"
     return f"{_quoted(stand.owner_id, stand.text)} · {followed}"
 
 
@@ -94,30 +89,47 @@ def _quoted(user_id: str, text: str) -> str:
     return f"{person(user_id)} — _{esc(clip(' '.join(text.split()), TEXT_SHOWN))}_"
 
 
+def promises_line(summary: WeekSummary) -> str | None:
+    """The team's promises: how many were made in the week, how those due in it ended, and the team's integrity
+    only when the workspace shows it and enough ended that it is nobody's own."""
+    account = summary.ledger
+    if not (account.made or account.ended):
+        return None
+    parts = [f"{account.made:,} made this week"] if account.made else []
+    if account.ended:
+        ends = [f"{account.kept_on_time:,} kept on time"]
+        if account.kept_late:
+            ends.append(f"{account.kept_late:,} kept late")
+        ends.append(f"{account.renegotiated_in_time:,} renegotiated in time")
+        if account.renegotiated_late:
+            ends.append(f"{account.renegotiated_late:,} renegotiated late")
+        ends += [f"{account.broken:,} broken", f"{account.revoked:,} revoked"]
+        parts.append(f"{account.ended:,} due this week ended: {', '.join(ends)}")
+    else:
+        parts.append("none due this week ended")
+    line = f":handshake: Promises: {' · '.join(parts)}"
+    if summary.integrity_shown and account.integrity is not None:
+        line += f" — team integrity {account.integrity:.0%}"
+    return line
+
+
 def _accounts(summary: WeekSummary) -> list[str]:
     lines = []
     if summary.breakdowns_met:
         each = "a milestone" if summary.breakdowns_met == 1 else "each one a milestone"
-        lines.append(f":construction: {_plural(summary.breakdowns_met, 'breakdown', 'breakdowns')} met — {each}")
+        lines.append(f":construction: {plural(summary.breakdowns_met, 'breakdown')} met — {each}")
     if summary.breakdowns_resolved:
-        lines.append(
-            f":seedling: {_plural(summary.breakdowns_resolved, 'breakdown', 'breakdowns')} resolved — something shifted"
-        )
+        lines.append(f":seedling: {plural(summary.breakdowns_resolved, 'breakdown')} resolved — something shifted")
     if summary.requests_made:
         lines.append(
             f":envelope_with_arrow: Requests: {summary.requests_made:,} made · {summary.requests_accepted:,} accepted"
             f" · {summary.requests_completed:,} completed"
         )
-    account = summary.ledger
-    if account.made or account.ended:
-        integrity = f"integrity {account.integrity:.0%}" if account.integrity is not None else "none ended yet"
-        lines.append(
-            f":handshake: Promises: {account.made:,} made · {account.kept_on_time:,} kept on time · "
-            f"{account.renegotiated_in_time:,} renegotiated in time · {account.broken:,} broken · "
-            f"{account.revoked:,} revoked — {integrity}"
-        )
+    promises = promises_line(summary)
+    if promises:
+        lines.append(promises)
     if summary.overdue:
-        overdue = _plural(summary.overdue, "promise", "promises")
+        overdue = plural(summary.overdue, "promise")
         lines.append(
             f":hourglass: {overdue} overdue and still open — a kept, renegotiated or revoked answer closes each"
         )
@@ -144,9 +156,7 @@ def _highlights(summary: WeekSummary) -> list[Block]:
     if accounts:
         blocks.append(section("\n".join(accounts)))
     if summary.longest_streaks:
-        streaks = " · ".join(
-            f"{person(user_id)} {_plural(days, 'day', 'days')}" for user_id, days in summary.longest_streaks
-        )
+        streaks = " · ".join(f"{person(user_id)} {plural(days, 'day')}" for user_id, days in summary.longest_streaks)
         blocks.append(section(f":fire: *Longest streaks:* {streaks}"))
     return blocks
 
@@ -156,9 +166,9 @@ def _main_blocks(summary: WeekSummary, label: str, replies: int) -> list[Block]:
     people = len(summary.participants)
     if people:
         full_days = sum(p.days_full for p in summary.participants)
-        heading = f"*Team practice* — {_plural(people, 'person', 'people')}"
+        heading = f"*Team practice* — {plural(people, 'person', 'people')}"
         if full_days:
-            heading += f", {_plural(full_days, 'full day', 'full days')} of share 2, act 2, request 2"
+            heading += f", {plural(full_days, 'full day')} of share 2, act 2, request 2"
         blocks.append(section(f"{heading}\n{totals_line(summary)}"))
     else:
         blocks.append(
@@ -171,9 +181,9 @@ def _main_blocks(summary: WeekSummary, label: str, replies: int) -> list[Block]:
     if body:
         blocks += [DividerBlock(), *body]
     if replies:
-        where = f"Each person's week is in the thread — {_plural(people, 'person', 'people')}."
+        where = f"Each person's week is in the thread — {plural(people, 'person', 'people')}."
         if len(summary.stands) > FOLLOWED_STANDS_SHOWN:
-            where = f"Each person's week and every stand are in the thread — {_plural(people, 'person', 'people')}."
+            where = f"Each person's week and every stand are in the thread — {plural(people, 'person', 'people')}."
         blocks.append(context(where))
     return blocks
 

@@ -54,6 +54,8 @@ class Workspace(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     recap_weekday: int = 0  # Monday
     recap_time: str = Field(default="09:00", max_length=5)
+    # Whether the weekly recap shows the team's integrity (it does only from five promises ended in the week).
+    recap_integrity: bool = True
     created_at: datetime = Field(sa_column=_utc())
 
 

@@ -710,13 +710,15 @@ def forget_follow_ups(*, team_id: str, kind: str, item_id: int | None, session: 
 def week_accounts(
     *, team_id: str, first: date, last: date, start: datetime, end: datetime, session: Session
 ) -> tuple[Sequence[Promise], Sequence[Request], Sequence[Renegotiation]]:
-    """The workspace's promises made or ended in a week: its own promises and requests promised by local date
-    `first`..`last` or changed in [start, end), and the new dates agreed in [start, end)."""
+    """The workspace's promises made, due or ended in a week: its own promises and requests promised or due by
+    local date `first`..`last` or changed in [start, end), and the new dates agreed in [start, end) or in place of
+    a date in the week."""
     promises = session.exec(
         select(Promise).where(
             Promise.team_id == team_id,
             ((col(Promise.updated_at) >= start) & (col(Promise.updated_at) < end))
-            | ((col(Promise.created_at) >= start) & (col(Promise.created_at) < end)),
+            | ((col(Promise.created_at) >= start) & (col(Promise.created_at) < end))
+            | col(Promise.due_on).between(first, last),
         )
     ).all()
     requests = session.exec(
@@ -725,15 +727,16 @@ def week_accounts(
             col(Request.promise_status).is_not(None),
             ((col(Request.updated_at) >= start) & (col(Request.updated_at) < end))
             | col(Request.promised_on).between(first, last)
-            | col(Request.done_on).between(first, last),
+            | col(Request.done_on).between(first, last)
+            | col(Request.due_on).between(first, last),
         )
     ).all()
     agreed = session.exec(
         select(Renegotiation).where(
             Renegotiation.team_id == team_id,
             Renegotiation.status == RenegotiationStatus.ACCEPTED,
-            col(Renegotiation.settled_at) >= start,
-            col(Renegotiation.settled_at) < end,
+            ((col(Renegotiation.settled_at) >= start) & (col(Renegotiation.settled_at) < end))
+            | col(Renegotiation.old_due_on).between(first, last),
         )
     ).all()
     return promises, requests, agreed

@@ -18,9 +18,7 @@ from tests.test_program_arc_e2e import a_stand_declared_on_monday, nudge_on
 def rewritten(slack: SlackStandIn, message: Message, containing: str) -> Message:
     """The message as Slack shows it now, once it has been rewritten to contain `containing`."""
     return slack.wait_for(
-        lambda: next(
-            (m for m in slack.messages(message.channel) if m.ts == message.ts and containing in seen(m)), None
-        )
+        lambda: next((m for m in slack.messages(message.channel) if m.ts == message.ts and containing in seen(m)), None)
     )
 
 

@@ -626,7 +626,8 @@ def test_requests_promises_stands_breakthroughs_and_streaks_are_in_the_main_mess
         "<@U2> joined <@U1>'s stand",
         "<@U2> — _Signed Acme_",
         "Requests: 18 made · 12 accepted · 5 completed",
-        "Promises: 6 made · 3 kept on time · 1 renegotiated in time · 1 broken · 0 revoked — integrity 80%",
+        "Promises: 6 made this week · 5 due this week ended: 3 kept on time, 1 renegotiated in time, 1 broken, "
+        "0 revoked — team integrity 80%",
         "<@U1> 3 days · <@U2> 2 days",
     ):
         assert expected in text

@@ -291,8 +291,20 @@ class SlackStandIn:
             self._ws.show_ack(response_url, ack)
         return reply
 
-    def click(self, user_id: str, where: Message | View, button_text: str, *, team_id: str | None = None) -> AppReply:
-        """Click a button by its visible text, in a message as the test holds it (maybe stale) or an open view."""
+    def click(
+        self,
+        user_id: str,
+        where: Message | View,
+        button_text: str,
+        *,
+        team_id: str | None = None,
+        under: str | None = None,
+    ) -> AppReply:
+        """Click a button by its visible text, in a message as the test holds it (maybe stale) or an open view.
+
+        `under` picks among buttons of the same label the way a person does: the one in the first row of
+        buttons after the text that contains it.
+        """
         user = self._user(user_id)
         team = team_id or user.team_id
         payload: JsonDict = {
@@ -333,7 +345,7 @@ class SlackStandIn:
             blocks = view.blocks
             payload["container"] = {"type": "view", "view_id": view.id}
             payload["view"] = self._view_payload(view, team)
-        block, element = self._button(blocks, button_text)
+        block, element = self._button(self._under(blocks, under) if under else blocks, button_text)
         action: JsonDict = {
             "action_id": element["action_id"],
             "block_id": block["block_id"],
@@ -515,6 +527,17 @@ class SlackStandIn:
         if current.type == "modal" and stack[-1].id != current.id:
             raise AssertionError(f"view {view.id} is under another modal; only the top modal can be used")
         return current
+
+    @staticmethod
+    def _under(blocks: list[JsonDict], text: str) -> list[JsonDict]:
+        """The first actions block after the first block whose text contains `text`."""
+        seen_text = False
+        for block in blocks:
+            if not seen_text:
+                seen_text = text in json.dumps(block.get("text") or block.get("elements") or "", ensure_ascii=False)
+            elif block.get("type") == "actions":
+                return [block]
+        raise AssertionError(f"no row of buttons under a block containing {text!r}")
 
     @staticmethod
     def _button(blocks: list[JsonDict], text: str) -> tuple[JsonDict, JsonDict]:
