@@ -10,10 +10,11 @@ the reply in its ack (a command's ephemeral answer, a modal's confirmation) or, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.coach import Coach, CoachRefusal, RequestMoved, StandConflict, StandDeclared
+from bot.follow_ups import DueFollowUp, FollowUps
 from bot.rules import RequestMove, Role
 from handlers import blocks as ui
 from handlers import outbox as ox
@@ -241,6 +242,31 @@ def offer_help(coach: Coach, team_id: str, stand_id: int, helper_id: str, text: 
         request = coach.offer_help(team_id, stand_id, helper_id, text, due_on)
         send_cards(coach, request)
     return line(f"Offer sent to {ui.person(request.user_id)}. If they accept, it becomes your promise.")
+
+
+def expire_request(follow_ups: FollowUps, due: DueFollowUp, now: datetime) -> Request | None:
+    """Close a request unanswered for two weeks; with the change, both cards and the reminder are rewritten to say it
+    expired (their buttons gone) and the requester is told. None when it was answered in the meantime."""
+    coach = follow_ups.coach
+    with coach.transaction():
+        request = follow_ups.expire_unanswered(due, now)
+        if request is None:
+            return None
+        assert request.id is not None
+        team_id = request.team_id
+        for role, user, ref in (
+            (Role.REQUESTER, request.user_id, Ref.REQUESTER_CARD),
+            (Role.RECIPIENT, request.recipient_id, Ref.RECIPIENT_CARD),
+        ):
+            # Rendered now rather than when sent: the stored request says cancelled, and only this moment knows why.
+            text, blocks = ui.build_request_card(request, role, expired=True)
+            coach.tell(ox.update(team_id, user, text, blocks, ref=(ref, request.id), about=user))
+        reminder = follow_ups.message(due, "reminder")
+        if reminder is not None:
+            text, blocks = ui.build_request_card(request, Role.RECIPIENT, expired=True)
+            coach.tell(ox.update(team_id, request.recipient_id, text, blocks, at=reminder, about=request.recipient_id))
+        coach.tell(ox.dm(team_id, request.user_id, *build_requester_told(request, "expired")))
+    return request
 
 
 def tell_requester(coach: Coach, request: Request, stage: str) -> None:

@@ -1,4 +1,5 @@
-"""Follow-up DMs: a promise on its date (and once more a day late), a request still waiting for an answer."""
+"""Follow-up DMs: a promise on its date (and once more a day late) or a week after it was made with no date; a
+request still waiting for an answer, closed as expired after two weeks, or reported done and not yet completed."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.follow_ups import DueFollowUp
 from bot.rules import Role
-from handlers.blocks import Blocks, clip, dump, esc, person, quote, request_buttons, section, when
+from handlers.blocks import Blocks, clip, day, dump, esc, person, quote, request_buttons, section, when
 from handlers.ids import Action, Field, Modal
 from storage.models import Promise, Request, Stand
 
@@ -68,7 +69,40 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
         actions = ActionsBlock(block_id=f"reminder-{item.id}", elements=buttons)
         blocks = [SectionBlock(block_id=f"reminder-text-{item.id}", text=MarkdownTextObject(text=line)), actions]
         return f"A reminder: {person(item.user_id)} asked you {quote(item.text, 150)}", [b.to_dict() for b in blocks]
+    if isinstance(item, Request) and due.stage == "expired":
+        line = (
+            f":broom: {person(item.user_id)}'s request to you waited two weeks without an answer, so I've closed it "
+            f"as expired:\n>{what}\nNothing is owed. If it still matters, they can ask again."
+        )
+        blocks = [SectionBlock(block_id=f"expired-{item.id}", text=MarkdownTextObject(text=line))]
+        return f"Closed as expired, nothing owed: {quote(item.text, 150)}", [b.to_dict() for b in blocks]
+    if isinstance(item, Request) and due.stage == "unconfirmed":
+        line = (
+            f":white_check_mark: {person(item.recipient_id)} reported your request done on "
+            f"{day(item.done_on)}, and it's still waiting for you to declare it complete:\n>{what}\n"
+            "Is it complete? If not yet, say so and it goes back to them."
+        )
+        actions = ActionsBlock(block_id=f"unconfirmed-{item.id}", elements=request_buttons(item, Role.REQUESTER))
+        blocks = [SectionBlock(block_id=f"unconfirmed-text-{item.id}", text=MarkdownTextObject(text=line)), actions]
+        return (
+            f"{person(item.recipient_id)} reported your request done: {quote(item.text, 150)} — is it complete?",
+            [b.to_dict() for b in blocks],
+        )
     for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
+    if due.stage == "undated":
+        days = (due.local_date - due.made_on).days if due.made_on is not None else 7
+        ago = "a week ago" if days <= 7 else f"{days} days ago"
+        line = (
+            f":seedling: You promised {ago}{for_whom}, with no date set:\n>{what}\nHow is it going? Kept, a date "
+            "you can keep, or revoked — any honest answer keeps your word worth something."
+        )
+        blocks = [
+            SectionBlock(block_id="follow-up-text", text=MarkdownTextObject(text=line)),
+            account_buttons(item),
+        ]
+        return f"You promised {ago}{for_whom}: {quote(item.text, 150)} — how is it going?", [
+            b.to_dict() for b in blocks
+        ]
     if due.stage == "broken":
         line = (
             f":memo: Your promise{for_whom} was due {when(item.due_on).removeprefix('by ')} and went unanswered, "
@@ -92,8 +126,15 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
 
 
 def build_requester_told(request: Request, stage: str) -> tuple[str, Blocks]:
-    """The requester's DM when the promise made to them is followed up: reminded (`reminder`) or `broken`."""
-    if stage == "broken":
+    """The requester's DM when their request is followed up: reminded (`reminder`), closed unanswered (`expired`),
+    or the promise made to them recorded `broken`."""
+    if stage == "expired":
+        text = (
+            f":hourglass: Your request to {person(request.recipient_id)} waited two weeks without an answer, so it "
+            f"has expired and I've closed it: {quote(request.text, 500)}. If you still need it, ask again — or ask "
+            "someone else."
+        )
+    elif stage == "broken":
         text = (
             f"{person(request.recipient_id)}'s promise on your request went unanswered past its date, so I've "
             f"recorded it as broken: {quote(request.text, 500)}. If you still need it, ask again."

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.follow_ups import FollowUps
 from bot.nudges import Nudges
 from bot.recaps import DueRecap, DueWeeklyLine, Recaps
-from handlers.flows import tell_requester
+from handlers.flows import expire_request, tell_requester
 from handlers.follow_up_blocks import build_follow_up
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
@@ -201,6 +201,11 @@ def follow_up_pass(follow_ups: FollowUps, poster: PacedPoster, now: datetime) ->
         item: Promise | Request | Stand | None
         if due.stage == "broken":
             item = follow_ups.break_unanswered(due, now)
+            if item is None:
+                skipped += 1  # answered since it came due
+                continue
+        elif due.stage == "expired":
+            item = expire_request(follow_ups, due, now)  # the requester is told by the outbox, with the change
             if item is None:
                 skipped += 1  # answered since it came due
                 continue
