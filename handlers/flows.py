@@ -191,11 +191,20 @@ def send_cards(coach: Coach, request: Request) -> None:
 def refresh_cards(coach: Coach, request: Request, *, clicked: dict[Role, Where] | None = None) -> None:
     """Owe both sides' cards a rewrite to the request's state when sent (spent buttons disappear).
 
-    `clicked` names the card a button was pressed on: a quick press can beat our record of where it is.
+    `clicked` names the card a button was pressed on: a quick press can beat our record of where it is. A press on
+    a follow-up that carries the card's buttons (a reminder, "is it complete?") rewrites that follow-up and the
+    card both, so no copy of a spent button stays live.
     """
     assert request.id is not None
+    cards = {
+        Role.REQUESTER: (request.requester_channel, request.requester_ts),
+        Role.RECIPIENT: (request.recipient_channel, request.recipient_ts),
+    }
     for role, user in ((Role.REQUESTER, request.user_id), (Role.RECIPIENT, request.recipient_id)):
-        coach.tell(ox.card(request.team_id, request.id, role, user, at=(clicked or {}).get(role, (None, None))))
+        at = (clicked or {}).get(role, (None, None))
+        coach.tell(ox.card(request.team_id, request.id, role, user, at=at))
+        if all(at) and all(cards[role]) and at != cards[role]:
+            coach.tell(ox.card(request.team_id, request.id, role, user, at=(None, None)))
 
 
 def move_request(
