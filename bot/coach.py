@@ -800,6 +800,18 @@ class Coach:
             session.add(request)
             return request
 
+    def expire_if_unanswered(self, team_id: str, request_id: int, *, now: datetime) -> Request | None:
+        """Close a request its recipient never answered as expired (stored as cancelled: the contract's statuses
+        are fixed); None when it was answered or cancelled in the meantime. Nothing is owed: it was never a promise.
+        """
+        with unit_of_work(self.engine) as session:
+            request = queries.get_scoped(Request, request_id, team_id=team_id, session=session, for_update=True)
+            if request is None or request.status != RequestStatus.OPEN:
+                return None
+            request.status, request.updated_at = RequestStatus.CANCELLED, now
+            session.add(request)
+            return request
+
     def declare_breakdown(self, team_id: str, user_id: str, text: str) -> Breakdown:
         """A breakdown declared: a milestone to meet with questions, not a failure."""
         with unit_of_work(self.engine) as session:

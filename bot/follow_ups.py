@@ -1,5 +1,7 @@
-"""Follow-ups: asking about a promise on its date (and once more a day late), and reminding about unanswered
-requests after two working days. Each is claimed once per item and stage, like nudges."""
+"""Follow-ups: asking about a promise on its date (and once more a day late), or a week after it was made when it
+has no date; reminding about unanswered requests after two working days and closing them as expired after two
+weeks; asking a requester about a request reported done and not yet completed. Each is claimed once per item and
+stage, like nudges."""
 
 from __future__ import annotations
 
@@ -15,9 +17,15 @@ from bot.rules import breaks_today, local_today, member_zone
 from storage import claims, queries
 from storage.claims import FollowUpCandidate
 from storage.db import unit_of_work
-from storage.models import ClaimStatus, FollowUp, Member, Promise, Request, Stand
+from storage.models import ClaimStatus, FollowUp, Member, Promise, Request, RequestStatus, Stand
 
 UNANSWERED_WORKING_DAYS = 2
+UNDATED_AFTER = timedelta(days=7)
+"""A promise made with no date is asked about once, this long after it was made."""
+EXPIRES_AFTER = timedelta(days=14)
+"""A request nobody answered for this long is closed as expired."""
+UNCONFIRMED_WORKING_DAYS = 2
+"""A request reported done and not completed is put to its requester once, this many working days later."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +36,9 @@ class DueFollowUp:
     user_id: str
     kind: str  # "promise", "request" or "stand"
     item_id: int
-    stage: str  # "due", "overdue", "broken", "reminder" or "eve"
+    stage: str  # "due", "overdue", "broken", "undated", "reminder", "expired", "unconfirmed" or "eve"
     local_date: date
+    made_on: date | None = None  # an undated promise: the local day it was made (accepted, for a request)
 
     @property
     def key(self) -> dict[str, Any]:
@@ -43,17 +52,35 @@ def working_days_between(first: date, last: date, *, weekends: bool) -> int:
     return sum(1 for day in days if weekends or day.weekday() < 5)
 
 
+def made_on(candidate: FollowUpCandidate, member: Member) -> date:
+    """The member's local day the promise was made: for a request, the day they accepted it."""
+    if candidate.promised_on is not None:
+        return candidate.promised_on
+    return candidate.created_at.astimezone(member_zone(member.tz, "UTC")).date()
+
+
 def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> str | None:
     """Which follow-up, if any, the candidate needs today."""
     if candidate.unanswered:
         asked_on = candidate.created_at.astimezone(member_zone(member.tz, "UTC")).date()
+        if today - asked_on >= EXPIRES_AFTER:
+            # Nothing stays silently open: two weeks without an answer closes it, and no reminder is due any more.
+            return "expired" if "expired" not in candidate.stages else None
         waited = working_days_between(asked_on, today, weekends=member.weekends)
         return "reminder" if waited >= UNANSWERED_WORKING_DAYS and "reminder" not in candidate.stages else None
+    if candidate.done_on is not None:
+        # Reported done: the requester's turn to declare it complete, asked once; its date no longer matters.
+        waited = working_days_between(candidate.done_on, today, weekends=member.weekends)
+        return "unconfirmed" if waited >= UNCONFIRMED_WORKING_DAYS and "unconfirmed" not in candidate.stages else None
     if candidate.kind == "stand":
         # The day before the stand's own date (or its date, if that day went by), once.
         eve = candidate.due_on is not None and candidate.due_on - timedelta(days=1) <= today
         return "eve" if eve and "eve" not in candidate.stages else None
-    if candidate.due_on is None or candidate.due_on > today:
+    if candidate.due_on is None:
+        # No date to follow up on: asked once, a week after it was made, so it is not left silently open.
+        old = today - made_on(candidate, member) >= UNDATED_AFTER
+        return "undated" if old and "undated" not in candidate.stages else None
+    if candidate.due_on > today:
         return None
     if "due" not in candidate.stages:
         return "due"
@@ -76,7 +103,8 @@ class Asked:
     stage: str
     local_date: date
     item: Promise | Request | Stand
-    answer: str | None = None  # for a stand: how "what now?" was answered (bot.nudges.closing_answer)
+    answer: str | None = None  # a stand: how "what now?" was answered (bot.nudges.closing_answer); "expired"
+    made_on: date | None = None  # an undated promise: the member's local day it was made (accepted, for a request)
 
 
 class FollowUps:
@@ -93,6 +121,7 @@ class FollowUps:
             candidates = claims.follow_up_candidates(
                 latest_due=(now + timedelta(hours=14)).date(),  # the furthest-ahead zone's today
                 asked_before=now - timedelta(days=UNANSWERED_WORKING_DAYS),
+                made_before=now - UNDATED_AFTER + timedelta(days=1),  # a week on any zone's calendar
                 session=session,
             )
             members = claims.members_by_key(keys={(c.team_id, c.user_id) for c in candidates}, session=session)
@@ -107,7 +136,15 @@ class FollowUps:
             stage = next_stage(candidate, today, member)
             if stage is not None:
                 found.append(
-                    DueFollowUp(candidate.team_id, candidate.user_id, candidate.kind, candidate.item_id, stage, today)
+                    DueFollowUp(
+                        candidate.team_id,
+                        candidate.user_id,
+                        candidate.kind,
+                        candidate.item_id,
+                        stage,
+                        today,
+                        made_on=made_on(candidate, member) if stage == "undated" else None,
+                    )
                 )
         return found
 
@@ -141,10 +178,18 @@ class FollowUps:
             return None  # a kind of claim that is not a question (a weekly line)
         if item is None:
             return None  # forgotten
-        answer = None
+        answer, made = None, None
         if isinstance(item, Stand):
             answer = closing_answer(session, item, asked_on=row.local_date, asked_at=row.claimed_at)
-        return Asked(row.kind, row.stage, row.local_date, item, answer)
+        elif isinstance(item, Request) and item.status == RequestStatus.CANCELLED and item.promise_status is None:
+            stages = claims.follow_ups_about(team_id=row.team_id, kind="request", item_id=row.item_id, session=session)
+            answer = "expired" if any(other.stage == "expired" for other in stages) else None
+        if row.stage == "undated":
+            member = session.get(Member, (row.team_id, row.user_id))
+            made = item.promised_on if isinstance(item, Request) else None
+            if isinstance(item, Promise):
+                made = item.created_at.astimezone(member_zone(member.tz if member else None, "UTC")).date()
+        return Asked(row.kind, row.stage, row.local_date, item, answer, made)
 
     def messages_about(self, team_id: str, kind: str, item_id: int) -> list[tuple[str, str, str]]:
         """Every message that asked about a promise, request, stand or noticed breakdown: (member, channel, ts)."""
@@ -179,6 +224,14 @@ class FollowUps:
             with unit_of_work(self.coach.engine) as session:
                 claims.release(FollowUp, due.key, session=session)
         return broken
+
+    def expire_unanswered(self, due: DueFollowUp, now: datetime) -> Request | None:
+        """Close the request as expired; None (and the claim let go) when it was answered in the meantime."""
+        expired = self.coach.expire_if_unanswered(due.team_id, due.item_id, now=now)
+        if expired is None:
+            with unit_of_work(self.coach.engine) as session:
+                claims.release(FollowUp, due.key, session=session)
+        return expired
 
     def sent(self, due: DueFollowUp, channel_id: str, ts: str) -> None:
         """The follow-up went out."""

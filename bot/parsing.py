@@ -101,6 +101,12 @@ _DATE_ATTEMPT_WORDS = frozenset({"today", "tomorrow", "in", "next", *_WEEKDAYS})
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _IN_N = re.compile(r"in ([0-9]+) (day|days|week|weeks)")
 _TRAILING_PUNCTUATION = ".,;!"
+# Words that put a date off rather than give one: after a last "by" they are no date at all.
+_VAGUE_DATE = re.compile(
+    r"some ?day|one day|some ?time|soon(?:ish)?|sooner or later|later(?: on)?|eventually|whenever|"
+    r"as soon as (?:possible|i can|we can)|a\.?s\.?a\.?p|"
+    r"(?:the )?end of (?:the |this )?(?:day|week|month|quarter|year)|eo[dwmqy]"
+)
 
 _BY = re.compile(r"(?<!\S)by(?!\S)", re.IGNORECASE)
 # Slack's own markup (<@U1|name>, <https://x|label>) can carry spaces and the word "by" in its label.
@@ -122,6 +128,8 @@ _CLOCK_12H = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?")
 
 _SHARE_EXAMPLE = "`/share @maria @sam Told them about my stand`"
 _REQUEST_EXAMPLE = "`/request @maria Review the pitch deck by friday`"
+_PROMISE_EXAMPLE = "`/promise Send Ana the budget by friday`"
+_STAND_EXAMPLE = "`/stand Sign 10 new partners by 2026-12-31`"
 _COACH_MENU = (
     "`help`, `status`, `recap here`, `recap <weekday> HH:MM`, `recap integrity on|off`, `nudge HH:MM`, "
     "`weekends on|off`, `pause`, `resume`, `export` or `forget me`"
@@ -208,13 +216,52 @@ def _looks_like_a_date(text: str) -> bool:
     return first[0] in "0123456789" or first.rstrip(_TRAILING_PUNCTUATION) in _DATE_ATTEMPT_WORDS
 
 
-def _split_due_date(text: str, *, today: date) -> tuple[str, date | None]:
-    """Split a trailing `by <date>` off `text`; text that merely contains "by" is kept whole."""
+def _last_by(text: str) -> re.Match[str] | None:
+    """The last `by` of `text` standing as a word of its own, outside Slack's markup."""
     markup = [m.span() for m in _SLACK_MARKUP.finditer(text)]
     bys = [m for m in _BY.finditer(text) if not any(start < m.start() < end for start, end in markup)]
-    if not bys:
+    return bys[-1] if bys else None
+
+
+def vague_date(text: str) -> str | None:
+    """The words at the end of `text` that put the date off rather than give one (`by someday`, `by ASAP!`,
+    `by the end of the week`), as typed; None when there are none. Such words elsewhere are ordinary text."""
+    last = _last_by(text)
+    if last is None:
+        return None
+    normal = " ".join(text[last.end() :].lower().rstrip(_TRAILING_PUNCTUATION).split())
+    return text[last.start() :].strip() if _VAGUE_DATE.fullmatch(normal) else None
+
+
+def _date_forms(today: date) -> str:
+    return (
+        f"{(today + timedelta(days=14)).isoformat()}, today, tomorrow, a weekday like friday, in 3 days or in 2 weeks"
+    )
+
+
+def _no_date_in(words: str) -> str:
+    return f"{_quoted(words)} isn't a date I can follow up on."
+
+
+def vague_date_in_form(text: str) -> str | None:
+    """What to say under a form's text that ends with a vague date (the form has a date picker for the date)."""
+    words = vague_date(text)
+    if words is None:
+        return None
+    return f"{_no_date_in(words)} Pick a real date below, and take {_quoted(words)} out of this text."
+
+
+def _split_due_date(text: str, *, today: date, example: str) -> tuple[str, date | None]:
+    """Split a trailing `by <date>` off `text`; text that merely contains "by" is kept whole. A vague date
+    (`by someday`) is refused: it could never be followed up, kept on time or broken."""
+    last = _last_by(text)
+    if last is None:
         return text, None
-    last = bys[-1]
+    if (words := vague_date(text)) is not None:
+        raise ParseError(
+            f"{_no_date_in(words)} When will it be done? Give it a real date — {_date_forms(today)} — "
+            f"e.g. {example}. Nothing was saved yet."
+        )
     tail = text[last.end() :].strip()
     if not _looks_like_a_date(tail):
         return text, None
@@ -290,13 +337,9 @@ def _leading_people(text: str, *, example: str) -> tuple[list[str], str]:
 
 def parse_stand(text: str, *, today: date) -> StandInput:
     """The outcome and optional due date in `/stand <outcome> [by <date>]`."""
-    outcome, due_on = _split_due_date(text.strip(), today=today)
+    outcome, due_on = _split_due_date(text.strip(), today=today, example=_STAND_EXAMPLE)
     return StandInput(
-        outcome=_required_text(
-            outcome,
-            what="the outcome you're committing to",
-            example="`/stand Sign 10 new partners by 2026-12-31`",
-        ),
+        outcome=_required_text(outcome, what="the outcome you're committing to", example=_STAND_EXAMPLE),
         due_on=due_on,
     )
 
@@ -327,7 +370,7 @@ def parse_request(text: str, *, today: date) -> RequestInput:
             "Let's make it one request per person, so each one gets a clear answer. "
             f"Start with one, e.g. {_REQUEST_EXAMPLE}, then send the next."
         )
-    what, due_on = _split_due_date(rest, today=today)
+    what, due_on = _split_due_date(rest, today=today, example=_REQUEST_EXAMPLE)
     return RequestInput(
         recipient_id=people[0],
         what=_required_text(what, what=f"what you're asking <@{people[0]}> for", example=_REQUEST_EXAMPLE),
@@ -337,9 +380,9 @@ def parse_request(text: str, *, today: date) -> RequestInput:
 
 def parse_promise(text: str, *, today: date) -> PromiseInput:
     """What is promised and the optional date in `/promise <what> [by <date>]`."""
-    what, due_on = _split_due_date(text.strip(), today=today)
+    what, due_on = _split_due_date(text.strip(), today=today, example=_PROMISE_EXAMPLE)
     return PromiseInput(
-        what=_required_text(what, what="what you'll do", example="`/promise Send Ana the budget by friday`"),
+        what=_required_text(what, what="what you'll do", example=_PROMISE_EXAMPLE),
         due_on=due_on,
     )
 

@@ -342,8 +342,11 @@ _OFFER_WAITING = {
 }
 
 
-def state_words(request: Request, viewer: Role | None = None) -> str:
-    """How a request's state reads to people (to `viewer`, when it is one side's)."""
+def state_words(request: Request, viewer: Role | None = None, *, expired: bool = False) -> str:
+    """How a request's state reads to people (to `viewer`, when it is one side's); `expired`: closed by the coach
+    after two weeks unanswered."""
+    if expired and request.status == RequestStatus.CANCELLED:
+        return "expired — two weeks without an answer, so it's closed"
     if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.BROKEN:
         return "not kept by its date — recorded as a broken promise"
     if request.status == RequestStatus.CANCELLED and request.promise_status == PromiseStatus.REVOKED:
@@ -439,8 +442,9 @@ def request_summary(request: Request, viewer: Role) -> str:
     return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{words}*"
 
 
-def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
-    """The DM that shows a request to one side, with the buttons that side can press now."""
+def build_request_card(request: Request, viewer: Role, *, expired: bool = False) -> tuple[str, Blocks]:
+    """The DM that shows a request to one side, with the buttons that side can press now (`expired`: see
+    `state_words`)."""
     rid = str(request.id)
     if request.offered:
         if viewer is Role.REQUESTER:
@@ -452,7 +456,7 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
     else:
         head = f":envelope_with_arrow: {person(request.user_id)} asks you:"
     by = when(request.due_on).replace("by", "By", 1)
-    body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request, viewer)}"
+    body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request, viewer, expired=expired)}"
     if request.status == RequestStatus.COUNTERED and not request.offered:
         terms = request.counter_text or request.text
         body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"
@@ -462,7 +466,7 @@ def build_request_card(request: Request, viewer: Role) -> tuple[str, Blocks]:
         blocks.append(ActionsBlock(block_id=f"request-actions-{rid}", elements=buttons))
     else:
         blocks.append(context("Nothing left to do here."))
-    return f"{head} {quote(request.text, 200)} — {state_words(request, viewer)}", dump(blocks)
+    return f"{head} {quote(request.text, 200)} — {state_words(request, viewer, expired=expired)}", dump(blocks)
 
 
 _NOTICES = {

@@ -10,10 +10,11 @@ the reply in its ack (a command's ephemeral answer, a modal's confirmation) or, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.coach import Coach, CoachRefusal, RequestMoved, StandConflict, StandDeclared
+from bot.follow_ups import DueFollowUp, FollowUps
 from bot.rules import RequestMove, Role
 from handlers import blocks as ui
 from handlers import outbox as ox
@@ -203,12 +204,21 @@ def send_cards(coach: Coach, request: Request) -> None:
 def refresh_cards(coach: Coach, request: Request, *, clicked: dict[Role, Where] | None = None) -> None:
     """Owe both sides' cards a rewrite to the request's state when sent (spent buttons disappear).
 
-    `clicked` names the card a button was pressed on: a quick press can beat our record of where it is.
+    `clicked` names the message a button was pressed on: when it is the card, a quick press can beat our record of
+    where it is. A press on a follow-up that carries the card's buttons (a reminder, "is it complete?") rewrites the
+    card where it was posted, and the follow-up as a question settled, so no copy of a spent button stays live.
     """
     assert request.id is not None
+    cards = {
+        Role.REQUESTER: (request.requester_channel, request.requester_ts),
+        Role.RECIPIENT: (request.recipient_channel, request.recipient_ts),
+    }
     for role, user in ((Role.REQUESTER, request.user_id), (Role.RECIPIENT, request.recipient_id)):
-        coach.tell(ox.card(request.team_id, request.id, role, user, at=(clicked or {}).get(role, (None, None))))
-    # The follow-ups and reminders that asked the person asked about it show where it stands now.
+        at = (clicked or {}).get(role, (None, None))
+        if all(cards[role]) and at != cards[role]:
+            at = (None, None)  # pressed elsewhere (a reminder in a morning message): the card is where we recorded it
+        coach.tell(ox.card(request.team_id, request.id, role, user, at=at))
+    # The follow-ups and reminders that asked about it show where it stands now.
     coach.tell(ox.questions(request.team_id, request.recipient_id, "request", request.id))
 
 
@@ -256,6 +266,29 @@ def offer_help(coach: Coach, team_id: str, stand_id: int, helper_id: str, text: 
         request = coach.offer_help(team_id, stand_id, helper_id, text, due_on)
         send_cards(coach, request)
     return line(f"Offer sent to {ui.person(request.user_id)}. If they accept, it becomes your promise.")
+
+
+def expire_request(follow_ups: FollowUps, due: DueFollowUp, now: datetime) -> Request | None:
+    """Close a request unanswered for two weeks; with the change, both cards and the reminder are rewritten to say it
+    expired (their buttons gone) and the requester is told. None when it was answered in the meantime."""
+    coach = follow_ups.coach
+    with coach.transaction():
+        request = follow_ups.expire_unanswered(due, now)
+        if request is None:
+            return None
+        assert request.id is not None
+        team_id = request.team_id
+        for role, user, ref in (
+            (Role.REQUESTER, request.user_id, Ref.REQUESTER_CARD),
+            (Role.RECIPIENT, request.recipient_id, Ref.RECIPIENT_CARD),
+        ):
+            # Rendered now rather than when sent: the stored request says cancelled, and only this moment knows why.
+            text, blocks = ui.build_request_card(request, role, expired=True)
+            coach.tell(ox.update(team_id, user, text, blocks, ref=(ref, request.id), about=user))
+        # The reminder that asked, wherever it went (alone or in a morning message), says it closed.
+        coach.tell(ox.questions(team_id, request.recipient_id, "request", request.id))
+        coach.tell(ox.dm(team_id, request.user_id, *build_requester_told(request, "expired")))
+    return request
 
 
 def tell_requester(coach: Coach, request: Request, stage: str) -> None:

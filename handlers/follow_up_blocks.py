@@ -1,4 +1,5 @@
-"""Follow-up DMs: a promise on its date (and once more a day late), a request still waiting for an answer."""
+"""Follow-up DMs: a promise on its date (and once more a day late) or a week after it was made with no date; a
+request still waiting for an answer, closed as expired after two weeks, or reported done and not yet completed."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.follow_ups import Asked, DueFollowUp
 from bot.rules import Role
-from handlers.blocks import Blocks, clip, dump, esc, person, quote, request_buttons, section, state_words, when
+from handlers.blocks import Blocks, clip, day, dump, esc, person, quote, request_buttons, section, state_words, when
 from handlers.ids import Action, Field, Modal
 from storage.models import Promise, PromiseStatus, Request, RequestStatus, Stand
 
@@ -61,7 +62,13 @@ def question_text(asked: Asked) -> str:
     if isinstance(item, Request) and asked.stage == "reminder":
         # "asked you: …" reads right whatever they typed ("a review of the deck", "to call Sam", "can you…").
         return f"A reminder: {person(item.user_id)} asked you: {quote(item.text, 150)}"
+    if isinstance(item, Request) and asked.stage == "expired":
+        return f"Closed as expired, nothing owed: {quote(item.text, 150)}"
+    if isinstance(item, Request) and asked.stage == "unconfirmed":
+        return f"{person(item.recipient_id)} reported your request done: {quote(item.text, 150)} — is it complete?"
     for_whom = f" for {person(item.user_id)}" if isinstance(item, Request) else ""
+    if asked.stage == "undated":
+        return f"You promised {_ago(asked)}{for_whom}: {quote(item.text, 150)} — how is it going?"
     if asked.stage == "broken":
         return f"Your promise{for_whom} is recorded as broken: {quote(item.text, 150)}"
     return f"Your promise{for_whom}: {quote(item.text, 150)} — how did it go?"
@@ -77,8 +84,38 @@ def question_blocks(asked: Asked) -> Blocks:
         )
         return stand_question(item, asked.answer, line, block_id=f"stand-eve-{item.id}")
     if isinstance(item, Request) and asked.stage == "reminder":
-        return _reminder(item)
+        return _reminder(item, expired=asked.answer == "expired")
+    if isinstance(item, Request) and asked.stage == "expired":
+        line = (
+            f":broom: {person(item.user_id)}'s request to you waited two weeks without an answer, so I've closed it "
+            f"as expired:\n>{esc(clip(item.text, 1500))}\nNothing is owed. If it still matters, they can ask again."
+        )
+        return dump([section(line, block_id=f"expired-{item.id}")])
+    if isinstance(item, Request) and asked.stage == "unconfirmed":
+        return _unconfirmed(item)
     return _account(asked, item)
+
+
+def _ago(asked: Asked) -> str:
+    days = (asked.local_date - asked.made_on).days if asked.made_on is not None else 7
+    return "a week ago" if days <= 7 else f"{days} days ago"
+
+
+def _unconfirmed(request: Request) -> Blocks:
+    """The requester asked, once, to declare complete a request reported done: Complete / Not yet while it waits."""
+    line = (
+        f":white_check_mark: {person(request.recipient_id)} reported your request done on {day(request.done_on)}, "
+        f"and it's still waiting for you to declare it complete:\n>{esc(clip(request.text, 1500))}"
+    )
+    block_id = f"unconfirmed-text-{request.id}"
+    if request.status != RequestStatus.DONE:
+        return dump([section(f"{line}\nAnswered: {state_words(request, Role.REQUESTER)}.", block_id=block_id)])
+    return dump(
+        [
+            section(f"{line}\nIs it complete? If not yet, say so and it goes back to them.", block_id=block_id),
+            ActionsBlock(block_id=f"unconfirmed-{request.id}", elements=request_buttons(request, Role.REQUESTER)),
+        ]
+    )
 
 
 def stand_question(stand: Stand, answer: str | None, question: str, *, block_id: str) -> Blocks:
@@ -100,11 +137,13 @@ def stand_question(stand: Stand, answer: str | None, question: str, *, block_id:
     return dump([section(question, block_id=block_id), ActionsBlock(block_id=f"{block_id}-actions", elements=buttons)])
 
 
-def _reminder(request: Request) -> Blocks:
+def _reminder(request: Request, *, expired: bool = False) -> Blocks:
     what = esc(clip(request.text, 1500))
     line = f":wave: A gentle reminder: {person(request.user_id)} asked you:\n>{what}\n({when(request.due_on)})."
     if request.status != RequestStatus.OPEN:
-        return dump([section(f"{line}\nAnswered: {state_words(request)}.", block_id=f"reminder-text-{request.id}")])
+        answered = "Closed" if expired else "Answered"
+        words = state_words(request, Role.RECIPIENT, expired=expired)
+        return dump([section(f"{line}\n{answered}: {words}.", block_id=f"reminder-text-{request.id}")])
     line += " A clear yes, no or counter-offer helps them plan."
     return dump(
         [
@@ -149,7 +188,13 @@ def _account(asked: Asked, item: Promise | Request) -> Blocks:
             "you can keep."
         )
         return dump([section(line, block_id=block_id)])
-    if asked.stage == "due" and item.due_on == asked.local_date:
+    if asked.stage == "undated":
+        line = f":seedling: You promised {_ago(asked)}{for_whom}, with no date set:\n>{what}"
+        ask = (
+            "How is it going? Kept, a date you can keep, or revoked — any honest answer keeps your word worth "
+            "something."
+        )
+    elif asked.stage == "due" and item.due_on == asked.local_date:
         line = f":alarm_clock: Today's the day for your promise{for_whom}:\n>{what}"
         ask = "How did it go?"
     else:
@@ -162,8 +207,15 @@ def _account(asked: Asked, item: Promise | Request) -> Blocks:
 
 
 def build_requester_told(request: Request, stage: str) -> tuple[str, Blocks]:
-    """The requester's DM when the promise made to them is followed up: reminded (`reminder`) or `broken`."""
-    if stage == "broken":
+    """The requester's DM when their request is followed up: reminded (`reminder`), closed unanswered (`expired`),
+    or the promise made to them recorded `broken`."""
+    if stage == "expired":
+        text = (
+            f":hourglass: Your request to {person(request.recipient_id)} waited two weeks without an answer, so it "
+            f"has expired and I've closed it: {quote(request.text, 500)}. If you still need it, ask again — or ask "
+            "someone else."
+        )
+    elif stage == "broken":
         text = (
             f"{person(request.recipient_id)}'s promise on your request went unanswered past its date, so I've "
             f"recorded it as broken: {quote(request.text, 500)}. If you still need it, ask again."

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.follow_ups import Asked, DueFollowUp, FollowUps
 from bot.nudges import Nudges
 from bot.recaps import DueRecap, DueWeeklyLine, Recaps
-from handlers.flows import promise_broken, tell_requester
+from handlers.flows import expire_request, promise_broken, tell_requester
 from handlers.follow_up_blocks import build_follow_ups
 from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
@@ -156,10 +156,15 @@ def claimed_follow_ups(
                 continue  # answered since it came due
             if isinstance(item, Promise):
                 promise_broken(follow_ups.coach, item)  # a request's cards and questions follow with its requester
+        elif follow_up.stage == "expired":
+            item = expire_request(follow_ups, follow_up, now)  # the requester is told by the outbox, with the change
+            if item is None:
+                continue  # answered since it came due
         else:
             item = follow_ups.item(follow_up)
-        answer = None
-        won.append((follow_up, Asked(follow_up.kind, follow_up.stage, follow_up.local_date, item, answer)))
+        answer = "expired" if follow_up.stage == "expired" else None
+        asked = Asked(follow_up.kind, follow_up.stage, follow_up.local_date, item, answer, follow_up.made_on)
+        won.append((follow_up, asked))
     return won
 
 

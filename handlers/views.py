@@ -46,6 +46,14 @@ class Form:
             self.errors[field] = error.message
             return ""
 
+    def dated_text(self, field: Field, *, what: str) -> str:
+        """A required text that the date picker beside it dates: words that put the date off (`by someday`) are
+        refused here as they are in a command, and the member is pointed to the picker."""
+        text = self.text(field, what=what)
+        if (vague := parsing.vague_date_in_form(text)) is not None:
+            self.errors[field] = vague
+        return text
+
     def due_on(self) -> date | None:
         """The picked date, which may not be in the member's past."""
         picked = self._element(Field.DUE_ON).get("selected_date")
@@ -137,7 +145,7 @@ def register(app: App, coach: Coach) -> None:
             form.errors[field] = refusal.message
 
     def stand(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        outcome = form.text(Field.OUTCOME, what="your stand")
+        outcome = form.dated_text(Field.OUTCOME, what="your stand")
         due_on, channel = form.due_on(), form.metadata.get("channel")
         return lambda: flows.declare_stand(coach, team_id, user_id, outcome, due_on, channel)
 
@@ -151,12 +159,12 @@ def register(app: App, coach: Coach) -> None:
         return lambda: flows.log_action(coach, team_id, user_id, what)
 
     def request(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        recipient, what, due_on = form.person(user_id), form.text(Field.TEXT, what="your request"), form.due_on()
+        recipient, what, due_on = form.person(user_id), form.dated_text(Field.TEXT, what="your request"), form.due_on()
         person_checked(form, Field.PERSON, lambda: require_person(client, coach, team_id, recipient))
         return lambda: flows.make_request(coach, team_id, user_id, recipient, what, due_on)
 
     def promise(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        what, due_on = form.text(Field.TEXT, what="your promise"), form.due_on()
+        what, due_on = form.dated_text(Field.TEXT, what="your promise"), form.due_on()
         return lambda: flows.make_promise(coach, team_id, user_id, what, due_on)
 
     def breakdown(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
@@ -171,14 +179,14 @@ def register(app: App, coach: Coach) -> None:
 
     def counter(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         request_id = form.item("request")
-        terms, due_on = form.text(Field.TEXT, what="your counter-offer"), form.due_on()
+        terms, due_on = form.dated_text(Field.TEXT, what="your counter-offer"), form.due_on()
         return lambda: flows.move_request(
             coach, team_id, request_id, user_id, RequestMove.COUNTER, terms=terms, due_on=due_on
         )
 
     def offer(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         stand_id = form.item("stand")
-        what, due_on = form.text(Field.TEXT, what="your offer"), form.due_on()
+        what, due_on = form.dated_text(Field.TEXT, what="your offer"), form.due_on()
         return lambda: flows.offer_help(coach, team_id, stand_id, user_id, what, due_on)
 
     def renegotiate(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:

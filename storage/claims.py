@@ -7,7 +7,7 @@ records Slack's ts. A claim whose sender died is taken over once it is older tha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -349,20 +349,31 @@ class FollowUpCandidate:
     unanswered: bool  # a request still waiting for a yes or no (else: a promise, or an accepted request)
     stages: dict[str, date]  # stage → local date it was claimed
     renegotiating: bool = False  # a new date was asked for and the requester has not answered yet
+    promised_on: date | None = None  # an accepted request: the local day it was accepted
+    done_on: date | None = None  # a request reported done on this local day, waiting for its requester to complete it
 
 
-def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: Session) -> list[FollowUpCandidate]:
-    """Open promises and accepted requests due by `latest_due`, and requests still unanswered since before
-    `asked_before`, each with the follow-up stages it already had."""
-    found: list[tuple[str, str, str, int, date | None, datetime, bool]] = []
+def follow_up_candidates(
+    *, latest_due: date, asked_before: datetime, made_before: datetime, session: Session
+) -> list[FollowUpCandidate]:
+    """Open promises and accepted requests due by `latest_due` (or with no date, made before `made_before`),
+    requests still unanswered since before `asked_before` and requests reported done two days before `latest_due`,
+    each with the follow-up stages it already had."""
+    found: list[FollowUpCandidate] = []
     for promise in session.exec(
         model_select(Promise).where(
-            Promise.status == PromiseStatus.OPEN, col(Promise.due_on).is_not(None), col(Promise.due_on) <= latest_due
+            Promise.status == PromiseStatus.OPEN,
+            or_(
+                and_(col(Promise.due_on).is_not(None), col(Promise.due_on) <= latest_due),
+                and_(col(Promise.due_on).is_(None), col(Promise.created_at) < made_before),
+            ),
         )
     ):
         assert promise.id is not None
         found.append(
-            (promise.team_id, promise.user_id, "promise", promise.id, promise.due_on, promise.created_at, False)
+            FollowUpCandidate(
+                promise.team_id, promise.user_id, "promise", promise.id, promise.due_on, promise.created_at, False, {}
+            )
         )
     for request in session.exec(
         model_select(Request).where(
@@ -372,21 +383,31 @@ def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: S
                     col(Request.due_on).is_not(None),
                     col(Request.due_on) <= latest_due,
                 ),
+                and_(
+                    col(Request.status) == RequestStatus.ACCEPTED,
+                    col(Request.due_on).is_(None),
+                    col(Request.promised_on) <= made_before.date(),
+                ),
                 and_(col(Request.status) == RequestStatus.OPEN, col(Request.created_at) < asked_before),
+                and_(col(Request.status) == RequestStatus.DONE, col(Request.done_on) <= latest_due - timedelta(days=2)),
             )
         )
     ):
         assert request.id is not None
-        unanswered = request.status == RequestStatus.OPEN
+        done = request.status == RequestStatus.DONE
         found.append(
-            (
+            FollowUpCandidate(
                 request.team_id,
-                request.recipient_id,
+                # Reported done, it is the requester's turn: they are the one asked.
+                request.user_id if done else request.recipient_id,
                 "request",
                 request.id,
                 request.due_on,
                 request.created_at,
-                unanswered,
+                request.status == RequestStatus.OPEN,
+                {},
+                promised_on=request.promised_on,
+                done_on=request.done_on if done else None,
             )
         )
     # A stand's own date: asked about the day before it (`latest_due` reaches a day ahead for that).
@@ -398,13 +419,17 @@ def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: S
         )
     ):
         assert stand.id is not None
-        found.append((stand.team_id, stand.user_id, "stand", stand.id, stand.due_on, stand.created_at, False))
+        found.append(
+            FollowUpCandidate(
+                stand.team_id, stand.user_id, "stand", stand.id, stand.due_on, stand.created_at, False, {}
+            )
+        )
     if not found:
         return []
     stages: dict[tuple[str, str, int], dict[str, date]] = {}
-    for row in session.exec(model_select(FollowUp).where(col(FollowUp.item_id).in_({row[3] for row in found}))):
+    for row in session.exec(model_select(FollowUp).where(col(FollowUp.item_id).in_({c.item_id for c in found}))):
         stages.setdefault((row.team_id, row.kind, row.item_id), {})[row.stage] = row.local_date
-    request_ids = {row[3] for row in found if row[2] == "request"}
+    request_ids = {c.item_id for c in found if c.kind == "request"}
     renegotiating: set[tuple[str, int]] = set()
     if request_ids:
         asked = model_select(Renegotiation.team_id, Renegotiation.request_id).where(
@@ -412,18 +437,12 @@ def follow_up_candidates(*, latest_due: date, asked_before: datetime, session: S
         )
         renegotiating = {(team, request_id) for team, request_id in session.exec(asked)}
     return [
-        FollowUpCandidate(
-            team,
-            user,
-            kind,
-            item_id,
-            due_on,
-            created,
-            unanswered,
-            stages.get((team, kind, item_id), {}),
-            renegotiating=kind == "request" and (team, item_id) in renegotiating,
+        replace(
+            c,
+            stages=stages.get((c.team_id, c.kind, c.item_id), {}),
+            renegotiating=c.kind == "request" and (c.team_id, c.item_id) in renegotiating,
         )
-        for team, user, kind, item_id, due_on, created, unanswered in found
+        for c in found
     ]
 
 
