@@ -140,7 +140,11 @@ def register(app: App, coach: Coach) -> None:
     def resolve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team_id, user_id = who(context)
         breakdown = coach.own_breakdown(team_id, user_id, _item_id(body))
-        open_form(ui.build_resolve_modal(breakdown), body, client)
+        if breakdown.resolved_at is not None:
+            raise CoachRefusal("That breakdown is already resolved — nothing changed.")
+        # The coaching it was pressed on is rewritten once resolved, through its response_url.
+        url = body.get("response_url") if (body.get("container") or {}).get("type") == "message" else None
+        open_form(ui.build_resolve_modal(breakdown, coaching_url=url), body, client)
         ack()
 
     @app.action(Action.OFFER_HELP)

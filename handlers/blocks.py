@@ -500,6 +500,17 @@ def build_request_notice(moved: RequestMoved, actor_id: str) -> str:
 def build_breakdown_coaching(breakdown: Breakdown) -> tuple[str, Blocks]:
     """Coaching questions for a declared breakdown, with one-click ways into action."""
     text = "Breakdown declared — that's a milestone, not a failure. What's missing? Who could help?"
+    next_steps: Block = ActionsBlock(
+        block_id="breakdown-next",
+        elements=[
+            _button("Make a request", Action.OPEN_REQUEST, style="primary"),
+            _button("Log an action", Action.OPEN_ACT),
+            _button("It shifted", Action.RESOLVE_BREAKDOWN, str(breakdown.id)),
+        ],
+    )
+    if breakdown.resolved_at is not None:
+        # Resolved: what shifted takes the place of the buttons that asked for it.
+        next_steps = section(f":seedling: *It shifted:* {esc(clip(breakdown.resolution or '', 1500))}")
     return text, dump(
         [
             section(
@@ -511,14 +522,7 @@ def build_breakdown_coaching(breakdown: Breakdown) -> tuple[str, Blocks]:
                 "• *Who could help* — who knows what you don't, or has done this before?\n"
                 "• *What request could you make today*, and of whom?"
             ),
-            ActionsBlock(
-                block_id="breakdown-next",
-                elements=[
-                    _button("Make a request", Action.OPEN_REQUEST, style="primary"),
-                    _button("Log an action", Action.OPEN_ACT),
-                    _button("It shifted", Action.RESOLVE_BREAKDOWN, str(breakdown.id)),
-                ],
-            ),
+            next_steps,
         ]
     )
 
@@ -974,8 +978,8 @@ def ledger_line(account: Ledger) -> str:
     )
 
 
-def build_resolve_modal(breakdown: Breakdown) -> dict[str, Any]:
-    """What shifted, to resolve a breakdown."""
+def build_resolve_modal(breakdown: Breakdown, *, coaching_url: str | None = None) -> dict[str, Any]:
+    """What shifted, to resolve a breakdown; `coaching_url` answers the coaching message it was opened from."""
     return _modal(
         Modal.RESOLVE_BREAKDOWN,
         "It shifted",
@@ -984,5 +988,5 @@ def build_resolve_modal(breakdown: Breakdown) -> dict[str, Any]:
             section(f"Your breakdown:\n>{esc(clip(breakdown.text, 2000))}"),
             _text_input("What shifted?", Field.TEXT, multiline=True),
         ],
-        {"breakdown": breakdown.id},
+        {"breakdown": breakdown.id, **({"url": coaching_url} if coaching_url else {})},
     )

@@ -418,10 +418,21 @@ def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, no
     return ui.build_breakdown_coaching(breakdown)
 
 
-def resolve_breakdown(coach: Coach, team_id: str, user_id: str, breakdown_id: int | None, resolution: str) -> Reply:
-    """Log what shifted on a breakdown."""
+def resolve_breakdown(
+    coach: Coach,
+    team_id: str,
+    user_id: str,
+    breakdown_id: int | None,
+    resolution: str,
+    *,
+    coaching: str | None = None,
+) -> Reply:
+    """Log what shifted on a breakdown; the coaching it was resolved from (its response_url) shows what shifted."""
     with coach.transaction():
-        coach.resolve_breakdown(team_id, user_id, breakdown_id, resolution)
+        breakdown = coach.resolve_breakdown(team_id, user_id, breakdown_id, resolution)
+        if coaching:
+            text, blocks = ui.build_breakdown_coaching(breakdown)
+            coach.tell(ox.respond(team_id, user_id, coaching, text, blocks, replace_original=True))
     return line(":seedling: Breakdown resolved. What shifted is worth remembering — the recap will count it.")
 
 

@@ -208,7 +208,9 @@ def register(app: App, coach: Coach) -> None:
     def resolve(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
         breakdown_id = form.item("breakdown")
         shifted = form.text(Field.TEXT, what="what shifted")
-        return lambda: flows.resolve_breakdown(coach, team_id, user_id, breakdown_id, shifted)
+        url = form.metadata.get("url")
+        coaching = url if isinstance(url, str) and url else None  # ours, in a signed submission
+        return lambda: flows.resolve_breakdown(coach, team_id, user_id, breakdown_id, shifted, coaching=coaching)
 
     for callback, read in (
         (Modal.RESOLVE_BREAKDOWN, resolve),

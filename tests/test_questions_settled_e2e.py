@@ -208,3 +208,20 @@ def test_a_promise_first_asked_about_days_after_its_date_names_the_date_instead_
     assert "Today's the day" not in seen(asked)
     assert "was due Tue 24 Nov 2026" in seen(asked) and buttons(asked) == ["Kept", "Renegotiate", "Revoke"]
     drained(slack, app)
+
+
+def test_resolving_a_breakdown_from_its_coaching_replaces_it_shifted_with_what_shifted(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    slack.command("UADA", "/breakdown", "Two partners pulled out")
+    coaching = last_ephemeral(slack, "UADA", "milestone")
+    assert "It shifted" in buttons(coaching)
+
+    slack.click("UADA", coaching, "It shifted")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.submit("UADA", modal, {"What shifted?": "A third partner stepped in"})
+
+    settled = last_ephemeral(slack, "UADA", "It shifted:* A third partner stepped in")
+    assert buttons(settled) == [] and "Two partners pulled out" in seen(settled)
+    slack.click("UADA", coaching, "It shifted")  # the stale copy, from a second device
+    assert "already resolved" in seen(last_ephemeral(slack, "UADA", "already resolved"))
