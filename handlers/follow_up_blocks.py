@@ -19,7 +19,20 @@ from slack_sdk.models.views import View
 
 from bot.follow_ups import Asked, DueFollowUp
 from bot.rules import Role
-from handlers.blocks import Blocks, clip, day, dump, esc, person, quote, request_buttons, section, state_words, when
+from handlers.blocks import (
+    Blocks,
+    clip,
+    day,
+    dump,
+    esc,
+    person,
+    plural,
+    quote,
+    request_buttons,
+    section,
+    state_words,
+    when,
+)
 from handlers.ids import Action, Field, Modal
 from storage.models import Promise, PromiseStatus, Request, RequestStatus, Stand
 
@@ -94,6 +107,11 @@ def question_blocks(asked: Asked) -> Blocks:
     if isinstance(item, Request) and asked.stage == "unconfirmed":
         return _unconfirmed(item)
     return _account(asked, item)
+
+
+def _days_later(asked: Asked, item: Promise | Request) -> str:
+    late = (asked.local_date - item.due_on).days if item.due_on is not None else 0
+    return f"{plural(late, 'day')} later" if late > 0 else "past it"
 
 
 def _ago(asked: Asked) -> str:
@@ -183,7 +201,9 @@ def _account(asked: Asked, item: Promise | Request) -> Blocks:
         settled = _SETTLED.get(PromiseStatus(item.status), "")
     if asked.stage == "broken":
         line = (
-            f":memo: Your promise{for_whom} was due {due} and went unanswered, so I've recorded it as broken:\n"
+            # Not "unanswered": the promiser may have reported it done and heard "not yet" since.
+            f":memo: Your promise{for_whom} was due {due} and was still open {_days_later(asked, item)}, so I've "
+            "recorded it as broken:\n"
             f">{what}\nThat's an honest account, not a verdict. If it still matters, make it again with a date "
             "you can keep."
         )
@@ -217,8 +237,8 @@ def build_requester_told(request: Request, stage: str) -> tuple[str, Blocks]:
         )
     elif stage == "broken":
         text = (
-            f"{person(request.recipient_id)}'s promise on your request went unanswered past its date, so I've "
-            f"recorded it as broken: {quote(request.text, 500)}. If you still need it, ask again."
+            f"{person(request.recipient_id)}'s promise on your request was still open days past its date, so "
+            f"I've recorded it as broken: {quote(request.text, 500)}. If you still need it, ask again."
         )
     else:
         text = f"I reminded {person(request.recipient_id)} about your request: {quote(request.text, 500)}"

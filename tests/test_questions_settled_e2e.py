@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.app import Runtime
 from bot.clock import FixedClock
 from bot.standin import Message, SlackStandIn
-from tests.e2e import buttons, dm, drained, export, last_ephemeral, modal_answer, seen
+from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, modal_answer, seen
 from tests.test_follow_ups import at, run_pass
 from tests.test_program_arc_e2e import a_stand_declared_on_monday, nudge_on
 
@@ -225,3 +225,27 @@ def test_resolving_a_breakdown_from_its_coaching_replaces_it_shifted_with_what_s
     assert buttons(settled) == [] and "Two partners pulled out" in seen(settled)
     slack.click("UADA", coaching, "It shifted")  # the stale copy, from a second device
     assert "already resolved" in seen(last_ephemeral(slack, "UADA", "already resolved"))
+
+
+def test_a_promise_reported_done_and_sent_back_is_not_called_unanswered_when_it_breaks(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-23T15:00:00Z"))  # Monday, 10:00 in New York
+    slack.command("UADA", "/request", "<@UBOB|bob> the council intro by tomorrow")
+    card = dm(slack, "UBOB", "asks you")
+    slack.click("UBOB", card, "Accept")
+    slack.click(
+        "UBOB", slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if "Done" in buttons(m)), None)), "Done"
+    )
+    asked = slack.wait_for(lambda: next((m for m in slack.messages("UADA") if "Not yet" in buttons(m)), None))
+    slack.click("UADA", asked, "Not yet")
+    eventually(lambda: export(app)["requests"][0]["status"] == "accepted")
+
+    run_pass(slack, app, at("2026-11-24T14:00:00Z"))  # Tuesday, its date
+    run_pass(slack, app, at("2026-11-25T14:00:00Z"))  # a day late
+    run_pass(slack, app, at("2026-11-27T14:00:00Z"))  # Friday: recorded as broken
+
+    broken = dm(slack, "UBOB", "recorded it as broken")
+    assert "unanswered" not in seen(broken) and "still open 3 days later" in seen(broken)
+    told = dm(slack, "UADA", "recorded it as broken")
+    assert "unanswered" not in seen(told)
