@@ -141,12 +141,19 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPost
     return report
 
 
+QUESTIONS_PER_MESSAGE = 15
+"""At most two blocks each, beside a nudge's ten: within Block Kit's 50 blocks a message. More wait for the next
+pass, a minute later, and come in a message of their own."""
+
+
 def claimed_follow_ups(
     follow_ups: FollowUps, due: Sequence[DueFollowUp], now: datetime
 ) -> list[tuple[DueFollowUp, Asked]]:
     """The follow-ups this instance won, each with what it asks (a broken promise is recorded as broken here)."""
-    won = []
+    won: list[tuple[DueFollowUp, Asked]] = []
     for follow_up in due:
+        if len(won) == QUESTIONS_PER_MESSAGE:
+            break
         if not follow_ups.claim(follow_up, now):
             continue
         item: Promise | Request | Stand | None

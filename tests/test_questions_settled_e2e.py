@@ -249,3 +249,23 @@ def test_a_promise_reported_done_and_sent_back_is_not_called_unanswered_when_it_
     assert "unanswered" not in seen(broken) and "still open 3 days later" in seen(broken)
     told = dm(slack, "UADA", "recorded it as broken")
     assert "unanswered" not in seen(told)
+
+
+def test_a_morning_with_more_questions_than_one_message_holds_sends_the_rest_in_the_next_pass(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    for n in range(20):
+        slack.command("UADA", "/promise", f"Promise number {n} by tuesday")
+        last_ephemeral(slack, "UADA", f"Promise number {n}")
+    run_pass(slack, app, at("2026-11-23T08:00:00Z"))
+    before = len(slack.messages("UADA"))
+
+    first = run_pass(slack, app, at("2026-11-24T08:00:00Z"))
+    second = run_pass(slack, app, at("2026-11-24T08:01:00Z"))
+
+    morning, rest = slack.messages("UADA")[before:]
+    assert (first.sent, second.sent) == (1, 1)
+    assert "day 2 of 14" in seen(morning) and buttons(morning).count("Kept") == 15
+    assert buttons(rest).count("Kept") == 5 and "day 2 of 14" not in seen(rest)
+    assert all(len(m.blocks) <= 50 for m in (morning, rest))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
+from bot.nudges import THEMES
 from bot.recaps import Recaps
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import recap_pass
@@ -159,3 +160,17 @@ def test_the_halfway_note_counts_the_program_so_far_not_a_monday_that_just_began
     halfway = seen(nudge_on(slack, app, clock, "2026-11-30T08:00:00Z"))  # the second Monday, day 8
 
     assert "Halfway.* Your program so far: 0 shares, 1 action and 0 requests." in halfway
+
+
+def test_with_weekends_off_the_program_meets_all_ten_steps_one_per_working_day(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    days = [f"2026-11-{d}T08:00:00Z" for d in (23, 24, 25, 26, 27, 30)] + [
+        f"2026-12-0{d}T08:00:00Z" for d in (1, 2, 3, 4)
+    ]
+
+    themes = [seen(nudge_on(slack, app, clock, day)).split(":compass: *")[1].split(".*")[0] for day in days]
+
+    assert themes == [theme.title for theme in THEMES]
+    assert "Enrol evangelists" in themes and "Find what and whom you need to know" in themes
