@@ -191,6 +191,12 @@ class FollowUps:
                 made = item.created_at.astimezone(member_zone(member.tz if member else None, "UTC")).date()
         return Asked(row.kind, row.stage, row.local_date, item, answer, made)
 
+    def reminded_on(self, team_id: str, request_id: int) -> date | None:
+        """The day the person asked was reminded of the request, if they were."""
+        with unit_of_work(self.coach.engine, read_only=True) as session:
+            rows = claims.follow_ups_about(team_id=team_id, kind="request", item_id=request_id, session=session)
+            return next((row.local_date for row in rows if row.stage == "reminder"), None)
+
     def messages_about(self, team_id: str, kind: str, item_id: int) -> list[tuple[str, str, str]]:
         """Every message that asked about a promise, request, stand or noticed breakdown: (member, channel, ts)."""
         with unit_of_work(self.coach.engine, read_only=True) as session:

@@ -442,9 +442,12 @@ def request_summary(request: Request, viewer: Role) -> str:
     return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{words}*"
 
 
-def build_request_card(request: Request, viewer: Role, *, expired: bool = False) -> tuple[str, Blocks]:
+def build_request_card(
+    request: Request, viewer: Role, *, expired: bool = False, reminded_on: date | None = None
+) -> tuple[str, Blocks]:
     """The DM that shows a request to one side, with the buttons that side can press now (`expired`: see
-    `state_words`)."""
+    `state_words`; `reminded_on`: the day the coach reminded the person asked, told on the requester's card rather
+    than in a DM of its own)."""
     rid = str(request.id)
     if request.offered:
         if viewer is Role.REQUESTER:
@@ -460,6 +463,8 @@ def build_request_card(request: Request, viewer: Role, *, expired: bool = False)
     if request.status == RequestStatus.COUNTERED and not request.offered:
         terms = request.counter_text or request.text
         body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"
+    if reminded_on is not None and viewer is Role.REQUESTER and request.status == RequestStatus.OPEN:
+        body += f"\n:wave: I reminded {person(request.recipient_id)} on {reminded_on:%a %-d %b}."
     blocks: list[Block] = [section(body, block_id=f"request-{rid}")]
     buttons = request_buttons(request, viewer)
     if buttons:

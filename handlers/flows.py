@@ -292,10 +292,14 @@ def expire_request(follow_ups: FollowUps, due: DueFollowUp, now: datetime) -> Re
 
 
 def tell_requester(coach: Coach, request: Request, stage: str) -> None:
-    """The requester hears that the promise made to them was followed up (`reminder`) or recorded `broken`."""
+    """The requester hears that the person asked was reminded (on their card: a DM of its own would be one more
+    message in their morning) or that the promise made to them was recorded `broken` (a DM: it ends the promise)."""
     with coach.transaction():
-        if stage == "broken":
-            refresh_cards(coach, request)
+        if stage == "reminder":
+            assert request.id is not None
+            coach.tell(ox.card(request.team_id, request.id, Role.REQUESTER, request.user_id, at=(None, None)))
+            return
+        refresh_cards(coach, request)
         coach.tell(ox.dm(request.team_id, request.user_id, *build_requester_told(request, stage)))
 
 

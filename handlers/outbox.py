@@ -368,7 +368,8 @@ class OutboxSender:
                 raise _Moot()  # its post never landed: there is nothing to rewrite
             if item.kind == CARD:
                 request = self.coach.request(item.team_id, int(payload["request_id"]))
-                text, blocks = build_request_card(request, Role(payload["role"]))
+                reminded = FollowUps(self.coach).reminded_on(item.team_id, int(payload["request_id"]))
+                text, blocks = build_request_card(request, Role(payload["role"]), reminded_on=reminded)
             elif item.kind == ANNOUNCEMENT:
                 stand_id = int(payload["stand_id"])
                 stand = self.coach.stand(item.team_id, stand_id)

@@ -170,7 +170,9 @@ def test_a_request_unanswered_for_two_working_days_gets_one_reminder_and_the_req
     assert run_pass(slack, app, at("2026-11-24T15:00:00Z")).sent == 1  # Tuesday: two
     reminder = dm(slack, "UBOB", "gentle reminder")
     assert buttons(reminder) == ["Accept", "Decline", "Counter-offer"]
-    assert "I reminded <@UBOB>" in seen(dm(slack, "UADA", "I reminded"))
+    told = dm(slack, "UADA", "I reminded")  # on her card of the request, not in one more DM
+    assert "I reminded <@UBOB> on Tue 24 Nov" in seen(told) and "You asked <@UBOB>" in seen(told)
+    assert sum("I reminded" in seen(m) for m in slack.messages("UADA")) == 1
     assert run_pass(slack, app, at("2026-11-25T15:00:00Z")).sent == 0
 
     slack.click("UBOB", reminder, "Accept")

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.follow_ups import FollowUps
-from bot.nudges import Nudges
+from bot.nudges import THEMES, Nudges
 from bot.recaps import Recaps
 from bot.standin import Message, SlackStandIn, View
 from handlers.jobs import daily_pass, recap_pass
@@ -33,6 +33,7 @@ class Program:
     def __init__(self, slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
         self.slack, self.app, self.clock = slack, app, clock
         self.poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
+        self.ada_mornings: dict[date, list[Message]] = {}
 
     def at(self, day: date, hour: int, minute: int = 0) -> None:
         self.clock.set(datetime.combine(day, time(hour, minute), tzinfo=UTC))
@@ -43,7 +44,11 @@ class Program:
         before = len(self.slack.messages("UADA"))
         for moment in MORNINGS:
             self.clock.set(datetime.combine(day, moment, tzinfo=UTC))
+            ada_before = len(self.slack.messages("UADA"))
             daily_pass(Nudges(self.app.coach), FollowUps(self.app.coach), self.poster, self.clock.now())
+            if moment == time(8):
+                # Her own morning: everything due for her in the pass comes as one message.
+                self.ada_mornings[day] = self.slack.messages("UADA")[ada_before:]
             recap_pass(Recaps(self.app.coach), self.poster, self.clock.now())
         return [m for m in self.slack.messages("UADA")[before:] if "of 14" in m.text]
 
@@ -176,8 +181,20 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
     working = [d for d in nudges if d.weekday() < 5]
     assert all(len(nudges[d]) == 1 for d in working)
     assert all(nudges[d] == [] for d in nudges if d.weekday() >= 5)
+    assert {d: [m.text[:60] for m in run.ada_mornings[d]] for d in working if len(run.ada_mornings[d]) != 1} == {}
+    assert "Today's the day for your promise" in seen(nudges[date(2026, 11, 27)][0])
+    # Each morning names its day of the program, and the working days walk the ten steps in order.
+    steps = iter(THEMES)
+    for d in working:
+        morning = seen(nudges[d][0])
+        assert f"day {(d - FIRST_DAY).days + 1} of 14" in morning
+        if d < date(2026, 12, 7):
+            assert f":compass: *{next(steps).title}.*" in morning
     assert "day 1 of 14" in seen(nudges[FIRST_DAY][0]) and "Your program begins" in seen(nudges[FIRST_DAY][0])
-    assert "Halfway" in seen(nudges[date(2026, 11, 30)][0])
+    # The halfway note counts the program so far: three full days of practice (Monday, Tuesday, Friday).
+    assert "Your program so far: 6 shares, 6 actions and 6 requests" in seen(nudges[date(2026, 11, 30)][0])
+    # Each morning's week so far: on Friday, two full days (and the idle Wednesday and Thursday) behind it.
+    assert "This week: 4 shares, 4 actions, 4 of 5 requests" in seen(nudges[date(2026, 11, 27)][0])
     last_day = seen(nudges[date(2026, 12, 4)][0])
     assert "day 12 of 14" in last_day and "two weeks in numbers" in last_day
     # Seven full days before the closing morning; two requests completed; the promise kept; one breakdown.
