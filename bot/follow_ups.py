@@ -5,6 +5,7 @@ stage, like nudges."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -190,6 +191,12 @@ class FollowUps:
             if isinstance(item, Promise):
                 made = item.created_at.astimezone(member_zone(member.tz if member else None, "UTC")).date()
         return Asked(row.kind, row.stage, row.local_date, item, answer, made)
+
+    def told_at(self, team_id: str, channel_id: str, message_ts: str) -> list[list[dict[str, Any]]]:
+        """The lines one message told as first rendered (weekly lines), to keep them when it is rewritten."""
+        with unit_of_work(self.coach.engine, read_only=True) as session:
+            rows = claims.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
+            return [json.loads(row.blocks) for row in rows if row.blocks]
 
     def reminded_on(self, team_id: str, request_id: int) -> date | None:
         """The day the person asked was reminded of the request, if they were."""

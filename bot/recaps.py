@@ -433,8 +433,11 @@ class Recaps:
 
     # The owner's weekly line, to each follower of their stand ------------------------------------------
 
-    def weekly_lines_due(self, now: datetime) -> list[DueWeeklyLine]:
+    def weekly_lines_due(self, now: datetime, *, leave_to_mornings: bool = False) -> list[DueWeeklyLine]:
         """Followers of active stands owed the owner's line for the last full week, from the recap's moment on.
+
+        `leave_to_mornings`: without the followers whose morning message is due now or being sent, since the line
+        goes inside it (one message, not two); the line reaches everyone else on its own.
 
         The moment is the workspace's recap day and time in its zone, whether or not it has a recap channel
         (a workspace without one has Monday 09:00 in DEFAULT_TIMEZONE unless an admin chose another time).
@@ -470,9 +473,10 @@ class Recaps:
                 )
                 weeks = {p.user_id: p for p in participants}
                 today = local_today(now, recap_time.zone)
+                mornings = self._mornings_now(session, team_id, {c.user_id for c in candidates}, now)
                 for candidate in candidates:
                     owner_week = weeks.get(candidate.owner_id)
-                    if owner_week is None:
+                    if owner_week is None or (leave_to_mornings and candidate.user_id in mornings):
                         continue
                     found.append(
                         DueWeeklyLine(
@@ -489,6 +493,28 @@ class Recaps:
                     )
         return found
 
+    def _mornings_now(self, session: Session, team_id: str, users: set[str], now: datetime) -> set[str]:
+        """Which of `users` have a nudge that came due in the last minutes or is being sent: their weekly line
+        waits to go inside it. A nudge overdue for longer (its pass is failing) does not hold the line back."""
+        members = claims.members_by_key(keys={(team_id, user) for user in users}, session=session)
+        due = {
+            user
+            for (_, user), m in members.items()
+            if m.next_nudge_at is not None and now - CLAIM_TIMEOUT < m.next_nudge_at <= now
+        }
+        in_flight = {
+            user
+            for user in users - due
+            if (member := members.get((team_id, user))) is not None
+            and claims.nudge_in_flight(
+                team_id=team_id,
+                user_id=user,
+                local_date=local_today(now, member_zone(member.tz, self.coach.default_timezone)),
+                session=session,
+            )
+        }
+        return due | in_flight
+
     def claim_line(self, due: DueWeeklyLine, now: datetime) -> bool:
         """Claim one follower's weekly line; only one instance gets True."""
         with unit_of_work(self.coach.engine) as session:
@@ -501,11 +527,18 @@ class Recaps:
                 extra={"user_id": due.user_id, "local_date": due.local_date},
             )
 
-    def line_sent(self, due: DueWeeklyLine, channel_id: str, ts: str) -> None:
-        """The weekly line is out."""
+    def line_sent(self, due: DueWeeklyLine, channel_id: str, ts: str, *, blocks: str | None = None) -> None:
+        """The weekly line is out; `blocks` (JSON) when it went inside a morning message, to keep it there when
+        that message is rewritten."""
         with unit_of_work(self.coach.engine) as session:
             claims.finish(
-                FollowUp, due.key, status=ClaimStatus.SENT, channel_id=channel_id, message_ts=ts, session=session
+                FollowUp,
+                due.key,
+                status=ClaimStatus.SENT,
+                channel_id=channel_id,
+                message_ts=ts,
+                session=session,
+                blocks=blocks,
             )
 
     def follower_gone(self, due: DueWeeklyLine, reason: str) -> None:

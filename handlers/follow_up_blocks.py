@@ -59,11 +59,15 @@ def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[
     return build_follow_ups([Asked(due.kind, due.stage, due.local_date, item)])
 
 
-def build_follow_ups(questions: Sequence[Asked]) -> tuple[str, Blocks]:
-    """The follow-ups due for a member in a pass when no nudge carries them: one message, a section each."""
+def build_follow_ups(questions: Sequence[Asked], told: Sequence[Blocks] = ()) -> tuple[str, Blocks]:
+    """The follow-ups due for a member in a pass when no nudge carries them: one message, a section each (and
+    `told`, lines as first rendered, such as a weekly line)."""
     blocks = [block for asked in questions for block in question_blocks(asked)]
+    blocks += [block for line in told for block in line]
     if len(questions) == 1:
         return question_text(questions[0]), blocks
+    if not questions:
+        return "The week of a stand you follow", blocks
     return f"{len(questions)} things to account for today", blocks
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -55,23 +56,39 @@ class Morning:
     user_id: str
     nudge: DueNudge | None
     follow_ups: tuple[DueFollowUp, ...]
+    lines: tuple[DueWeeklyLine, ...] = ()  # the weekly lines of stands they follow, due in the same pass
 
 
-def mornings(nudges: Sequence[DueNudge], follow_ups: Sequence[DueFollowUp]) -> list[Morning]:
-    """Everything due in a pass, one entry per member."""
+def mornings(
+    nudges: Sequence[DueNudge], follow_ups: Sequence[DueFollowUp], lines: Sequence[DueWeeklyLine] = ()
+) -> list[Morning]:
+    """Everything due in a pass, one entry per member. A weekly line joins a member's morning when they have one
+    in this pass; on its own it is the recap pass's to send."""
     members: dict[tuple[str, str], tuple[DueNudge | None, list[DueFollowUp]]] = {
         (n.team_id, n.user_id): (n, []) for n in nudges
     }
     for due in follow_ups:
         members.setdefault((due.team_id, due.user_id), (None, []))[1].append(due)
-    return [Morning(team, user, nudge, tuple(asked)) for (team, user), (nudge, asked) in sorted(members.items())]
+    told: dict[tuple[str, str], list[DueWeeklyLine]] = {}
+    for line in lines:
+        if (line.team_id, line.user_id) in members:
+            told.setdefault((line.team_id, line.user_id), []).append(line)
+    return [
+        Morning(team, user, nudge, tuple(asked), tuple(told.get((team, user), ())))
+        for (team, user), (nudge, asked) in sorted(members.items())
+    ]
 
 
 def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPoster, now: datetime) -> PassReport:
     """One pass as if the clock read `now`: one message per member with anything due; safe on many instances."""
     due_nudges = nudges.due(now)
     items = nudges.due_items(due_nudges)
-    due = mornings(due_nudges, follow_ups.due(now) if follow_ups is not None else ())
+    recaps = Recaps(follow_ups.coach) if follow_ups is not None else None
+    due = mornings(
+        due_nudges,
+        follow_ups.due(now) if follow_ups is not None else (),
+        recaps.weekly_lines_due(now) if recaps is not None else (),
+    )
 
     def send(morning: Morning) -> str:
         try:
@@ -94,10 +111,15 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPost
         asked: list[tuple[DueFollowUp, Asked]] = []
         if follow_ups is not None:
             asked = claimed_follow_ups(follow_ups, morning.follow_ups, now)
-        if content is None and not asked:
+        lines = [line for line in morning.lines if recaps is not None and recaps.claim_line(line, now)]
+        if content is None and not asked and not lines:
             return "skipped"
         questions = [question for _, question in asked]
-        text, blocks = build_nudge(content, questions) if content is not None else build_follow_ups(questions)
+        told = [build_weekly_line_for_follower(line)[1] for line in lines]
+        if content is not None:
+            text, blocks = build_nudge(content, questions, told)
+        else:
+            text, blocks = build_follow_ups(questions, told)
         try:
             response = poster.post_message(channel=morning.user_id, text=text, blocks=blocks)
         except SlackApiError as error:
@@ -109,6 +131,9 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPost
                 for follow_up, _ in asked:
                     assert follow_ups is not None
                     follow_ups.failed(follow_up)
+                for line in lines:
+                    assert recaps is not None
+                    recaps.follower_gone(line, code)
             else:
                 log.error("morning for %s/%s refused: %s", morning.team_id, morning.user_id, code)
             return "failed"
@@ -128,6 +153,9 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPost
             follow_ups.sent(follow_up, channel, ts)
             if isinstance(question.item, Request) and follow_up.stage in ("reminder", "broken"):
                 tell_requester(follow_ups.coach, question.item, follow_up.stage)  # by the outbox
+        for line, line_blocks in zip(lines, told, strict=True):
+            assert recaps is not None
+            recaps.line_sent(line, channel, ts, blocks=json.dumps(line_blocks, separators=(",", ":")))
         return "sent"
 
     # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
@@ -222,7 +250,7 @@ def channel_recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> Pa
 
 def weekly_line_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
     """Each follower of an active stand gets its owner's line of the week once; safe on many instances at once."""
-    due = recaps.weekly_lines_due(now)
+    due = recaps.weekly_lines_due(now, leave_to_mornings=True)
 
     def send(line: DueWeeklyLine) -> str:
         try:

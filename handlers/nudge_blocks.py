@@ -22,11 +22,13 @@ def greeting(hour: int) -> str:
     return "Good evening"
 
 
-def build_nudge(content: NudgeContent, questions: Sequence[Asked] = ()) -> tuple[str, list[dict[str, Any]]]:
+def build_nudge(
+    content: NudgeContent, questions: Sequence[Asked] = (), told: Sequence[list[dict[str, Any]]] = ()
+) -> tuple[str, list[dict[str, Any]]]:
     """The DM a participant gets at their nudge time; rebuilt as they log practice that day.
 
     The follow-ups due for them in the same pass come inside it as `questions`, a section each with its buttons:
-    one morning message, not five.
+    one morning message, not five. `told` are lines it carries as they were first rendered (weekly lines).
     """
     progress = content.progress
     stand = progress.stand
@@ -94,6 +96,8 @@ def build_nudge(content: NudgeContent, questions: Sequence[Asked] = ()) -> tuple
     if due:
         shown = "\n".join(due[:10]) + (f"\n…and {len(due) - 10} more" if len(due) > 10 else "")
         blocks.append(_section("nudge-due", clip_markup(f"*Due today*\n{shown}", SECTION_LIMIT)))
+    for line in told:
+        blocks.extend(line)
     blocks.append(
         {
             "type": "context",

@@ -415,14 +415,15 @@ class OutboxSender:
 
     def _morning(self, team_id: str, channel: str, ts: str, *, nudge: DueNudge | None = None) -> tuple[str, Blocks]:
         """A morning message as it reads now: the nudge posted there (if it is one) and the questions it asked."""
-        questions = FollowUps(self.coach).asked_at(team_id, channel, ts)
+        follow_ups = FollowUps(self.coach)
+        questions, told = follow_ups.asked_at(team_id, channel, ts), follow_ups.told_at(team_id, channel, ts)
         nudges = Nudges(self.coach)
         due = nudge or nudges.posted_at(team_id, channel, ts)
         if due is not None:
-            return build_nudge(nudges.content(due), questions)
+            return build_nudge(nudges.content(due), questions, told)
         if not questions:
             raise _Moot()  # not a message of ours that asks anything
-        return build_follow_ups(questions)
+        return build_follow_ups(questions, told)
 
     def _update(self, channel: str | None, ts: str | None, text: str, blocks: Blocks) -> None:
         try:

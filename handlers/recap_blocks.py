@@ -241,8 +241,8 @@ def build_weekly_line_for_follower(due: DueWeeklyLine) -> tuple[str, Blocks]:
     label = week_label(due.week_start, due.week_start + timedelta(days=6))
     return line, dump(
         [
-            section(f":busts_in_silhouette: {line}", block_id="weekly-line"),
+            section(f":busts_in_silhouette: {line}", block_id=f"weekly-line-{due.stand_id}"),
             context(f"{label} · you joined this stand, so its week comes to you."),
-            ActionsBlock(block_id="weekly-line-actions", elements=[leave_stand_button(due.stand_id)]),
+            ActionsBlock(block_id=f"weekly-line-actions-{due.stand_id}", elements=[leave_stand_button(due.stand_id)]),
         ]
     )

@@ -192,12 +192,13 @@ def finish(
     session: Session,
     channel_id: str | None = None,
     message_ts: str | None = None,
+    **remembered: Any,
 ) -> None:
-    """Record how a claimed send ended: sent (with where it is) or failed for good."""
+    """Record how a claimed send ended: sent (with where it is, and what else the row keeps) or failed for good."""
     session.execute(
         update(model)
         .where(*(getattr(model, name) == value for name, value in key.items()))
-        .values(status=status, channel_id=channel_id, message_ts=message_ts)
+        .values(status=status, channel_id=channel_id, message_ts=message_ts, **remembered)
     )
 
 

@@ -395,6 +395,9 @@ class FollowUp(SQLModel, table=True):
     status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
+    # Block Kit JSON of what it told, for a line rendered once when sent (a weekly line inside a morning message),
+    # so rewriting that message keeps it; questions are rendered again from their state instead.
+    blocks: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     claimed_at: datetime = Field(sa_column=_utc())
     created_at: datetime = Field(sa_column=_utc())
 

@@ -7,9 +7,12 @@ rewritten in place to say what was decided.
 
 from __future__ import annotations
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
+from bot.recaps import Recaps
 from bot.standin import Message, SlackStandIn
+from handlers.jobs import recap_pass
+from tests import support
 from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, modal_answer, seen
 from tests.test_follow_ups import at, run_pass
 from tests.test_program_arc_e2e import a_stand_declared_on_monday, nudge_on
@@ -269,3 +272,36 @@ def test_a_morning_with_more_questions_than_one_message_holds_sends_the_rest_in_
     assert "day 2 of 14" in seen(morning) and buttons(morning).count("Kept") == 15
     assert buttons(rest).count("Kept") == 5 and "day 2 of 14" not in seen(rest)
     assert all(len(m.blocks) <= 50 for m in (morning, rest))
+
+
+def test_a_followers_weekly_line_comes_inside_their_morning_message_whichever_job_runs_first(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    slack.add_user("UDOT", name="dot", real_name="Dot Hodgkin", tz="Europe/Berlin")
+    clock.set(at("2026-11-16T07:00:00Z"))  # Monday, 08:00 in Berlin
+    slack.command("UADA", "/coach", "recap here", channel="CWINS")
+    last_ephemeral(slack, "UADA", "will be posted in")
+    for user in ("UADA", "UDOT"):
+        slack.command(user, "/stand", f"{user} takes a stand", channel="CGENERAL")
+        last_ephemeral(slack, user, "Your stand is declared")
+    announcement = slack.wait_for(lambda: next((m for m in slack.messages("CGENERAL") if "UADA takes" in m.text), None))
+    slack.click("UDOT", announcement, "Join the stand")
+    slack.click("UBOB", announcement, "Join the stand")
+    eventually(lambda: len(app.coach.followers("T1", export(app)["stands"][0]["id"])) == 2)
+    run_pass(slack, app, at("2026-11-20T08:00:00Z"))  # Friday's nudges: Dot's next one is Monday 09:00
+    before = len(slack.messages("UDOT"))
+
+    # Monday 09:00 in Berlin: the recap and Dot's morning fall in the same minute; the recap job runs first.
+    recap_pass(
+        Recaps(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), at("2026-11-23T08:00:00Z")
+    )
+    run_pass(slack, app, at("2026-11-23T08:00:00Z"))
+
+    [morning] = slack.messages("UDOT")[before:]
+    assert "day 8 of 14" in seen(morning) and "<@UADA>'s week on their stand" in seen(morning)
+    assert "Leave the stand" in buttons(morning)
+    assert "<@UADA>'s week on their stand" in seen(dm(slack, "UBOB", "'s week on their stand"))  # his, on its own
+
+    clock.set(at("2026-11-23T08:05:00Z"))
+    slack.command("UDOT", "/act", "Called the venue")  # the nudge is rewritten: the line stays in it
+    assert "<@UADA>'s week on their stand" in seen(rewritten(slack, morning, "Act 1/2"))

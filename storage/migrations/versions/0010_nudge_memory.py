@@ -1,5 +1,6 @@
 """nudge memory: what each morning nudge asked (its stand, program day, moment and check-in), so a nudge rewritten
-days later still reads as it did and shows how its questions were answered
+days later still reads as it did and shows how its questions were answered; and what a line told in a morning
+message said (a weekly line is rendered once, when sent)
 
 Revision ID: 0010
 Revises: 0009
@@ -23,6 +24,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("program_day", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("moment", sa.String(16), nullable=True))
         batch_op.add_column(sa.Column("check_in_id", sa.Integer(), nullable=True))
+    with op.batch_alter_table("follow_ups") as batch_op:
+        batch_op.add_column(sa.Column("blocks", sa.Text(), nullable=True))
     op.create_index("ix_nudges_stand_id", "nudges", ["stand_id"])
     op.create_index("ix_nudges_check_in_id", "nudges", ["check_in_id"])
     op.create_index("ix_nudges_message", "nudges", ["channel_id", "message_ts"])
@@ -34,6 +37,8 @@ def downgrade() -> None:
     op.drop_index("ix_nudges_message", table_name="nudges")
     op.drop_index("ix_nudges_check_in_id", table_name="nudges")
     op.drop_index("ix_nudges_stand_id", table_name="nudges")
+    with op.batch_alter_table("follow_ups") as batch_op:
+        batch_op.drop_column("blocks")
     with op.batch_alter_table("nudges") as batch_op:
         batch_op.drop_column("check_in_id")
         batch_op.drop_column("moment")
