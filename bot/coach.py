@@ -840,6 +840,13 @@ class Coach:
             session.add(breakdown)
             return breakdown
 
+    def on_it(self, team_id: str, user_id: str, check_in_id: int) -> bool:
+        """The member answers a check-in "I'm on it": no breakdown declared, the question settled."""
+        with unit_of_work(self.engine) as session:
+            return claims.answer_check_in(
+                team_id=team_id, user_id=user_id, check_in_id=check_in_id, answer="on_it", session=session
+            )
+
     def resolve_breakdown(self, team_id: str, user_id: str, breakdown_id: int | None, resolution: str) -> Breakdown:
         """Log what shifted: resolves the given breakdown, or the member's latest unresolved one."""
         with unit_of_work(self.engine) as session:

@@ -107,6 +107,7 @@ class NudgeContent:
     check_in: str | None = None  # a breakdown the coach noticed, met in this nudge
     check_in_id: int | None = None  # the noticed breakdown's row
     check_in_declared: bool = False  # the member declared the noticed breakdown: the question is answered
+    check_in_on_it: bool = False  # the member answered "I'm on it": answered too, nothing to count
     closing_answer: str | None = None  # how the closing "what now?" was answered (see `closing_answer`)
     numbers: dict[str, int] = field(default_factory=dict)  # the program in numbers, at its closing
     sent_hour: int = 9  # the member's local hour when it was first sent: a late nudge is not a "good morning"
@@ -267,6 +268,7 @@ class Nudges:
             check_in=check_in,
             check_in_id=check_in_id,
             check_in_declared=noticed is not None and not noticed.noticed,
+            check_in_on_it=sent is not None and sent.check_in_answer == "on_it",
             closing_answer=closing,
             sent_hour=sent_hour,
         )

@@ -133,8 +133,9 @@ def register(app: App, coach: Coach) -> None:
     @app.action(Action.CHECK_IN_ON_IT)
     def on_it(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         team_id, user_id = who(context)
-        reply = flows.line("Good. Pick the one request you could make today — and make it.")
-        answered(coach, ack, body, team_id, user_id, lambda: reply)
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        check_in = int(value) if value.isdigit() else None  # nudges sent before the button carried it have none
+        answered(coach, ack, body, team_id, user_id, lambda: flows.on_it(coach, team_id, user_id, check_in))
 
     @app.action(Action.RESOLVE_BREAKDOWN)
     def resolve(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -422,6 +422,14 @@ def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, no
     return ui.build_breakdown_coaching(breakdown)
 
 
+def on_it(coach: Coach, team_id: str, user_id: str, check_in: int | None) -> Reply:
+    """ "I'm on it" to a check-in: the nudge that asked shows the answer, its buttons gone."""
+    with coach.transaction():
+        if check_in is not None and coach.on_it(team_id, user_id, check_in):
+            coach.tell(ox.questions(team_id, user_id, "breakdown", check_in))
+    return line("Good. Pick the one request you could make today — and make it.")
+
+
 def resolve_breakdown(
     coach: Coach,
     team_id: str,

@@ -55,7 +55,15 @@ def build_nudge(
         _section("nudge-theme", f":compass: *{content.theme.title}.* {content.theme.prompt}"),
     ]
     blocks.extend(_arc(content))
-    if content.check_in and content.check_in_declared:
+    if content.check_in and content.check_in_on_it and not content.check_in_declared:
+        blocks.append(
+            _section(
+                "nudge-check-in",
+                f":construction: {quote(content.check_in, 1500)}\nYou said you're on it. Pick the one request you "
+                "could make today — and make it.",
+            )
+        )
+    elif content.check_in and content.check_in_declared:
         blocks.append(
             _section(
                 "nudge-check-in",
@@ -78,7 +86,7 @@ def build_nudge(
                 "block_id": "nudge-check-in-actions",
                 "elements": [
                     {**_button("Declare a breakdown", Action.CHECK_IN_DECLARE), "value": str(content.check_in_id)},
-                    _button("I'm on it", Action.CHECK_IN_ON_IT),
+                    {**_button("I'm on it", Action.CHECK_IN_ON_IT), "value": str(content.check_in_id)},
                 ],
             }
         )

@@ -224,6 +224,21 @@ def remember_nudge(
     )
 
 
+def answer_check_in(*, team_id: str, user_id: str, check_in_id: int, answer: str, session: Session) -> bool:
+    """Record the member's answer to the check-in their nudge asked; False when it was already answered."""
+    result = session.execute(
+        update(Nudge)
+        .where(
+            col(Nudge.team_id) == team_id,
+            col(Nudge.user_id) == user_id,
+            col(Nudge.check_in_id) == check_in_id,
+            col(Nudge.check_in_answer).is_(None),
+        )
+        .values(check_in_answer=answer)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def nudge_at(*, team_id: str, channel_id: str, message_ts: str, session: Session) -> Nudge | None:
     """The nudge posted as that message, if it is one."""
     return session.exec(

@@ -355,6 +355,7 @@ class Nudge(SQLModel, table=True):
     program_day: int | None = None
     moment: str | None = Field(default=None, max_length=16)  # "opening", "midpoint" or "closing"
     check_in_id: int | None = None  # the breakdown the coach noticed in it
+    check_in_answer: str | None = Field(default=None, max_length=16)  # "on_it": the member answered "I'm on it"
     claimed_at: datetime = Field(sa_column=_utc())
     created_at: datetime = Field(sa_column=_utc())
 

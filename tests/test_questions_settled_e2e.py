@@ -305,3 +305,19 @@ def test_a_followers_weekly_line_comes_inside_their_morning_message_whichever_jo
     clock.set(at("2026-11-23T08:05:00Z"))
     slack.command("UDOT", "/act", "Called the venue")  # the nudge is rewritten: the line stays in it
     assert "<@UADA>'s week on their stand" in seen(rewritten(slack, morning, "Act 1/2"))
+
+
+def test_answering_a_check_in_im_on_it_takes_its_buttons_off_the_nudge(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    nudge_on(slack, app, clock, "2026-11-23T08:00:00Z")
+    nudge_on(slack, app, clock, "2026-11-24T08:00:00Z")
+    check_in = nudge_on(slack, app, clock, "2026-11-25T08:00:00Z")
+
+    slack.click("UADA", check_in, "I'm on it")
+
+    settled = rewritten(slack, check_in, "You said you're on it")
+    assert not {"Declare a breakdown", "I'm on it"} & set(buttons(settled))
+    assert "Pick the one request" in seen(last_ephemeral(slack, "UADA", "Pick the one request"))
+    assert [b["noticed"] for b in export(app)["breakdowns"]] == [True]  # not counted as a breakdown met

@@ -24,6 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("program_day", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("moment", sa.String(16), nullable=True))
         batch_op.add_column(sa.Column("check_in_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("check_in_answer", sa.String(16), nullable=True))
     with op.batch_alter_table("follow_ups") as batch_op:
         batch_op.add_column(sa.Column("blocks", sa.Text(), nullable=True))
     op.create_index("ix_nudges_stand_id", "nudges", ["stand_id"])
@@ -40,6 +41,7 @@ def downgrade() -> None:
     with op.batch_alter_table("follow_ups") as batch_op:
         batch_op.drop_column("blocks")
     with op.batch_alter_table("nudges") as batch_op:
+        batch_op.drop_column("check_in_answer")
         batch_op.drop_column("check_in_id")
         batch_op.drop_column("moment")
         batch_op.drop_column("program_day")
