@@ -35,8 +35,8 @@ from sqlalchemy.engine import make_url
 
 from bot.clock import FixedClock
 from bot.coach import Coach
-from bot.nudges import CLAIM_TIMEOUT, Nudges
-from bot.rules import PROGRAM_DAYS
+from bot.coach.nudges import CLAIM_TIMEOUT, Nudges
+from bot.coach.rules import PROGRAM_DAYS
 from storage import claims
 from storage.claims import DueNudge
 from storage.db import make_engine, unit_of_work

@@ -44,7 +44,7 @@ from sqlmodel import col
 from bot.app import paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach
-from bot.nudges import Nudges
+from bot.coach.nudges import Nudges
 from bot.settings import Settings
 from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, nudge_pass

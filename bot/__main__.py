@@ -24,9 +24,9 @@ from sqlalchemy.exc import DBAPIError
 from bot.app import Runtime, create_app, paced_poster
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.coach import Coach
-from bot.follow_ups import FollowUps
-from bot.nudges import Nudges
-from bot.recaps import Recaps
+from bot.coach.follow_ups import FollowUps
+from bot.coach.nudges import Nudges
+from bot.coach.recaps import Recaps
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import create_web_app

@@ -15,9 +15,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.coach import Coach
-from bot.follow_ups import FollowUps
-from bot.nudges import Nudges
-from bot.recaps import Recaps
+from bot.coach.follow_ups import FollowUps
+from bot.coach.nudges import Nudges
+from bot.coach.recaps import Recaps
 from handlers.jobs import daily_pass, recap_pass
 from handlers.posting import PacedPoster
 from storage import outbox

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal
-from bot.rules import RequestMove, Role, moves_for
+from bot.coach.rules import RequestMove, Role, moves_for
 from handlers import blocks as ui
 from handlers import flows
 from handlers import outbox as ox

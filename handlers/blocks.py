@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.coach import FollowedStand, Progress, RequestMoved, Status
-from bot.rules import (
+from bot.coach.rules import (
     DAILY_TARGET,
     PROGRAM_DAYS,
     WEEKLY_REQUEST_TARGET,

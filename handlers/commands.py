@@ -18,11 +18,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import parsing
 from bot.coach import Coach, CoachRefusal
-from bot.rules import member_zone
+from bot.coach.rules import member_zone
 from handlers import blocks as ui
-from handlers import flows
+from handlers import flows, parsing
 from handlers.ids import Command
 from handlers.slack_io import ensure_profile, known_profile, require_people, require_person
 

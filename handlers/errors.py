@@ -13,10 +13,10 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach import CoachRefusal
-from bot.parsing import ParseError
-from bot.rules import MoveRefused, Role
+from bot.coach.rules import MoveRefused, Role
 from handlers.blocks import esc
 from handlers.deliveries import Replayed
+from handlers.parsing import ParseError
 
 log = logging.getLogger("handlers.errors")
 

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.coach import Coach, CoachRefusal, RequestMoved, StandConflict, StandDeclared
-from bot.follow_ups import DueFollowUp, FollowUps
-from bot.rules import RequestMove, Role
+from bot.coach.follow_ups import DueFollowUp, FollowUps
+from bot.coach.rules import RequestMove, Role
 from handlers import blocks as ui
 from handlers import outbox as ox
 from handlers.follow_up_blocks import build_requester_told

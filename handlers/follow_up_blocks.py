@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.follow_ups import Asked, DueFollowUp
-from bot.rules import Role
+from bot.coach.follow_ups import Asked, DueFollowUp
+from bot.coach.rules import Role
 from handlers.blocks import (
     Blocks,
     clip,

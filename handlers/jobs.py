@@ -12,9 +12,9 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.follow_ups import Asked, DueFollowUp, FollowUps
-from bot.nudges import Nudges
-from bot.recaps import DueRecap, DueWeeklyLine, Recaps
+from bot.coach.follow_ups import Asked, DueFollowUp, FollowUps
+from bot.coach.nudges import Nudges
+from bot.coach.recaps import DueRecap, DueWeeklyLine, Recaps
 from handlers.flows import expire_request, promise_broken, tell_requester
 from handlers.follow_up_blocks import build_follow_ups
 from handlers.nudge_blocks import build_nudge

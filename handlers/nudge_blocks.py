@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.follow_ups import Asked
-from bot.nudges import NudgeContent
-from bot.rules import PROGRAM_DAYS
+from bot.coach.follow_ups import Asked
+from bot.coach.nudges import NudgeContent
+from bot.coach.rules import PROGRAM_DAYS
 from handlers.blocks import SECTION_LIMIT, clip, clip_markup, esc, person, plural, quote, tally, week_tally
 from handlers.follow_up_blocks import question_blocks, stand_question
 from handlers.ids import Action

@@ -25,9 +25,9 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach import Coach, NotFound
-from bot.follow_ups import FollowUps
-from bot.nudges import Nudges
-from bot.rules import Role
+from bot.coach.follow_ups import FollowUps
+from bot.coach.nudges import Nudges
+from bot.coach.rules import Role
 from handlers.blocks import build_home, build_request_card, build_stand_announcement
 from handlers.follow_up_blocks import build_follow_ups
 from handlers.nudge_blocks import build_nudge

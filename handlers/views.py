@@ -11,10 +11,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import parsing
 from bot.coach import Coach, CoachRefusal
-from bot.rules import RequestMove
-from handlers import flows
+from bot.coach.rules import RequestMove
+from handlers import flows, parsing
 from handlers import outbox as ox
 from handlers.commands import who
 from handlers.ids import Field, Modal

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from bot.clock import FixedClock
 from bot.coach import Coach, CoachRefusal, NotFound, Profile, StandConflict, StandDeclared
-from bot.rules import MoveRefused, RequestMove
+from bot.coach.rules import MoveRefused, RequestMove
 from storage.models import FORGOTTEN_USER, RequestStatus, StandStatus
 
 T = "T1"

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.coach import FollowedStand, Progress, RequestMoved, Status
-from bot.follow_ups import DueFollowUp
-from bot.nudges import NudgeContent, Theme
-from bot.recaps import DueWeeklyLine, ParticipantWeek, StandFollowers, WeekSummary
-from bot.rules import Practice, RequestMove, Role
+from bot.coach.follow_ups import DueFollowUp
+from bot.coach.nudges import NudgeContent, Theme
+from bot.coach.recaps import DueWeeklyLine, ParticipantWeek, StandFollowers, WeekSummary
+from bot.coach.rules import Practice, RequestMove, Role
 from handlers.blocks import (
     build_breakdown_coaching,
     build_breakthrough_celebration,

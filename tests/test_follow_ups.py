@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.follow_ups import FollowUps, next_stage, working_days_between
-from bot.nudges import Nudges
+from bot.coach.follow_ups import FollowUps, next_stage, working_days_between
+from bot.coach.nudges import Nudges
 from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, daily_pass
 from storage.claims import FollowUpCandidate
@@ -183,7 +183,7 @@ def test_a_request_unanswered_for_two_working_days_gets_one_reminder_and_the_req
 def test_an_overdue_promise_is_marked_in_app_home_and_counted_in_the_recap(
     slack: SlackStandIn, app: Runtime, clock: FixedClock
 ) -> None:
-    from bot.recaps import Recaps
+    from bot.coach.recaps import Recaps
 
     slack.command("UADA", "/coach", "recap here", channel="CWINS")
     last_ephemeral(slack, "UADA", "will be posted in")

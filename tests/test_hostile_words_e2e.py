@@ -13,8 +13,8 @@ import pytest
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.follow_ups import FollowUps
-from bot.nudges import Nudges
+from bot.coach.follow_ups import FollowUps
+from bot.coach.nudges import Nudges
 from bot.standin import AppReply, Message, SlackStandIn, View
 from handlers.jobs import PassReport, daily_pass
 from tests import support

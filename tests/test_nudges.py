@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, Profile
-from bot.nudges import Nudges, theme_for
+from bot.coach.nudges import Nudges, theme_for
 from bot.standin import SlackStandIn
 from handlers.jobs import nudge_pass
 from tests import support

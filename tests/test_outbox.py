@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.app import paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach
-from bot.rules import RequestMove
+from bot.coach.rules import RequestMove
 from bot.scheduler import housekeeping
 from bot.standin import SlackStandIn
 from handlers import outbox as ox

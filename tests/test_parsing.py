@@ -7,7 +7,7 @@ from datetime import date, time
 
 import pytest
 
-from bot.parsing import (
+from handlers.parsing import (
     MAX_TEXT_LENGTH,
     CoachCommand,
     CoachCommandName,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.recaps import Recaps
+from bot.coach.recaps import Recaps
 from bot.standin import SlackStandIn
 from handlers.jobs import recap_pass
 from tests import support

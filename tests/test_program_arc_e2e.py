@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.nudges import Nudges
+from bot.coach.nudges import Nudges
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import nudge_pass
 from tests import support

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.recaps import Recaps
+from bot.coach.recaps import Recaps
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import recap_pass
 from tests import support

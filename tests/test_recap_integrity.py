@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.coach import FollowedStand
-from bot.parsing import CoachCommand, ParseError, parse_coach
-from bot.rules import Ledger
+from bot.coach.rules import Ledger
 from handlers.blocks import build_help, build_home
+from handlers.parsing import CoachCommand, ParseError, parse_coach
 from handlers.recap_blocks import build_weekly_recap
 from storage.db import unit_of_work
 from storage.models import Promise, PromiseStatus, Renegotiation, RenegotiationStatus, RequestStatus

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, Profile, StandDeclared
-from bot.recaps import Recaps
+from bot.coach.recaps import Recaps
 from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, channel_recap_pass, recap_pass, weekly_line_pass
 from handlers.posting import PacedPoster

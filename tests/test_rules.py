@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules import (
+from bot.coach.rules import (
     BROKEN_AFTER_DAYS,
     Ledger,
     MoveRefused,

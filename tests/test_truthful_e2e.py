@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.nudges import THEMES
-from bot.recaps import Recaps
+from bot.coach.nudges import THEMES
+from bot.coach.recaps import Recaps
 from bot.standin import Message, SlackStandIn
 from handlers.jobs import recap_pass
 from tests import support

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.follow_ups import FollowUps
-from bot.nudges import THEMES, Nudges
-from bot.recaps import Recaps
+from bot.coach.follow_ups import FollowUps
+from bot.coach.nudges import THEMES, Nudges
+from bot.coach.recaps import Recaps
 from bot.standin import Message, SlackStandIn, View
 from handlers.jobs import daily_pass, recap_pass
 from tests import support

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.follow_ups import next_stage
-from bot.parsing import ParseError, PromiseInput, parse_promise, parse_request, parse_stand, vague_date
+from bot.coach.follow_ups import next_stage
+from handlers.parsing import ParseError, PromiseInput, parse_promise, parse_request, parse_stand, vague_date
 from storage.claims import FollowUpCandidate
 from storage.models import Member
 

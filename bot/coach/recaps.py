@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.coach import Coach, account_entries
-from bot.nudges import CLAIM_TIMEOUT
-from bot.rules import (
+from bot.coach.facade import Coach
+from bot.coach.nudges import CLAIM_TIMEOUT
+from bot.coach.rules import (
     DAILY_TARGET,
     STREAK_LOOKBACK,
     WEEKLY_REQUEST_TARGET,
@@ -24,6 +24,7 @@ from bot.rules import (
     unbroken_since,
     week_of,
 )
+from bot.coach.status import account_entries
 from storage import claims, queries
 from storage.db import unit_of_work
 from storage.models import ClaimStatus, FollowUp, Recap, RequestStatus, Workspace

@@ -9,8 +9,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.coach import Coach, Progress
-from bot.rules import (
+from bot.coach import members, practice
+from bot.coach.facade import Coach
+from bot.coach.rules import (
     CHECK_IN_EVERY,
     Practice,
     local_today,
@@ -20,6 +21,7 @@ from bot.rules import (
     program_moment,
     working_day_of_program,
 )
+from bot.coach.values import Progress
 from storage import claims, queries
 from storage.claims import NEVER, DueNudge, Schedule
 from storage.db import unit_of_work
@@ -142,7 +144,7 @@ class Nudges:
                 day, today = row.next_nudge_at.astimezone(zone).date(), local_today(now, zone)
                 if day < today:
                     # That day ended with nobody running: it is not nudged late. Today may still be due.
-                    self.coach.reschedule_nudge(session, row.team_id, row.user_id, now=now)
+                    members.reschedule_nudge(row.team_id, row.user_id, ctx=self.coach.context(now), session=session)
                     member = session.get(Member, (row.team_id, row.user_id))
                     if member is None or member.next_nudge_at is None or member.next_nudge_at > now:
                         continue
@@ -174,7 +176,9 @@ class Nudges:
             member = session.get(Member, (due.team_id, due.user_id))
             stand = queries.active_stand(team_id=due.team_id, user_id=due.user_id, session=session)
             if member is not None:
-                self.coach.schedule_next_nudge(session, member, stand, done_through=due.local_date, now=now)
+                members.schedule_next_nudge(
+                    member, stand, done_through=due.local_date, ctx=self.coach.context(now), session=session
+                )
             if not won:
                 return None
             hour = self._local_hour(member, now)
@@ -218,7 +222,9 @@ class Nudges:
         sent_hour: int = 9,
         sent: Nudge | None = None,
     ) -> NudgeContent:
-        progress = self.coach.progress_in(session, due.team_id, due.user_id, on=due.local_date, stand=stand)
+        progress = practice.progress(
+            due.team_id, due.user_id, on=due.local_date, stand=stand, ctx=self.coach.context(), session=session
+        )
         member = session.get(Member, (due.team_id, due.user_id))
         weekends = bool(member and member.weekends)
         started_on = stand.program_started_on if stand is not None else None

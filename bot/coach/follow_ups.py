@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.coach import Coach
-from bot.nudges import CLAIM_TIMEOUT, closing_answer
-from bot.rules import breaks_today, local_today, member_zone
+from bot.coach.facade import Coach
+from bot.coach.nudges import CLAIM_TIMEOUT, closing_answer
+from bot.coach.rules import breaks_today, local_today, member_zone
 from storage import claims, queries
 from storage.claims import FollowUpCandidate
 from storage.db import unit_of_work
@@ -104,7 +104,7 @@ class Asked:
     stage: str
     local_date: date
     item: Promise | Request | Stand
-    answer: str | None = None  # a stand: how "what now?" was answered (bot.nudges.closing_answer); "expired"
+    answer: str | None = None  # a stand: how "what now?" was answered (bot.coach.nudges.closing_answer); "expired"
     made_on: date | None = None  # an undated promise: the member's local day it was made (accepted, for a request)
 
 

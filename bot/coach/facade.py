@@ -1,0 +1,346 @@
+"""The coach: one thin facade over the use cases, each run in exactly one unit of work at one instant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.coach import breakdowns, members, practice, promises, records, requests, stands, status, workspaces
+from bot.coach.rules import RequestMove
+from bot.coach.values import Context, Joined, Profile, Progress, RequestMoved, StandConflict, StandDeclared, Status
+from storage import claims, outbox, queries
+from storage.db import current_session, unit_of_work
+from storage.models import (
+    Breakdown,
+    Breakthrough,
+    Member,
+    Promise,
+    PromiseStatus,
+    Renegotiation,
+    Request,
+    Stand,
+    StandStatus,
+)
+
+
+class Coach:
+    """The domain: decides and records; knows nothing of Slack. Each method is one use case: it opens one unit of
+    work (or joins the caller's `transaction()`) and hands it, with the instant it runs at, to a feature module."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        default_timezone: str = "UTC",
+        recap_channel: str | None = None,
+        admins: frozenset[str] = frozenset(),
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.default_timezone = default_timezone
+        self.default_recap_channel = recap_channel
+        self.admins = admins
+        self.on_outbox: Callable[[], None] | None = None
+        """Called after a transaction that owes Slack messages commits (the outbox's sender wakes up)."""
+
+    def context(self, now: datetime | None = None) -> Context:
+        """What a use case runs with: the clock's instant (or `now`) and the deployment's defaults."""
+        return Context(now or self.clock.now(), self.default_timezone, self.default_recap_channel)
+
+    # Transactions ------------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work for a whole use case: every step inside it, and what Slack is owed, commit together."""
+        with unit_of_work(self.engine) as session:
+            depth = session.info.get("depth", 0)
+            session.info["depth"] = depth + 1
+            try:
+                yield session
+            finally:
+                session.info["depth"] = depth
+            owed = session.info.pop("owed", 0) if depth == 0 else 0  # only the outermost commits
+        if owed and self.on_outbox is not None:
+            self.on_outbox()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with unit_of_work(self.engine, read_only=True) as session:
+            yield session
+
+    def tell(self, *items: outbox.Outgoing) -> None:
+        """Owe Slack these messages, written in the open transaction and sent once it has committed."""
+        session = current_session(self.engine)
+        # Wall-clock, not the coach's clock: the sender's retry delays and leases are real seconds.
+        written = outbox.enqueue(items, now=datetime.now(UTC), session=session)
+        session.info["owed"] = session.info.get("owed", 0) + written
+
+    # Members -----------------------------------------------------------------------------------------
+
+    def member(self, team_id: str, user_id: str) -> Member | None:
+        """The member as last stored, if the coach has met them."""
+        with self._reading() as session:
+            return queries.get_member(team_id=team_id, user_id=user_id, session=session)
+
+    def needs_profile(self, member: Member | None) -> bool:
+        """Whether Slack should be asked again about this member (never asked, or asked over a day ago)."""
+        return members.needs_profile(member, ctx=self.context())
+
+    def remember_profile(self, team_id: str, user_id: str, profile: Profile) -> Member:
+        """Store what Slack said about a person, creating them if new."""
+        with self.transaction() as session:
+            return members.remember_profile(team_id, user_id, profile, ctx=self.context(), session=session)
+
+    def today(self, team_id: str, user_id: str) -> date:
+        """The member's local date now, by their stored zone (or the default zone)."""
+        with self._reading() as session:
+            return members.today(team_id, user_id, ctx=self.context(), session=session)
+
+    def nudged_today(self, team_id: str, user_id: str) -> bool:
+        """Whether the member has a nudge of today to keep up to date."""
+        with self._reading() as session:
+            today = members.today(team_id, user_id, ctx=self.context(), session=session)
+            return claims.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session) is not None
+
+    def set_member_option(self, team_id: str, user_id: str, **options: Any) -> Member:
+        """Change the member's own coaching settings (nudge_time, weekends, paused)."""
+        with self.transaction() as session:
+            return members.set_option(team_id, user_id, ctx=self.context(), session=session, **options)
+
+    # Stands ------------------------------------------------------------------------------------------
+
+    def declare_stand(
+        self, team_id: str, user_id: str, outcome: str, due_on: date | None, *, channel_id: str | None = None
+    ) -> StandDeclared | StandConflict:
+        """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
+        with self.transaction() as session:
+            return stands.declare(
+                team_id, user_id, outcome, due_on, channel_id=channel_id, ctx=self.context(), session=session
+            )
+
+    def settle_draft(self, team_id: str, user_id: str, draft_id: int, *, replace: bool) -> StandDeclared | None:
+        """Replace the active stand with the draft (withdrawing it), or drop the draft and keep the stand."""
+        with self.transaction() as session:
+            return stands.settle_draft(team_id, user_id, draft_id, replace=replace, ctx=self.context(), session=session)
+
+    def restart_program(self, team_id: str, user_id: str) -> Stand:
+        """Another 14 days on the same stand, from the member's next working day."""
+        with self.transaction() as session:
+            return stands.restart_program(team_id, user_id, ctx=self.context(), session=session)
+
+    def close_stand(self, team_id: str, user_id: str, status: StandStatus, words: str) -> Stand:
+        """Close the member's active stand as achieved or ended, in their words; their history stays."""
+        with self.transaction() as session:
+            return stands.close(team_id, user_id, status, words, ctx=self.context(), session=session)
+
+    def join_stand(self, team_id: str, stand_id: int, user_id: str) -> Joined:
+        """Join a stand; the first to join is its first follower."""
+        with self.transaction() as session:
+            return stands.join(team_id, stand_id, user_id, ctx=self.context(), session=session)
+
+    def leave_stand(self, team_id: str, stand_id: int, user_id: str) -> Stand:
+        """Stop following a stand."""
+        with self.transaction() as session:
+            return stands.leave(team_id, stand_id, user_id, session=session)
+
+    def stand(self, team_id: str, stand_id: int) -> Stand:
+        """One stand of this workspace."""
+        with self._reading() as session:
+            return members.one(Stand, stand_id, team_id=team_id, what="stand", session=session)
+
+    def followers(self, team_id: str, stand_id: int) -> list[str]:
+        """Who joined the stand, first follower first."""
+        with self._reading() as session:
+            return queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session)
+
+    # Practice ----------------------------------------------------------------------------------------
+
+    def log_shares(self, team_id: str, user_id: str, told: Sequence[str], note: str) -> Progress:
+        """Each person told about the stand counts as one share."""
+        with self.transaction() as session:
+            return practice.log_shares(team_id, user_id, told, note, ctx=self.context(), session=session)
+
+    def log_action(self, team_id: str, user_id: str, text: str) -> Progress:
+        """One action toward the stand."""
+        with self.transaction() as session:
+            return practice.log_action(team_id, user_id, text, ctx=self.context(), session=session)
+
+    def progress(self, team_id: str, user_id: str, *, on: date | None = None) -> Progress:
+        """The day's (today's, unless `on` names another local date) and its week's practice, and the program day."""
+        with self._reading() as session:
+            return practice.progress(team_id, user_id, on=on, ctx=self.context(), session=session)
+
+    # Requests ----------------------------------------------------------------------------------------
+
+    def make_request(self, team_id: str, user_id: str, recipient_id: str, text: str, due_on: date | None) -> Request:
+        """A request of someone else; it counts toward the requester's practice."""
+        with self.transaction() as session:
+            return requests.make(team_id, user_id, recipient_id, text, due_on, ctx=self.context(), session=session)
+
+    def offer_help(self, team_id: str, stand_id: int, helper_id: str, text: str, due_on: date | None) -> Request:
+        """An offer of help with a stand, waiting for its owner to accept it as the helper's promise."""
+        with self.transaction() as session:
+            return requests.offer_help(team_id, stand_id, helper_id, text, due_on, ctx=self.context(), session=session)
+
+    def request(self, team_id: str, request_id: int) -> Request:
+        """One request of this workspace."""
+        with self._reading() as session:
+            return members.one(Request, request_id, team_id=team_id, what="request", session=session)
+
+    def move_request(
+        self,
+        team_id: str,
+        request_id: int,
+        actor_id: str,
+        move: RequestMove,
+        *,
+        terms: str | None = None,
+        due_on: date | None = None,
+    ) -> RequestMoved:
+        """Apply one side's move to a request; raises MoveRefused when it no longer applies."""
+        with self.transaction() as session:
+            return requests.move(
+                team_id, request_id, actor_id, move, terms=terms, due_on=due_on, ctx=self.context(), session=session
+            )
+
+    def expire_if_unanswered(self, team_id: str, request_id: int, *, now: datetime) -> Request | None:
+        """Close a request never answered as expired; None when it was answered in the meantime."""
+        with self.transaction() as session:
+            return requests.expire_if_unanswered(team_id, request_id, ctx=self.context(now), session=session)
+
+    # Promises ----------------------------------------------------------------------------------------
+
+    def make_promise(self, team_id: str, user_id: str, text: str, due_on: date | None) -> Promise:
+        """A promise of the member's own, open until accounted for."""
+        with self.transaction() as session:
+            return promises.make(team_id, user_id, text, due_on, ctx=self.context(), session=session)
+
+    def promise(self, team_id: str, promise_id: int) -> Promise:
+        """One promise of this workspace."""
+        with self._reading() as session:
+            return members.one(Promise, promise_id, team_id=team_id, what="promise", session=session)
+
+    def account_promise(
+        self, team_id: str, user_id: str, promise_id: int, outcome: PromiseStatus, *, new_date: date | None = None
+    ) -> tuple[Promise, Promise | None]:
+        """Account for an open promise: kept, revoked, or renegotiated to `new_date` (which opens its successor)."""
+        with self.transaction() as session:
+            return promises.account(
+                team_id, user_id, promise_id, outcome, new_date=new_date, ctx=self.context(), session=session
+            )
+
+    def propose_renegotiation(
+        self, team_id: str, user_id: str, request_id: int, new_date: date
+    ) -> tuple[Renegotiation, Request]:
+        """The person who accepted a request asks its requester for a new date; until they agree, the old one holds."""
+        with self.transaction() as session:
+            return promises.propose_renegotiation(
+                team_id, user_id, request_id, new_date, ctx=self.context(), session=session
+            )
+
+    def withdraw_renegotiation(self, team_id: str, renegotiation_id: int) -> None:
+        """Take back a date-change question that could not be delivered."""
+        with self.transaction() as session:
+            promises.withdraw_renegotiation(team_id, renegotiation_id, ctx=self.context(), session=session)
+
+    def answer_renegotiation(
+        self, team_id: str, user_id: str, renegotiation_id: int, *, agree: bool
+    ) -> tuple[Renegotiation, Request]:
+        """The requester agrees to the new date (the promise is renegotiated) or keeps the old one."""
+        with self.transaction() as session:
+            return promises.answer_renegotiation(
+                team_id, user_id, renegotiation_id, agree=agree, ctx=self.context(), session=session
+            )
+
+    def break_if_unanswered(
+        self, team_id: str, kind: str, item_id: int, *, today: date, now: datetime
+    ) -> Promise | Request | None:
+        """Record a promise still open well past its date as broken; None when it was settled meanwhile."""
+        with self.transaction() as session:
+            return promises.break_if_unanswered(
+                team_id, kind, item_id, today=today, ctx=self.context(now), session=session
+            )
+
+    # Breakdowns and breakthroughs --------------------------------------------------------------------
+
+    def declare_breakdown(self, team_id: str, user_id: str, text: str) -> Breakdown:
+        """A breakdown declared: a milestone to meet with questions, not a failure."""
+        with self.transaction() as session:
+            return breakdowns.declare(team_id, user_id, text, ctx=self.context(), session=session)
+
+    def own_breakdown(self, team_id: str, user_id: str, breakdown_id: int) -> Breakdown:
+        """One of the member's own breakdowns."""
+        with self._reading() as session:
+            return breakdowns.own(team_id, user_id, breakdown_id, session=session)
+
+    def declare_noticed_breakdown(self, team_id: str, user_id: str, breakdown_id: int, text: str) -> Breakdown:
+        """The member declares the breakdown the coach noticed, in their own words (still one breakdown met)."""
+        with self.transaction() as session:
+            return breakdowns.declare_noticed(team_id, user_id, breakdown_id, text, session=session)
+
+    def on_it(self, team_id: str, user_id: str, check_in_id: int) -> bool:
+        """The member answers a check-in "I'm on it": no breakdown declared, the question settled."""
+        with self.transaction() as session:
+            return breakdowns.on_it(team_id, user_id, check_in_id, session=session)
+
+    def resolve_breakdown(self, team_id: str, user_id: str, breakdown_id: int | None, resolution: str) -> Breakdown:
+        """Log what shifted: resolves the given breakdown, or the member's latest unresolved one."""
+        with self.transaction() as session:
+            return breakdowns.resolve(team_id, user_id, breakdown_id, resolution, ctx=self.context(), session=session)
+
+    def declare_breakthrough(self, team_id: str, user_id: str, text: str) -> tuple[Breakthrough, str | None]:
+        """A breakthrough, and the recap channel where it should be celebrated (if one is set)."""
+        with self.transaction() as session:
+            return breakdowns.declare_breakthrough(team_id, user_id, text, ctx=self.context(), session=session)
+
+    def has_breakthrough(self, team_id: str, stand_id: int) -> bool:
+        """Whether the stand's breakthrough is already on record."""
+        with self._reading() as session:
+            return queries.stand_has_breakthrough(team_id=team_id, stand_id=stand_id, session=session)
+
+    # Workspace settings ------------------------------------------------------------------------------
+
+    def recap_channel(self, team_id: str) -> str | None:
+        """Where recaps and celebrations go: the channel set with `/coach recap here`, else RECAP_CHANNEL."""
+        with self._reading() as session:
+            return workspaces.recap_channel(team_id, ctx=self.context(), session=session)
+
+    def set_recap_channel(self, team_id: str, user_id: str, channel_id: str) -> None:
+        """Send recaps and celebrations to `channel_id` from now on, in the zone of the admin who chose it."""
+        with self.transaction() as session:
+            workspaces.set_recap_channel(team_id, user_id, channel_id, ctx=self.context(), session=session)
+
+    def set_recap_schedule(self, team_id: str, weekday: int, at: str) -> None:
+        """Post the weekly recap on `weekday` (Monday is 0) at `at` (HH:MM) in the workspace's zone."""
+        with self.transaction() as session:
+            workspaces.set_recap_schedule(team_id, weekday, at, ctx=self.context(), session=session)
+
+    def set_recap_integrity(self, team_id: str, *, shown: bool) -> None:
+        """Show the team's integrity in the weekly recap (from five promises ended in the week), or never."""
+        with self.transaction() as session:
+            workspaces.set_recap_integrity(team_id, shown=shown, ctx=self.context(), session=session)
+
+    # Reading -----------------------------------------------------------------------------------------
+
+    def status(self, team_id: str, user_id: str) -> Status:
+        """The member's stand, program day, practice, requests both ways and promises due."""
+        with self._reading() as session:
+            return status.status(team_id, user_id, ctx=self.context(), session=session)
+
+    def export(self, *, team_id: str | None = None, user_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Everything stored (all teams, one team) as the contract's export document; with `user_id`, everything
+        about that member: what they made, what names them or they follow, and their settings."""
+        with self._reading() as session:
+            return records.export(session=session, team_id=team_id, user_id=user_id)
+
+    def forget(self, team_id: str, user_id: str) -> dict[str, int]:
+        """Delete everything of the member's; anonymize them where a record is also someone else's."""
+        with self.transaction() as session:
+            return records.forget(team_id, user_id, ctx=self.context(), session=session)

@@ -1,0 +1,133 @@
+"""Members: who the coach has met, their local day, their settings and pauses, and when their next nudge is due."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from bot.coach.rules import PROFILE_MAX_AGE, local_today, member_zone, next_nudge
+from bot.coach.values import Context, NotFound, Profile
+from storage import claims, queries
+from storage.models import Member, Stand
+from storage.queries import Row
+
+T = TypeVar("T")
+
+
+def held(session: Session, row: T) -> T:
+    """Keep `row` alive for the unit of work: the session holds what it loaded only weakly, so a use case that reads
+    the member three times would otherwise ask the database three times."""
+    if row is not None:
+        session.info.setdefault("held", []).append(row)
+    return row
+
+
+def one(model: type[Row], row_id: int, *, team_id: str, what: str, session: Session) -> Row:
+    """One row of this workspace, or a kind NotFound naming `what` it is."""
+    row = queries.get_scoped(model, row_id, team_id=team_id, session=session)
+    if row is None:
+        raise NotFound(f"I couldn't find that {what} in this workspace.")
+    return row
+
+
+def ensure(team_id: str, user_id: str, *, ctx: Context, session: Session) -> Member:
+    """The member, created with the default settings the first time the coach meets them."""
+    return held(session, queries.ensure_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session))
+
+
+def today(team_id: str, user_id: str, *, ctx: Context, session: Session) -> date:
+    """The member's local date at `ctx.now`, by their stored zone (or the default zone)."""
+    member = held(session, queries.get_member(team_id=team_id, user_id=user_id, session=session))
+    return local_today(ctx.now, member_zone(member.tz if member else None, ctx.default_timezone))
+
+
+def needs_profile(member: Member | None, *, ctx: Context) -> bool:
+    """Whether Slack should be asked again about this member (never asked, or asked over a day ago)."""
+    if member is None or member.profile_fetched_at is None:
+        return True
+    return ctx.now - member.profile_fetched_at > PROFILE_MAX_AGE
+
+
+def remember_profile(team_id: str, user_id: str, profile: Profile, *, ctx: Context, session: Session) -> Member:
+    """Store what Slack said about a person, creating them if new."""
+    member = queries.ensure_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session)
+    member.name = profile.name[:255]
+    member.tz = profile.tz
+    member.is_admin = profile.is_admin
+    member.is_bot = profile.is_bot
+    member.profile_fetched_at = ctx.now
+    session.add(member)
+    session.flush()
+    reschedule_nudge(team_id, user_id, ctx=ctx, session=session)  # the zone may have changed
+    return member
+
+
+def reschedule_nudge(
+    team_id: str, user_id: str, *, ctx: Context, session: Session, done_through: date | None = None
+) -> None:
+    """Work out the member's next nudge instant again, after anything it depends on changed.
+
+    Call it whenever the zone, nudge time, weekends, the active stand or its program change: the nudge pass
+    reads only this schedule.
+    """
+    member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
+    if member is None:
+        return
+    stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+    # A nudge just claimed is the latest there is; only otherwise ask which day was nudged last.
+    if done_through is None and stand is not None:
+        done_through = claims.last_nudged_on(team_id=team_id, user_id=user_id, session=session)
+    schedule_next_nudge(member, stand, ctx=ctx, session=session, done_through=done_through)
+
+
+def schedule_next_nudge(
+    member: Member, stand: Stand | None, *, ctx: Context, session: Session, done_through: date | None
+) -> None:
+    """Set the member's next nudge instant from what the caller already read."""
+    if stand is None:
+        member.next_nudge_at = None
+    else:
+        member.next_nudge_at = (
+            next_nudge(
+                now=ctx.now,
+                zone=member_zone(member.tz, ctx.default_timezone),
+                nudge_time=member.nudge_time,
+                weekends=member.weekends,
+                program_started_on=stand.program_started_on,
+                done_through=done_through,
+            )
+            or claims.NEVER
+        )
+    session.add(member)
+
+
+def set_option(team_id: str, user_id: str, *, ctx: Context, session: Session, **options: Any) -> Member:
+    """Change the member's own coaching settings (nudge_time, weekends, paused)."""
+    allowed = {"nudge_time", "weekends", "paused"}
+    if not options.keys() <= allowed:
+        raise ValueError(f"unknown member options: {sorted(options.keys() - allowed)}")
+    member = ensure(team_id, user_id, ctx=ctx, session=session)
+    for name, value in options.items():
+        if name == "paused":
+            mark_paused(member, paused=value, ctx=ctx, session=session)
+        else:
+            setattr(member, name, value)
+    session.add(member)
+    session.flush()
+    reschedule_nudge(team_id, user_id, ctx=ctx, session=session)
+    return member
+
+
+def mark_paused(member: Member, *, paused: bool, ctx: Context, session: Session, reason: str | None = None) -> None:
+    """Pause or resume the member, opening or closing their pause."""
+    if paused:
+        pause = queries.open_pause(
+            team_id=member.team_id, user_id=member.user_id, at=ctx.now, reason=reason, session=session
+        )
+        member.paused, member.paused_reason = True, pause.reason
+    else:
+        queries.close_pause(team_id=member.team_id, user_id=member.user_id, at=ctx.now, session=session)
+        member.paused, member.paused_reason = False, None
+    session.add(member)

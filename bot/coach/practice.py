@@ -1,0 +1,68 @@
+"""The daily practice: shares and actions logged, and the progress they add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlmodel import Session
+
+from bot.coach import members
+from bot.coach.rules import PROGRAM_DAYS, Practice, program_day, week_of
+from bot.coach.values import CoachRefusal, Context, Progress
+from storage import queries
+from storage.models import Action, Share, Stand
+
+
+def log_shares(
+    team_id: str, user_id: str, told: Sequence[str], note: str, *, ctx: Context, session: Session
+) -> Progress:
+    """Each person told about the stand counts as one share."""
+    if user_id in told:
+        raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
+    members.ensure(team_id, user_id, ctx=ctx, session=session)
+    today = members.today(team_id, user_id, ctx=ctx, session=session)
+    for person in told:
+        session.add(
+            Share(
+                team_id=team_id, user_id=user_id, told_user_id=person, text=note, local_date=today, created_at=ctx.now
+            )
+        )
+    session.flush()
+    return progress(team_id, user_id, ctx=ctx, session=session)
+
+
+def log_action(team_id: str, user_id: str, text: str, *, ctx: Context, session: Session) -> Progress:
+    """One action toward the stand."""
+    members.ensure(team_id, user_id, ctx=ctx, session=session)
+    today = members.today(team_id, user_id, ctx=ctx, session=session)
+    session.add(Action(team_id=team_id, user_id=user_id, text=text, local_date=today, created_at=ctx.now))
+    session.flush()
+    return progress(team_id, user_id, ctx=ctx, session=session)
+
+
+def progress(
+    team_id: str,
+    user_id: str,
+    *,
+    ctx: Context,
+    session: Session,
+    on: date | None = None,
+    stand: Stand | None = None,
+) -> Progress:
+    """The day's (today's, unless `on` names another local date) and its week's practice, and the program day;
+    `stand` when the caller already read the active one."""
+    today = on or members.today(team_id, user_id, ctx=ctx, session=session)
+    monday, sunday = week_of(today)
+    stand = stand or queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+    day = program_day(stand.program_started_on, today) if stand else None
+    day_counts, week_counts = queries.practice_counts(
+        team_id=team_id, user_id=user_id, spans=[(today, today), (monday, sunday)], session=session
+    )
+    return Progress(
+        today=today,
+        stand=stand,
+        day=day if day is None or day <= PROGRAM_DAYS else None,
+        today_practice=Practice(*day_counts),
+        week_practice=Practice(*week_counts),
+    )

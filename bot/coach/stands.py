@@ -1,0 +1,146 @@
+"""Stands: declared (or kept as a draft while another is active), replaced, restarted, closed, joined and left."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.coach import members
+from bot.coach.values import CoachRefusal, Context, Joined, NotFound, StandConflict, StandDeclared
+from storage import queries
+from storage.models import Follower, Stand, StandDraft, StandStatus
+
+
+def declare(
+    team_id: str,
+    user_id: str,
+    outcome: str,
+    due_on: date | None,
+    *,
+    channel_id: str | None,
+    ctx: Context,
+    session: Session,
+) -> StandDeclared | StandConflict:
+    """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
+    members.ensure(team_id, user_id, ctx=ctx, session=session)
+    current = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+    if current is not None:
+        draft = StandDraft(
+            team_id=team_id, user_id=user_id, text=outcome, due_on=due_on, channel_id=channel_id, created_at=ctx.now
+        )
+        session.add(draft)
+        session.flush()
+        return StandConflict(current=current, draft=draft)
+    return StandDeclared(stand=_new(team_id, user_id, outcome, due_on, channel_id, ctx=ctx, session=session))
+
+
+def _new(
+    team_id: str,
+    user_id: str,
+    outcome: str,
+    due_on: date | None,
+    channel_id: str | None,
+    *,
+    ctx: Context,
+    session: Session,
+) -> Stand:
+    stand = Stand(
+        team_id=team_id,
+        user_id=user_id,
+        text=outcome,
+        due_on=due_on,
+        status=StandStatus.ACTIVE,
+        program_started_on=members.today(team_id, user_id, ctx=ctx, session=session),
+        channel_id=channel_id,
+        created_at=ctx.now,
+    )
+    session.add(stand)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise CoachRefusal("You declared a stand a moment ago — it's the one that counts.") from None
+    members.reschedule_nudge(team_id, user_id, ctx=ctx, session=session)
+    return stand
+
+
+def settle_draft(
+    team_id: str, user_id: str, draft_id: int, *, replace: bool, ctx: Context, session: Session
+) -> StandDeclared | None:
+    """Replace the active stand with the draft (withdrawing it), or drop the draft and keep the stand."""
+    draft = queries.get_scoped(StandDraft, draft_id, team_id=team_id, session=session)
+    if draft is None or draft.user_id != user_id:
+        raise NotFound("That choice has already been made — nothing changed.")
+    session.delete(draft)
+    if not replace:
+        return None
+    current = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+    if current is not None:
+        current.status = StandStatus.WITHDRAWN
+        current.ended_at = ctx.now
+        session.add(current)
+        session.flush()
+    stand = _new(team_id, user_id, draft.text, draft.due_on, draft.channel_id, ctx=ctx, session=session)
+    return StandDeclared(stand=stand, replaced=current)
+
+
+def restart_program(team_id: str, user_id: str, *, ctx: Context, session: Session) -> Stand:
+    """Another 14 days on the same stand, from the member's next working day."""
+    stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+    if stand is None:
+        raise CoachRefusal("You have no active stand to continue — declare one with `/stand`.")
+    member = members.ensure(team_id, user_id, ctx=ctx, session=session)
+    start = members.today(team_id, user_id, ctx=ctx, session=session) + timedelta(days=1)
+    while not member.weekends and start.weekday() >= 5:  # day 1 should be a day they practise
+        start += timedelta(days=1)
+    stand.program_started_on = start
+    session.add(stand)
+    session.flush()
+    members.reschedule_nudge(team_id, user_id, ctx=ctx, session=session)
+    return stand
+
+
+def close(team_id: str, user_id: str, status: StandStatus, words: str, *, ctx: Context, session: Session) -> Stand:
+    """Close the member's active stand as achieved or ended, in their words; their history stays."""
+    if status not in (StandStatus.ACHIEVED, StandStatus.ENDED):
+        raise ValueError(f"a stand closes as achieved or ended, not {status}")
+    stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+    if stand is None or not queries.compare_and_set(
+        Stand,
+        stand.id or 0,
+        team_id=team_id,
+        expected={"status": StandStatus.ACTIVE},
+        values={"status": status, "ended_at": ctx.now, "closing_words": words or None},
+        session=session,
+    ):
+        raise CoachRefusal("That stand is already closed — nothing changed.")
+    members.reschedule_nudge(team_id, user_id, ctx=ctx, session=session)  # a closed stand stops the nudges
+    return stand
+
+
+def join(team_id: str, stand_id: int, user_id: str, *, ctx: Context, session: Session) -> Joined:
+    """Join a stand; the first to join is its first follower."""
+    stand = members.one(Stand, stand_id, team_id=team_id, what="stand", session=session)
+    if stand.status != StandStatus.ACTIVE:
+        raise CoachRefusal("That stand has closed, so it can't be joined any more.")
+    if stand.user_id == user_id:
+        raise CoachRefusal("This is your own stand — you're already all in.")
+    members.ensure(team_id, user_id, ctx=ctx, session=session)  # a follower is written to: pausable like anyone
+    if user_id in queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session):
+        raise CoachRefusal("You've already joined this stand — nothing changed.")
+    session.add(Follower(team_id=team_id, stand_id=stand_id, user_id=user_id, created_at=ctx.now))
+    try:
+        session.flush()
+    except IntegrityError:
+        raise CoachRefusal("You've already joined this stand — nothing changed.") from None
+    followers = queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session)
+    return Joined(stand=stand, follower_ids=followers, is_first=followers[:1] == [user_id])
+
+
+def leave(team_id: str, stand_id: int, user_id: str, *, session: Session) -> Stand:
+    """Stop following a stand."""
+    stand = members.one(Stand, stand_id, team_id=team_id, what="stand", session=session)
+    if not queries.remove_follower(team_id=team_id, stand_id=stand_id, user_id=user_id, session=session):
+        raise CoachRefusal("You're not following this stand — nothing changed.")
+    return stand
