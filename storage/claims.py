@@ -16,7 +16,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
-from storage import queries
 from storage.models import (
     ClaimStatus,
     Follower,
@@ -558,11 +557,3 @@ def weekly_line_candidates(
         .order_by(col(Stand.id), col(Follower.id))
     )
     return [WeeklyLineCandidate(*row) for row in rows]
-
-
-def pause_member(*, team_id: str, user_id: str, reason: str, now: datetime, session: Session) -> None:
-    """Pause someone Slack says is gone (a member row is made if they had none), so nothing more is sent to them."""
-    member = session.get(Member, (team_id, user_id)) or Member(team_id=team_id, user_id=user_id, created_at=now)
-    pause = queries.open_pause(team_id=team_id, user_id=user_id, at=now, reason=reason[:64], session=session)
-    member.paused, member.paused_reason = True, pause.reason
-    session.add(member)

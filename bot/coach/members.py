@@ -120,6 +120,13 @@ def set_option(team_id: str, user_id: str, *, ctx: Context, session: Session, **
     return member
 
 
+def pause_gone(team_id: str, user_id: str, reason: str, *, ctx: Context, session: Session) -> None:
+    """Pause someone Slack says is gone (a member row is made if they had none), so nothing more is sent to them."""
+    member = ensure(team_id, user_id, ctx=ctx, session=session)
+    if not member.paused:
+        mark_paused(member, paused=True, reason=reason[:64], ctx=ctx, session=session)
+
+
 def mark_paused(member: Member, *, paused: bool, ctx: Context, session: Session, reason: str | None = None) -> None:
     """Pause or resume the member, opening or closing their pause."""
     if paused:

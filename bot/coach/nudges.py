@@ -342,9 +342,7 @@ class Nudges:
         """Slack says the member is gone: fail this nudge for good and pause their program."""
         with unit_of_work(self.engine) as session:
             claims.finish(Nudge, claims.nudge_key(due), status=ClaimStatus.FAILED, session=session)
-            claims.pause_member(
-                team_id=due.team_id, user_id=due.user_id, reason=reason, now=self.coach.clock.now(), session=session
-            )
+            members.pause_gone(due.team_id, due.user_id, reason, ctx=self.coach.context(), session=session)
 
     def in_flight(self, team_id: str, user_id: str, local_date: date) -> bool:
         """Whether the member's nudge of that day is being sent by another instance (their follow-ups go with it)."""

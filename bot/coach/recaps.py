@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.coach import members
 from bot.coach.facade import Coach
 from bot.coach.nudges import CLAIM_TIMEOUT
 from bot.coach.rules import (
@@ -546,6 +547,4 @@ class Recaps:
         """Slack says the follower is gone: fail this line for good and pause them, as a nudge would."""
         with unit_of_work(self.coach.engine) as session:
             claims.finish(FollowUp, due.key, status=ClaimStatus.FAILED, session=session)
-            claims.pause_member(
-                team_id=due.team_id, user_id=due.user_id, reason=reason, now=self.coach.clock.now(), session=session
-            )
+            members.pause_gone(due.team_id, due.user_id, reason, ctx=self.coach.context(), session=session)
