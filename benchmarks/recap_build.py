@@ -26,7 +26,7 @@ from scratch import scratch_schema, sqlite_database  # beside this script
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
-from bot.coach.recaps import WeekSummary, summarize_week
+from bot.coach.weeks import WeekSummary, summarize_week
 from bot.standin import validate_blocks
 from handlers.recap_blocks import build_weekly_recap
 from storage.db import make_engine, unit_of_work

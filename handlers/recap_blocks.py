@@ -7,7 +7,8 @@ from datetime import date, timedelta
 
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
 
-from bot.coach.recaps import DueWeeklyLine, ParticipantWeek, StandFollowers, WeekSummary
+from bot.coach.recaps import DueWeeklyLine
+from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary
 from handlers.blocks import (
     SECTION_LIMIT,
     Blocks,

@@ -14,8 +14,9 @@ import pytest
 from bot.coach import FollowedStand, Progress, RequestMoved, Status
 from bot.coach.follow_ups import DueFollowUp
 from bot.coach.nudges import NudgeContent, Theme
-from bot.coach.recaps import DueWeeklyLine, ParticipantWeek, StandFollowers, WeekSummary
+from bot.coach.recaps import DueWeeklyLine
 from bot.coach.rules import Practice, RequestMove, Role
+from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary
 from handlers.blocks import (
     build_breakdown_coaching,
     build_breakthrough_celebration,
