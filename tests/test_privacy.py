@@ -50,7 +50,7 @@ from storage.models import (
     StandDraft,
     Workspace,
 )
-from storage.queries import EXPORTED
+from storage.queries.records import EXPORTED
 from tests.conftest import MONDAY
 
 T, ELSEWHERE = "T1", "T2"

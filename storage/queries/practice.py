@@ -1,0 +1,158 @@
+"""The daily practice: shares, actions and requests counted by day, week and program."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, func
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    FORGOTTEN_USER,
+    Action,
+    Breakdown,
+    Follower,
+    Promise,
+    PromiseStatus,
+    Request,
+    RequestStatus,
+    Share,
+)
+
+
+def _count(model: Any, span: int) -> Any:
+    where: list[ColumnElement[bool]] = [
+        model.team_id == bindparam("team_id"),
+        model.user_id == bindparam("user_id"),
+        model.local_date >= bindparam(f"first_{span}"),
+        model.local_date <= bindparam(f"last_{span}"),
+    ]
+    if model is Request:
+        where.append(col(Request.offered).is_(False))
+    return select(func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+@lru_cache(maxsize=8)
+def _practice_counts_statement(spans: int) -> Any:
+    # Built once per number of spans and run with bound values: every /act, /share and /request reads these
+    # counts, and building the statement anew cost more than running it.
+    return select(*[_count(model, span) for span in range(spans) for model in (Share, Action, Request)])
+
+
+def practice_counts(
+    *, team_id: str, user_id: str, spans: Sequence[tuple[date, date]], session: Session
+) -> list[tuple[int, int, int]]:
+    """Shares, actions and requests the member logged in each span of local dates, in one round trip."""
+    values: dict[str, Any] = {"team_id": team_id, "user_id": user_id}
+    for span, (first, last) in enumerate(spans):
+        values[f"first_{span}"], values[f"last_{span}"] = first, last
+    row = session.execute(_practice_counts_statement(len(spans)), values).one()
+    return [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(0, 3 * len(spans), 3)]
+
+
+def _per_member_day(
+    model: Any,
+    *,
+    team_id: str,
+    first: date,
+    last: date,
+    session: Session,
+    user_id: str | None = None,
+    user_ids: Collection[str] | None = None,
+) -> Any:
+    where: list[ColumnElement[bool]] = [
+        model.team_id == team_id,
+        model.local_date >= first,
+        model.local_date <= last,
+        model.user_id != FORGOTTEN_USER,
+    ]
+    if user_id is not None:
+        where.append(model.user_id == user_id)
+    if user_ids is not None:
+        where.append(model.user_id.in_(user_ids))
+    if model is Request:
+        where.append(col(Request.offered).is_(False))
+    return session.execute(
+        select(model.user_id, model.local_date, func.count()).where(*where).group_by(model.user_id, model.local_date)
+    ).all()
+
+
+def practice_by_member_day(
+    *,
+    team_id: str,
+    first: date,
+    last: date,
+    session: Session,
+    user_id: str | None = None,
+    user_ids: Collection[str] | None = None,
+) -> dict[tuple[str, date], tuple[int, int, int]]:
+    """Shares, actions and requests (offers of help left out) per member and local date from `first` to `last`;
+    for one member when `user_id` is given, or for some when `user_ids` is."""
+    counts: dict[tuple[str, date], list[int]] = {}
+    for index, model in enumerate((Share, Action, Request)):
+        for member_id, local_date, count in _per_member_day(
+            model, team_id=team_id, first=first, last=last, session=session, user_id=user_id, user_ids=user_ids
+        ):
+            counts.setdefault((member_id, local_date), [0, 0, 0])[index] = int(count)
+    return {key: (value[0], value[1], value[2]) for key, value in counts.items()}
+
+
+def program_numbers(*, team_id: str, user_id: str, stand_id: int, first: date, session: Session) -> dict[str, int]:
+    """A member's program since local date `first`: shares, people told, actions, requests made and completed,
+    promises made and kept, breakdowns met, followers."""
+
+    def count(query: Any) -> int:
+        return int(session.exec(query).one())
+
+    member = (Share.team_id == team_id, Share.user_id == user_id, col(Share.local_date) >= first)
+    made = (
+        Request.team_id == team_id,
+        Request.user_id == user_id,
+        col(Request.local_date) >= first,
+        col(Request.offered).is_(False),
+    )
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    return {
+        "shares": count(select(func.count()).select_from(Share).where(*member)),
+        "people": count(select(func.count(func.distinct(Share.told_user_id))).where(*member)),
+        "actions": count(
+            select(func.count())
+            .select_from(Action)
+            .where(Action.team_id == team_id, Action.user_id == user_id, col(Action.local_date) >= first)
+        ),
+        "requests": count(select(func.count()).select_from(Request).where(*made)),
+        "requests_kept": count(
+            select(func.count()).select_from(Request).where(*made, Request.status == RequestStatus.COMPLETED)
+        ),
+        "promises": count(
+            select(func.count())
+            .select_from(Promise)
+            .where(Promise.team_id == team_id, Promise.user_id == user_id, col(Promise.created_at) >= start)
+        ),
+        "promises_kept": count(
+            select(func.count())
+            .select_from(Promise)
+            .where(
+                Promise.team_id == team_id,
+                Promise.user_id == user_id,
+                col(Promise.created_at) >= start,
+                Promise.status == PromiseStatus.KEPT,
+            )
+        ),
+        "breakdowns": count(
+            select(func.count())
+            .select_from(Breakdown)
+            .where(
+                Breakdown.team_id == team_id,
+                Breakdown.user_id == user_id,
+                col(Breakdown.noticed).is_(False),  # met, not merely noticed
+                col(Breakdown.created_at) >= start,
+            )
+        ),
+        "followers": count(
+            select(func.count()).select_from(Follower).where(Follower.team_id == team_id, Follower.stand_id == stand_id)
+        ),
+    }

@@ -1,0 +1,138 @@
+"""Stands and their followers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Follower,
+    Member,
+    Stand,
+    StandStatus,
+)
+
+
+def active_stand(*, team_id: str, user_id: str, session: Session) -> Stand | None:
+    """The member's one active stand."""
+    return session.exec(
+        select(Stand).where(Stand.team_id == team_id, Stand.user_id == user_id, Stand.status == StandStatus.ACTIVE)
+    ).first()
+
+
+def follower_ids(*, team_id: str, stand_id: int, session: Session) -> list[str]:
+    """Who joined the stand, first follower first."""
+    rows = session.exec(
+        select(Follower.user_id)
+        .where(Follower.team_id == team_id, Follower.stand_id == stand_id)
+        .order_by(col(Follower.created_at), col(Follower.id))
+    )
+    return list(rows)
+
+
+def stands_followed(*, team_id: str, user_id: str, session: Session) -> list[tuple[Stand, str | None]]:
+    """The active stands the member follows, earliest joined first, each with its owner's zone."""
+    rows = session.exec(
+        select(Stand, Member.tz)
+        .join(Follower, col(Follower.stand_id) == col(Stand.id))
+        .outerjoin(Member, (col(Member.team_id) == col(Stand.team_id)) & (col(Member.user_id) == col(Stand.user_id)))
+        .where(
+            Follower.team_id == team_id,
+            Follower.user_id == user_id,
+            Stand.team_id == team_id,
+            Stand.status == StandStatus.ACTIVE,
+        )
+        .order_by(col(Follower.created_at), col(Follower.id))
+    )
+    return [(stand, tz) for stand, tz in rows]
+
+
+def active_stands_with_followers(
+    *, team_id: str, declared_before: datetime, session: Session
+) -> list[tuple[int, str, str, int, str | None]]:
+    """(stand, owner, text, followers, first follower) for each active stand declared before `declared_before`,
+    most followed first, in one query however many stands there are."""
+    # Correlated subqueries, each an index probe on (stand_id, user_id) per stand: a window over the team's
+    # followers outer-joined to the stands let PostgreSQL re-rank every follower once per stand on a misestimate.
+    # The stands are the team's, so their followers are too; a team_id test here would steer the planner to
+    # the team index and read all the team's followers for every stand.
+    of_stand = (col(Follower.stand_id) == col(Stand.id),)
+    followers = core_select(func.count()).where(*of_stand).scalar_subquery()
+    first = (
+        core_select(col(Follower.user_id))
+        .where(*of_stand)
+        .order_by(col(Follower.created_at), col(Follower.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        core_select(col(Stand.id), col(Stand.user_id), col(Stand.text), followers.label("followers"), first)
+        .where(
+            col(Stand.team_id) == team_id,
+            col(Stand.status) == StandStatus.ACTIVE,
+            col(Stand.created_at) < declared_before,
+        )
+        .order_by(followers.desc(), col(Stand.created_at), col(Stand.id))
+    )
+    return [(int(sid), owner, text, int(count), first) for sid, owner, text, count, first in rows]
+
+
+def remove_follower(*, team_id: str, stand_id: int, user_id: str, session: Session) -> bool:
+    """Stop `user_id` following the stand; whether they were following it."""
+    row = session.exec(
+        select(Follower).where(Follower.team_id == team_id, Follower.stand_id == stand_id, Follower.user_id == user_id)
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    return True
+
+
+def stands_declared_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> list[tuple[str, str]]:
+    """(member, stand) for stands declared in [start, end) and not withdrawn, earliest first."""
+    rows = session.exec(
+        select(Stand.user_id, Stand.text)
+        .where(
+            Stand.team_id == team_id,
+            col(Stand.created_at) >= start,
+            col(Stand.created_at) < end,
+            Stand.status != StandStatus.WITHDRAWN,
+        )
+        .order_by(col(Stand.created_at), col(Stand.id))
+    )
+    return [(user_id, text) for user_id, text in rows]
+
+
+def joins_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> list[tuple[str, str]]:
+    """(follower, stand owner) for each join in [start, end), earliest first."""
+    rows = session.exec(
+        select(Follower.user_id, Stand.user_id)
+        .join(Stand, col(Stand.id) == col(Follower.stand_id))
+        .where(
+            Follower.team_id == team_id,
+            Stand.team_id == team_id,
+            col(Follower.created_at) >= start,
+            col(Follower.created_at) < end,
+        )
+        .order_by(col(Follower.created_at), col(Follower.id))
+    )
+    return [(follower, owner) for follower, owner in rows]
+
+
+def members_with_stand_between(*, team_id: str, start: datetime, end: datetime, session: Session) -> set[str]:
+    """Members whose stand was active at some moment from `start` up to (not including) `end`."""
+    rows = session.exec(
+        select(Stand.user_id)
+        .where(
+            Stand.team_id == team_id,
+            col(Stand.created_at) < end,
+            (col(Stand.status) == StandStatus.ACTIVE)
+            | (col(Stand.ended_at) >= start)
+            | (col(Stand.created_at) >= start),
+        )
+        .distinct()
+    )
+    return set(rows)
