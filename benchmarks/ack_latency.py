@@ -64,8 +64,8 @@ from sqlalchemy.pool import NullPool
 
 from bot.app import create_app
 from bot.settings import Settings
-from bot.standin import SlackStandIn
 from bot.web import create_web_app
+from standin import SlackStandIn
 from storage.db import make_engine
 
 Kind = Literal["app", "floor"]

@@ -40,8 +40,8 @@ from scratch import scratch_schema, sqlite_database  # beside this script
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
-from bot.standin import AppReply, SlackStandIn
-from bot.standin.process import AppProcess
+from standin import AppReply, SlackStandIn
+from standin.process import AppProcess
 from storage import outbox
 from storage.db import make_engine, unit_of_work
 from storage.models import Outbox, OutboxStatus, Stand

@@ -46,8 +46,8 @@ from bot.clock import FixedClock
 from bot.coach import Coach
 from bot.coach.nudges import Nudges
 from bot.settings import Settings
-from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, nudge_pass
+from standin import SlackStandIn
 from storage.db import make_engine, unit_of_work
 from storage.models import Member, Nudge, Stand, StandStatus
 

@@ -60,7 +60,7 @@ from scratch import scratch_database, sqlite_database  # beside this script
 from sqlalchemy import create_engine, insert
 from sqlalchemy.pool import NullPool
 
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from storage.models import Member
 
 COMMAND = "/stand"

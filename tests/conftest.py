@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from storage.db import make_engine
 from tests import support
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from bot.app import Runtime
-from bot.standin import Message, SlackStandIn, View
+from standin import Message, SlackStandIn, View
 from storage import outbox
 from storage.db import unit_of_work
 from storage.models import OutboxStatus

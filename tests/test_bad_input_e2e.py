@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.app import Runtime
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from tests.e2e import dm, export, last_ephemeral, seen
 from tests.support import SIGNING_SECRET
 

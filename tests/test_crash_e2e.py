@@ -25,10 +25,10 @@ from sqlmodel import col
 from bot.app import paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach
-from bot.standin import AppReply, Call, SlackStandIn
-from bot.standin.process import AppProcess
 from handlers import outbox as ox
 from handlers.outbox import OutboxSender
+from standin import AppReply, Call, SlackStandIn
+from standin.process import AppProcess
 from storage import outbox
 from storage.db import unit_of_work
 from storage.models import Outbox, OutboxStatus, Request, Stand

@@ -26,9 +26,9 @@ from sqlmodel import col
 
 from bot.app import Runtime, create_app
 from bot.clock import FixedClock
-from bot.standin import SlackStandIn
 from bot.web import MAX_BODY_BYTES, create_web_app
 from handlers.deliveries import delivery_key
+from standin import SlackStandIn
 from storage.db import unit_of_work
 from storage.deliveries import DONE, prune_deliveries, record_delivery, seen_delivery
 from storage.models import Delivery

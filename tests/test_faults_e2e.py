@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import Runtime, create_app
 from bot.clock import FixedClock
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from storage.db import make_engine, upgrade
 from tests import support
 from tests.e2e import buttons, dm, export, last_ephemeral, seen

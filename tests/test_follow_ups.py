@@ -8,8 +8,8 @@ from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach.follow_ups import FollowUps, next_stage, working_days_between
 from bot.coach.nudges import Nudges
-from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, daily_pass
+from standin import SlackStandIn
 from storage.claims import FollowUpCandidate
 from storage.models import Member
 from tests import support

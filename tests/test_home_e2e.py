@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Runtime
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
 

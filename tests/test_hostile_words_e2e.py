@@ -15,8 +15,8 @@ from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import Nudges
-from bot.standin import AppReply, Message, SlackStandIn, View
 from handlers.jobs import PassReport, daily_pass
+from standin import AppReply, Message, SlackStandIn, View
 from tests import support
 from tests.e2e import buttons, dm, drained, export, last_ephemeral, modal_answer, seen
 

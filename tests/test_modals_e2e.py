@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import Runtime
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from tests.e2e import body, buttons, dm, export, modal_answer, seen
 
 

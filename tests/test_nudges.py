@@ -17,8 +17,8 @@ from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, Profile
 from bot.coach.nudges import Nudges, theme_for
-from bot.standin import SlackStandIn
 from handlers.jobs import nudge_pass
+from standin import SlackStandIn
 from tests import support
 from tests.e2e import buttons, drained, export, last_ephemeral, seen
 

@@ -15,9 +15,9 @@ from bot.clock import FixedClock
 from bot.coach import Coach
 from bot.coach.rules import RequestMove
 from bot.scheduler import housekeeping
-from bot.standin import SlackStandIn
 from handlers import outbox as ox
 from handlers.outbox import DrainReport, OutboxSender
+from standin import SlackStandIn
 from storage import outbox
 from storage.db import unit_of_work
 from storage.deliveries import record_delivery, seen_delivery

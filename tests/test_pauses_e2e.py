@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach.recaps import Recaps
-from bot.standin import SlackStandIn
 from handlers.jobs import recap_pass
+from standin import SlackStandIn
 from tests import support
 from tests.e2e import export, last_ephemeral, seen
 

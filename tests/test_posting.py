@@ -11,8 +11,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.standin import SlackStandIn
 from handlers.posting import PacedPoster, PostFailed, RateLimited, Stopping
+from standin import SlackStandIn
 from tests import support
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from tests import support
 from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, seen
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach.nudges import Nudges
-from bot.standin import Message, SlackStandIn
 from handlers.jobs import nudge_pass
+from standin import Message, SlackStandIn
 from tests import support
 from tests.e2e import buttons, export, last_ephemeral, modal_answer, seen
 

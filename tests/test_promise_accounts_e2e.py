@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.standin import AppReply, Message, SlackStandIn
+from standin import AppReply, Message, SlackStandIn
 from tests.e2e import body, buttons, dm, export, last_ephemeral, modal_answer, seen
 from tests.test_follow_ups import at, run_pass
 

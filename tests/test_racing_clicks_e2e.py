@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.standin import AppReply, Message, SlackStandIn
+from standin import AppReply, Message, SlackStandIn
 from tests import support
 from tests.e2e import buttons, dm, drained, export, last_ephemeral, seen
 

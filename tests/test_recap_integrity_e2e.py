@@ -11,8 +11,8 @@ from __future__ import annotations
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach.recaps import Recaps
-from bot.standin import Message, SlackStandIn
 from handlers.jobs import recap_pass
+from standin import Message, SlackStandIn
 from tests import support
 from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, modal_answer, seen
 from tests.test_follow_ups import at, run_pass

@@ -14,9 +14,9 @@ from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, Profile, StandDeclared
 from bot.coach.recaps import Recaps
-from bot.standin import SlackStandIn
 from handlers.jobs import PassReport, channel_recap_pass, recap_pass, weekly_line_pass
 from handlers.posting import PacedPoster
+from standin import SlackStandIn
 from tests import support
 from tests.e2e import buttons, dm, drained, export, last_ephemeral, seen
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Runtime
-from bot.standin import Message, SlackStandIn
+from standin import Message, SlackStandIn
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FixedClock
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from tests import support
 from tests.e2e import last_ephemeral
 

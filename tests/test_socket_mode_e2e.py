@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.standin import SlackStandIn
+from standin import SlackStandIn
 from tests import support
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 

@@ -24,7 +24,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.webhook import WebhookClient
 
-from bot.standin import AppReply, SlackStandIn, View, validate_blocks, validate_view
+from standin import AppReply, SlackStandIn, View, validate_blocks, validate_view
 
 SECRET = "test-secret"
 BOT_TOKEN = "xoxb-test"

@@ -6,8 +6,8 @@ from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach.nudges import THEMES
 from bot.coach.recaps import Recaps
-from bot.standin import Message, SlackStandIn
 from handlers.jobs import recap_pass
+from standin import Message, SlackStandIn
 from tests import support
 from tests.e2e import buttons, drained, last_ephemeral, modal_answer, seen
 from tests.test_follow_ups import at

@@ -17,8 +17,8 @@ from bot.clock import FixedClock
 from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import THEMES, Nudges
 from bot.coach.recaps import Recaps
-from bot.standin import Message, SlackStandIn, View
 from handlers.jobs import daily_pass, recap_pass
+from standin import Message, SlackStandIn, View
 from tests import support
 from tests.e2e import buttons, dm, drained, export, modal_answer, seen
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.standin import Message, SlackStandIn
+from standin import Message, SlackStandIn
 from tests.e2e import body, buttons, dm, drained, export, last_ephemeral, seen
 from tests.test_follow_ups import at, run_pass
 

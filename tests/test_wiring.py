@@ -136,6 +136,26 @@ def test_handlers_reach_the_domain_only_through_its_package_and_storage_only_for
         assert not beyond, f"{path.relative_to(ROOT)} imports {beyond}: handlers use storage's models only"
 
 
+def _python_files(folder: str) -> list[Path]:
+    """Every module under `folder`, however deep: a new subpackage is checked without naming it here."""
+    found = sorted((ROOT / folder).rglob("*.py"))
+    assert found, f"no modules under {folder}/"  # a moved folder must not make the checks below pass vacuously
+    return found
+
+
+def test_handlers_storage_and_the_domain_never_import_the_stand_in_for_slack() -> None:
+    for path in [*_python_files("handlers"), *_python_files("storage"), *_python_files("bot")]:
+        if path in COMPOSITION_ROOT:
+            continue  # only the composition root may run the app against the stand-in (the demo)
+        assert "standin" not in _imports(path), f"{path.relative_to(ROOT)} imports standin"
+
+
+def test_the_stand_in_for_slack_imports_nothing_of_the_app() -> None:
+    for path in _python_files("standin"):
+        forbidden = _imports(path) & {"bot", "handlers", "storage"}
+        assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
+
+
 def test_the_migrations_build_exactly_the_schema_the_models_describe(database_url: str) -> None:
     from alembic import command
 

@@ -15,9 +15,10 @@ from urllib.parse import urlencode
 
 from . import blockkit, client
 from .model import AppReply, Call, JsonDict, Message, UploadedFile, View
+from .records import MAX_MODAL_STACK, MessageRef, User, WallClock
 from .server import ApiServer
 from .socket_mode import NoAck, SocketLink
-from .workspace import MAX_MODAL_STACK, MessageRef, User, WallClock, Workspace
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from .model import JsonDict
-from .workspace import JSON_FIELDS, ApiResult, Workspace
+from .records import JSON_FIELDS, ApiResult
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import bot
-
 LISTENING = re.compile(r"listening for Slack on (http://\S+)")
-CHECKOUT = Path(bot.__file__).resolve().parent.parent
+# The checkout is found from this file, not by importing `bot`: the stand-in for Slack imports nothing of the app,
+# it only starts it as an operator would, by its command line.
+CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 class AppProcess:
