@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 
 from bot.recaps import WeekSummary, summarize_week
 from bot.standin import validate_blocks
-from handlers.recap_blocks import build_weekly_recap
+from handlers.blocks.recaps import build_weekly_recap
 from storage.db import make_engine, unit_of_work
 from storage.models import (
     Action,

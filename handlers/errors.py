@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coach import CoachRefusal
 from bot.parsing import ParseError
 from bot.rules import MoveRefused, Role
-from handlers.blocks import esc
+from handlers.blocks.primitives import esc
 from handlers.deliveries import Replayed
 
 log = logging.getLogger("handlers.errors")

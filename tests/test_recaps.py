@@ -19,7 +19,7 @@ from bot.coach import Coach, StandDeclared
 from bot.recaps import ParticipantWeek, StandFollowers, WeekSummary, last_full_week, summarize_week
 from bot.rules import Ledger
 from bot.standin import validate_blocks
-from handlers.recap_blocks import PEOPLE_PER_REPLY, STANDS_PER_REPLY, build_weekly_recap
+from handlers.blocks.recaps import PEOPLE_PER_REPLY, STANDS_PER_REPLY, build_weekly_recap
 from storage.db import unit_of_work
 from storage.models import (
     Action,
