@@ -6,14 +6,16 @@ from __future__ import annotations
 from bot.rules import Role
 from storage.models import PromiseStatus, Request, RequestStatus
 
-_STATE_WORDS = {
-    RequestStatus.OPEN: "waiting for an answer",
-    RequestStatus.ACCEPTED: "accepted — a promise",
-    RequestStatus.DECLINED: "declined",
-    RequestStatus.COUNTERED: "counter-offered",
-    RequestStatus.DONE: "reported done — waiting to be completed",
-    RequestStatus.COMPLETED: "completed :white_check_mark:",
-    RequestStatus.CANCELLED: "cancelled",
+# A request's state in people's words: the state itself, and what a card or a listing adds about what it means
+# now. A refusal says the state alone ("This request is already accepted — nothing changed.").
+_STATE_WORDS: dict[RequestStatus, tuple[str, str]] = {
+    RequestStatus.OPEN: ("waiting for an answer", ""),
+    RequestStatus.ACCEPTED: ("accepted", " — a promise"),
+    RequestStatus.DECLINED: ("declined", ""),
+    RequestStatus.COUNTERED: ("counter-offered", ""),
+    RequestStatus.DONE: ("reported done", " — waiting to be completed"),
+    RequestStatus.COMPLETED: ("completed", " :white_check_mark:"),
+    RequestStatus.CANCELLED: ("cancelled", ""),
 }
 
 
@@ -37,4 +39,11 @@ def state_words(request: Request, viewer: Role | None = None, *, expired: bool =
         return _OFFER_WAITING[viewer] if viewer is not None else "an offer of help waiting for an answer"
     if request.offered and request.status == RequestStatus.CANCELLED:
         return "not taken up this time"
-    return _STATE_WORDS[RequestStatus(request.status)]
+    word, meaning = _STATE_WORDS[RequestStatus(request.status)]
+    return word + meaning
+
+
+def refused_state_words(status: RequestStatus) -> str:
+    """A request's state as a refusal says it, the cards' word for it: "already accepted", "waiting for an answer"."""
+    word, _ = _STATE_WORDS[RequestStatus(status)]
+    return word if status == RequestStatus.OPEN else f"already {word}"
