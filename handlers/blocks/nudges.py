@@ -1,9 +1,10 @@
 """The morning nudge, as Block Kit: day N of 14, the stand, today's practice, one-click logging, the theme.
 
 The one builder that writes plain dicts rather than slack_sdk's models through `primitives`: it runs once per
-participant in a fan-out of thousands each morning (benchmarks/nudge_fanout.py), and its shapes are fixed. It
-still takes its words from the primitives (`esc`, `quote`, `clip_markup`, `SECTION_LIMIT`), and the stand-in
-checks its blocks against Slack's limits in the tests.
+participant in a fan-out of thousands each morning (benchmarks/nudge_fanout.py), where building and dumping the
+models costs about fifty times as much as writing the dicts (measured on the nudge's first four blocks: ~0.5 ms
+against ~0.01 ms), and its shapes are fixed. It still takes its words from the primitives (`esc`, `quote`,
+`clip_markup`, `SECTION_LIMIT`), and the stand-in checks its blocks against Slack's limits in the tests.
 """
 
 from __future__ import annotations
