@@ -27,7 +27,7 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
 from bot.coach.weeks import WeekSummary, summarize_week
-from handlers.recap_blocks import build_weekly_recap
+from handlers.blocks.recaps import build_weekly_recap
 from standin import validate_blocks
 from storage.db import make_engine, unit_of_work
 from storage.models import (

@@ -17,11 +17,23 @@ from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal
 from bot.coach.rules import RequestMove, Role, moves_for
-from handlers import blocks as ui
 from handlers import flows
 from handlers import outbox as ox
+from handlers.blocks.modals import (
+    build_act_modal,
+    build_breakdown_modal,
+    build_breakthrough_modal,
+    build_close_stand_modal,
+    build_counter_modal,
+    build_offer_modal,
+    build_promise_modal,
+    build_renegotiate_modal,
+    build_request_modal,
+    build_resolve_modal,
+    build_share_modal,
+)
+from handlers.blocks.words import state_words
 from handlers.commands import who
-from handlers.follow_up_blocks import build_renegotiate_modal
 from handlers.ids import Action
 from storage.models import PromiseStatus
 
@@ -92,11 +104,11 @@ def register(app: App, coach: Coach) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     forms = {
-        Action.OPEN_SHARE: ui.build_share_modal,
-        Action.OPEN_ACT: ui.build_act_modal,
-        Action.OPEN_REQUEST: ui.build_request_modal,
-        Action.OPEN_PROMISE: ui.build_promise_modal,
-        Action.OPEN_BREAKTHROUGH: ui.build_breakthrough_modal,
+        Action.OPEN_SHARE: build_share_modal,
+        Action.OPEN_ACT: build_act_modal,
+        Action.OPEN_REQUEST: build_request_modal,
+        Action.OPEN_PROMISE: build_promise_modal,
+        Action.OPEN_BREAKTHROUGH: build_breakthrough_modal,
     }
 
     def opener_for(build: Callable[[], dict[str, Any]]) -> Callable[..., None]:
@@ -127,7 +139,7 @@ def register(app: App, coach: Coach) -> None:
     def check_in_declare(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         team_id, user_id = who(context)
         noticed = coach.own_breakdown(team_id, user_id, _item_id(body))
-        open_form(ui.build_breakdown_modal(noticed=noticed), body, client)
+        open_form(build_breakdown_modal(noticed=noticed), body, client)
         ack()
 
     @app.action(Action.CHECK_IN_ON_IT)
@@ -145,7 +157,7 @@ def register(app: App, coach: Coach) -> None:
             raise CoachRefusal("That breakdown is already resolved — nothing changed.")
         # The coaching it was pressed on is rewritten once resolved, through its response_url.
         url = body.get("response_url") if (body.get("container") or {}).get("type") == "message" else None
-        open_form(ui.build_resolve_modal(breakdown, coaching_url=url), body, client)
+        open_form(build_resolve_modal(breakdown, coaching_url=url), body, client)
         ack()
 
     @app.action(Action.OFFER_HELP)
@@ -154,7 +166,7 @@ def register(app: App, coach: Coach) -> None:
         stand = coach.stand(team_id, _item_id(body))
         if stand.user_id == user_id:
             raise CoachRefusal("This is your own stand — make a request of someone instead.")
-        open_form(ui.build_offer_modal(stand), body, client)
+        open_form(build_offer_modal(stand), body, client)
         ack()
 
     @app.action(Action.REPLACE_STAND)
@@ -192,8 +204,8 @@ def register(app: App, coach: Coach) -> None:
         if user_id != request.recipient_id:
             raise CoachRefusal("Only the person asked can make a counter-offer.")
         if RequestMove.COUNTER not in moves_for(request.status, Role.RECIPIENT):
-            raise CoachRefusal(f"This request is {ui.state_words(request)} — nothing changed.")
-        open_form(ui.build_counter_modal(request), body, client)
+            raise CoachRefusal(f"This request is {state_words(request)} — nothing changed.")
+        open_form(build_counter_modal(request), body, client)
         ack()
 
     @app.action(Action.FOLLOW_KEPT)
@@ -241,7 +253,7 @@ def register(app: App, coach: Coach) -> None:
         stand = coach.progress(team_id, user_id).stand
         if stand is None:
             raise CoachRefusal("That stand is already closed — nothing changed.")
-        open_form(ui.build_close_stand_modal(stand), body, client)
+        open_form(build_close_stand_modal(stand), body, client)
         ack()
 
     @app.action(Action.FORGET_CONFIRM)

@@ -20,8 +20,19 @@ from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal
 from bot.coach.rules import member_zone
-from handlers import blocks as ui
 from handlers import flows, parsing
+from handlers.blocks.help import build_forget_confirmation, build_help
+from handlers.blocks.home import build_status
+from handlers.blocks.modals import (
+    build_act_modal,
+    build_breakdown_modal,
+    build_breakthrough_modal,
+    build_promise_modal,
+    build_request_modal,
+    build_share_modal,
+    build_stand_modal,
+)
+from handlers.blocks.practice import next_nudge_words
 from handlers.ids import Command
 from handlers.slack_io import ensure_profile, known_profile, require_people, require_person
 
@@ -45,13 +56,13 @@ def who(context: BoltContext) -> tuple[str, str]:
 
 
 BARE_FORMS: dict[Command, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    Command.STAND: lambda command: ui.build_stand_modal(channel_id=command.get("channel_id")),
-    Command.SHARE: lambda _: ui.build_share_modal(),
-    Command.ACT: lambda _: ui.build_act_modal(),
-    Command.REQUEST: lambda _: ui.build_request_modal(),
-    Command.PROMISE: lambda _: ui.build_promise_modal(),
-    Command.BREAKDOWN: lambda _: ui.build_breakdown_modal(),
-    Command.BREAKTHROUGH: lambda _: ui.build_breakthrough_modal(),
+    Command.STAND: lambda command: build_stand_modal(channel_id=command.get("channel_id")),
+    Command.SHARE: lambda _: build_share_modal(),
+    Command.ACT: lambda _: build_act_modal(),
+    Command.REQUEST: lambda _: build_request_modal(),
+    Command.PROMISE: lambda _: build_promise_modal(),
+    Command.BREAKDOWN: lambda _: build_breakdown_modal(),
+    Command.BREAKTHROUGH: lambda _: build_breakthrough_modal(),
 }
 
 
@@ -139,9 +150,9 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team
     resume|export|forget me`."""
     parsed = parsing.parse_coach(command.get("text", ""))
     if parsed.name == "help":
-        return ui.build_help
+        return build_help
     if parsed.name == "status":
-        return lambda: ui.build_status(coach.status(team_id, user_id))
+        return lambda: build_status(coach.status(team_id, user_id))
     if parsed.name in ("recap_here", "recap_at", "recap_integrity"):
         # An admin's rights are Slack's to say: this one asks Slack when what it knows is stale.
         member = ensure_profile(client, coach, team_id, user_id)
@@ -207,12 +218,12 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team
             if paused:
                 return flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
             zone = member_zone(member.tz, coach.default_timezone)
-            return flows.line(f"Welcome back. {ui.next_nudge_words(member.next_nudge_at, zone, coach.clock.now())}")
+            return flows.line(f"Welcome back. {next_nudge_words(member.next_nudge_at, zone, coach.clock.now())}")
 
         return pause_or_resume
     if parsed.name == "export":
         return lambda: flows.send_export(coach, team_id, user_id)
-    return ui.build_forget_confirmation
+    return build_forget_confirmation
 
 
 def stored_then_acked(coach: Coach, ack: Ack, work: Work) -> None:

@@ -14,21 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach import CoachRefusal
 from bot.coach.rules import MoveRefused, Role
-from handlers.blocks import esc
+from handlers.blocks.primitives import esc
+from handlers.blocks.words import refused_state_words
 from handlers.deliveries import Replayed
 from handlers.parsing import ParseError
 
 log = logging.getLogger("handlers.errors")
-
-STATE_WORDS = {
-    "open": "still waiting for an answer",
-    "accepted": "already accepted",
-    "declined": "already declined",
-    "countered": "waiting on a counter-offer",
-    "done": "already reported done",
-    "completed": "already completed",
-    "cancelled": "already cancelled",
-}
 
 
 def kind_words(error: Exception) -> tuple[str, bool]:
@@ -40,7 +31,7 @@ def kind_words(error: Exception) -> tuple[str, bool]:
         if error.reason == "other_side":
             side = "the person who made the request" if error.owner is Role.REQUESTER else "the person asked"
             return f"That button is for {side} — nothing changed.", False
-        return f"This request is {STATE_WORDS.get(error.status, error.status)} — nothing changed.", False
+        return f"This request is {refused_state_words(error.status)} — nothing changed.", False
     if isinstance(error, SQLAlchemyError):
         return "I couldn't reach my records just now, so nothing was saved. Please try again in a minute.", True
     if isinstance(error, SlackApiError):

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.coach import Coach
-from handlers import blocks as ui
+from handlers.blocks.home import build_home
 from handlers.slack_io import ensure_profile
 
 
@@ -23,7 +23,7 @@ def register(app: App, coach: Coach) -> None:
         if event.get("tab", "home") == "home" and context.team_id and context.user_id:
             ensure_profile(client, coach, context.team_id, context.user_id)
             client.views_publish(
-                user_id=context.user_id, view=ui.build_home(coach.status(context.team_id, context.user_id))
+                user_id=context.user_id, view=build_home(coach.status(context.team_id, context.user_id))
             )
 
     app.event("app_home_opened")(ack=take, lazy=[publish_home])

@@ -16,9 +16,19 @@ from typing import Any
 from bot.coach import Coach, CoachRefusal, RequestMoved, StandConflict, StandDeclared
 from bot.coach.follow_ups import DueFollowUp, FollowUps
 from bot.coach.rules import RequestMove, Role
-from handlers import blocks as ui
 from handlers import outbox as ox
-from handlers.follow_up_blocks import build_requester_told
+from handlers.blocks.breakdowns import (
+    build_breakdown_coaching,
+    build_breakthrough_celebration,
+    build_breakthrough_declared,
+    build_breakthrough_for_follower,
+)
+from handlers.blocks.follow_ups import build_requester_told
+from handlers.blocks.practice import build_practice_logged
+from handlers.blocks.primitives import SECTION_LIMIT, clip, day, person, quote, when
+from handlers.blocks.promises import build_promise_made, build_renegotiation_answered, build_renegotiation_question
+from handlers.blocks.requests import build_request_card, build_request_notice
+from handlers.blocks.stands import build_joined_dm, build_stand_announcement, build_stand_conflict, build_stand_declared
 from storage.models import Promise, PromiseStatus, Request, RequestStatus, Stand, StandStatus
 from storage.outbox import Ref
 
@@ -28,7 +38,7 @@ Where = tuple[str | None, str | None]
 
 def line(text: str) -> Reply:
     """A one-line reply."""
-    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": ui.clip(text, ui.SECTION_LIMIT)}}]
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}}]
 
 
 # Stands ------------------------------------------------------------------------------------------------
@@ -40,7 +50,7 @@ def announce_stand(coach: Coach, declared: StandDeclared, channel_id: str | None
     assert stand.id is not None
     target = channel_id if channel_id and not channel_id.startswith("D") else coach.recap_channel(stand.team_id)
     if target:
-        text, blocks = ui.build_stand_announcement(stand, [])
+        text, blocks = build_stand_announcement(stand, [])
         coach.tell(
             ox.post(
                 stand.team_id,
@@ -58,7 +68,7 @@ def announce_stand(coach: Coach, declared: StandDeclared, channel_id: str | None
         )
     if declared.replaced is not None:
         stand_settled(coach, declared.replaced)
-    return ui.build_stand_declared(stand, announced_in=target, replaced=declared.replaced)
+    return build_stand_declared(stand, announced_in=target, replaced=declared.replaced)
 
 
 def stand_settled(coach: Coach, stand: Stand) -> None:
@@ -78,7 +88,7 @@ def declare_stand(
         result = coach.declare_stand(team_id, user_id, outcome, due_on, channel_id=channel_id)
         if isinstance(result, StandConflict):
             assert result.draft.id is not None
-            return ui.build_stand_conflict(result.current, result.draft.id, result.draft.text)
+            return build_stand_conflict(result.current, result.draft.id, result.draft.text)
         return announce_stand(coach, result, channel_id)
 
 
@@ -103,9 +113,9 @@ def join_stand(coach: Coach, team_id: str, stand_id: int, user_id: str, clicked:
         stand = joined.stand
         # The clicked message is the announcement; prefer it, since a quick click can beat our record of its ts.
         refresh_announcement(coach, team_id, stand_id, clicked[0] or stand.channel_id, clicked)
-        coach.tell(ox.dm(team_id, stand.user_id, *ui.build_joined_dm(user_id, is_first=joined.is_first)))
+        coach.tell(ox.dm(team_id, stand.user_id, *build_joined_dm(user_id, is_first=joined.is_first)))
     role = "its first follower" if joined.is_first else "a follower"
-    return line(f"You joined {ui.person(stand.user_id)}'s stand as {role}. Take it on as your own.")
+    return line(f"You joined {person(stand.user_id)}'s stand as {role}. Take it on as your own.")
 
 
 def leave_stand(coach: Coach, team_id: str, stand_id: int, user_id: str) -> Reply:
@@ -113,7 +123,7 @@ def leave_stand(coach: Coach, team_id: str, stand_id: int, user_id: str) -> Repl
     with coach.transaction():
         stand = coach.leave_stand(team_id, stand_id, user_id)
         refresh_announcement(coach, team_id, stand_id, stand.channel_id, (None, None))
-    return line(f"You've left {ui.person(stand.user_id)}'s stand. Thank you for standing with them.")
+    return line(f"You've left {person(stand.user_id)}'s stand. Thank you for standing with them.")
 
 
 def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: str) -> Reply:
@@ -154,8 +164,8 @@ def log_shares(coach: Coach, team_id: str, user_id: str, told: Sequence[str], no
     with coach.transaction():
         progress = coach.log_shares(team_id, user_id, told, note)
         refresh_nudge(coach, team_id, user_id)
-    people = ", ".join(ui.person(p) for p in told)
-    return ui.build_practice_logged(f"Shared with {people}.", progress)
+    people = ", ".join(person(p) for p in told)
+    return build_practice_logged(f"Shared with {people}.", progress)
 
 
 def log_action(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
@@ -163,7 +173,7 @@ def log_action(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
     with coach.transaction():
         progress = coach.log_action(team_id, user_id, text)
         refresh_nudge(coach, team_id, user_id)
-    return ui.build_practice_logged("Action logged.", progress)
+    return build_practice_logged("Action logged.", progress)
 
 
 # Requests ----------------------------------------------------------------------------------------------
@@ -178,7 +188,7 @@ def make_request(coach: Coach, team_id: str, user_id: str, recipient_id: str, te
         send_cards(coach, request)
         refresh_nudge(coach, team_id, user_id)
         progress = coach.progress(team_id, user_id)
-    return ui.build_practice_logged(f"Request sent to {ui.person(recipient_id)}.", progress)
+    return build_practice_logged(f"Request sent to {person(recipient_id)}.", progress)
 
 
 def send_cards(coach: Coach, request: Request) -> None:
@@ -190,12 +200,12 @@ def send_cards(coach: Coach, request: Request) -> None:
         (Role.RECIPIENT, request.recipient_id, Ref.RECIPIENT_CARD),
         (Role.REQUESTER, request.user_id, Ref.REQUESTER_CARD),
     ):
-        text, blocks = ui.build_request_card(request, role)
+        text, blocks = build_request_card(request, role)
         failure = None
         if role is answering:
             failure = (
                 asker,
-                f"I couldn't DM {ui.person(user)} about {ui.quote(request.text, 150)} — "
+                f"I couldn't DM {person(user)} about {quote(request.text, 150)} — "
                 "they'll still find it in my App Home.",
             )
         coach.tell(ox.dm(request.team_id, user, text, blocks, remember=(ref, request.id), on_failure=failure))
@@ -238,7 +248,7 @@ def move_request(
         moved = coach.move_request(team_id, request_id, actor_id, move, terms=terms, due_on=due_on)
         refresh_cards(coach, moved.request, clicked={moved.actor: clicked} if all(clicked) else None)
         other = moved.request.recipient_id if moved.actor is Role.REQUESTER else moved.request.user_id
-        notice = ui.build_request_notice(moved, actor_id)
+        notice = build_request_notice(moved, actor_id)
         coach.tell(ox.dm(team_id, other, notice))
     return line(_confirmation(moved))
 
@@ -246,7 +256,7 @@ def move_request(
 def _confirmation(moved: RequestMoved) -> str:
     request = moved.request
     words = {
-        RequestMove.ACCEPT: f"Accepted — it's your promise now ({ui.when(request.due_on)}).",
+        RequestMove.ACCEPT: f"Accepted — it's your promise now ({when(request.due_on)}).",
         RequestMove.DECLINE: "Declined. Thank you for a clear no — it keeps everyone's word worth something.",
         RequestMove.COUNTER: "Counter-offer sent.",
         RequestMove.CANCEL: "Request cancelled.",
@@ -254,7 +264,7 @@ def _confirmation(moved: RequestMoved) -> str:
         RequestMove.COMPLETE: "Completed. A promise kept.",
         RequestMove.NOT_YET: "Sent back as not yet complete.",
         RequestMove.REVOKE: "Revoked. Thank you for saying so rather than letting it slide — I've told them.",
-        RequestMove.ACCEPT_COUNTER: f"Accepted — it's their promise now ({ui.when(request.due_on)}).",
+        RequestMove.ACCEPT_COUNTER: f"Accepted — it's their promise now ({when(request.due_on)}).",
         RequestMove.DECLINE_COUNTER: "Declined; the request is closed.",
     }
     return words[moved.move]
@@ -265,7 +275,7 @@ def offer_help(coach: Coach, team_id: str, stand_id: int, helper_id: str, text: 
     with coach.transaction():
         request = coach.offer_help(team_id, stand_id, helper_id, text, due_on)
         send_cards(coach, request)
-    return line(f"Offer sent to {ui.person(request.user_id)}. If they accept, it becomes your promise.")
+    return line(f"Offer sent to {person(request.user_id)}. If they accept, it becomes your promise.")
 
 
 def expire_request(follow_ups: FollowUps, due: DueFollowUp, now: datetime) -> Request | None:
@@ -283,7 +293,7 @@ def expire_request(follow_ups: FollowUps, due: DueFollowUp, now: datetime) -> Re
             (Role.RECIPIENT, request.recipient_id, Ref.RECIPIENT_CARD),
         ):
             # Rendered now rather than when sent: the stored request says cancelled, and only this moment knows why.
-            text, blocks = ui.build_request_card(request, role, expired=True)
+            text, blocks = build_request_card(request, role, expired=True)
             coach.tell(ox.update(team_id, user, text, blocks, ref=(ref, request.id), about=user))
         # The reminder that asked, wherever it went (alone or in a morning message), says it closed.
         coach.tell(ox.questions(team_id, request.recipient_id, "request", request.id))
@@ -317,7 +327,7 @@ def make_promise(coach: Coach, team_id: str, user_id: str, text: str, due_on: da
     """`/promise`: a promise of one's own."""
     with coach.transaction():
         promise = coach.make_promise(team_id, user_id, text, due_on)
-    return ui.build_promise_made(promise)
+    return build_promise_made(promise)
 
 
 def account(
@@ -345,7 +355,7 @@ def account(
             reply = line(
                 {
                     PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
-                    PromiseStatus.RENEGOTIATED: f":calendar: Renegotiated: now {ui.when(new_date)}.",
+                    PromiseStatus.RENEGOTIATED: f":calendar: Renegotiated: now {when(new_date)}.",
                     PromiseStatus.REVOKED: "Revoked. Saying so honestly keeps your word worth something.",
                     PromiseStatus.BROKEN: (
                         "Its date had passed, so I've recorded it as broken — an honest account, not a verdict. "
@@ -361,7 +371,7 @@ def ask_for_new_date(coach: Coach, team_id: str, user_id: str, request_id: int, 
     with coach.transaction():
         asked, request = coach.propose_renegotiation(team_id, user_id, request_id, new_date)
         assert asked.id is not None
-        text, blocks = ui.build_renegotiation_question(asked, request)
+        text, blocks = build_renegotiation_question(asked, request)
         coach.tell(
             ox.dm(
                 team_id,
@@ -371,14 +381,14 @@ def ask_for_new_date(coach: Coach, team_id: str, user_id: str, request_id: int, 
                 remember=(Ref.RENEGOTIATION_QUESTION, asked.id),
                 on_failure=(
                     user_id,
-                    f"I couldn't reach {ui.person(request.user_id)} to ask for {ui.day(new_date)}, so the date "
-                    f"stays {ui.day(request.due_on)}.",
+                    f"I couldn't reach {person(request.user_id)} to ask for {day(new_date)}, so the date "
+                    f"stays {day(request.due_on)}.",
                 ),
             )
         )
     return line(
-        f":calendar: I've asked {ui.person(request.user_id)} to agree to {ui.day(new_date)}. "
-        f"Until they do, it's still due {ui.day(request.due_on)}."
+        f":calendar: I've asked {person(request.user_id)} to agree to {day(new_date)}. "
+        f"Until they do, it's still due {day(request.due_on)}."
     )
 
 
@@ -389,7 +399,7 @@ def answer_renegotiation(
     with coach.transaction():
         asked, request = coach.answer_renegotiation(team_id, user_id, renegotiation_id, agree=agree)
         assert asked.id is not None
-        text, blocks = ui.build_renegotiation_question(asked, request)
+        text, blocks = build_renegotiation_question(asked, request)
         coach.tell(
             ox.update(
                 team_id,
@@ -402,10 +412,10 @@ def answer_renegotiation(
             )
         )
         refresh_cards(coach, request)
-        coach.tell(ox.dm(team_id, asked.user_id, *ui.build_renegotiation_answered(asked, request, agree=agree)))
+        coach.tell(ox.dm(team_id, asked.user_id, *build_renegotiation_answered(asked, request, agree=agree)))
     if agree:
-        return line(f"Agreed: it's now due {ui.day(asked.new_due_on)}. I've told {ui.person(asked.user_id)}.")
-    return line(f"The original date stands. I've told {ui.person(asked.user_id)}.")
+        return line(f"Agreed: it's now due {day(asked.new_due_on)}. I've told {person(asked.user_id)}.")
+    return line(f"The original date stands. I've told {person(asked.user_id)}.")
 
 
 # Breakdowns and breakthroughs --------------------------------------------------------------------------
@@ -419,7 +429,7 @@ def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, no
             coach.tell(ox.questions(team_id, user_id, "breakdown", noticed))  # the check-in's buttons are spent
         else:
             breakdown = coach.declare_breakdown(team_id, user_id, text)
-    return ui.build_breakdown_coaching(breakdown)
+    return build_breakdown_coaching(breakdown)
 
 
 def on_it(coach: Coach, team_id: str, user_id: str, check_in: int | None) -> Reply:
@@ -443,7 +453,7 @@ def resolve_breakdown(
     with coach.transaction():
         breakdown = coach.resolve_breakdown(team_id, user_id, breakdown_id, resolution)
         if coaching:
-            text, blocks = ui.build_breakdown_coaching(breakdown)
+            text, blocks = build_breakdown_coaching(breakdown)
             coach.tell(ox.respond(team_id, user_id, coaching, text, blocks, replace_original=True))
     return line(":seedling: Breakdown resolved. What shifted is worth remembering — the recap will count it.")
 
@@ -454,7 +464,7 @@ def declare_breakthrough(coach: Coach, team_id: str, user_id: str, text: str) ->
         breakthrough, channel = coach.declare_breakthrough(team_id, user_id, text)
         assert breakthrough.id is not None
         if channel:
-            post_text, blocks = ui.build_breakthrough_celebration(breakthrough)
+            post_text, blocks = build_breakthrough_celebration(breakthrough)
             coach.tell(
                 ox.post(
                     team_id,
@@ -469,10 +479,10 @@ def declare_breakthrough(coach: Coach, team_id: str, user_id: str, text: str) ->
         if breakthrough.stand_id is not None:
             coach.tell(ox.questions(team_id, user_id, "stand", breakthrough.stand_id))
             # The stand's followers took it on as their own: its breakthroughs are theirs to hear of first-hand.
-            dm_text, dm_blocks = ui.build_breakthrough_for_follower(breakthrough)
+            dm_text, dm_blocks = build_breakthrough_for_follower(breakthrough)
             for follower in coach.followers(team_id, breakthrough.stand_id):
                 coach.tell(ox.dm(team_id, follower, dm_text, dm_blocks))
-    return line(ui.build_breakthrough_declared(channel))
+    return line(build_breakthrough_declared(channel))
 
 
 # The member's own data ---------------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coach.follow_ups import Asked, DueFollowUp, FollowUps
 from bot.coach.nudges import Nudges
 from bot.coach.recaps import DueRecap, DueWeeklyLine, Recaps
+from handlers.blocks.follow_ups import build_follow_ups
+from handlers.blocks.nudges import build_nudge
+from handlers.blocks.recaps import build_weekly_line_for_follower, build_weekly_recap
 from handlers.flows import expire_request, promise_broken, tell_requester
-from handlers.follow_up_blocks import build_follow_ups
-from handlers.nudge_blocks import build_nudge
 from handlers.posting import PacedPoster, PostFailed
-from handlers.recap_blocks import build_weekly_line_for_follower, build_weekly_recap
 from storage.claims import DueNudge
 from storage.models import Promise, Request, Stand
 

@@ -28,9 +28,11 @@ from bot.coach import Coach, NotFound
 from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import Nudges
 from bot.coach.rules import Role
-from handlers.blocks import build_home, build_request_card, build_stand_announcement
-from handlers.follow_up_blocks import build_follow_ups
-from handlers.nudge_blocks import build_nudge
+from handlers.blocks.follow_ups import build_follow_ups
+from handlers.blocks.home import build_home
+from handlers.blocks.nudges import build_nudge
+from handlers.blocks.requests import build_request_card
+from handlers.blocks.stands import build_stand_announcement
 from handlers.posting import PacedPoster, PostFailed, Stopping
 from storage import outbox
 from storage.claims import DueNudge

@@ -17,33 +17,27 @@ from bot.coach.nudges import NudgeContent, Theme
 from bot.coach.recaps import DueWeeklyLine
 from bot.coach.rules import Practice, RequestMove, Role
 from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary
-from handlers.blocks import (
+from handlers.blocks.breakdowns import (
     build_breakdown_coaching,
     build_breakthrough_celebration,
     build_breakthrough_for_follower,
+)
+from handlers.blocks.follow_ups import build_follow_up, build_requester_told
+from handlers.blocks.home import build_home, build_status
+from handlers.blocks.modals import (
     build_close_stand_modal,
     build_counter_modal,
-    build_home,
     build_offer_modal,
-    build_practice_logged,
-    build_promise_made,
-    build_renegotiation_answered,
-    build_renegotiation_question,
-    build_request_card,
-    build_request_notice,
+    build_renegotiate_modal,
     build_resolve_modal,
-    build_stand_announcement,
-    build_stand_conflict,
-    build_stand_declared,
-    build_status,
-    clip_markup,
-    esc,
-    quote,
-    section,
 )
-from handlers.follow_up_blocks import build_follow_up, build_renegotiate_modal, build_requester_told
-from handlers.nudge_blocks import build_nudge
-from handlers.recap_blocks import FOLLOWED_STANDS_SHOWN, build_weekly_line_for_follower, build_weekly_recap
+from handlers.blocks.nudges import build_nudge
+from handlers.blocks.practice import build_practice_logged
+from handlers.blocks.primitives import clip_markup, esc, quote, section
+from handlers.blocks.promises import build_promise_made, build_renegotiation_answered, build_renegotiation_question
+from handlers.blocks.recaps import FOLLOWED_STANDS_SHOWN, build_weekly_line_for_follower, build_weekly_recap
+from handlers.blocks.requests import build_request_card, build_request_notice
+from handlers.blocks.stands import build_stand_announcement, build_stand_conflict, build_stand_declared
 from storage.models import (
     Breakdown,
     Breakthrough,

@@ -10,9 +10,10 @@ from sqlalchemy import Engine
 
 from bot.coach import FollowedStand
 from bot.coach.rules import Ledger
-from handlers.blocks import build_help, build_home
+from handlers.blocks.help import build_help
+from handlers.blocks.home import build_home
+from handlers.blocks.recaps import build_weekly_recap
 from handlers.parsing import CoachCommand, ParseError, parse_coach
-from handlers.recap_blocks import build_weekly_recap
 from storage.db import unit_of_work
 from storage.models import Promise, PromiseStatus, Renegotiation, RenegotiationStatus, RequestStatus
 from tests.e2e import texts_of

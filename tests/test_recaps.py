@@ -18,7 +18,7 @@ from bot.clock import FixedClock
 from bot.coach import Coach, StandDeclared
 from bot.coach.rules import Ledger
 from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary, last_full_week, summarize_week
-from handlers.recap_blocks import PEOPLE_PER_REPLY, STANDS_PER_REPLY, build_weekly_recap
+from handlers.blocks.recaps import PEOPLE_PER_REPLY, STANDS_PER_REPLY, build_weekly_recap
 from standin import validate_blocks
 from storage.db import unit_of_work
 from storage.models import (

@@ -3,55 +3,16 @@ request still waiting for an answer, closed as expired after two weeks, or repor
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
-
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    ButtonElement,
-    DatePickerElement,
-    InputBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
-from slack_sdk.models.views import View
 
 from bot.coach.follow_ups import Asked, DueFollowUp
 from bot.coach.rules import Role
-from handlers.blocks import (
-    Blocks,
-    clip,
-    day,
-    dump,
-    esc,
-    person,
-    plural,
-    quote,
-    request_buttons,
-    section,
-    state_words,
-    when,
-)
-from handlers.ids import Action, Field, Modal
+from handlers.blocks.primitives import Blocks, buttons, clip, day, dump, esc, person, plural, quote, section, when
+from handlers.blocks.promises import account_buttons
+from handlers.blocks.requests import request_buttons
+from handlers.blocks.stands import stand_question
+from handlers.blocks.words import state_words
 from storage.models import Promise, PromiseStatus, Request, RequestStatus, Stand
-
-
-def _item_value(item: Promise | Request) -> str:
-    return f"{'promise' if isinstance(item, Promise) else 'request'}:{item.id}"
-
-
-def account_buttons(item: Promise | Request) -> ActionsBlock:
-    """Kept / Renegotiate / Revoke for a promise (or an accepted request) that has come due."""
-    value = _item_value(item)
-    return ActionsBlock(
-        block_id=f"account-{value.replace(':', '-')}",
-        elements=[
-            ButtonElement(text="Kept", action_id=Action.FOLLOW_KEPT, value=value, style="primary"),
-            ButtonElement(text="Renegotiate", action_id=Action.FOLLOW_RENEGOTIATE, value=value),
-            ButtonElement(text="Revoke", action_id=Action.FOLLOW_REVOKE, value=value, style="danger"),
-        ],
-    )
 
 
 def build_follow_up(due: DueFollowUp, item: Promise | Request | Stand) -> tuple[str, Blocks]:
@@ -135,28 +96,9 @@ def _unconfirmed(request: Request) -> Blocks:
     return dump(
         [
             section(f"{line}\nIs it complete? If not yet, say so and it goes back to them.", block_id=block_id),
-            ActionsBlock(block_id=f"unconfirmed-{request.id}", elements=request_buttons(request, Role.REQUESTER)),
+            buttons(f"unconfirmed-{request.id}", request_buttons(request, Role.REQUESTER)),
         ]
     )
-
-
-def stand_question(stand: Stand, answer: str | None, question: str, *, block_id: str) -> Blocks:
-    """ "What now?" about a stand: declare a breakthrough, another 14 days or close it; answered, what was chosen."""
-    if answer in ("achieved", "ended", "withdrawn"):
-        closed = {"achieved": ":trophy: You closed this stand as achieved."}.get(answer, "You closed this stand.")
-        return dump([section(f"{question}\n\n{closed}", block_id=block_id)])
-    if answer == "restarted":
-        chosen = f":repeat: You chose another 14 days: day 1 is {stand.program_started_on:%A %-d %B}."
-        return dump([section(f"{question}\n\n{chosen}", block_id=block_id)])
-    buttons = [
-        ButtonElement(text="Another 14 days", action_id=Action.ANOTHER_PROGRAM),
-        ButtonElement(text="Close the stand", action_id=Action.CLOSE_STAND),
-    ]
-    if answer == "breakthrough":
-        question += "\n\n:tada: You declared its breakthrough. Another 14 days, or close the stand?"
-    else:
-        buttons.insert(0, ButtonElement(text="Declare a breakthrough", action_id=Action.OPEN_BREAKTHROUGH))
-    return dump([section(question, block_id=block_id), ActionsBlock(block_id=f"{block_id}-actions", elements=buttons)])
 
 
 def _reminder(request: Request, *, expired: bool = False) -> Blocks:
@@ -170,7 +112,7 @@ def _reminder(request: Request, *, expired: bool = False) -> Blocks:
     return dump(
         [
             section(line, block_id=f"reminder-text-{request.id}"),
-            ActionsBlock(block_id=f"reminder-{request.id}", elements=request_buttons(request, Role.RECIPIENT)),
+            buttons(f"reminder-{request.id}", request_buttons(request, Role.RECIPIENT)),
         ]
     )
 
@@ -247,22 +189,3 @@ def build_requester_told(request: Request, stage: str) -> tuple[str, Blocks]:
     else:
         text = f"I reminded {person(request.recipient_id)} about your request: {quote(request.text, 500)}"
     return text, dump([section(text, block_id=f"requester-told-{request.id}")])
-
-
-def build_renegotiate_modal(item: Promise | Request) -> dict[str, Any]:
-    """Asks for the promise's new date."""
-    kind, item_id = _item_value(item).split(":")
-    return View(
-        type="modal",
-        callback_id=Modal.RENEGOTIATE,
-        title="Renegotiate",
-        submit="Set new date",
-        close="Cancel",
-        blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"Your promise:\n>{esc(clip(item.text, 2000))}\n({when(item.due_on)})")
-            ),
-            InputBlock(block_id=Field.DUE_ON, label="New date", element=DatePickerElement(action_id=Field.DUE_ON)),
-        ],
-        private_metadata=json.dumps({"kind": kind, "id": int(item_id)}, separators=(",", ":")),
-    ).to_dict()

@@ -5,23 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
 from bot.coach.recaps import DueWeeklyLine
 from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary
-from handlers.blocks import (
+from handlers.blocks.primitives import (
     SECTION_LIMIT,
     Blocks,
+    buttons,
     clip,
     context,
     dump,
     esc,
-    leave_stand_button,
     listing,
     person,
     plural,
     section,
 )
+from handlers.blocks.stands import leave_stand_button
 
 PEOPLE_PER_REPLY = 40  # each reply stays a readable screenful, well inside Slack's block and text limits
 STANDS_PER_REPLY = 25  # a stand's line is longer than a person's week (it quotes the stand)
@@ -244,6 +245,6 @@ def build_weekly_line_for_follower(due: DueWeeklyLine) -> tuple[str, Blocks]:
         [
             section(f":busts_in_silhouette: {line}", block_id=f"weekly-line-{due.stand_id}"),
             context(f"{label} · you joined this stand, so its week comes to you."),
-            ActionsBlock(block_id=f"weekly-line-actions-{due.stand_id}", elements=[leave_stand_button(due.stand_id)]),
+            buttons(f"weekly-line-actions-{due.stand_id}", [leave_stand_button(due.stand_id)]),
         ]
     )

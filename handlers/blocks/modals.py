@@ -1,0 +1,237 @@
+"""Every form the coach opens: the one behind each bare command, and those a button opens."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    DatePickerElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserMultiSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from handlers.blocks.primitives import clip, esc, person, section, when
+from handlers.blocks.promises import item_value
+from handlers.ids import Field, Modal
+from storage.models import Breakdown, Promise, Request, Stand
+
+
+def _text_input(
+    label: str,
+    field: Field,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    initial: str | None = None,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=field, multiline=multiline, max_length=3000, initial_value=initial, placeholder=placeholder
+        ),
+    )
+
+
+def _date_input(label: str, *, initial: date | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=Field.DUE_ON,
+        label=label,
+        optional=True,
+        element=DatePickerElement(action_id=Field.DUE_ON, initial_date=initial.isoformat() if initial else None),
+    )
+
+
+def _modal(
+    callback: Modal, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return View(
+        type="modal",
+        callback_id=callback,
+        title=title,
+        submit=submit,
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps(metadata or {}, separators=(",", ":")),
+    ).to_dict()
+
+
+def build_stand_modal(*, channel_id: str | None) -> dict[str, Any]:
+    """The form behind a bare `/stand`."""
+    return _modal(
+        Modal.STAND,
+        "Take a stand",
+        "Declare",
+        [
+            _text_input(
+                "The outcome you commit to", Field.OUTCOME, multiline=True, placeholder="Well beyond the predictable"
+            ),
+            _date_input("By when?"),
+        ],
+        {"channel": channel_id},
+    )
+
+
+def build_share_modal() -> dict[str, Any]:
+    """The form behind a bare `/share`."""
+    return _modal(
+        Modal.SHARE,
+        "Log shares",
+        "Log",
+        [
+            InputBlock(
+                block_id=Field.PEOPLE, label="Who did you tell?", element=UserMultiSelectElement(action_id=Field.PEOPLE)
+            ),
+            _text_input("What did you tell them?", Field.NOTE, multiline=True, optional=True),
+        ],
+    )
+
+
+def build_act_modal() -> dict[str, Any]:
+    """The form behind a bare `/act`."""
+    return _modal(Modal.ACT, "Log an action", "Log", [_text_input("What did you do?", Field.TEXT, multiline=True)])
+
+
+def build_request_modal() -> dict[str, Any]:
+    """The form behind a bare `/request`."""
+    return _modal(
+        Modal.REQUEST,
+        "Make a request",
+        "Send",
+        [
+            InputBlock(
+                block_id=Field.PERSON, label="Who are you asking?", element=UserSelectElement(action_id=Field.PERSON)
+            ),
+            _text_input("What are you asking for?", Field.TEXT, multiline=True),
+            _date_input("By when?"),
+        ],
+    )
+
+
+def build_promise_modal() -> dict[str, Any]:
+    """The form behind a bare `/promise`."""
+    return _modal(
+        Modal.PROMISE,
+        "Make a promise",
+        "Promise",
+        [_text_input("What will you do?", Field.TEXT, multiline=True), _date_input("By when?")],
+    )
+
+
+def build_breakdown_modal(*, noticed: Breakdown | None = None) -> dict[str, Any]:
+    """The form behind a bare `/breakdown`; prefilled with what the coach noticed, when it comes from a check-in."""
+    return _modal(
+        Modal.BREAKDOWN,
+        "Declare a breakdown",
+        "Declare",
+        [
+            _text_input(
+                "What is off track?", Field.TEXT, multiline=True, initial=noticed.text if noticed is not None else None
+            )
+        ],
+        {"noticed": noticed.id} if noticed is not None else None,
+    )
+
+
+def build_breakthrough_modal() -> dict[str, Any]:
+    """The form behind a bare `/breakthrough`."""
+    return _modal(
+        Modal.BREAKTHROUGH,
+        "Declare a breakthrough",
+        "Declare",
+        [_text_input("What happened?", Field.TEXT, multiline=True)],
+    )
+
+
+def build_counter_modal(request: Request) -> dict[str, Any]:
+    """New terms or a new date for a request."""
+    return _modal(
+        Modal.COUNTER,
+        "Counter-offer",
+        "Send",
+        [
+            section(f"{person(request.user_id)} asked:\n>{esc(clip(request.text, 2000))}\n({when(request.due_on)})"),
+            _text_input("What you can promise instead", Field.TEXT, multiline=True, initial=clip(request.text, 3000)),
+            _date_input("By when?", initial=request.due_on),
+        ],
+        {"request": request.id},
+    )
+
+
+def build_offer_modal(stand: Stand) -> dict[str, Any]:
+    """What a helper offers toward someone's stand."""
+    return _modal(
+        Modal.OFFER,
+        "Offer help",
+        "Offer",
+        [
+            section(f"{person(stand.user_id)}'s stand:\n>{esc(clip(stand.text, 2000))}"),
+            _text_input("How can you help?", Field.TEXT, multiline=True),
+            _date_input("By when?"),
+        ],
+        {"stand": stand.id},
+    )
+
+
+def build_close_stand_modal(stand: Stand) -> dict[str, Any]:
+    """How a stand ended, in the member's words."""
+    return _modal(
+        Modal.CLOSE_STAND,
+        "Close the stand",
+        "Close it",
+        [
+            section(f"Your stand:\n>{esc(clip(stand.text, 2000))}"),
+            InputBlock(
+                block_id=Field.ENDING,
+                label="How did it end?",
+                element=StaticSelectElement(
+                    action_id=Field.ENDING,
+                    options=[
+                        Option(value="achieved", label="Achieved"),
+                        Option(value="ended", label="Ended — not achieved this time"),
+                    ],
+                ),
+            ),
+            _text_input("In your words", Field.TEXT, multiline=True, optional=True),
+        ],
+        {"stand": stand.id},
+    )
+
+
+def build_resolve_modal(breakdown: Breakdown, *, coaching_url: str | None = None) -> dict[str, Any]:
+    """What shifted, to resolve a breakdown; `coaching_url` answers the coaching message it was opened from."""
+    return _modal(
+        Modal.RESOLVE_BREAKDOWN,
+        "It shifted",
+        "Resolve",
+        [
+            section(f"Your breakdown:\n>{esc(clip(breakdown.text, 2000))}"),
+            _text_input("What shifted?", Field.TEXT, multiline=True),
+        ],
+        {"breakdown": breakdown.id, **({"url": coaching_url} if coaching_url else {})},
+    )
+
+
+def build_renegotiate_modal(item: Promise | Request) -> dict[str, Any]:
+    """Asks for the promise's new date."""
+    kind, item_id = item_value(item).split(":")
+    return _modal(
+        Modal.RENEGOTIATE,
+        "Renegotiate",
+        "Set new date",
+        [
+            section(f"Your promise:\n>{esc(clip(item.text, 2000))}\n({when(item.due_on)})"),
+            InputBlock(block_id=Field.DUE_ON, label="New date", element=DatePickerElement(action_id=Field.DUE_ON)),
+        ],
+        {"kind": kind, "id": int(item_id)},
+    )
