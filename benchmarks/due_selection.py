@@ -37,10 +37,10 @@ from bot.clock import FixedClock
 from bot.coach import Coach
 from bot.coach.nudges import CLAIM_TIMEOUT, Nudges
 from bot.coach.rules import PROGRAM_DAYS
-from storage import claims
-from storage.claims import DueNudge
+from storage import claims, schedule
 from storage.db import make_engine, unit_of_work
 from storage.models import ClaimStatus, Member, Nudge, Stand, StandStatus
+from storage.schedule import DueNudge
 
 T = TypeVar("T")
 
@@ -245,9 +245,9 @@ def due_in_parts(nudges: Nudges, now: datetime) -> tuple[Parts, list[DueNudge]]:
     """What `Nudges.due` queries, each query timed; then the schedule query's SQL alone on the driver."""
     engine = nudges.engine
     with unit_of_work(engine) as session:
-        unscheduled_s, _ = timed(lambda: claims.unscheduled(session=session))
+        unscheduled_s, _ = timed(lambda: schedule.unscheduled(session=session))
         with driver_statements(engine) as sent:
-            selection_s, _ = timed(lambda: claims.due_by_schedule(now=now, session=session))
+            selection_s, _ = timed(lambda: schedule.due_by_schedule(now=now, session=session))
         [sql] = sent
         # The very SQL and parameters, executed and fetched on the DBAPI cursor: the database's share alone.
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -262,7 +262,7 @@ def due_in_parts(nudges: Nudges, now: datetime) -> tuple[Parts, list[DueNudge]]:
 def selection_sql(nudges: Nudges, now: datetime) -> Sql:
     """The schedule query `Nudges.due` sends at `now`."""
     with driver_statements(nudges.engine) as sent, unit_of_work(nudges.engine) as session:
-        claims.due_by_schedule(now=now, session=session)
+        schedule.due_by_schedule(now=now, session=session)
     return sent[-1]
 
 

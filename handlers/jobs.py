@@ -20,8 +20,8 @@ from handlers.blocks.nudges import build_nudge
 from handlers.blocks.recaps import build_weekly_line_for_follower, build_weekly_recap
 from handlers.flows import expire_request, promise_broken, tell_requester
 from handlers.posting import PacedPoster, PostFailed
-from storage.claims import DueNudge
 from storage.models import Promise, Request, Stand
+from storage.schedule import DueNudge
 
 log = logging.getLogger(__name__)
 

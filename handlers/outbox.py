@@ -35,9 +35,9 @@ from handlers.blocks.requests import build_request_card
 from handlers.blocks.stands import build_stand_announcement
 from handlers.posting import PacedPoster, PostFailed, Stopping
 from storage import outbox
-from storage.claims import DueNudge
 from storage.db import unit_of_work
 from storage.outbox import Claimed, Outgoing, Ref
+from storage.schedule import DueNudge
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from bot.coach.follow_ups import FollowUps, next_stage, working_days_between
 from bot.coach.nudges import Nudges
 from handlers.jobs import PassReport, daily_pass
 from standin import SlackStandIn
-from storage.claims import FollowUpCandidate
 from storage.models import Member
+from storage.schedule import FollowUpCandidate
 from tests import support
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 

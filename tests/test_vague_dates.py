@@ -10,8 +10,8 @@ import pytest
 
 from bot.coach.follow_ups import next_stage
 from handlers.parsing import ParseError, PromiseInput, parse_promise, parse_request, parse_stand, vague_date
-from storage.claims import FollowUpCandidate
 from storage.models import Member
+from storage.schedule import FollowUpCandidate
 
 WEDNESDAY = date(2026, 12, 2)
 VAGUE = ["someday", "some day", "soon", "later", "eventually", "asap", "ASAP", "A.S.A.P.", "Someday!", "SOON."]

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from bot.coach import members, workspaces
 from bot.coach.values import CoachRefusal, Context, NotFound
-from storage import claims, queries
+from storage import asking, queries
 from storage.models import Breakdown, Breakthrough
 
 
@@ -38,7 +38,7 @@ def declare_noticed(team_id: str, user_id: str, breakdown_id: int, text: str, *,
 
 def on_it(team_id: str, user_id: str, check_in_id: int, *, session: Session) -> bool:
     """The member answers a check-in "I'm on it": no breakdown declared, the question settled."""
-    return claims.answer_check_in(
+    return asking.answer_check_in(
         team_id=team_id, user_id=user_id, check_in_id=check_in_id, answer="on_it", session=session
     )
 

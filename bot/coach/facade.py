@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.coach import breakdowns, members, practice, promises, records, requests, stands, status, workspaces
 from bot.coach.rules import RequestMove
 from bot.coach.values import Context, Joined, Profile, Progress, RequestMoved, StandConflict, StandDeclared, Status
-from storage import claims, outbox, queries
+from storage import asking, outbox, queries
 from storage.db import current_session, unit_of_work
 from storage.models import (
     Breakdown,
@@ -107,7 +107,7 @@ class Coach:
         """Whether the member has a nudge of today to keep up to date."""
         with self._reading() as session:
             today = members.today(team_id, user_id, ctx=self.context(), session=session)
-            return claims.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session) is not None
+            return asking.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session) is not None
 
     def set_member_option(self, team_id: str, user_id: str, **options: Any) -> Member:
         """Change the member's own coaching settings (nudge_time, weekends, paused)."""

@@ -15,10 +15,10 @@ from sqlmodel import Session
 from bot.coach.facade import Coach
 from bot.coach.nudges import CLAIM_TIMEOUT, closing_answer
 from bot.coach.rules import breaks_today, local_today, member_zone
-from storage import claims, queries
-from storage.claims import FollowUpCandidate
+from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
 from storage.models import ClaimStatus, FollowUp, Member, Promise, Request, RequestStatus, Stand
+from storage.schedule import FollowUpCandidate
 
 UNANSWERED_WORKING_DAYS = 2
 UNDATED_AFTER = timedelta(days=7)
@@ -119,13 +119,13 @@ class FollowUps:
         default = self.coach.default_timezone
         found = []
         with unit_of_work(self.coach.engine) as session:
-            candidates = claims.follow_up_candidates(
+            candidates = schedule.follow_up_candidates(
                 latest_due=(now + timedelta(hours=14)).date(),  # the furthest-ahead zone's today
                 asked_before=now - timedelta(days=UNANSWERED_WORKING_DAYS),
                 made_before=now - UNDATED_AFTER + timedelta(days=1),  # a week on any zone's calendar
                 session=session,
             )
-            members = claims.members_by_key(keys={(c.team_id, c.user_id) for c in candidates}, session=session)
+            members = schedule.members_by_key(keys={(c.team_id, c.user_id) for c in candidates}, session=session)
         for candidate in candidates:
             member = members.get((candidate.team_id, candidate.user_id))
             if member is None or member.paused:
@@ -164,7 +164,7 @@ class FollowUps:
     def asked_at(self, team_id: str, channel_id: str, message_ts: str) -> list[Asked]:
         """The questions one message asked (a morning nudge, or follow-ups sent on their own), as they stand now."""
         with unit_of_work(self.coach.engine, read_only=True) as session:
-            rows = claims.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
+            rows = asking.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
             return [asked for row in rows if (asked := self._asked(session, row)) is not None]
 
     def _asked(self, session: Session, row: FollowUp) -> Asked | None:
@@ -183,7 +183,7 @@ class FollowUps:
         if isinstance(item, Stand):
             answer = closing_answer(session, item, asked_on=row.local_date, asked_at=row.claimed_at)
         elif isinstance(item, Request) and item.status == RequestStatus.CANCELLED and item.promise_status is None:
-            stages = claims.follow_ups_about(team_id=row.team_id, kind="request", item_id=row.item_id, session=session)
+            stages = asking.follow_ups_about(team_id=row.team_id, kind="request", item_id=row.item_id, session=session)
             answer = "expired" if any(other.stage == "expired" for other in stages) else None
         if row.stage == "undated":
             member = session.get(Member, (row.team_id, row.user_id))
@@ -195,13 +195,13 @@ class FollowUps:
     def told_at(self, team_id: str, channel_id: str, message_ts: str) -> list[list[dict[str, Any]]]:
         """The lines one message told as first rendered (weekly lines), to keep them when it is rewritten."""
         with unit_of_work(self.coach.engine, read_only=True) as session:
-            rows = claims.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
+            rows = asking.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
             return [json.loads(row.blocks) for row in rows if row.blocks]
 
     def reminded_on(self, team_id: str, request_id: int) -> date | None:
         """The day the person asked was reminded of the request, if they were."""
         with unit_of_work(self.coach.engine, read_only=True) as session:
-            rows = claims.follow_ups_about(team_id=team_id, kind="request", item_id=request_id, session=session)
+            rows = asking.follow_ups_about(team_id=team_id, kind="request", item_id=request_id, session=session)
             return next((row.local_date for row in rows if row.stage == "reminder"), None)
 
     def messages_about(self, team_id: str, kind: str, item_id: int) -> list[tuple[str, str, str]]:
@@ -209,17 +209,17 @@ class FollowUps:
         with unit_of_work(self.coach.engine, read_only=True) as session:
             found = {
                 (row.user_id, row.channel_id, row.message_ts)
-                for row in claims.follow_ups_about(team_id=team_id, kind=kind, item_id=item_id, session=session)
+                for row in asking.follow_ups_about(team_id=team_id, kind=kind, item_id=item_id, session=session)
                 if row.channel_id and row.message_ts
             }
             if kind in ("stand", "breakdown"):
-                asking = claims.nudges_asking(
+                nudges = asking.nudges_asking(
                     team_id=team_id,
                     stand_id=item_id if kind == "stand" else None,
                     check_in_id=item_id if kind == "breakdown" else None,
                     session=session,
                 )
-                found |= {(n.user_id, n.channel_id, n.message_ts) for n in asking if n.channel_id and n.message_ts}
+                found |= {(n.user_id, n.channel_id, n.message_ts) for n in nudges if n.channel_id and n.message_ts}
         return sorted((user, channel, ts) for user, channel, ts in found if channel and ts)
 
     def item(self, due: DueFollowUp) -> Promise | Request | Stand:

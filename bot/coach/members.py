@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from bot.coach.rules import PROFILE_MAX_AGE, local_today, member_zone, next_nudge
 from bot.coach.values import Context, NotFound, Profile
-from storage import claims, queries
+from storage import queries, schedule
 from storage.models import Member, Stand
 from storage.queries import Row
 
@@ -78,7 +78,7 @@ def reschedule_nudge(
     stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
     # A nudge just claimed is the latest there is; only otherwise ask which day was nudged last.
     if done_through is None and stand is not None:
-        done_through = claims.last_nudged_on(team_id=team_id, user_id=user_id, session=session)
+        done_through = schedule.last_nudged_on(team_id=team_id, user_id=user_id, session=session)
     schedule_next_nudge(member, stand, ctx=ctx, session=session, done_through=done_through)
 
 
@@ -98,7 +98,7 @@ def schedule_next_nudge(
                 program_started_on=stand.program_started_on,
                 done_through=done_through,
             )
-            or claims.NEVER
+            or schedule.NEVER
         )
     session.add(member)
 

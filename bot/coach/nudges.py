@@ -22,10 +22,10 @@ from bot.coach.rules import (
     working_day_of_program,
 )
 from bot.coach.values import Progress
-from storage import claims, queries
-from storage.claims import NEVER, DueNudge, Schedule
+from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
 from storage.models import Breakdown, ClaimStatus, Member, Nudge, Promise, Request, Stand, StandStatus
+from storage.schedule import NEVER, DueNudge, Schedule
 
 DueItems = tuple[Sequence[Promise], Sequence[Request]]
 
@@ -136,10 +136,10 @@ class Nudges:
         with unit_of_work(self.engine) as session:
             fresh = [
                 (row.team_id, row.user_id, scheduled_for(row, now, default, done_through=row.last_nudged_on))
-                for row in claims.unscheduled(session=session)
+                for row in schedule.unscheduled(session=session)
             ]
-            claims.schedule_nudges(fresh, session=session)
-            for row in claims.due_by_schedule(now=now, session=session):
+            schedule.schedule_nudges(fresh, session=session)
+            for row in schedule.due_by_schedule(now=now, session=session):
                 zone = member_zone(row.tz, default)
                 day, today = row.next_nudge_at.astimezone(zone).date(), local_today(now, zone)
                 if day < today:
@@ -162,7 +162,7 @@ class Nudges:
     def due_items(self, due: Sequence[DueNudge]) -> dict[tuple[str, str], DueItems]:
         """What falls due on each member's nudge day, read for a whole pass at once."""
         with unit_of_work(self.engine) as session:
-            found = claims.promises_due_for(due, session=session)
+            found = schedule.promises_due_for(due, session=session)
         return {key: (promises, requests) for key, (promises, requests) in found.items()}
 
     def claim_and_compose(self, due: DueNudge, now: datetime, *, items: DueItems | None = None) -> NudgeContent | None:
@@ -183,7 +183,7 @@ class Nudges:
                 return None
             hour = self._local_hour(member, now)
             content = self._compose(session, due, stand, items, record_check_in=True, sent_hour=hour)
-            claims.remember_nudge(
+            asking.remember_nudge(
                 claims.nudge_key(due),
                 stand_id=stand.id if stand else None,
                 program_day=content.progress.day,
@@ -196,7 +196,7 @@ class Nudges:
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge of that day shows now: as it was sent, with its questions as answered since."""
         with unit_of_work(self.engine, read_only=True) as session:
-            sent = claims.todays_nudge(
+            sent = asking.todays_nudge(
                 team_id=due.team_id, user_id=due.user_id, local_date=due.local_date, session=session
             )
             member = session.get(Member, (due.team_id, due.user_id))
@@ -232,7 +232,7 @@ class Nudges:
             # The program this nudge belonged to, even if another 14 days have moved the stand's first day since.
             progress = replace(progress, day=sent.program_day)
             started_on = due.local_date - timedelta(days=sent.program_day - 1)
-        promises, requests = items or claims.promises_due(
+        promises, requests = items or schedule.promises_due(
             team_id=due.team_id, user_id=due.user_id, on=due.local_date, session=session
         )
         numbers: dict[str, int] = {}
@@ -347,19 +347,19 @@ class Nudges:
     def in_flight(self, team_id: str, user_id: str, local_date: date) -> bool:
         """Whether the member's nudge of that day is being sent by another instance (their follow-ups go with it)."""
         with unit_of_work(self.engine, read_only=True) as session:
-            return claims.nudge_in_flight(team_id=team_id, user_id=user_id, local_date=local_date, session=session)
+            return asking.nudge_in_flight(team_id=team_id, user_id=user_id, local_date=local_date, session=session)
 
     def posted_at(self, team_id: str, channel_id: str, message_ts: str) -> DueNudge | None:
         """The nudge posted as that message, if it is one."""
         with unit_of_work(self.engine, read_only=True) as session:
-            sent = claims.nudge_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
+            sent = asking.nudge_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
             return DueNudge(team_id=team_id, user_id=sent.user_id, local_date=sent.local_date) if sent else None
 
     def todays(self, team_id: str, user_id: str) -> tuple[str, str] | None:
         """Where the member's nudge of today is, to update it in place as they log practice."""
         today = self.coach.today(team_id, user_id)
         with unit_of_work(self.engine, read_only=True) as session:
-            nudge = claims.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session)
+            nudge = asking.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session)
             if nudge is None or not nudge.channel_id or not nudge.message_ts:
                 return None
             return nudge.channel_id, nudge.message_ts

@@ -25,7 +25,7 @@ from bot.coach.weeks import (
     summarize_week,
     week_instants,
 )
-from storage import claims, queries
+from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
 from storage.models import ClaimStatus, FollowUp, Recap, Workspace
 
@@ -113,7 +113,7 @@ class Recaps:
         """
         found = []
         with unit_of_work(self.coach.engine) as session:
-            for team_id in claims.known_teams(session=session):
+            for team_id in schedule.known_teams(session=session):
                 recap_time = self._recap_time(session, team_id, now)
                 workspace, week = recap_time.workspace, recap_time.week_start
                 channel = (workspace.recap_channel_id if workspace else None) or self.coach.default_recap_channel
@@ -178,13 +178,13 @@ class Recaps:
         """
         found = []
         with unit_of_work(self.coach.engine) as session:
-            for team_id in claims.known_teams(session=session):
+            for team_id in schedule.known_teams(session=session):
                 recap_time = self._recap_time(session, team_id, now)
                 if now < recap_time.moment:
                     continue
                 week = recap_time.week_start
                 _, end = week_instants(week, recap_time.zone)
-                candidates = claims.weekly_line_candidates(
+                candidates = schedule.weekly_line_candidates(
                     team_id=team_id,
                     kind=WEEKLY_LINE,
                     stage=weekly_stage(week),
@@ -227,7 +227,7 @@ class Recaps:
     def _mornings_now(self, session: Session, team_id: str, users: set[str], now: datetime) -> set[str]:
         """Which of `users` have a nudge that came due in the last minutes or is being sent: their weekly line
         waits to go inside it. A nudge overdue for longer (its pass is failing) does not hold the line back."""
-        members = claims.members_by_key(keys={(team_id, user) for user in users}, session=session)
+        members = schedule.members_by_key(keys={(team_id, user) for user in users}, session=session)
         due = {
             user
             for (_, user), m in members.items()
@@ -237,7 +237,7 @@ class Recaps:
             user
             for user in users - due
             if (member := members.get((team_id, user))) is not None
-            and claims.nudge_in_flight(
+            and asking.nudge_in_flight(
                 team_id=team_id,
                 user_id=user,
                 local_date=local_today(now, member_zone(member.tz, self.coach.default_timezone)),

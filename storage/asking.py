@@ -1,0 +1,122 @@
+"""What a sent message asked, and how it was answered: the nudge posted as a message, the follow-ups one message
+carries, the messages that asked about one item."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+from sqlmodel import select as model_select
+
+from storage.models import (
+    ClaimStatus,
+    FollowUp,
+    Nudge,
+)
+
+
+def remember_nudge(
+    key: dict[str, Any],
+    *,
+    stand_id: int | None,
+    program_day: int | None,
+    moment: str | None,
+    check_in_id: int | None,
+    session: Session,
+) -> None:
+    """Keep on the claimed nudge what it asks, so rewriting it later reads as it was sent."""
+    session.execute(
+        update(Nudge)
+        .where(*(getattr(Nudge, name) == value for name, value in key.items()))
+        .values(stand_id=stand_id, program_day=program_day, moment=moment, check_in_id=check_in_id)
+    )
+
+
+def answer_check_in(*, team_id: str, user_id: str, check_in_id: int, answer: str, session: Session) -> bool:
+    """Record the member's answer to the check-in their nudge asked; False when it was already answered."""
+    result = session.execute(
+        update(Nudge)
+        .where(
+            col(Nudge.team_id) == team_id,
+            col(Nudge.user_id) == user_id,
+            col(Nudge.check_in_id) == check_in_id,
+            col(Nudge.check_in_answer).is_(None),
+        )
+        .values(check_in_answer=answer)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def nudge_at(*, team_id: str, channel_id: str, message_ts: str, session: Session) -> Nudge | None:
+    """The nudge posted as that message, if it is one."""
+    return session.exec(
+        model_select(Nudge).where(
+            Nudge.team_id == team_id, Nudge.channel_id == channel_id, Nudge.message_ts == message_ts
+        )
+    ).first()
+
+
+def nudges_asking(
+    *, team_id: str, stand_id: int | None = None, check_in_id: int | None = None, session: Session
+) -> list[Nudge]:
+    """Sent nudges that asked about the stand (its closing "what now?") or met the noticed breakdown."""
+    query = model_select(Nudge).where(
+        Nudge.team_id == team_id, Nudge.status == ClaimStatus.SENT, col(Nudge.message_ts).is_not(None)
+    )
+    if stand_id is not None:
+        query = query.where(Nudge.stand_id == stand_id, Nudge.moment == "closing")
+    if check_in_id is not None:
+        query = query.where(Nudge.check_in_id == check_in_id)
+    return list(session.exec(query))
+
+
+def follow_ups_at(*, team_id: str, channel_id: str, message_ts: str, session: Session) -> list[FollowUp]:
+    """The follow-ups one message carries, in the order they were sent."""
+    return list(
+        session.exec(
+            model_select(FollowUp)
+            .where(FollowUp.team_id == team_id, FollowUp.channel_id == channel_id, FollowUp.message_ts == message_ts)
+            .order_by(col(FollowUp.id))
+        )
+    )
+
+
+def follow_ups_about(*, team_id: str, kind: str, item_id: int, session: Session) -> list[FollowUp]:
+    """The sent follow-ups that asked about one promise, request or stand."""
+    return list(
+        session.exec(
+            model_select(FollowUp).where(
+                FollowUp.team_id == team_id,
+                FollowUp.kind == kind,
+                FollowUp.item_id == item_id,
+                col(FollowUp.message_ts).is_not(None),
+            )
+        )
+    )
+
+
+def nudge_in_flight(*, team_id: str, user_id: str, local_date: date, session: Session) -> bool:
+    """Whether another sender holds the member's nudge of that day and has not sent it yet."""
+    found = session.exec(
+        model_select(Nudge.id).where(
+            Nudge.team_id == team_id,
+            Nudge.user_id == user_id,
+            Nudge.local_date == local_date,
+            Nudge.status == ClaimStatus.CLAIMED,
+        )
+    ).first()
+    return found is not None
+
+
+def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Session) -> Nudge | None:
+    """The member's nudge of that local day, if one was sent."""
+    return session.exec(
+        model_select(Nudge).where(
+            Nudge.team_id == team_id,
+            Nudge.user_id == user_id,
+            Nudge.local_date == local_date,
+            Nudge.status == ClaimStatus.SENT,
+        )
+    ).first()
