@@ -114,14 +114,125 @@ def answered_view(submitted: dict[str, Any], blocks: list[dict[str, Any]]) -> di
     return {"type": "modal", "title": title, "close": {"type": "plain_text", "text": "Done"}, "blocks": blocks}
 
 
-def register(app: App, coach: Coach) -> None:
-    """Listen to the submission of every modal the coach opens."""
+def person_checked(form: Form, field: Field, check: Callable[[], None]) -> None:
+    # Slack's word on who someone is comes before the transaction: no network call holds the database.
+    if field in form.errors:
+        return
+    try:
+        check()
+    except CoachRefusal as refusal:
+        form.errors[field] = refusal.message
 
-    def submitted(callback: Modal, read: Callable[[Form, str, str, WebClient], Work]) -> None:
+
+def stand(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    outcome = form.dated_text(Field.OUTCOME, what="your stand")
+    due_on, channel = form.due_on(), form.metadata.get("channel")
+    return lambda: flows.declare_stand(coach, team_id, user_id, outcome, due_on, channel)
+
+
+def share(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    told, note = form.people(user_id), form.text(Field.NOTE, what="your note", required=False)
+    person_checked(form, Field.PEOPLE, lambda: require_people(client, coach, team_id, told))
+    return lambda: flows.log_shares(coach, team_id, user_id, told, note)
+
+
+def act(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    what = form.text(Field.TEXT, what="what you did")
+    return lambda: flows.log_action(coach, team_id, user_id, what)
+
+
+def request(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    recipient, what, due_on = form.person(user_id), form.dated_text(Field.TEXT, what="your request"), form.due_on()
+    person_checked(form, Field.PERSON, lambda: require_person(client, coach, team_id, recipient))
+    return lambda: flows.make_request(coach, team_id, user_id, recipient, what, due_on)
+
+
+def promise(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    what, due_on = form.dated_text(Field.TEXT, what="your promise"), form.due_on()
+    return lambda: flows.make_promise(coach, team_id, user_id, what, due_on)
+
+
+def breakdown(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    what = form.text(Field.TEXT, what="what's off track")
+    noticed = form.metadata.get("noticed")
+    noticed_id = noticed if isinstance(noticed, int) else None
+    return lambda: flows.declare_breakdown(coach, team_id, user_id, what, noticed=noticed_id)
+
+
+def breakthrough(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    what = form.text(Field.TEXT, what="your breakthrough")
+    return lambda: flows.declare_breakthrough(coach, team_id, user_id, what)
+
+
+def counter(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    request_id = form.item("request")
+    terms, due_on = form.dated_text(Field.TEXT, what="your counter-offer"), form.due_on()
+    return lambda: flows.move_request(
+        coach, team_id, request_id, user_id, RequestMove.COUNTER, terms=terms, due_on=due_on
+    )
+
+
+def offer(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    stand_id = form.item("stand")
+    what, due_on = form.dated_text(Field.TEXT, what="your offer"), form.due_on()
+    return lambda: flows.offer_help(coach, team_id, stand_id, user_id, what, due_on)
+
+
+def renegotiate(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    kind, item_id = form.metadata.get("kind"), form.item("id")
+    if kind not in ("promise", "request"):
+        raise CoachRefusal("That form lost track of what it was about, so nothing changed. Please start again.")
+    new_date = form.due_on()
+    if new_date is None and Field.DUE_ON not in form.errors:
+        form.errors[Field.DUE_ON] = "Pick the new date you can promise."
+    return lambda: flows.account(
+        coach, team_id, user_id, (str(kind), item_id), PromiseStatus.RENEGOTIATED, new_date=new_date
+    )
+
+
+def close_stand(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    ending = form.choice(Field.ENDING, what="how the stand ended")
+    words = form.text(Field.TEXT, what="your words", required=False)
+    return lambda: flows.close_stand(coach, team_id, user_id, ending, words)
+
+
+def resolve(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+    breakdown_id = form.item("breakdown")
+    shifted = form.text(Field.TEXT, what="what shifted")
+    url = form.metadata.get("url")
+    coaching = url if isinstance(url, str) and url else None  # ours, in a signed submission
+    return lambda: flows.resolve_breakdown(coach, team_id, user_id, breakdown_id, shifted, coaching=coaching)
+
+
+Reader = Callable[[Coach, Form, str, str, WebClient], Work]
+"""Reads a submitted form (asking Slack who someone is, first) into the work its ack is given after."""
+
+# Every modal the coach opens, and how its submission is read. Each is stored, then acked with the modal turned
+# into its answer; a form with errors is acked with them, and nothing is stored.
+READERS: tuple[tuple[Modal, Reader], ...] = (
+    (Modal.RESOLVE_BREAKDOWN, resolve),
+    (Modal.CLOSE_STAND, close_stand),
+    (Modal.RENEGOTIATE, renegotiate),
+    (Modal.STAND, stand),
+    (Modal.SHARE, share),
+    (Modal.ACT, act),
+    (Modal.REQUEST, request),
+    (Modal.PROMISE, promise),
+    (Modal.BREAKDOWN, breakdown),
+    (Modal.BREAKTHROUGH, breakthrough),
+    (Modal.COUNTER, counter),
+    (Modal.OFFER, offer),
+)
+
+
+def register(app: App, coach: Coach) -> None:
+    """Listen to the submission of every modal in `READERS`."""
+
+    def submitted(callback: Modal, read: Reader) -> None:
         def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             team_id, user_id = who(context)
             form = Form(body, coach.today(team_id, user_id))
-            work = read(form, team_id, user_id, client)
+            work = read(coach, form, team_id, user_id, client)
             if form.errors:
                 ack(response_action="errors", errors=form.errors)
                 return
@@ -134,95 +245,5 @@ def register(app: App, coach: Coach) -> None:
         on_submit.__name__ = f"submit_{callback}"
         app.view(callback)(on_submit)
 
-    def person_checked(form: Form, field: Field, check: Callable[[], None]) -> None:
-        # Slack's word on who someone is comes before the transaction: no network call holds the database.
-        if field in form.errors:
-            return
-        try:
-            check()
-        except CoachRefusal as refusal:
-            form.errors[field] = refusal.message
-
-    def stand(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        outcome = form.dated_text(Field.OUTCOME, what="your stand")
-        due_on, channel = form.due_on(), form.metadata.get("channel")
-        return lambda: flows.declare_stand(coach, team_id, user_id, outcome, due_on, channel)
-
-    def share(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        told, note = form.people(user_id), form.text(Field.NOTE, what="your note", required=False)
-        person_checked(form, Field.PEOPLE, lambda: require_people(client, coach, team_id, told))
-        return lambda: flows.log_shares(coach, team_id, user_id, told, note)
-
-    def act(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        what = form.text(Field.TEXT, what="what you did")
-        return lambda: flows.log_action(coach, team_id, user_id, what)
-
-    def request(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        recipient, what, due_on = form.person(user_id), form.dated_text(Field.TEXT, what="your request"), form.due_on()
-        person_checked(form, Field.PERSON, lambda: require_person(client, coach, team_id, recipient))
-        return lambda: flows.make_request(coach, team_id, user_id, recipient, what, due_on)
-
-    def promise(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        what, due_on = form.dated_text(Field.TEXT, what="your promise"), form.due_on()
-        return lambda: flows.make_promise(coach, team_id, user_id, what, due_on)
-
-    def breakdown(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        what = form.text(Field.TEXT, what="what's off track")
-        noticed = form.metadata.get("noticed")
-        noticed_id = noticed if isinstance(noticed, int) else None
-        return lambda: flows.declare_breakdown(coach, team_id, user_id, what, noticed=noticed_id)
-
-    def breakthrough(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        what = form.text(Field.TEXT, what="your breakthrough")
-        return lambda: flows.declare_breakthrough(coach, team_id, user_id, what)
-
-    def counter(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        request_id = form.item("request")
-        terms, due_on = form.dated_text(Field.TEXT, what="your counter-offer"), form.due_on()
-        return lambda: flows.move_request(
-            coach, team_id, request_id, user_id, RequestMove.COUNTER, terms=terms, due_on=due_on
-        )
-
-    def offer(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        stand_id = form.item("stand")
-        what, due_on = form.dated_text(Field.TEXT, what="your offer"), form.due_on()
-        return lambda: flows.offer_help(coach, team_id, stand_id, user_id, what, due_on)
-
-    def renegotiate(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        kind, item_id = form.metadata.get("kind"), form.item("id")
-        if kind not in ("promise", "request"):
-            raise CoachRefusal("That form lost track of what it was about, so nothing changed. Please start again.")
-        new_date = form.due_on()
-        if new_date is None and Field.DUE_ON not in form.errors:
-            form.errors[Field.DUE_ON] = "Pick the new date you can promise."
-        return lambda: flows.account(
-            coach, team_id, user_id, (str(kind), item_id), PromiseStatus.RENEGOTIATED, new_date=new_date
-        )
-
-    def close_stand(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        ending = form.choice(Field.ENDING, what="how the stand ended")
-        words = form.text(Field.TEXT, what="your words", required=False)
-        return lambda: flows.close_stand(coach, team_id, user_id, ending, words)
-
-    def resolve(form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-        breakdown_id = form.item("breakdown")
-        shifted = form.text(Field.TEXT, what="what shifted")
-        url = form.metadata.get("url")
-        coaching = url if isinstance(url, str) and url else None  # ours, in a signed submission
-        return lambda: flows.resolve_breakdown(coach, team_id, user_id, breakdown_id, shifted, coaching=coaching)
-
-    for callback, read in (
-        (Modal.RESOLVE_BREAKDOWN, resolve),
-        (Modal.CLOSE_STAND, close_stand),
-        (Modal.RENEGOTIATE, renegotiate),
-        (Modal.STAND, stand),
-        (Modal.SHARE, share),
-        (Modal.ACT, act),
-        (Modal.REQUEST, request),
-        (Modal.PROMISE, promise),
-        (Modal.BREAKDOWN, breakdown),
-        (Modal.BREAKTHROUGH, breakthrough),
-        (Modal.COUNTER, counter),
-        (Modal.OFFER, offer),
-    ):
+    for callback, read in READERS:
         submitted(callback, read)
