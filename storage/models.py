@@ -330,6 +330,29 @@ class ClaimStatus(StrEnum):
     FAILED = "failed"  # Slack refused for good; not retried until the cause is fixed
 
 
+class FollowUpKind(StrEnum):
+    """What a follow-up row is about: the `item_id` it names is a promise, a request, a stand, or a follower of a
+    stand (a weekly line)."""
+
+    PROMISE = "promise"
+    REQUEST = "request"
+    STAND = "stand"
+    WEEKLY = "weekly"
+
+
+class FollowUpStage(StrEnum):
+    """Which question a follow-up asks of its item (a weekly line's stage names its week instead)."""
+
+    DUE = "due"  # a promise on its date
+    OVERDUE = "overdue"  # once more, a day late
+    BROKEN = "broken"  # still open days later: recorded as broken
+    UNDATED = "undated"  # a promise with no date, a week after it was made
+    REMINDER = "reminder"  # a request unanswered for two working days
+    EXPIRED = "expired"  # a request unanswered for two weeks: closed
+    UNCONFIRMED = "unconfirmed"  # a request reported done and not declared complete
+    EVE = "eve"  # the day before a stand's own date
+
+
 class Nudge(SQLModel, table=True):
     """One morning DM to one member on one local day; the unique key is the claim that makes it once."""
 
@@ -346,7 +369,7 @@ class Nudge(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
     local_date: date
-    status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
+    status: ClaimStatus = Field(default=ClaimStatus.CLAIMED, sa_type=String(16))
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     # What the nudge asked when it went out, so a rewrite days later reads as it did (a restarted program
@@ -370,7 +393,7 @@ class Recap(SQLModel, table=True):
     team_id: str = Field(max_length=32)
     user_id: str | None = Field(default=None, max_length=32)
     week: date
-    status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
+    status: ClaimStatus = Field(default=ClaimStatus.CLAIMED, sa_type=String(16))
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     claimed_at: datetime = Field(sa_column=_utc())
@@ -389,11 +412,11 @@ class FollowUp(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)  # who is asked
-    kind: str = Field(max_length=16)  # "promise" or "request"
+    kind: FollowUpKind = Field(sa_type=String(16))
     item_id: int
-    stage: str = Field(max_length=16)  # "due", "overdue" or "reminder"
+    stage: str = Field(max_length=16)  # a FollowUpStage, or a weekly line's week ("week2026-11-16")
     local_date: date
-    status: str = Field(default=ClaimStatus.CLAIMED, max_length=16)
+    status: ClaimStatus = Field(default=ClaimStatus.CLAIMED, sa_type=String(16))
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
     # Block Kit JSON of what it told, for a line rendered once when sent (a weekly line inside a morning message),

@@ -41,6 +41,8 @@ from handlers.blocks.stands import build_stand_announcement, build_stand_conflic
 from storage.models import (
     Breakdown,
     Breakthrough,
+    FollowUpKind,
+    FollowUpStage,
     Promise,
     PromiseStatus,
     Renegotiation,
@@ -197,7 +199,9 @@ def status(words: str) -> Status:
 
 
 def follow_up(kind: str, stage: str) -> DueFollowUp:
-    return DueFollowUp(team_id="T1", user_id="UBEN", kind=kind, item_id=7, stage=stage, local_date=TODAY)
+    return DueFollowUp(
+        team_id="T1", user_id="UBEN", kind=FollowUpKind(kind), item_id=7, stage=FollowUpStage(stage), local_date=TODAY
+    )
 
 
 def nudge(words: str) -> NudgeContent:

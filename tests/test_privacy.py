@@ -31,9 +31,11 @@ from storage.models import (
     Action,
     Breakdown,
     Breakthrough,
+    ClaimStatus,
     Delivery,
     Follower,
     FollowUp,
+    FollowUpKind,
     Member,
     Nudge,
     Outbox,
@@ -284,7 +286,7 @@ def fill(session: Session) -> Fill:
                 team_id=T,
                 user_id=user,
                 local_date=today,
-                status="sent",
+                status=ClaimStatus.SENT,
                 channel_id=dm,
                 message_ts=f.ts(ada=user == ADA),
                 claimed_at=now,
@@ -295,11 +297,11 @@ def fill(session: Session) -> Fill:
             FollowUp(
                 team_id=T,
                 user_id=user,
-                kind="request",
+                kind=FollowUpKind.REQUEST,
                 item_id=bob_asked_ada if user == ADA else ada_asked_bob,
                 stage="due",
                 local_date=today,
-                status="sent",
+                status=ClaimStatus.SENT,
                 channel_id=dm,
                 message_ts=f.ts(ada=user == ADA),
                 claimed_at=now,
@@ -331,7 +333,7 @@ def fill(session: Session) -> Fill:
         )
     )
     week = date(2026, 11, 16)
-    f.add(Recap(team_id=T, user_id=ADA, week=week, status="sent", channel_id="CWINS", claimed_at=now, **at))
+    f.add(Recap(team_id=T, user_id=ADA, week=week, status=ClaimStatus.SENT, channel_id="CWINS", claimed_at=now, **at))
     f.add(Recap(team_id=T, user_id=BOB, week=week - timedelta(days=7), channel_id="CWINS", claimed_at=now, **at))
     session.commit()
     return f

@@ -17,7 +17,17 @@ from bot.coach.nudges import CLAIM_TIMEOUT, closing_answer
 from bot.coach.rules import breaks_today, local_today, member_zone
 from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
-from storage.models import ClaimStatus, FollowUp, Member, Promise, Request, RequestStatus, Stand
+from storage.models import (
+    ClaimStatus,
+    FollowUp,
+    FollowUpKind,
+    FollowUpStage,
+    Member,
+    Promise,
+    Request,
+    RequestStatus,
+    Stand,
+)
 from storage.schedule import FollowUpCandidate
 
 UNANSWERED_WORKING_DAYS = 2
@@ -35,9 +45,9 @@ class DueFollowUp:
 
     team_id: str
     user_id: str
-    kind: str  # "promise", "request" or "stand"
+    kind: FollowUpKind
     item_id: int
-    stage: str  # "due", "overdue", "broken", "undated", "reminder", "expired", "unconfirmed" or "eve"
+    stage: FollowUpStage
     local_date: date
     made_on: date | None = None  # an undated promise: the local day it was made (accepted, for a request)
 
@@ -60,39 +70,45 @@ def made_on(candidate: FollowUpCandidate, member: Member) -> date:
     return candidate.created_at.astimezone(member_zone(member.tz, "UTC")).date()
 
 
-def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> str | None:
+def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> FollowUpStage | None:
     """Which follow-up, if any, the candidate needs today."""
     if candidate.unanswered:
         asked_on = candidate.created_at.astimezone(member_zone(member.tz, "UTC")).date()
         if today - asked_on >= EXPIRES_AFTER:
             # Nothing stays silently open: two weeks without an answer closes it, and no reminder is due any more.
-            return "expired" if "expired" not in candidate.stages else None
+            return FollowUpStage.EXPIRED if "expired" not in candidate.stages else None
         waited = working_days_between(asked_on, today, weekends=member.weekends)
-        return "reminder" if waited >= UNANSWERED_WORKING_DAYS and "reminder" not in candidate.stages else None
+        return (
+            FollowUpStage.REMINDER if waited >= UNANSWERED_WORKING_DAYS and "reminder" not in candidate.stages else None
+        )
     if candidate.done_on is not None:
         # Reported done: the requester's turn to declare it complete, asked once; its date no longer matters.
         waited = working_days_between(candidate.done_on, today, weekends=member.weekends)
-        return "unconfirmed" if waited >= UNCONFIRMED_WORKING_DAYS and "unconfirmed" not in candidate.stages else None
+        return (
+            FollowUpStage.UNCONFIRMED
+            if waited >= UNCONFIRMED_WORKING_DAYS and "unconfirmed" not in candidate.stages
+            else None
+        )
     if candidate.kind == "stand":
         # The day before the stand's own date (or its date, if that day went by), once.
         eve = candidate.due_on is not None and candidate.due_on - timedelta(days=1) <= today
-        return "eve" if eve and "eve" not in candidate.stages else None
+        return FollowUpStage.EVE if eve and "eve" not in candidate.stages else None
     if candidate.due_on is None:
         # No date to follow up on: asked once, a week after it was made, so it is not left silently open.
         old = today - made_on(candidate, member) >= UNDATED_AFTER
-        return "undated" if old and "undated" not in candidate.stages else None
+        return FollowUpStage.UNDATED if old and "undated" not in candidate.stages else None
     if candidate.due_on > today:
         return None
     if "due" not in candidate.stages:
-        return "due"
+        return FollowUpStage.DUE
     # Asked once more a day after the date; never nagged daily.
     if candidate.due_on < today and candidate.stages["due"] < today and "overdue" not in candidate.stages:
-        return "overdue"
+        return FollowUpStage.OVERDUE
     # Still unanswered days later: recorded as broken, so nothing stays silently open. A new date asked for in
     # time waits on the requester's answer instead.
     asked_late_before = candidate.stages.get("overdue", today) < today
     if breaks_today(candidate.due_on, today) and asked_late_before and "broken" not in candidate.stages:
-        return None if candidate.renegotiating else "broken"
+        return None if candidate.renegotiating else FollowUpStage.BROKEN
     return None
 
 
@@ -140,7 +156,7 @@ class FollowUps:
                     DueFollowUp(
                         candidate.team_id,
                         candidate.user_id,
-                        candidate.kind,
+                        FollowUpKind(candidate.kind),
                         candidate.item_id,
                         stage,
                         today,
