@@ -4,6 +4,7 @@ the stand-in for Slack with a small team, and the real app serving it."""
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,62 @@ from bot.clock import FixedClock
 from standin import SlackStandIn
 from storage.db import make_engine
 from tests import support
+
+# Fixtures that start the stand-in for Slack or serve the real app: a test that uses one (directly or through a
+# fixture built on it) is end-to-end.
+E2E_FIXTURES = frozenset({"slack", "app"})
+
+
+def _launches_a_process(function: types.FunctionType) -> bool:
+    """Whether a test runs the program as a process: it uses `subprocess`, or calls a helper of its module that does."""
+    module_globals = function.__globals__
+    for name in function.__code__.co_names:
+        target = module_globals.get(name)
+        if target is not None and getattr(target, "__name__", None) == "subprocess":
+            return True
+        if (
+            isinstance(target, types.FunctionType)
+            and target.__module__ == function.__module__
+            and "subprocess" in target.__code__.co_names
+        ):
+            return True
+    return False
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """Workers for `-n auto`: none for the unit tier (starting workers costs more than it saves), else two per core,
+    since the end-to-end tests spend most of their time waiting. PYTEST_XDIST_AUTO_NUM_WORKERS still wins."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    if config.option.markexpr == "unit":
+        return 0
+    return 2 * (os.cpu_count() or 1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The coverage gate (pyproject.toml) is for the whole suite: a run of part of it reports without failing."""
+    part_of_the_suite = (
+        config.option.markexpr
+        or config.option.keyword
+        or config.getoption("lf", False)
+        or config.getoption("deselect", None)
+        or config.args_source is not pytest.Config.ArgsSource.TESTPATHS
+    )
+    cov = config.pluginmanager.getplugin("_cov")  # pytest-cov reads the gate from its own options at the end
+    if part_of_the_suite and cov is not None and getattr(cov, "options", None) is not None:
+        cov.options.cov_fail_under = 0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test `e2e` (the stand-in, a served app or a process) or `unit` (everything else): `-m unit` is fast."""
+    for item in items:
+        if item.get_closest_marker("e2e") or item.get_closest_marker("unit"):
+            continue
+        function = getattr(item, "function", None)
+        uses_the_app = bool(E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+        launches = isinstance(function, types.FunctionType) and _launches_a_process(function)
+        item.add_marker(pytest.mark.e2e if uses_the_app or launches else pytest.mark.unit)
+
 
 # Monday 23 November 2026, 14:00 UTC: 15:00 in Berlin, 09:00 in New York, 23:00 in Tokyo.
 MONDAY = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
