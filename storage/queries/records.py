@@ -93,108 +93,143 @@ def forget_member(*, team_id: str, user_id: str, now: datetime, session: Session
     """Delete the member's own records and anonymize them on records shared with others, their DM's channel and
     message timestamps included; returns counts."""
     counts: dict[str, int] = {}
+    for label, statement in (
+        *_settle_what_waits_on(team_id, user_id, now),
+        *_anonymize_shared(team_id, user_id),
+        *_delete_own(team_id, user_id),
+    ):
+        counts[label] = counts.get(label, 0) + int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+    return counts
+
+
+Statements = list[tuple[str, Any]]
+
+
+def _involving(user_id: str) -> Any:
+    return (col(Request.user_id) == user_id) | (col(Request.recipient_id) == user_id)
+
+
+def _settle_what_waits_on(team_id: str, user_id: str, now: datetime) -> Statements:
+    """Requests still waiting on the member end; a date-change question they would ask or answer is withdrawn."""
+    involving = select(Request.id).where(Request.team_id == team_id, _involving(user_id))
+    return [
+        (
+            "requests_cancelled",
+            update(Request)
+            .where(
+                col(Request.team_id) == team_id,
+                _involving(user_id),
+                col(Request.status).in_((RequestStatus.OPEN, RequestStatus.COUNTERED)),
+            )
+            .values(status=RequestStatus.CANCELLED),
+        ),
+        (
+            "renegotiations_withdrawn",
+            update(Renegotiation)
+            .where(
+                col(Renegotiation.team_id) == team_id,
+                col(Renegotiation.request_id).in_(involving),
+                col(Renegotiation.status) == RenegotiationStatus.PROPOSED,
+            )
+            .values(status=RenegotiationStatus.WITHDRAWN, settled_at=now),
+        ),
+    ]
+
+
+def _anonymize_shared(team_id: str, user_id: str) -> Statements:
+    """Records that are also someone else's keep their place without the member: requests both ways, shares naming
+    them, date-change questions (whose DM's channel and timestamp point at them as surely as their ID)."""
     stand_ids = select(Stand.id).where(Stand.team_id == team_id, Stand.user_id == user_id)
     asked_by = select(Request.id).where(Request.team_id == team_id, Request.user_id == user_id)
-    involved = (col(Request.user_id) == user_id) | (col(Request.recipient_id) == user_id)
-    involving = select(Request.id).where(Request.team_id == team_id, involved)
-
-    def run(label: str, statement: Any) -> None:
-        counts[label] = counts.get(label, 0) + int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
-
-    # Requests live on both sides: end the ones still waiting on the forgotten member, keep the rest anonymized.
-    run(
-        "requests_cancelled",
-        update(Request)
-        .where(
-            col(Request.team_id) == team_id,
-            involved,
-            col(Request.status).in_((RequestStatus.OPEN, RequestStatus.COUNTERED)),
-        )
-        .values(status=RequestStatus.CANCELLED),
-    )
-    # A date-change question the forgotten member would ask or answer has no one left to settle it.
-    run(
-        "renegotiations_withdrawn",
-        update(Renegotiation)
-        .where(
-            col(Renegotiation.team_id) == team_id,
-            col(Renegotiation.request_id).in_(involving),
-            col(Renegotiation.status) == RenegotiationStatus.PROPOSED,
-        )
-        .values(status=RenegotiationStatus.WITHDRAWN, settled_at=now),
-    )
-    # The question sits in the requester's DM: its channel and timestamp point at the member as surely as their ID.
-    run(
-        "renegotiations_anonymized",
-        update(Renegotiation)
-        .where(col(Renegotiation.team_id) == team_id, col(Renegotiation.request_id).in_(asked_by))
-        .values(channel_id=None, message_ts=None),
-    )
-    run(
-        "renegotiations_anonymized",
-        update(Renegotiation)
-        .where(col(Renegotiation.team_id) == team_id, col(Renegotiation.user_id) == user_id)
-        .values(user_id=FORGOTTEN_USER),
-    )
+    statements: Statements = [
+        (
+            "renegotiations_anonymized",
+            update(Renegotiation)
+            .where(col(Renegotiation.team_id) == team_id, col(Renegotiation.request_id).in_(asked_by))
+            .values(channel_id=None, message_ts=None),
+        ),
+        (
+            "renegotiations_anonymized",
+            update(Renegotiation)
+            .where(col(Renegotiation.team_id) == team_id, col(Renegotiation.user_id) == user_id)
+            .values(user_id=FORGOTTEN_USER),
+        ),
+    ]
     for side, channel, ts in (
         ("user_id", "requester_channel", "requester_ts"),
         ("recipient_id", "recipient_channel", "recipient_ts"),
     ):
-        run(
-            "requests_anonymized",
-            update(Request)
-            .where(col(Request.team_id) == team_id, getattr(Request, side) == user_id)
-            .values({side: FORGOTTEN_USER, channel: None, ts: None}),
+        statements.append(
+            (
+                "requests_anonymized",
+                update(Request)
+                .where(col(Request.team_id) == team_id, getattr(Request, side) == user_id)
+                .values({side: FORGOTTEN_USER, channel: None, ts: None}),
+            )
         )
-    run(
-        "shares_anonymized",
-        update(Share)
-        .where(col(Share.team_id) == team_id, col(Share.told_user_id) == user_id)
-        .values(told_user_id=FORGOTTEN_USER),
-    )
-    run(
-        "requests_unlinked",
-        update(Request)
-        .where(col(Request.team_id) == team_id, col(Request.stand_id).in_(stand_ids))
-        .values(stand_id=None),
-    )
-    run(
-        "follows_deleted",
-        delete(Follower).where(
-            col(Follower.team_id) == team_id,
-            (col(Follower.user_id) == user_id) | col(Follower.stand_id).in_(stand_ids),
+    return [
+        *statements,
+        (
+            "shares_anonymized",
+            update(Share)
+            .where(col(Share.team_id) == team_id, col(Share.told_user_id) == user_id)
+            .values(told_user_id=FORGOTTEN_USER),
         ),
-    )
-    for label, model in (
-        ("breakthroughs", Breakthrough),
-        ("stands", Stand),
-        ("stand_drafts", StandDraft),
-        ("shares", Share),
-        ("actions", Action),
-        ("promises", Promise),
-        ("breakdowns", Breakdown),
-        ("nudges", Nudge),
-        ("follow_ups", FollowUp),
-        ("pauses", Pause),
-        ("outbox", Outbox),
-    ):
-        run(label, delete(model).where(getattr(model, "team_id") == team_id, getattr(model, "user_id") == user_id))  # noqa: B009
+        (
+            "requests_unlinked",
+            update(Request)
+            .where(col(Request.team_id) == team_id, col(Request.stand_id).in_(stand_ids))
+            .values(stand_id=None),
+        ),
+        (
+            "follows_deleted",
+            delete(Follower).where(
+                col(Follower.team_id) == team_id,
+                (col(Follower.user_id) == user_id) | col(Follower.stand_id).in_(stand_ids),
+            ),
+        ),
+        (
+            "recaps_anonymized",
+            update(Recap).where(col(Recap.team_id) == team_id, col(Recap.user_id) == user_id).values(user_id=None),
+        ),
+        (
+            "workspace",
+            update(Workspace)
+            .where(col(Workspace.team_id) == team_id, col(Workspace.recap_set_by) == user_id)
+            .values(recap_set_by=None),
+        ),
+    ]
+
+
+_OWN = (
+    ("breakthroughs", Breakthrough),
+    ("stands", Stand),
+    ("stand_drafts", StandDraft),
+    ("shares", Share),
+    ("actions", Action),
+    ("promises", Promise),
+    ("breakdowns", Breakdown),
+    ("nudges", Nudge),
+    ("follow_ups", FollowUp),
+    ("pauses", Pause),
+    ("outbox", Outbox),
+)
+
+
+def _delete_own(team_id: str, user_id: str) -> Statements:
+    """What is the member's alone, deleted; the member row last."""
+    statements: Statements = [
+        (label, delete(model).where(getattr(model, "team_id") == team_id, getattr(model, "user_id") == user_id))  # noqa: B009
+        for label, model in _OWN
+    ]
     # A delivery may have come with no team (some events carry none); the member's ID alone is theirs.
-    run(
-        "deliveries",
-        delete(Delivery).where(
-            col(Delivery.team_id).is_(None) | (col(Delivery.team_id) == team_id), col(Delivery.user_id) == user_id
-        ),
+    statements.append(
+        (
+            "deliveries",
+            delete(Delivery).where(
+                col(Delivery.team_id).is_(None) | (col(Delivery.team_id) == team_id), col(Delivery.user_id) == user_id
+            ),
+        )
     )
-    run(
-        "recaps_anonymized",
-        update(Recap).where(col(Recap.team_id) == team_id, col(Recap.user_id) == user_id).values(user_id=None),
-    )
-    run(
-        "workspace",
-        update(Workspace)
-        .where(col(Workspace.team_id) == team_id, col(Workspace.recap_set_by) == user_id)
-        .values(recap_set_by=None),
-    )
-    run("member", delete(Member).where(col(Member.team_id) == team_id, col(Member.user_id) == user_id))
-    return counts
+    statements.append(("member", delete(Member).where(col(Member.team_id) == team_id, col(Member.user_id) == user_id)))
+    return statements
