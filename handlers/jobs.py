@@ -13,10 +13,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach.follow_ups import Asked, DueFollowUp, FollowUps
-from bot.coach.nudges import Nudges
+from bot.coach.nudges import DueItems, NudgeContent, Nudges
 from bot.coach.recaps import DueRecap, DueWeeklyLine, Recaps
 from handlers.blocks.follow_ups import build_follow_ups
 from handlers.blocks.nudges import build_nudge
+from handlers.blocks.primitives import Blocks
 from handlers.blocks.recaps import build_weekly_line_for_follower, build_weekly_recap
 from handlers.flows import expire_request, promise_broken, tell_requester
 from handlers.posting import PacedPoster, PostFailed
@@ -82,91 +83,118 @@ def mornings(
 def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPoster, now: datetime) -> PassReport:
     """One pass as if the clock read `now`: one message per member with anything due; safe on many instances."""
     due_nudges = nudges.due(now)
-    items = nudges.due_items(due_nudges)
     recaps = Recaps(follow_ups.coach) if follow_ups is not None else None
     due = mornings(
         due_nudges,
         follow_ups.due(now) if follow_ups is not None else (),
         recaps.weekly_lines_due(now) if recaps is not None else (),
     )
+    sender = MorningSender(nudges, follow_ups, recaps, poster, now, nudges.due_items(due_nudges))
+    # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
+    # Slack's latency at the allowed pace; more would only contend for the interpreter and the connection pool.
+    workers = max(1, min(16, int(poster.per_second)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="morning") as pool:
+        outcomes = list(pool.map(sender.send, due))
+    report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
+    if due:
+        log.info("morning pass at %s: %s", now.isoformat(), report)
+    return report
 
-    def send(morning: Morning) -> str:
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What this instance won of a member's morning: the nudge's content, the follow-ups, the weekly lines."""
+
+    content: NudgeContent | None
+    asked: list[tuple[DueFollowUp, Asked]]
+    lines: list[DueWeeklyLine]
+
+
+@dataclass(frozen=True, slots=True)
+class MorningSender:
+    """Claims, composes, posts and records one member's morning message at a time."""
+
+    nudges: Nudges
+    follow_ups: FollowUps | None
+    recaps: Recaps | None
+    poster: PacedPoster
+    now: datetime
+    items: dict[tuple[str, str], DueItems]
+
+    def send(self, morning: Morning) -> str:
+        """ "sent", "skipped" (another instance has it, or nothing was left) or "failed"."""
         try:
-            return deliver(morning)
+            return self._deliver(morning)
         except SQLAlchemyError:
             # Open claims are taken over after their timeout; the other members still get theirs.
             log.exception("morning message for %s/%s: the database failed", morning.team_id, morning.user_id)
             return "failed"
 
-    def deliver(morning: Morning) -> str:
-        content = None
-        if morning.nudge is not None:
-            content = nudges.claim_and_compose(morning.nudge, now, items=items.get((morning.team_id, morning.user_id)))
-            if content is None:
-                return "skipped"  # another instance has this member's morning
-        elif morning.follow_ups and nudges.in_flight(
-            morning.team_id, morning.user_id, morning.follow_ups[0].local_date
-        ):
-            return "skipped"  # another instance is sending their nudge, and takes these follow-ups into it
-        asked: list[tuple[DueFollowUp, Asked]] = []
-        if follow_ups is not None:
-            asked = claimed_follow_ups(follow_ups, morning.follow_ups, now)
-        lines = [line for line in morning.lines if recaps is not None and recaps.claim_line(line, now)]
-        if content is None and not asked and not lines:
+    def _deliver(self, morning: Morning) -> str:
+        claimed = self._claim(morning)
+        if claimed is None:
             return "skipped"
-        questions = [question for _, question in asked]
-        told = [build_weekly_line_for_follower(line)[1] for line in lines]
-        if content is not None:
-            text, blocks = build_nudge(content, questions, told)
+        questions = [question for _, question in claimed.asked]
+        told = [build_weekly_line_for_follower(line)[1] for line in claimed.lines]
+        if claimed.content is not None:
+            text, blocks = build_nudge(claimed.content, questions, told)
         else:
             text, blocks = build_follow_ups(questions, told)
         try:
-            response = poster.post_message(channel=morning.user_id, text=text, blocks=blocks)
+            response = self.poster.post_message(channel=morning.user_id, text=text, blocks=blocks)
         except SlackApiError as error:
-            code = str(error.response.get("error"))
-            if code in GONE:
-                log.warning("morning for %s/%s: Slack says %s; pausing them", morning.team_id, morning.user_id, code)
-                if morning.nudge is not None:
-                    nudges.gone(morning.nudge, code)
-                for follow_up, _ in asked:
-                    assert follow_ups is not None
-                    follow_ups.failed(follow_up)
-                for line in lines:
-                    assert recaps is not None
-                    recaps.follower_gone(line, code)
-            else:
-                log.error("morning for %s/%s refused: %s", morning.team_id, morning.user_id, code)
+            self._refused(morning, claimed, str(error.response.get("error")))
             return "failed"
         except PostFailed as error:
-            log.error(
-                "morning for %s/%s not sent: %s (retried after the claims time out)",
-                morning.team_id,
-                morning.user_id,
-                error,
-            )
+            who = f"{morning.team_id}/{morning.user_id}"
+            log.error("morning for %s not sent: %s (retried after the claims time out)", who, error)
             return "failed"
-        channel, ts = str(response["channel"]), str(response["ts"])
-        if morning.nudge is not None:
-            nudges.sent(morning.nudge, channel, ts)
-        for follow_up, question in asked:
-            assert follow_ups is not None
-            follow_ups.sent(follow_up, channel, ts)
-            if isinstance(question.item, Request) and follow_up.stage in ("reminder", "broken"):
-                tell_requester(follow_ups.coach, question.item, follow_up.stage)  # by the outbox
-        for line, line_blocks in zip(lines, told, strict=True):
-            assert recaps is not None
-            recaps.line_sent(line, channel, ts, blocks=json.dumps(line_blocks, separators=(",", ":")))
+        self._sent(morning, claimed, told, str(response["channel"]), str(response["ts"]))
         return "sent"
 
-    # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
-    # Slack's latency at the allowed pace; more would only contend for the interpreter and the connection pool.
-    workers = max(1, min(16, int(poster.per_second)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="morning") as pool:
-        outcomes = list(pool.map(send, due))
-    report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
-    if due:
-        log.info("morning pass at %s: %s", now.isoformat(), report)
-    return report
+    def _claim(self, morning: Morning) -> Claimed | None:
+        """Claim what is due; None when there is nothing of it left for this instance to send."""
+        content = None
+        key = (morning.team_id, morning.user_id)
+        if morning.nudge is not None:
+            content = self.nudges.claim_and_compose(morning.nudge, self.now, items=self.items.get(key))
+            if content is None:
+                return None  # another instance has this member's morning
+        elif morning.follow_ups and self.nudges.in_flight(*key, morning.follow_ups[0].local_date):
+            return None  # another instance is sending their nudge, and takes these follow-ups into it
+        asked = claimed_follow_ups(self.follow_ups, morning.follow_ups, self.now) if self.follow_ups else []
+        recaps = self.recaps
+        lines = [line for line in morning.lines if recaps is not None and recaps.claim_line(line, self.now)]
+        if content is None and not asked and not lines:
+            return None
+        return Claimed(content, asked, lines)
+
+    def _refused(self, morning: Morning, claimed: Claimed, code: str) -> None:
+        who = f"{morning.team_id}/{morning.user_id}"
+        if code not in GONE:
+            log.error("morning for %s refused: %s", who, code)
+            return
+        log.warning("morning for %s: Slack says %s; pausing them", who, code)
+        if morning.nudge is not None:
+            self.nudges.gone(morning.nudge, code)
+        for follow_up, _ in claimed.asked:
+            assert self.follow_ups is not None
+            self.follow_ups.failed(follow_up)
+        for line in claimed.lines:
+            assert self.recaps is not None
+            self.recaps.follower_gone(line, code)
+
+    def _sent(self, morning: Morning, claimed: Claimed, told: list[Blocks], channel: str, ts: str) -> None:
+        if morning.nudge is not None:
+            self.nudges.sent(morning.nudge, channel, ts)
+        for follow_up, question in claimed.asked:
+            assert self.follow_ups is not None
+            self.follow_ups.sent(follow_up, channel, ts)
+            if isinstance(question.item, Request) and follow_up.stage in ("reminder", "broken"):
+                tell_requester(self.follow_ups.coach, question.item, follow_up.stage)  # by the outbox
+        for line, line_blocks in zip(claimed.lines, told, strict=True):
+            assert self.recaps is not None
+            self.recaps.line_sent(line, channel, ts, blocks=json.dumps(line_blocks, separators=(",", ":")))
 
 
 QUESTIONS_PER_MESSAGE = 15
