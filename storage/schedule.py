@@ -218,8 +218,38 @@ def follow_up_candidates(
 ) -> list[FollowUpCandidate]:
     """Open promises and accepted requests due by `latest_due` (or with no date, made before `made_before`),
     requests still unanswered since before `asked_before` and requests reported done two days before `latest_due`,
-    each with the follow-up stages it already had."""
-    found: list[FollowUpCandidate] = []
+    and active stands whose own date is a day away, each with the follow-up stages it already had."""
+    found = [
+        *_promise_candidates(latest_due=latest_due, made_before=made_before, session=session),
+        *_request_candidates(
+            latest_due=latest_due, asked_before=asked_before, made_before=made_before, session=session
+        ),
+        *_stand_candidates(latest_due=latest_due, session=session),
+    ]
+    if not found:
+        return []
+    stages: dict[tuple[str, str, int], dict[str, date]] = {}
+    for row in session.exec(model_select(FollowUp).where(col(FollowUp.item_id).in_({c.item_id for c in found}))):
+        stages.setdefault((row.team_id, row.kind, row.item_id), {})[row.stage] = row.local_date
+    request_ids = {c.item_id for c in found if c.kind == "request"}
+    renegotiating: set[tuple[str, int]] = set()
+    if request_ids:
+        asked = model_select(Renegotiation.team_id, Renegotiation.request_id).where(
+            col(Renegotiation.request_id).in_(request_ids), Renegotiation.status == RenegotiationStatus.PROPOSED
+        )
+        renegotiating = {(team, request_id) for team, request_id in session.exec(asked)}
+    return [
+        replace(
+            c,
+            stages=stages.get((c.team_id, c.kind, c.item_id), {}),
+            renegotiating=c.kind == "request" and (c.team_id, c.item_id) in renegotiating,
+        )
+        for c in found
+    ]
+
+
+def _promise_candidates(*, latest_due: date, made_before: datetime, session: Session) -> list[FollowUpCandidate]:
+    found = []
     for promise in session.exec(
         model_select(Promise).where(
             Promise.status == PromiseStatus.OPEN,
@@ -235,6 +265,13 @@ def follow_up_candidates(
                 promise.team_id, promise.user_id, "promise", promise.id, promise.due_on, promise.created_at, False, {}
             )
         )
+    return found
+
+
+def _request_candidates(
+    *, latest_due: date, asked_before: datetime, made_before: datetime, session: Session
+) -> list[FollowUpCandidate]:
+    found = []
     for request in session.exec(
         model_select(Request).where(
             or_(
@@ -270,7 +307,12 @@ def follow_up_candidates(
                 done_on=request.done_on if done else None,
             )
         )
-    # A stand's own date: asked about the day before it (`latest_due` reaches a day ahead for that).
+    return found
+
+
+def _stand_candidates(*, latest_due: date, session: Session) -> list[FollowUpCandidate]:
+    """A stand's own date: asked about the day before it (`latest_due` reaches a day ahead for that)."""
+    found = []
     for stand in session.exec(
         model_select(Stand).where(
             Stand.status == StandStatus.ACTIVE,
@@ -284,26 +326,7 @@ def follow_up_candidates(
                 stand.team_id, stand.user_id, "stand", stand.id, stand.due_on, stand.created_at, False, {}
             )
         )
-    if not found:
-        return []
-    stages: dict[tuple[str, str, int], dict[str, date]] = {}
-    for row in session.exec(model_select(FollowUp).where(col(FollowUp.item_id).in_({c.item_id for c in found}))):
-        stages.setdefault((row.team_id, row.kind, row.item_id), {})[row.stage] = row.local_date
-    request_ids = {c.item_id for c in found if c.kind == "request"}
-    renegotiating: set[tuple[str, int]] = set()
-    if request_ids:
-        asked = model_select(Renegotiation.team_id, Renegotiation.request_id).where(
-            col(Renegotiation.request_id).in_(request_ids), Renegotiation.status == RenegotiationStatus.PROPOSED
-        )
-        renegotiating = {(team, request_id) for team, request_id in session.exec(asked)}
-    return [
-        replace(
-            c,
-            stages=stages.get((c.team_id, c.kind, c.item_id), {}),
-            renegotiating=c.kind == "request" and (c.team_id, c.item_id) in renegotiating,
-        )
-        for c in found
-    ]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
