@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -51,84 +51,111 @@ class Settings:
             value = env.get(name)
             return value.strip() if value is not None and value.strip() else None
 
-        bot_token = get("SLACK_BOT_TOKEN")
-        app_token = get("SLACK_APP_TOKEN")
-        signing_secret = get("SLACK_SIGNING_SECRET")
-        if need_slack:
-            if bot_token is None:
-                raise SettingsError("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…).")
-            if not bot_token.startswith("xoxb-"):
-                raise SettingsError("SLACK_BOT_TOKEN is malformed: a bot token starts with xoxb-.")
-            if app_token is not None and not app_token.startswith("xapp-"):
-                raise SettingsError("SLACK_APP_TOKEN is malformed: an app-level token starts with xapp-.")
-            if serving and app_token is None and signing_secret is None:
-                raise SettingsError(
-                    "SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
-                )
-
-        api_url = get("SLACK_API_URL") or DEFAULT_API_URL
-        parsed = urlparse(api_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise SettingsError("SLACK_API_URL is malformed: it must be an http(s) URL such as https://slack.com/api/.")
-        if not api_url.endswith("/"):
-            api_url += "/"
-
-        database_url = get("DATABASE_URL") or "sqlite:///breakthrough.db"
-        try:
-            backend = make_url(database_url).get_backend_name()
-        except ArgumentError:
-            raise SettingsError("DATABASE_URL is malformed: use sqlite:///path.db or postgresql+psycopg://…") from None
-        if backend not in ("sqlite", "postgresql"):
-            raise SettingsError(f"DATABASE_URL names {backend}: only sqlite and postgresql are supported.")
-
-        port_text = get("PORT") or "3000"
-        if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
-            raise SettingsError(f"PORT is malformed: {port_text!r} is not a port number (0 picks a free one).")
-
-        zone = get("DEFAULT_TIMEZONE") or "UTC"
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(
-                f"DEFAULT_TIMEZONE is malformed: {zone!r} is not an IANA zone such as Europe/Berlin."
-            ) from None
-
-        log_level = (get("LOG_LEVEL") or "INFO").upper()
-        if not isinstance(logging.getLevelName(log_level), int):
-            raise SettingsError(f"LOG_LEVEL is malformed: {log_level!r} is not DEBUG, INFO, WARNING or ERROR.")
-
-        recap_channel = get("RECAP_CHANNEL")
-        if recap_channel is not None and recap_channel[0] not in "CG":
-            raise SettingsError(f"RECAP_CHANNEL is malformed: {recap_channel!r} is not a channel ID such as C0123ABC.")
-
-        admins = frozenset(a.strip() for a in (get("COACH_ADMINS") or "").split(",") if a.strip())
-        if any(a[0] not in "UW" for a in admins):
-            raise SettingsError("COACH_ADMINS is malformed: list member IDs such as U0123ABC, separated by commas.")
-
-        rate_text = get("SLACK_POSTS_PER_SECOND") or "5"
-        try:
-            posts_per_second = float(rate_text)
-        except ValueError:
-            posts_per_second = 0.0
-        if not 0 < posts_per_second <= 10000:
-            raise SettingsError(
-                f"SLACK_POSTS_PER_SECOND is malformed: {rate_text!r} is not a positive number of posts."
-            )
-
+        bot_token, app_token, signing_secret = _slack_tokens(get, need_slack=need_slack, serving=serving)
+        # Checked in this order, so the first bad one is named.
         return cls(
             bot_token=bot_token or "",
             signing_secret=signing_secret,
             app_token=app_token,
-            api_url=api_url,
-            database_url=database_url,
+            api_url=_api_url(get),
+            database_url=_database_url(get),
             host=get("HOST") or "0.0.0.0",
-            port=int(port_text),
-            recap_channel=recap_channel,
-            default_timezone=zone,
-            log_level=log_level,
-            coach_admins=admins,
-            posts_per_second=posts_per_second,
+            port=_port(get),
+            default_timezone=_zone(get),
+            log_level=_log_level(get),
+            recap_channel=_recap_channel(get),
+            coach_admins=_admins(get),
+            posts_per_second=_posts_per_second(get),
         )
+
+
+Get = Callable[[str], str | None]
+
+
+def _slack_tokens(get: Get, *, need_slack: bool, serving: bool) -> tuple[str | None, str | None, str | None]:
+    bot_token, app_token, signing_secret = get("SLACK_BOT_TOKEN"), get("SLACK_APP_TOKEN"), get("SLACK_SIGNING_SECRET")
+    if not need_slack:
+        return bot_token, app_token, signing_secret
+    if bot_token is None:
+        raise SettingsError("SLACK_BOT_TOKEN is missing: set it to the app's bot token (xoxb-…).")
+    if not bot_token.startswith("xoxb-"):
+        raise SettingsError("SLACK_BOT_TOKEN is malformed: a bot token starts with xoxb-.")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SettingsError("SLACK_APP_TOKEN is malformed: an app-level token starts with xapp-.")
+    if serving and app_token is None and signing_secret is None:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
+        )
+    return bot_token, app_token, signing_secret
+
+
+def _api_url(get: Get) -> str:
+    api_url = get("SLACK_API_URL") or DEFAULT_API_URL
+    parsed = urlparse(api_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError("SLACK_API_URL is malformed: it must be an http(s) URL such as https://slack.com/api/.")
+    return api_url if api_url.endswith("/") else api_url + "/"
+
+
+def _database_url(get: Get) -> str:
+    database_url = get("DATABASE_URL") or "sqlite:///breakthrough.db"
+    try:
+        backend = make_url(database_url).get_backend_name()
+    except ArgumentError:
+        raise SettingsError("DATABASE_URL is malformed: use sqlite:///path.db or postgresql+psycopg://…") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError(f"DATABASE_URL names {backend}: only sqlite and postgresql are supported.")
+    return database_url
+
+
+def _port(get: Get) -> int:
+    port_text = get("PORT") or "3000"
+    if not port_text.isdigit() or not 0 <= int(port_text) < 65536:
+        raise SettingsError(f"PORT is malformed: {port_text!r} is not a port number (0 picks a free one).")
+    return int(port_text)
+
+
+def _zone(get: Get) -> str:
+    zone = get("DEFAULT_TIMEZONE") or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"DEFAULT_TIMEZONE is malformed: {zone!r} is not an IANA zone such as Europe/Berlin."
+        ) from None
+    return zone
+
+
+def _log_level(get: Get) -> str:
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if not isinstance(logging.getLevelName(log_level), int):
+        raise SettingsError(f"LOG_LEVEL is malformed: {log_level!r} is not DEBUG, INFO, WARNING or ERROR.")
+    return log_level
+
+
+def _recap_channel(get: Get) -> str | None:
+    recap_channel = get("RECAP_CHANNEL")
+    if recap_channel is not None and recap_channel[0] not in "CG":
+        raise SettingsError(f"RECAP_CHANNEL is malformed: {recap_channel!r} is not a channel ID such as C0123ABC.")
+    return recap_channel
+
+
+def _admins(get: Get) -> frozenset[str]:
+    admins = frozenset(a.strip() for a in (get("COACH_ADMINS") or "").split(",") if a.strip())
+    if any(a[0] not in "UW" for a in admins):
+        raise SettingsError("COACH_ADMINS is malformed: list member IDs such as U0123ABC, separated by commas.")
+    return admins
+
+
+def _posts_per_second(get: Get) -> float:
+    rate_text = get("SLACK_POSTS_PER_SECOND") or "5"
+    try:
+        posts_per_second = float(rate_text)
+    except ValueError:
+        posts_per_second = 0.0
+    if not 0 < posts_per_second <= 10000:
+        raise SettingsError(f"SLACK_POSTS_PER_SECOND is malformed: {rate_text!r} is not a positive number of posts.")
+    return posts_per_second
 
 
 def load_settings(*, need_slack: bool = True, serving: bool = True, env_file: Path = Path(".env")) -> Settings:
