@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Mapping
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -65,6 +65,53 @@ def signature_verifies(secret: bytes, body: bytes, headers: Mapping[str, str], *
     return hmac.compare_digest(expected, signature.encode("latin-1"))  # header values arrive as latin-1 text
 
 
+async def read_body(request: Request, *, max_body_bytes: int, read_timeout: float) -> bytes:
+    """The body, refused before it is read in full when it is too big, too slow or not a number of bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not (declared.isascii() and declared.isdigit()):
+            raise Refused(400, "a Content-Length that is not a number")
+        if len(declared) > 12 or int(declared) > max_body_bytes:
+            raise Refused(413, f"a body declared as {declared[:20]} bytes")
+    # Counted as it streams too: a chunked body declares no length, and a declared one may lie.
+    body = bytearray()
+    try:
+        async with asyncio.timeout(read_timeout):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > max_body_bytes:
+                    raise Refused(413, f"a body over {max_body_bytes} bytes")
+    except TimeoutError:
+        raise Refused(408, f"a body not sent within {read_timeout:g} s ({len(body)} bytes so far)") from None
+    except ClientDisconnect:
+        raise Refused(400, "a client that left before sending its body") from None
+    return bytes(body)
+
+
+def parse(request: Request, body: bytes) -> BoltRequest:
+    """A verified body as Bolt's request; a 400 when it is not a Slack payload."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(400, "a signed body that is not UTF-8") from None
+    try:
+        bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
+    # Bolt reads the payload's shape as it builds the request: JSON that is not an object fails in many ways.
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
+        raise Refused(400, "a signed body that is not a Slack payload") from None
+    if not isinstance(bolt_request.body, dict):
+        raise Refused(400, "a signed body that is not a Slack payload")
+    return bolt_request
+
+
+def refuse(request: Request, refused: Refused) -> Response:
+    """The refusal, logged with who sent it."""
+    client = request.client.host if request.client else "unknown"
+    log.warning("refused %s from %s with %s", refused.reason, client, refused.status)
+    # Closing the connection stops uvicorn from reading (and discarding) whatever the client still sends.
+    return JSONResponse({"error": refused.reason}, status_code=refused.status, headers={"connection": "close"})
+
+
 def create_web_app(
     app: App,
     engine: Engine,
@@ -77,44 +124,9 @@ def create_web_app(
 
     secret = signing_secret.encode() if signing_secret else None
 
-    async def read_body(request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            if not (declared.isascii() and declared.isdigit()):
-                raise Refused(400, "a Content-Length that is not a number")
-            if len(declared) > 12 or int(declared) > max_body_bytes:
-                raise Refused(413, f"a body declared as {declared[:20]} bytes")
-        # Counted as it streams too: a chunked body declares no length, and a declared one may lie.
-        body = bytearray()
-        try:
-            async with asyncio.timeout(read_timeout):
-                async for chunk in request.stream():
-                    body += chunk
-                    if len(body) > max_body_bytes:
-                        raise Refused(413, f"a body over {max_body_bytes} bytes")
-        except TimeoutError:
-            raise Refused(408, f"a body not sent within {read_timeout:g} s ({len(body)} bytes so far)") from None
-        except ClientDisconnect:
-            raise Refused(400, "a client that left before sending its body") from None
-        return bytes(body)
-
-    def parse(request: Request, body: bytes) -> BoltRequest:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise Refused(400, "a signed body that is not UTF-8") from None
-        try:
-            bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict(request.headers))
-        # Bolt reads the payload's shape as it builds the request: JSON that is not an object fails in many ways.
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError):
-            raise Refused(400, "a signed body that is not a Slack payload") from None
-        if not isinstance(bolt_request.body, dict):
-            raise Refused(400, "a signed body that is not a Slack payload")
-        return bolt_request
-
     async def slack_events(request: Request) -> Response:
         try:
-            body = await read_body(request)
+            body = await read_body(request, max_body_bytes=max_body_bytes, read_timeout=read_timeout)
             # Verify the bytes before reading them as anything, so a forged request is a 401 whatever its body,
             # and a signed but unreadable one is a 400 rather than an exception inside Bolt.
             if secret is not None and not signature_verifies(secret, body, request.headers, now=time.time()):
@@ -122,18 +134,9 @@ def create_web_app(
             bolt_request = parse(request, body)
         except Refused as refused:
             return refuse(request, refused)
-        bolt_response = await run_in_threadpool(dispatch, bolt_request)
-        return to_starlette_response(bolt_response)
-
-    def refuse(request: Request, refused: Refused) -> Response:
-        client = request.client.host if request.client else "unknown"
-        log.warning("refused %s from %s with %s", refused.reason, client, refused.status)
-        # Closing the connection stops uvicorn from reading (and discarding) whatever the client still sends.
-        return JSONResponse({"error": refused.reason}, status_code=refused.status, headers={"connection": "close"})
-
-    def dispatch(bolt_request: BoltRequest) -> BoltResponse:
         # The listener stores, then acks; Bolt returns the ack once the listener is done (process_before_response).
-        return app.dispatch(bolt_request)
+        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
+        return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:
         if await run_in_threadpool(database_is_reachable, engine):
