@@ -13,6 +13,7 @@ come first; the transaction that stores and acks holds no network call.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -145,85 +146,136 @@ INLINE: dict[Command, Inline] = {
 }
 
 
-def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team_id: str, user_id: str) -> Work:
-    """`/coach help|status|recap here|recap <day> HH:MM|recap integrity on|off|nudge HH:MM|weekends on|off|pause|
-    resume|export|forget me`."""
-    parsed = parsing.parse_coach(command.get("text", ""))
-    if parsed.name == "help":
-        return build_help
-    if parsed.name == "status":
-        return lambda: build_status(coach.status(team_id, user_id))
-    if parsed.name in ("recap_here", "recap_at", "recap_integrity"):
-        # An admin's rights are Slack's to say: this one asks Slack when what it knows is stale.
-        member = ensure_profile(client, coach, team_id, user_id)
-        if not (member and member.is_admin) and user_id not in coach.admins:
-            raise CoachRefusal(ADMIN_ONLY)
-    if parsed.name == "recap_here":
-        channel = command.get("channel_id") or ""
-        if not channel or channel.startswith("D"):
-            raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """One `/coach` subcommand as typed: who typed it, where, and its argument."""
 
-        def recap_here() -> flows.Reply:
-            coach.set_recap_channel(team_id, user_id, channel)
-            return flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
+    coach: Coach
+    client: WebClient
+    command: dict[str, Any]
+    team_id: str
+    user_id: str
+    arg: str | None
 
-        return recap_here
-    if parsed.name == "recap_at":
-        weekday, at = (parsed.arg or "0 09:00").split()
-        day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[int(weekday)]
 
-        def recap_at() -> flows.Reply:
-            coach.set_recap_schedule(team_id, int(weekday), at)
-            return flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
+def _help(sub: Subcommand) -> Work:
+    return build_help
 
-        return recap_at
-    if parsed.name == "recap_integrity":
-        shown = parsed.arg == "on"
 
-        def recap_integrity() -> flows.Reply:
-            coach.set_recap_integrity(team_id, shown=shown)
-            if shown:
-                return flows.line(
-                    "The weekly recap shows the team's integrity, in weeks when at least five promises due that "
-                    "week ended."
-                )
+def _status(sub: Subcommand) -> Work:
+    return lambda: build_status(sub.coach.status(sub.team_id, sub.user_id))
+
+
+def _recap_here(sub: Subcommand) -> Work:
+    channel = sub.command.get("channel_id") or ""
+    if not channel or channel.startswith("D"):
+        raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
+
+    def recap_here() -> flows.Reply:
+        sub.coach.set_recap_channel(sub.team_id, sub.user_id, channel)
+        return flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
+
+    return recap_here
+
+
+def _recap_at(sub: Subcommand) -> Work:
+    weekday, at = (sub.arg or "0 09:00").split()
+    day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[int(weekday)]
+
+    def recap_at() -> flows.Reply:
+        sub.coach.set_recap_schedule(sub.team_id, int(weekday), at)
+        return flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
+
+    return recap_at
+
+
+def _recap_integrity(sub: Subcommand) -> Work:
+    shown = sub.arg == "on"
+
+    def recap_integrity() -> flows.Reply:
+        sub.coach.set_recap_integrity(sub.team_id, shown=shown)
+        if shown:
             return flows.line(
-                "The weekly recap no longer shows the team's integrity; it still counts the promises made and "
-                "ended. Each member keeps seeing their own in `/coach status` and App Home."
+                "The weekly recap shows the team's integrity, in weeks when at least five promises due that week ended."
             )
+        return flows.line(
+            "The weekly recap no longer shows the team's integrity; it still counts the promises made and "
+            "ended. Each member keeps seeing their own in `/coach status` and App Home."
+        )
 
-        return recap_integrity
-    if parsed.name == "nudge":
+    return recap_integrity
 
-        def nudge_at() -> flows.Reply:
-            coach.set_member_option(team_id, user_id, nudge_time=parsed.arg)
-            return flows.line(f"Your morning nudge will come at {parsed.arg}, your time.")
 
-        return nudge_at
-    if parsed.name == "weekends":
-        on = parsed.arg == "on"
+def _nudge(sub: Subcommand) -> Work:
+    def nudge_at() -> flows.Reply:
+        sub.coach.set_member_option(sub.team_id, sub.user_id, nudge_time=sub.arg)
+        return flows.line(f"Your morning nudge will come at {sub.arg}, your time.")
 
-        def weekends() -> flows.Reply:
-            coach.set_member_option(team_id, user_id, weekends=on)
-            return flows.line(
-                "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
-            )
+    return nudge_at
 
-        return weekends
-    if parsed.name in ("pause", "resume"):
-        paused = parsed.name == "pause"
 
+def _weekends(sub: Subcommand) -> Work:
+    on = sub.arg == "on"
+
+    def weekends() -> flows.Reply:
+        sub.coach.set_member_option(sub.team_id, sub.user_id, weekends=on)
+        return flows.line(
+            "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
+        )
+
+    return weekends
+
+
+def _pausing(paused: bool) -> Callable[[Subcommand], Work]:
+    def read(sub: Subcommand) -> Work:
         def pause_or_resume() -> flows.Reply:
-            member = coach.set_member_option(team_id, user_id, paused=paused)
+            coach = sub.coach
+            member = coach.set_member_option(sub.team_id, sub.user_id, paused=paused)
             if paused:
                 return flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
             zone = member_zone(member.tz, coach.default_timezone)
             return flows.line(f"Welcome back. {next_nudge_words(member.next_nudge_at, zone, coach.clock.now())}")
 
         return pause_or_resume
-    if parsed.name == "export":
-        return lambda: flows.send_export(coach, team_id, user_id)
+
+    return read
+
+
+def _export(sub: Subcommand) -> Work:
+    return lambda: flows.send_export(sub.coach, sub.team_id, sub.user_id)
+
+
+def _forget(sub: Subcommand) -> Work:
     return build_forget_confirmation
+
+
+SUBCOMMANDS: dict[str, Callable[[Subcommand], Work]] = {
+    "help": _help,
+    "status": _status,
+    "recap_here": _recap_here,
+    "recap_at": _recap_at,
+    "recap_integrity": _recap_integrity,
+    "nudge": _nudge,
+    "weekends": _weekends,
+    "pause": _pausing(True),
+    "resume": _pausing(False),
+    "export": _export,
+    "forget_me": _forget,
+}
+ADMIN_SUBCOMMANDS = frozenset({"recap_here", "recap_at", "recap_integrity"})
+
+
+def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team_id: str, user_id: str) -> Work:
+    """`/coach help|status|recap here|recap <day> HH:MM|recap integrity on|off|nudge HH:MM|weekends on|off|pause|
+    resume|export|forget me`."""
+    parsed = parsing.parse_coach(command.get("text", ""))
+    if parsed.name in ADMIN_SUBCOMMANDS:
+        # An admin's rights are Slack's to say: this one asks Slack when what it knows is stale.
+        member = ensure_profile(client, coach, team_id, user_id)
+        if not (member and member.is_admin) and user_id not in coach.admins:
+            raise CoachRefusal(ADMIN_ONLY)
+    read = SUBCOMMANDS[parsed.name]
+    return read(Subcommand(coach, client, command, team_id, user_id, parsed.arg))
 
 
 def stored_then_acked(coach: Coach, ack: Ack, work: Work) -> None:

@@ -192,3 +192,12 @@ def test_members_paused_before_the_pause_history_get_a_pause_open_from_the_upgra
     assert (pause["user_id"], pause["reason"], pause["ended_at"]) == ("UADA", "account_inactive", None)
     assert datetime.fromisoformat(pause["started_at"]) >= before.replace(microsecond=0)
     command.downgrade(alembic_config(url), "0006")  # and back down cleanly
+
+
+def test_every_coach_subcommand_the_parser_reads_has_an_answer() -> None:
+    from typing import get_args
+
+    from handlers.commands import SUBCOMMANDS
+    from handlers.parsing import CoachCommandName
+
+    assert set(SUBCOMMANDS) == set(get_args(CoachCommandName))
