@@ -6,13 +6,20 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.app import Runtime
+from bot.app import Runtime, paced_poster
+from bot.clock import FixedClock
+from bot.coach.follow_ups import FollowUps
+from bot.coach.nudges import Nudges
+from handlers.jobs import PassReport, daily_pass, nudge_pass
 from standin import Message, SlackStandIn, View
 from storage import outbox
 from storage.db import unit_of_work
 from storage.models import OutboxStatus
+from tests import support
+from tests.support import at
 
 T = TypeVar("T")
 
@@ -126,3 +133,25 @@ def modal_answer(slack: SlackStandIn, user: str, containing: str = "") -> View:
         return views[-1] if views and containing in seen(views[-1]) else None
 
     return slack.wait_for(find)
+
+
+def run_pass(slack: SlackStandIn, app: Runtime, now: datetime) -> PassReport:
+    """The daily job's pass (each member's morning message) as the scheduler runs it at `now`."""
+    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
+    return daily_pass(Nudges(app.coach), FollowUps(app.coach), poster, now)
+
+
+def nudge_on(slack: SlackStandIn, app: Runtime, clock: FixedClock, instant: str) -> Message:
+    """Ada's nudge of the day, from a nudge pass at `instant`: exactly one new DM."""
+    clock.set(at(instant))
+    before = len(slack.messages("UADA"))
+    nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
+    assert len(slack.messages("UADA")) == before + 1
+    return slack.messages("UADA")[-1]
+
+
+def a_stand_declared_on_monday(slack: SlackStandIn, clock: FixedClock) -> None:
+    """Ada (Berlin) declares her stand on Monday 23 November 2026 at 08:00, before her nudge."""
+    clock.set(at("2026-11-23T07:00:00Z"))  # Monday, 08:00 in Berlin
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")

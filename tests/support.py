@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
@@ -21,6 +24,31 @@ from bot.clock import Clock
 from bot.settings import Settings
 from bot.web import create_web_app
 from storage.db import make_engine, upgrade
+
+
+def at(text: str) -> datetime:
+    """An instant written as ISO 8601 (`Z` for UTC), as the tests set the clock."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def breakthrough(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`breakthrough <args>` (as `python -m bot`) run to its end in a child process, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def breakthrough_started(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """`breakthrough <args>` started in a child process, to run beside others; its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot.app import Runtime, paced_poster
+from bot.app import Runtime
 from bot.clock import FixedClock
-from bot.coach.follow_ups import FollowUps, next_stage, working_days_between
-from bot.coach.nudges import Nudges
-from handlers.jobs import PassReport, daily_pass
+from bot.coach.follow_ups import next_stage, working_days_between
 from standin import SlackStandIn
 from storage.models import Member
 from storage.schedule import FollowUpCandidate
-from tests import support
-from tests.e2e import buttons, dm, export, last_ephemeral, seen
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def run_pass(slack: SlackStandIn, app: Runtime, now: datetime) -> PassReport:
-    poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
-    return daily_pass(Nudges(app.coach), FollowUps(app.coach), poster, now)
+from tests.e2e import buttons, dm, export, last_ephemeral, run_pass, seen
+from tests.support import at
 
 
 def test_working_days_skip_weekends_unless_the_member_practises_on_them() -> None:

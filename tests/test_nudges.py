@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from handlers.jobs import nudge_pass
 from standin import SlackStandIn
 from tests import support
 from tests.e2e import buttons, drained, export, last_ephemeral, seen
+from tests.support import at
 
 T = "T1"
 
@@ -30,10 +30,6 @@ def participant(coach: Coach, user_id: str, tz: str, **options: object) -> None:
     coach.declare_stand(T, user_id, f"{user_id}'s stand", None)
     if options:
         coach.set_member_option(T, user_id, **options)
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @pytest.fixture
@@ -275,14 +271,7 @@ def _nudge_command(api_url: str, database_url: str, now: str, cwd: Path) -> subp
         "DATABASE_URL": database_url,
         "SLACK_POSTS_PER_SECOND": "50",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "nudge", "--now", now],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return support.breakthrough_started("nudge", "--now", now, env=env, cwd=cwd)
 
 
 def test_three_instances_nudging_at_the_same_instant_send_one_dm_per_participant(

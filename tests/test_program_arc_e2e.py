@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach.nudges import Nudges
 from handlers.jobs import nudge_pass
-from standin import Message, SlackStandIn
+from standin import SlackStandIn
 from tests import support
-from tests.e2e import buttons, export, last_ephemeral, modal_answer, seen
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def nudge_on(slack: SlackStandIn, app: Runtime, clock: FixedClock, instant: str) -> Message:
-    clock.set(at(instant))
-    before = len(slack.messages("UADA"))
-    nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
-    assert len(slack.messages("UADA")) == before + 1
-    return slack.messages("UADA")[-1]
-
-
-def a_stand_declared_on_monday(slack: SlackStandIn, clock: FixedClock) -> None:
-    clock.set(at("2026-11-23T07:00:00Z"))  # Monday, 08:00 in Berlin
-    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
-    last_ephemeral(slack, "UADA", "Your stand is declared")
+from tests.e2e import a_stand_declared_on_monday, buttons, export, last_ephemeral, modal_answer, nudge_on, seen
+from tests.support import at
 
 
 def test_the_first_nudge_opens_the_program_and_the_midpoint_reviews_it(

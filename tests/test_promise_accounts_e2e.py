@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.app import Runtime
 from bot.clock import FixedClock
 from standin import AppReply, Message, SlackStandIn
-from tests.e2e import body, buttons, dm, export, last_ephemeral, modal_answer, seen
-from tests.test_follow_ups import at, run_pass
+from tests.e2e import body, buttons, dm, export, last_ephemeral, modal_answer, run_pass, seen
+from tests.support import at
 
 QUESTION = ["Agree to the new date", "Keep the original date"]
 

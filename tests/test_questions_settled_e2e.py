@@ -13,9 +13,20 @@ from bot.coach.recaps import Recaps
 from handlers.jobs import recap_pass
 from standin import Message, SlackStandIn
 from tests import support
-from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, modal_answer, seen
-from tests.test_follow_ups import at, run_pass
-from tests.test_program_arc_e2e import a_stand_declared_on_monday, nudge_on
+from tests.e2e import (
+    a_stand_declared_on_monday,
+    buttons,
+    dm,
+    drained,
+    eventually,
+    export,
+    last_ephemeral,
+    modal_answer,
+    nudge_on,
+    run_pass,
+    seen,
+)
+from tests.support import at
 
 
 def rewritten(slack: SlackStandIn, message: Message, containing: str) -> Message:

@@ -14,8 +14,8 @@ from bot.coach.recaps import Recaps
 from handlers.jobs import recap_pass
 from standin import Message, SlackStandIn
 from tests import support
-from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, modal_answer, seen
-from tests.test_follow_ups import at, run_pass
+from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, modal_answer, run_pass, seen
+from tests.support import at
 
 FIRST_WEEK = "23–29 Nov 2026"
 SECOND_WEEK = "30 Nov – 6 Dec 2026"

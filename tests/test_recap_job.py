@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,12 +17,9 @@ from handlers.posting import PacedPoster
 from standin import SlackStandIn
 from tests import support
 from tests.e2e import buttons, dm, drained, export, last_ephemeral, seen
+from tests.support import at
 
 T = "T1"
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def a_week_of_practice(slack: SlackStandIn, clock: FixedClock) -> None:
@@ -128,14 +123,7 @@ def _recap_command(api_url: str, database_url: str, now: str, cwd: Path) -> subp
         "DATABASE_URL": database_url,
         "RECAP_CHANNEL": "CWINS",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "recap", "--now", now],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return support.breakthrough_started("recap", "--now", now, env=env, cwd=cwd)
 
 
 def test_three_instances_post_one_recap_and_running_again_posts_nothing(

@@ -29,10 +29,7 @@ def _env(**values: str) -> dict[str, str]:
     return {**keep, **values}
 
 
-def _breakthrough(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
-    )
+_breakthrough = support.breakthrough
 
 
 class Running:

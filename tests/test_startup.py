@@ -7,7 +7,6 @@ import io
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from bot.__main__ import _configure_logging, _SecretFilter
 from bot.settings import Settings
+from tests import support
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "xoxb-startup-test-token"
@@ -35,9 +35,7 @@ def breakthrough(*args: str, database_url: str, cwd: Path) -> subprocess.Complet
         "DATABASE_URL": database_url,
         "PORT": "0",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
-    )
+    return support.breakthrough(*args, env=env, cwd=cwd)
 
 
 @pytest.mark.parametrize("command", ["run", "nudge", "recap", "export"])

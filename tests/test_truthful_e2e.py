@@ -9,9 +9,8 @@ from bot.coach.recaps import Recaps
 from handlers.jobs import recap_pass
 from standin import Message, SlackStandIn
 from tests import support
-from tests.e2e import buttons, drained, last_ephemeral, modal_answer, seen
-from tests.test_follow_ups import at
-from tests.test_program_arc_e2e import a_stand_declared_on_monday, nudge_on
+from tests.e2e import a_stand_declared_on_monday, buttons, drained, last_ephemeral, modal_answer, nudge_on, seen
+from tests.support import at
 
 
 def test_app_home_after_another_fourteen_days_says_when_they_start_not_a_negative_day(

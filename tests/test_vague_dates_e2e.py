@@ -9,8 +9,8 @@ import pytest
 from bot.app import Runtime
 from bot.clock import FixedClock
 from standin import Message, SlackStandIn
-from tests.e2e import body, buttons, dm, drained, export, last_ephemeral, seen
-from tests.test_follow_ups import at, run_pass
+from tests.e2e import body, buttons, dm, drained, export, last_ephemeral, run_pass, seen
+from tests.support import at
 
 # Vague dates are asked to be real ones ----------------------------------------------------------------------
 
