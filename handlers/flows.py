@@ -29,8 +29,7 @@ from handlers.blocks.primitives import SECTION_LIMIT, clip, day, person, quote, 
 from handlers.blocks.promises import build_promise_made, build_renegotiation_answered, build_renegotiation_question
 from handlers.blocks.requests import build_request_card, build_request_notice
 from handlers.blocks.stands import build_joined_dm, build_stand_announcement, build_stand_conflict, build_stand_declared
-from storage.models import Promise, PromiseStatus, Request, RequestStatus, Stand, StandStatus
-from storage.outbox import Ref
+from storage.models import Promise, PromiseStatus, Ref, Request, RequestStatus, Stand, StandStatus
 
 Reply = tuple[str, list[dict[str, Any]]]
 Where = tuple[str | None, str | None]

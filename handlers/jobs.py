@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach.follow_ups import Asked, DueFollowUp, FollowUps
-from bot.coach.nudges import DueItems, NudgeContent, Nudges
+from bot.coach.nudges import DueItems, DueNudge, NudgeContent, Nudges
 from bot.coach.recaps import DueRecap, DueWeeklyLine, Recaps
 from handlers.blocks.follow_ups import build_follow_ups
 from handlers.blocks.nudges import build_nudge
@@ -22,7 +22,6 @@ from handlers.blocks.recaps import build_weekly_line_for_follower, build_weekly_
 from handlers.flows import expire_request, promise_broken, tell_requester
 from handlers.posting import PacedPoster, PostFailed
 from storage.models import Promise, Request, Stand
-from storage.schedule import DueNudge
 
 log = logging.getLogger(__name__)
 

@@ -426,6 +426,16 @@ class FollowUp(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
+class Ref(StrEnum):
+    """A message the app posted and keeps the place of, to update it later: which row and which columns."""
+
+    REQUESTER_CARD = "requester_card"
+    RECIPIENT_CARD = "recipient_card"
+    ANNOUNCEMENT = "announcement"
+    CELEBRATION = "celebration"
+    RENEGOTIATION_QUESTION = "renegotiation_question"
+
+
 class OutboxStatus(StrEnum):
     """Where a message for Slack stands. A sent one is deleted: the outbox holds only what is still owed."""
 

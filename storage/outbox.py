@@ -12,25 +12,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from storage.models import Breakthrough, Outbox, OutboxStatus, Renegotiation, Request, Stand
-
-
-class Ref(StrEnum):
-    """A message the app posted and keeps the place of, to update it later: which row and which columns."""
-
-    REQUESTER_CARD = "requester_card"
-    RECIPIENT_CARD = "recipient_card"
-    ANNOUNCEMENT = "announcement"
-    CELEBRATION = "celebration"
-    RENEGOTIATION_QUESTION = "renegotiation_question"
-
+from storage.models import Breakthrough, Outbox, OutboxStatus, Ref, Renegotiation, Request, Stand
 
 _REF_COLUMNS: dict[Ref, tuple[type[Any], str, str]] = {
     Ref.REQUESTER_CARD: (Request, "requester_channel", "requester_ts"),

@@ -100,9 +100,9 @@ def _modules(path: Path) -> set[str]:
 # The layers, by folder: the domain is bot/coach/; the composition root is the modules directly in bot/.
 DOMAIN = ROOT / "bot" / "coach"
 COMPOSITION_ROOT = {p for p in (ROOT / "bot").glob("*.py")}
-# Handlers that still reach storage beyond its models (the outbox's sender, the delivery records, two builders of
-# outbox items): to move behind the domain, after which this set is empty.
-HANDLERS_REACHING_STORAGE = {"outbox.py", "deliveries.py", "jobs.py", "flows.py"}
+# Handlers that still reach storage beyond its models (the outbox's sender, the delivery records): to move behind
+# the domain, after which this set is empty.
+HANDLERS_REACHING_STORAGE = {"outbox.py", "deliveries.py"}
 
 
 def test_the_domain_imports_no_slack_library_and_nothing_of_the_handlers() -> None:

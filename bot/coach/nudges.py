@@ -25,7 +25,8 @@ from bot.coach.values import Progress
 from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
 from storage.models import Breakdown, ClaimStatus, Member, Nudge, Promise, Request, Stand, StandStatus
-from storage.schedule import NEVER, DueNudge, Schedule
+from storage.schedule import NEVER, Schedule
+from storage.schedule import DueNudge as DueNudge  # the nudge pass speaks of it too
 
 DueItems = tuple[Sequence[Promise], Sequence[Request]]
 
