@@ -417,8 +417,7 @@ class OutboxSender:
 
     def _morning(self, team_id: str, channel: str, ts: str, *, nudge: DueNudge | None = None) -> tuple[str, Blocks]:
         """A morning message as it reads now: the nudge posted there (if it is one) and the questions it asked."""
-        follow_ups = FollowUps(self.coach)
-        questions, told = follow_ups.asked_at(team_id, channel, ts), follow_ups.told_at(team_id, channel, ts)
+        questions, told = FollowUps(self.coach).at_message(team_id, channel, ts)
         nudges = Nudges(self.coach)
         due = nudge or nudges.posted_at(team_id, channel, ts)
         if due is not None:

@@ -112,6 +112,10 @@ def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> Fol
     return None
 
 
+Blocks = list[dict[str, Any]]
+"""Block Kit JSON a message told as first rendered: opaque data to the domain, kept and handed back as stored."""
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
     """One question a message asked, with what it asked about as that stands now (to render it answered)."""
@@ -177,11 +181,13 @@ class FollowUps:
                 extra={"user_id": due.user_id, "local_date": due.local_date},
             )
 
-    def asked_at(self, team_id: str, channel_id: str, message_ts: str) -> list[Asked]:
-        """The questions one message asked (a morning nudge, or follow-ups sent on their own), as they stand now."""
+    def at_message(self, team_id: str, channel_id: str, message_ts: str) -> tuple[list[Asked], list[Blocks]]:
+        """What one message (a morning nudge, or follow-ups sent on their own) asked, as it stands now, and the lines
+        it told as first rendered (weekly lines), to keep them when it is rewritten."""
         with unit_of_work(self.coach.engine, read_only=True) as session:
             rows = asking.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
-            return [asked for row in rows if (asked := self._asked(session, row)) is not None]
+            asked = [question for row in rows if (question := self._asked(session, row)) is not None]
+            return asked, [json.loads(row.blocks) for row in rows if row.blocks]
 
     def _asked(self, session: Session, row: FollowUp) -> Asked | None:
         item: Promise | Request | Stand | None
@@ -207,12 +213,6 @@ class FollowUps:
             if isinstance(item, Promise):
                 made = item.created_at.astimezone(member_zone(member.tz if member else None, "UTC")).date()
         return Asked(row.kind, row.stage, row.local_date, item, answer, made)
-
-    def told_at(self, team_id: str, channel_id: str, message_ts: str) -> list[list[dict[str, Any]]]:
-        """The lines one message told as first rendered (weekly lines), to keep them when it is rewritten."""
-        with unit_of_work(self.coach.engine, read_only=True) as session:
-            rows = asking.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
-            return [json.loads(row.blocks) for row in rows if row.blocks]
 
     def reminded_on(self, team_id: str, request_id: int) -> date | None:
         """The day the person asked was reminded of the request, if they were."""
