@@ -3,7 +3,6 @@ stored in one transaction and the modal is updated, in the ack, to show what was
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -17,6 +16,17 @@ from handlers import flows, parsing
 from handlers import outbox as ox
 from handlers.commands import who
 from handlers.ids import Field, Modal
+from handlers.metadata import (
+    LOST,
+    BreakdownForm,
+    CounterForm,
+    Metadata,
+    RenegotiateForm,
+    ResolveForm,
+    StandForm,
+    StandItemForm,
+    required,
+)
 from handlers.slack_io import require_people, require_person
 from storage.models import PromiseStatus
 
@@ -27,7 +37,7 @@ class Form:
     def __init__(self, body: dict[str, Any], today: date) -> None:
         view = body.get("view") or {}
         self.values: dict[str, dict[str, Any]] = (view.get("state") or {}).get("values") or {}
-        self.metadata: dict[str, Any] = _metadata(view.get("private_metadata"))
+        self.metadata: str = str(view.get("private_metadata") or "")
         self.today = today
         self.errors: dict[str, str] = {}
 
@@ -89,21 +99,6 @@ class Form:
             self.errors[field] = f"Pick {what}."
         return str(picked or "")
 
-    def item(self, key: str) -> int:
-        """An ID the modal carried in its private_metadata."""
-        value = self.metadata.get(key)
-        if not isinstance(value, int):
-            raise CoachRefusal("That form lost track of what it was about, so nothing changed. Please start again.")
-        return value
-
-
-def _metadata(raw: Any) -> dict[str, Any]:
-    try:
-        loaded = json.loads(raw or "{}")
-    except (TypeError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
 
 Work = Callable[[], flows.Reply]
 
@@ -126,7 +121,7 @@ def person_checked(form: Form, field: Field, check: Callable[[], None]) -> None:
 
 def stand(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
     outcome = form.dated_text(Field.OUTCOME, what="your stand")
-    due_on, channel = form.due_on(), form.metadata.get("channel")
+    due_on, channel = form.due_on(), StandForm.read(form.metadata).channel
     return lambda: flows.declare_stand(coach, team_id, user_id, outcome, due_on, channel)
 
 
@@ -154,8 +149,7 @@ def promise(coach: Coach, form: Form, team_id: str, user_id: str, client: WebCli
 
 def breakdown(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
     what = form.text(Field.TEXT, what="what's off track")
-    noticed = form.metadata.get("noticed")
-    noticed_id = noticed if isinstance(noticed, int) else None
+    noticed_id = BreakdownForm.read(form.metadata).noticed
     return lambda: flows.declare_breakdown(coach, team_id, user_id, what, noticed=noticed_id)
 
 
@@ -165,7 +159,7 @@ def breakthrough(coach: Coach, form: Form, team_id: str, user_id: str, client: W
 
 
 def counter(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-    request_id = form.item("request")
+    request_id = required(CounterForm.read(form.metadata).request)
     terms, due_on = form.dated_text(Field.TEXT, what="your counter-offer"), form.due_on()
     return lambda: flows.move_request(
         coach, team_id, request_id, user_id, RequestMove.COUNTER, terms=terms, due_on=due_on
@@ -173,15 +167,16 @@ def counter(coach: Coach, form: Form, team_id: str, user_id: str, client: WebCli
 
 
 def offer(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-    stand_id = form.item("stand")
+    stand_id = required(StandItemForm.read(form.metadata).stand)
     what, due_on = form.dated_text(Field.TEXT, what="your offer"), form.due_on()
     return lambda: flows.offer_help(coach, team_id, stand_id, user_id, what, due_on)
 
 
 def renegotiate(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-    kind, item_id = form.metadata.get("kind"), form.item("id")
-    if kind not in ("promise", "request"):
-        raise CoachRefusal("That form lost track of what it was about, so nothing changed. Please start again.")
+    asked = RenegotiateForm.read(form.metadata)
+    kind, item_id = asked.kind, required(asked.id)
+    if kind is None:
+        raise CoachRefusal(LOST)
     new_date = form.due_on()
     if new_date is None and Field.DUE_ON not in form.errors:
         form.errors[Field.DUE_ON] = "Pick the new date you can promise."
@@ -197,10 +192,10 @@ def close_stand(coach: Coach, form: Form, team_id: str, user_id: str, client: We
 
 
 def resolve(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
-    breakdown_id = form.item("breakdown")
+    resolving = ResolveForm.read(form.metadata)
+    breakdown_id = required(resolving.breakdown)
     shifted = form.text(Field.TEXT, what="what shifted")
-    url = form.metadata.get("url")
-    coaching = url if isinstance(url, str) and url else None  # ours, in a signed submission
+    coaching = resolving.url or None  # ours, in a signed submission
     return lambda: flows.resolve_breakdown(coach, team_id, user_id, breakdown_id, shifted, coaching=coaching)
 
 
@@ -238,7 +233,7 @@ def register(app: App, coach: Coach) -> None:
                 return
             with coach.transaction():  # the ack records the delivery in it too (handlers.deliveries)
                 _text, blocks = work()
-                if form.metadata.get("home"):
+                if Metadata.read(form.metadata).home:
                     coach.tell(ox.home(team_id, user_id))
                 ack(response_action="update", view=answered_view(body.get("view") or {}, blocks))
 

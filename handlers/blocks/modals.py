@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -19,8 +18,16 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.blocks.primitives import clip, esc, person, section, when
-from handlers.blocks.promises import item_value
 from handlers.ids import Field, Modal
+from handlers.metadata import (
+    BreakdownForm,
+    CounterForm,
+    Metadata,
+    RenegotiateForm,
+    ResolveForm,
+    StandForm,
+    StandItemForm,
+)
 from storage.models import Breakdown, Promise, Request, Stand
 
 
@@ -53,7 +60,7 @@ def _date_input(label: str, *, initial: date | None = None) -> InputBlock:
 
 
 def _modal(
-    callback: Modal, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any] | None = None
+    callback: Modal, title: str, submit: str, blocks: list[Block], metadata: Metadata | None = None
 ) -> dict[str, Any]:
     return View(
         type="modal",
@@ -62,7 +69,7 @@ def _modal(
         submit=submit,
         close="Cancel",
         blocks=blocks,
-        private_metadata=json.dumps(metadata or {}, separators=(",", ":")),
+        private_metadata=(metadata or Metadata()).dump(),
     ).to_dict()
 
 
@@ -78,7 +85,7 @@ def build_stand_modal(*, channel_id: str | None) -> dict[str, Any]:
             ),
             _date_input("By when?"),
         ],
-        {"channel": channel_id},
+        StandForm(channel=channel_id),
     )
 
 
@@ -139,7 +146,7 @@ def build_breakdown_modal(*, noticed: Breakdown | None = None) -> dict[str, Any]
                 "What is off track?", Field.TEXT, multiline=True, initial=noticed.text if noticed is not None else None
             )
         ],
-        {"noticed": noticed.id} if noticed is not None else None,
+        BreakdownForm(noticed=noticed.id if noticed is not None else None),
     )
 
 
@@ -164,7 +171,7 @@ def build_counter_modal(request: Request) -> dict[str, Any]:
             _text_input("What you can promise instead", Field.TEXT, multiline=True, initial=clip(request.text, 3000)),
             _date_input("By when?", initial=request.due_on),
         ],
-        {"request": request.id},
+        CounterForm(request=request.id),
     )
 
 
@@ -179,7 +186,7 @@ def build_offer_modal(stand: Stand) -> dict[str, Any]:
             _text_input("How can you help?", Field.TEXT, multiline=True),
             _date_input("By when?"),
         ],
-        {"stand": stand.id},
+        StandItemForm(stand=stand.id),
     )
 
 
@@ -204,7 +211,7 @@ def build_close_stand_modal(stand: Stand) -> dict[str, Any]:
             ),
             _text_input("In your words", Field.TEXT, multiline=True, optional=True),
         ],
-        {"stand": stand.id},
+        StandItemForm(stand=stand.id),
     )
 
 
@@ -218,13 +225,12 @@ def build_resolve_modal(breakdown: Breakdown, *, coaching_url: str | None = None
             section(f"Your breakdown:\n>{esc(clip(breakdown.text, 2000))}"),
             _text_input("What shifted?", Field.TEXT, multiline=True),
         ],
-        {"breakdown": breakdown.id, **({"url": coaching_url} if coaching_url else {})},
+        ResolveForm(breakdown=breakdown.id, url=coaching_url),
     )
 
 
 def build_renegotiate_modal(item: Promise | Request) -> dict[str, Any]:
     """Asks for the promise's new date."""
-    kind, item_id = item_value(item).split(":")
     return _modal(
         Modal.RENEGOTIATE,
         "Renegotiate",
@@ -233,5 +239,5 @@ def build_renegotiate_modal(item: Promise | Request) -> dict[str, Any]:
             section(f"Your promise:\n>{esc(clip(item.text, 2000))}\n({when(item.due_on)})"),
             InputBlock(block_id=Field.DUE_ON, label="New date", element=DatePickerElement(action_id=Field.DUE_ON)),
         ],
-        {"kind": kind, "id": int(item_id)},
+        RenegotiateForm(kind="promise" if isinstance(item, Promise) else "request", id=item.id),
     )
