@@ -26,7 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.coach import Coach, NotFound
 from bot.coach.follow_ups import FollowUps
-from bot.coach.nudges import Nudges
+from bot.coach.nudges import DueNudge, Nudges
+from bot.coach.owed import MAX_ATTEMPTS, Claimed, Outgoing, Owed, next_attempt_in
 from bot.coach.rules import Role
 from handlers.blocks.follow_ups import build_follow_ups
 from handlers.blocks.home import build_home
@@ -34,10 +35,7 @@ from handlers.blocks.nudges import build_nudge
 from handlers.blocks.requests import build_request_card
 from handlers.blocks.stands import build_stand_announcement
 from handlers.posting import PacedPoster, PostFailed, Stopping
-from storage import outbox
-from storage.db import unit_of_work
-from storage.outbox import Claimed, Outgoing, Ref
-from storage.schedule import DueNudge
+from storage.models import Ref
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +226,7 @@ class OutboxSender:
         clock: Callable[[], datetime] = wall_clock,
     ) -> None:
         self.coach = coach
+        self.owed = Owed(coach.engine)
         self.poster = poster
         self.lease = lease
         self.poll_seconds = poll_seconds
@@ -270,12 +269,10 @@ class OutboxSender:
         sent = retried = failed = 0
         if self.now() - self._released_at >= timedelta(seconds=self.poll_seconds):
             # Claims of dead senders, looked for once a poll rather than on every wake: a write on its own.
-            with unit_of_work(self.coach.engine) as session:
-                outbox.release_stale(stale_before=self.now() - self.lease, session=session)
+            self.owed.release_stale(stale_before=self.now() - self.lease)
             self._released_at = self.now()
         while not self._stop.is_set():
-            with unit_of_work(self.coach.engine, read_only=True) as session:
-                ids = outbox.due(now=self.now(), limit=self.workers * 8, session=session)
+            ids = self.owed.due(now=self.now(), limit=self.workers * 8)
             if not ids:
                 break
             outcomes = list(self._pool.map(self._claim_and_send, ids))
@@ -288,8 +285,7 @@ class OutboxSender:
 
     def _claim_and_send(self, item_id: int) -> str:
         try:
-            with unit_of_work(self.coach.engine) as session:
-                item = outbox.claim(item_id, now=self.now(), session=session)
+            item = self.owed.claim(item_id, now=self.now())
             if item is None:
                 return "taken"
             return self._send(item)
@@ -301,51 +297,45 @@ class OutboxSender:
             # A bug in rendering or sending this one item: set it aside as failed rather than let it stop the
             # sender, or hold up its lane for ever.
             log.exception("outbox item %s could not be sent", item_id)
-            with unit_of_work(self.coach.engine) as session:
-                outbox.set_aside(item_id, error="internal error", session=session)
+            self.owed.set_aside(item_id, error="internal error")
             return "failed"
 
     def _send(self, item: Claimed) -> str:
         try:
             where = self._deliver(item)
         except (_Moot, NotFound):
-            with unit_of_work(self.coach.engine) as session:
-                outbox.sent(item, session=session)
+            self.owed.sent(item)
             return "sent"
         except SlackApiError as error:
             # The poster has already told a refusal from a 429 or a fault (those come as PostFailed below).
             return self._fail(item, str(error.response.get("error")))
         except Stopping:
             # Shutting down: hand the item back untouched; the next start (or another instance) sends it.
-            with unit_of_work(self.coach.engine) as session:
-                outbox.release(item, session=session)
+            self.owed.release(item)
             return "stopped"
         except PostFailed as error:
             return self._later(item, str(error), error.retry_after)
         except OSError as error:  # a response_url call, which does not go through the poster
             return self._later(item, type(error).__name__, None)
-        with unit_of_work(self.coach.engine) as session:
-            outbox.sent(item, session=session, channel=where[0], ts=where[1])
+        self.owed.sent(item, channel=where[0], ts=where[1])
         return "sent"
 
     def _later(self, item: Claimed, error: str, retry_after: float | None) -> str:
         # Slack asking us to wait (429, Retry-After) is no failure: it costs no attempt, so a busy workspace never
         # makes the outbox give up a message. Only faults count toward giving up.
         waited = retry_after is not None
-        if not waited and item.attempts >= outbox.MAX_ATTEMPTS:
+        if not waited and item.attempts >= MAX_ATTEMPTS:
             return self._fail(item, error)
-        delay = timedelta(seconds=retry_after) if retry_after is not None else outbox.backoff(item.attempts)
+        delay = timedelta(seconds=retry_after) if retry_after is not None else next_attempt_in(item.attempts)
         log.info("outbox item %s (%s) not sent (%s); next attempt in %s", item.id, item.kind, error, delay)
-        with unit_of_work(self.coach.engine) as session:
-            outbox.retry_later(item, at=self.now() + delay, error=error, counted=not waited, session=session)
+        self.owed.retry_later(item, at=self.now() + delay, error=error, counted=not waited)
         return "retried"
 
     def _fail(self, item: Claimed, error: str) -> str:
         log.warning("outbox item %s (%s) refused by Slack: %s", item.id, item.kind, error)
         notice = item.payload.get("on_failure")
         with self.coach.transaction():
-            with unit_of_work(self.coach.engine) as session:
-                outbox.failed(item, error=error, session=session)
+            self.owed.failed(item, error=error)
             if item.ref is not None and item.ref[0] is Ref.RENEGOTIATION_QUESTION:
                 # A question that never reached the requester can't be answered: take it back, so the old date
                 # stands plainly and the promiser may ask again.
@@ -364,8 +354,7 @@ class OutboxSender:
         if item.kind in (UPDATE, CARD, ANNOUNCEMENT):
             channel, ts = payload.get("channel"), payload.get("ts")
             if not (channel and ts) and item.ref is not None:
-                with unit_of_work(self.coach.engine, read_only=True) as session:
-                    channel, ts = outbox.locate(item.ref, team_id=item.team_id, session=session)
+                channel, ts = self.owed.locate(item.ref, team_id=item.team_id)
             if not (channel and ts):
                 raise _Moot()  # its post never landed: there is nothing to rewrite
             if item.kind == CARD:
