@@ -57,7 +57,7 @@ def test_bad_command_text_gets_a_kind_specific_answer_and_stores_nothing(
 def test_text_beyond_three_thousand_characters_is_refused(slack: SlackStandIn, app: Runtime) -> None:
     slack.command("UADA", "/act", "x" * 3001)
 
-    assert "3,000" in seen(last_ephemeral(slack, "UADA", "3,000"))
+    last_ephemeral(slack, "UADA", "3,000")
     assert nothing_stored(app)
 
 
@@ -113,7 +113,7 @@ def test_a_button_payload_lacking_its_fields_is_answered_without_harm(slack: Sla
     reply = slack.send_raw(payload, _signed_headers(payload), sign=False)
 
     assert reply.status == 200
-    assert "recognise" in seen(dm(slack, "UADA", "recognise"))  # no response_url in it, so the answer comes by DM
+    dm(slack, "UADA", "recognise")  # no response_url in it, so the answer comes by DM
     assert nothing_stored(app)
     app_still_works(slack)
 

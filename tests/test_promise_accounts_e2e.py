@@ -121,7 +121,7 @@ def test_only_the_requester_can_answer_and_a_spent_question_changes_nothing(
     slack.click("UADA", question, "Keep the original date")
     dm(slack, "UBOB", "would like to keep the original date")
     slack.click("UADA", question, "Agree to the new date")  # the old buttons, pressed again
-    assert "already settled" in seen(last_ephemeral(slack, "UADA", "already settled"))
+    last_ephemeral(slack, "UADA", "already settled")
     assert export(app)["requests"][0]["due_on"] == "2026-11-24"
 
 
@@ -149,7 +149,7 @@ def test_an_accepted_request_unanswered_days_past_its_date_is_recorded_broken_an
 
     assert run_pass(slack, app, at("2026-11-27T14:00:00Z")).sent == 1  # Friday: three days past
 
-    assert "recorded it as broken" in seen(dm(slack, "UBOB", "recorded it as broken"))
+    dm(slack, "UBOB", "recorded it as broken")
     assert "ask again" in seen(dm(slack, "UADA", "recorded it as broken"))
     request = export(app)["requests"][0]
     assert (request["status"], request["promise_status"]) == ("cancelled", "broken")
@@ -202,5 +202,5 @@ def test_revoking_a_promise_after_its_date_has_passed_records_it_as_broken(
 
     slack.click("UADA", dm(slack, "UADA", "still open"), "Revoke")
 
-    assert "recorded it as broken" in seen(dm(slack, "UADA", "recorded it as broken"))
+    dm(slack, "UADA", "recorded it as broken")
     assert export(app)["promises"][0]["status"] == "broken"

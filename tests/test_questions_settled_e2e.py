@@ -238,7 +238,7 @@ def test_resolving_a_breakdown_from_its_coaching_replaces_it_shifted_with_what_s
     settled = last_ephemeral(slack, "UADA", "It shifted:* A third partner stepped in")
     assert buttons(settled) == [] and "Two partners pulled out" in seen(settled)
     slack.click("UADA", coaching, "It shifted")  # the stale copy, from a second device
-    assert "already resolved" in seen(last_ephemeral(slack, "UADA", "already resolved"))
+    last_ephemeral(slack, "UADA", "already resolved")
 
 
 def test_a_promise_reported_done_and_sent_back_is_not_called_unanswered_when_it_breaks(
@@ -330,5 +330,5 @@ def test_answering_a_check_in_im_on_it_takes_its_buttons_off_the_nudge(
 
     settled = rewritten(slack, check_in, "You said you're on it")
     assert not {"Declare a breakdown", "I'm on it"} & set(buttons(settled))
-    assert "Pick the one request" in seen(last_ephemeral(slack, "UADA", "Pick the one request"))
+    last_ephemeral(slack, "UADA", "Pick the one request")
     assert [b["noticed"] for b in export(app)["breakdowns"]] == [True]  # not counted as a breakdown met

@@ -41,7 +41,7 @@ def test_accepting_makes_it_a_promise_updates_both_cards_and_tells_the_requester
 
     slack.click("UBOB", bob_card, "Accept")
 
-    assert "accepted your request" in seen(dm(slack, "UADA", "accepted your request"))
+    dm(slack, "UADA", "accepted your request")
     bob_now = slack.wait_for(lambda: next((m for m in slack.messages("UBOB") if buttons(m) == PROMISED), None))
     assert bob_now.ts == bob_card.ts  # the same message, rewritten
     assert status_of(app) == "accepted"
@@ -57,7 +57,7 @@ def test_done_then_complete_closes_the_loop(slack: SlackStandIn, app: Runtime) -
     ada_card = slack.wait_for(
         lambda: next((m for m in slack.messages("UADA") if buttons(m) == ["Complete", "Not yet"]), None)
     )
-    assert "reports your request done" in seen(dm(slack, "UADA", "reports your request done"))
+    dm(slack, "UADA", "reports your request done")
 
     slack.click("UADA", ada_card, "Complete")
     assert "complete" in seen(dm(slack, "UBOB", "declared your promise complete"))
@@ -152,21 +152,21 @@ def test_only_the_person_asked_can_accept(slack: SlackStandIn, app: Runtime) -> 
 def test_a_request_to_yourself_is_refused(slack: SlackStandIn, app: Runtime) -> None:
     slack.command("UADA", "/request", "<@UADA|ada> a day off")
 
-    assert "someone else" in seen(last_ephemeral(slack, "UADA", "someone else"))
+    last_ephemeral(slack, "UADA", "someone else")
     assert export(app)["requests"] == []
 
 
 def test_a_request_to_a_bot_is_refused(slack: SlackStandIn, app: Runtime) -> None:
     slack.command("UADA", "/request", "<@UHELPER|helperbot> a report")
 
-    assert "is a bot" in seen(last_ephemeral(slack, "UADA", "is a bot"))
+    last_ephemeral(slack, "UADA", "is a bot")
     assert export(app)["requests"] == []
 
 
 def test_a_request_to_someone_unknown_is_refused(slack: SlackStandIn, app: Runtime) -> None:
     slack.command("UADA", "/request", "<@UNOBODY|ghost> a report")
 
-    assert "couldn't find" in seen(last_ephemeral(slack, "UADA", "couldn't find"))
+    last_ephemeral(slack, "UADA", "couldn't find")
     assert export(app)["requests"] == []
 
 
