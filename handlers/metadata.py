@@ -6,9 +6,8 @@ a signed submission; anything that does not read as the expected shape is a form
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from bot.coach import CoachRefusal
 
@@ -45,22 +44,20 @@ class Metadata:
         return found
 
     def check(self) -> None:
-        """Refuse values of the wrong type: what the JSON held is checked against each field's annotation."""
+        """Refuse values of the wrong type: what the JSON held is checked against each field's type."""
+        hints = get_type_hints(type(self))
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None:
-                continue
-            annotation = str(f.type)
-            if annotation.startswith("Literal["):
-                fits = value in re.findall(r"""["']([^"']+)["']""", annotation)
-            else:
-                base = _TYPES.get(annotation.split(" |")[0])
-                fits = base is None or (isinstance(value, base) and not (base is int and isinstance(value, bool)))
-            if not fits:
+            if value is not None and not any(_fits(value, t) for t in get_args(hints[f.name]) or (hints[f.name],)):
                 raise CoachRefusal(LOST)
 
 
-_TYPES: dict[str, type] = {"int": int, "str": str, "bool": bool}
+def _fits(value: Any, expected: Any) -> bool:
+    if get_origin(expected) is Literal:
+        return value in get_args(expected)
+    if expected is int:  # JSON's true is no ID
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(expected, type) and isinstance(value, expected)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.coach import Coach, NotFound
 from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import DueNudge, Nudges
-from bot.coach.owed import MAX_ATTEMPTS, Claimed, Outgoing, Owed, next_attempt_in
+from bot.coach.owed import MAX_ATTEMPTS, Claimed, Outgoing, Owed, backoff
 from bot.coach.rules import Role
 from handlers.blocks.follow_ups import build_follow_ups
 from handlers.blocks.home import build_home
@@ -326,7 +326,7 @@ class OutboxSender:
         waited = retry_after is not None
         if not waited and item.attempts >= MAX_ATTEMPTS:
             return self._fail(item, error)
-        delay = timedelta(seconds=retry_after) if retry_after is not None else next_attempt_in(item.attempts)
+        delay = timedelta(seconds=retry_after) if retry_after is not None else backoff(item.attempts)
         log.info("outbox item %s (%s) not sent (%s); next attempt in %s", item.id, item.kind, error, delay)
         self.owed.retry_later(item, at=self.now() + delay, error=error, counted=not waited)
         return "retried"
@@ -406,7 +406,8 @@ class OutboxSender:
 
     def _morning(self, team_id: str, channel: str, ts: str, *, nudge: DueNudge | None = None) -> tuple[str, Blocks]:
         """A morning message as it reads now: the nudge posted there (if it is one) and the questions it asked."""
-        questions, told = FollowUps(self.coach).at_message(team_id, channel, ts)
+        questions, stored = FollowUps(self.coach).at_message(team_id, channel, ts)
+        told = [json.loads(line) for line in stored]  # as handlers.jobs rendered them when the message went out
         nudges = Nudges(self.coach)
         due = nudge or nudges.posted_at(team_id, channel, ts)
         if due is not None:

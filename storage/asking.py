@@ -3,7 +3,7 @@ carries, the messages that asked about one item."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -108,6 +108,22 @@ def nudge_in_flight(*, team_id: str, user_id: str, local_date: date, session: Se
         )
     ).first()
     return found is not None
+
+
+def nudges_in_flight(*, team_id: str, user_ids: set[str], claimed_since: datetime, session: Session) -> set[str]:
+    """Which of `user_ids` have a nudge another sender claimed since `claimed_since` and has not sent yet."""
+    if not user_ids:
+        return set()
+    return set(
+        session.exec(
+            model_select(Nudge.user_id).where(
+                Nudge.team_id == team_id,
+                col(Nudge.user_id).in_(user_ids),
+                Nudge.status == ClaimStatus.CLAIMED,
+                col(Nudge.claimed_at) >= claimed_since,
+            )
+        )
+    )
 
 
 def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Session) -> Nudge | None:

@@ -5,7 +5,6 @@ stage, like nudges."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -112,10 +111,6 @@ def next_stage(candidate: FollowUpCandidate, today: date, member: Member) -> Fol
     return None
 
 
-Blocks = list[dict[str, Any]]
-"""Block Kit JSON a message told as first rendered: opaque data to the domain, kept and handed back as stored."""
-
-
 @dataclass(frozen=True, slots=True)
 class Asked:
     """One question a message asked, with what it asked about as that stands now (to render it answered)."""
@@ -181,13 +176,14 @@ class FollowUps:
                 extra={"user_id": due.user_id, "local_date": due.local_date},
             )
 
-    def at_message(self, team_id: str, channel_id: str, message_ts: str) -> tuple[list[Asked], list[Blocks]]:
+    def at_message(self, team_id: str, channel_id: str, message_ts: str) -> tuple[list[Asked], list[str]]:
         """What one message (a morning nudge, or follow-ups sent on their own) asked, as it stands now, and the lines
-        it told as first rendered (weekly lines), to keep them when it is rewritten."""
+        it told as first rendered (weekly lines, as the stored text the handlers wrote), to keep them when it is
+        rewritten."""
         with unit_of_work(self.coach.engine, read_only=True) as session:
             rows = asking.follow_ups_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
             asked = [question for row in rows if (question := self._asked(session, row)) is not None]
-            return asked, [json.loads(row.blocks) for row in rows if row.blocks]
+            return asked, [row.blocks for row in rows if row.blocks]
 
     def _asked(self, session: Session, row: FollowUp) -> Asked | None:
         item: Promise | Request | Stand | None
@@ -236,7 +232,7 @@ class FollowUps:
                     session=session,
                 )
                 found |= {(n.user_id, n.channel_id, n.message_ts) for n in nudges if n.channel_id and n.message_ts}
-        return sorted((user, channel, ts) for user, channel, ts in found if channel and ts)
+        return sorted(found)
 
     def item(self, due: DueFollowUp) -> Promise | Request | Stand:
         """The promise, request or stand the follow-up is about."""

@@ -5,7 +5,7 @@ The sender in `handlers/outbox.py` makes the Slack calls; here it claims what is
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 
@@ -15,7 +15,7 @@ from storage.models import Ref
 from storage.outbox import MAX_ATTEMPTS as MAX_ATTEMPTS
 from storage.outbox import Claimed as Claimed
 from storage.outbox import Outgoing as Outgoing
-from storage.outbox import backoff
+from storage.outbox import backoff as backoff
 
 
 class Owed:
@@ -68,8 +68,3 @@ class Owed:
         """Where a message the app keeps the place of is: its channel and ts, if it was posted."""
         with unit_of_work(self.engine, read_only=True) as session:
             return outbox.locate(ref, team_id=team_id, session=session)
-
-
-def next_attempt_in(attempts: int) -> timedelta:
-    """How long after a fault the next attempt waits."""
-    return backoff(attempts)

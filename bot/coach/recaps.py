@@ -233,17 +233,10 @@ class Recaps:
             for (_, user), m in members.items()
             if m.next_nudge_at is not None and now - CLAIM_TIMEOUT < m.next_nudge_at <= now
         }
-        in_flight = {
-            user
-            for user in users - due
-            if (member := members.get((team_id, user))) is not None
-            and asking.nudge_in_flight(
-                team_id=team_id,
-                user_id=user,
-                local_date=local_today(now, member_zone(member.tz, self.coach.default_timezone)),
-                session=session,
-            )
-        }
+        # A claim older than its timeout belongs to a sender that died: it holds nothing back either.
+        in_flight = asking.nudges_in_flight(
+            team_id=team_id, user_ids=users - due, claimed_since=now - CLAIM_TIMEOUT, session=session
+        )
         return due | in_flight
 
     def claim_line(self, due: DueWeeklyLine, now: datetime) -> bool:
