@@ -10,6 +10,17 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Names for every index and constraint not named by hand, the same on SQLite and PostgreSQL, so a migration can
+find one by name (migration 0012 gave the older ones these names)."""
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
 FORGOTTEN_USER = "forgotten"
 """Stands in for a member who asked to be forgotten, on records that also belong to someone else."""
 

@@ -156,44 +156,6 @@ def test_the_stand_in_for_slack_imports_nothing_of_the_app() -> None:
         assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
 
 
-def test_the_migrations_build_exactly_the_schema_the_models_describe(database_url: str) -> None:
-    from alembic import command
-
-    from storage.db import alembic_config
-
-    command.check(alembic_config(database_url))  # raises when autogenerate would find a difference
-
-
-def test_members_paused_before_the_pause_history_get_a_pause_open_from_the_upgrade(tmp_path: Path) -> None:
-    from alembic import command
-    from sqlalchemy import text
-
-    from storage.db import alembic_config
-
-    url = f"sqlite:///{tmp_path / 'upgrade.db'}"
-    command.upgrade(alembic_config(url), "0006")
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        for user_id, paused in (("UADA", True), ("UBOB", False)):
-            connection.execute(
-                text(
-                    "INSERT INTO members (team_id, user_id, name, is_admin, is_bot, nudge_time, weekends, paused,"
-                    " paused_reason, created_at) VALUES ('T1', :user, '', 0, 0, '09:00', 0, :paused, :reason,"
-                    " '2026-11-01 09:00:00.000000')"
-                ),
-                {"user": user_id, "paused": paused, "reason": "account_inactive" if paused else None},
-            )
-    before = datetime.now(UTC)
-
-    command.upgrade(alembic_config(url), "head")
-
-    [pause] = Coach(engine, FixedClock(before)).export()["pauses"]
-    engine.dispose()
-    assert (pause["user_id"], pause["reason"], pause["ended_at"]) == ("UADA", "account_inactive", None)
-    assert datetime.fromisoformat(pause["started_at"]) >= before.replace(microsecond=0)
-    command.downgrade(alembic_config(url), "0006")  # and back down cleanly
-
-
 def test_every_coach_subcommand_the_parser_reads_has_an_answer() -> None:
     from typing import get_args
 
