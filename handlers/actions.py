@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.coach import Coach, CoachRefusal
+from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import RequestMove, Role, moves_for
 from handlers import flows
 from handlers import outbox as ox
@@ -34,7 +34,7 @@ from handlers.blocks.modals import (
     build_share_modal,
 )
 from handlers.blocks.words import state_words
-from handlers.commands import who
+from handlers.commands import sender
 from handlers.ids import Action
 from storage.models import PromiseStatus
 
@@ -47,8 +47,7 @@ class Click:
     ack: Ack
     body: dict[str, Any]
     client: WebClient
-    team_id: str
-    user_id: str
+    who: MemberId
 
     @property
     def action_id(self) -> str:
@@ -95,16 +94,16 @@ class Click:
         DM and the Home view is published again to show the change. The ack records the delivery in the same
         transaction (handlers.deliveries).
         """
-        coach, team_id, user_id = self.coach, self.team_id, self.user_id
+        coach, who = self.coach, self.who
         with coach.transaction():
             reply = run()
             if reply is not None:
                 if self.response_url:
-                    coach.tell(ox.respond(team_id, user_id, self.response_url, *reply))
+                    coach.tell(ox.respond(who, self.response_url, *reply))
                 else:
-                    coach.tell(ox.dm(team_id, user_id, *reply))
+                    coach.tell(ox.dm(who, *reply))
             if self.from_home:
-                coach.tell(ox.home(team_id, user_id))
+                coach.tell(ox.home(who))
             self.ack()
 
     def open_form(self, view: dict[str, Any]) -> None:
@@ -130,12 +129,12 @@ def opener(build: Callable[[], dict[str, Any]]) -> Listener:
 
 
 def check_in_declare(click: Click) -> None:
-    noticed = click.coach.own_breakdown(click.team_id, click.user_id, click.item_id())
+    noticed = click.coach.own_breakdown(click.who, click.item_id())
     click.open_form(build_breakdown_modal(noticed=noticed))
 
 
 def resolve(click: Click) -> None:
-    breakdown = click.coach.own_breakdown(click.team_id, click.user_id, click.item_id())
+    breakdown = click.coach.own_breakdown(click.who, click.item_id())
     if breakdown.resolved_at is not None:
         raise CoachRefusal("That breakdown is already resolved — nothing changed.")
     # The coaching it was pressed on is rewritten once resolved, through its response_url.
@@ -144,15 +143,15 @@ def resolve(click: Click) -> None:
 
 
 def offer(click: Click) -> None:
-    stand = click.coach.stand(click.team_id, click.item_id())
-    if stand.user_id == click.user_id:
+    stand = click.coach.stand(click.who.team_id, click.item_id())
+    if stand.user_id == click.who.user_id:
         raise CoachRefusal("This is your own stand — make a request of someone instead.")
     click.open_form(build_offer_modal(stand))
 
 
 def counter(click: Click) -> None:
-    request = click.coach.request(click.team_id, click.item_id())
-    if click.user_id != request.recipient_id:
+    request = click.coach.request(click.who.team_id, click.item_id())
+    if click.who.user_id != request.recipient_id:
         raise CoachRefusal("Only the person asked can make a counter-offer.")
     if RequestMove.COUNTER not in moves_for(request.status, Role.RECIPIENT):
         raise CoachRefusal(f"This request is {state_words(request)} — nothing changed.")
@@ -162,8 +161,8 @@ def counter(click: Click) -> None:
 def renegotiate(click: Click) -> None:
     kind, item_id = click.account_item()
     coach = click.coach
-    item = coach.promise(click.team_id, item_id) if kind == "promise" else coach.request(click.team_id, item_id)
-    if click.user_id != (item.user_id if kind == "promise" else getattr(item, "recipient_id", None)):
+    item = coach.promise(click.who.team_id, item_id) if kind == "promise" else coach.request(click.who.team_id, item_id)
+    if click.who.user_id != (item.user_id if kind == "promise" else getattr(item, "recipient_id", None)):
         raise CoachRefusal("Only the person who made this promise can renegotiate it.")
     view = build_renegotiate_modal(item)
     channel, ts = click.clicked
@@ -173,7 +172,7 @@ def renegotiate(click: Click) -> None:
 
 
 def close(click: Click) -> None:
-    stand = click.coach.progress(click.team_id, click.user_id).stand
+    stand = click.coach.progress(click.who).stand
     if stand is None:
         raise CoachRefusal("That stand is already closed — nothing changed.")
     click.open_form(build_close_stand_modal(stand))
@@ -184,28 +183,26 @@ def close(click: Click) -> None:
 
 def join(click: Click) -> None:
     stand_id, clicked = click.item_id(), click.clicked
-    click.answered(lambda: flows.join_stand(click.coach, click.team_id, stand_id, click.user_id, clicked))
+    click.answered(lambda: flows.join_stand(click.coach, click.who.team_id, stand_id, click.who.user_id, clicked))
 
 
 def leave(click: Click) -> None:
     stand_id = click.item_id()
-    click.answered(lambda: flows.leave_stand(click.coach, click.team_id, stand_id, click.user_id))
+    click.answered(lambda: flows.leave_stand(click.coach, click.who.team_id, stand_id, click.who.user_id))
 
 
 def on_it(click: Click) -> None:
     check_in = int(click.value) if click.value.isdigit() else None  # nudges sent before it carried one have none
-    click.answered(lambda: flows.on_it(click.coach, click.team_id, click.user_id, check_in))
+    click.answered(lambda: flows.on_it(click.coach, click.who, check_in))
 
 
 def settle(click: Click) -> None:
     draft_id, replace = click.item_id(), click.action_id == Action.REPLACE_STAND
     coach = click.coach
     with coach.transaction():
-        text, blocks = flows.settle_stand(coach, click.team_id, click.user_id, draft_id, replace=replace)
+        text, blocks = flows.settle_stand(coach, click.who, draft_id, replace=replace)
         if click.response_url:  # asked in the command's ephemeral answer: replace it with the outcome
-            coach.tell(
-                ox.respond(click.team_id, click.user_id, click.response_url, text, blocks, replace_original=True)
-            )
+            coach.tell(ox.respond(click.who, click.response_url, text, blocks, replace_original=True))
         click.ack()
 
 
@@ -216,7 +213,7 @@ def move(click: Click) -> None:
     request_id, clicked = click.item_id(), click.clicked
     click.answered(
         lambda: flows.move_request(
-            click.coach, click.team_id, request_id, click.user_id, RequestMove(name), clicked=clicked
+            click.coach, click.who.team_id, request_id, click.who.user_id, RequestMove(name), clicked=clicked
         )
     )
 
@@ -225,7 +222,7 @@ def account(click: Click) -> None:
     outcome = PromiseStatus.KEPT if click.action_id == Action.FOLLOW_KEPT else PromiseStatus.REVOKED
     item = click.account_item()
     # The question is rewritten to show the outcome (its buttons gone); the presser also reads why.
-    click.answered(lambda: flows.account(click.coach, click.team_id, click.user_id, item, outcome))
+    click.answered(lambda: flows.account(click.coach, click.who, item, outcome))
 
 
 def answer_renegotiation(click: Click) -> None:
@@ -233,23 +230,21 @@ def answer_renegotiation(click: Click) -> None:
     renegotiation_id, clicked = click.item_id(), click.clicked
     with click.coach.transaction():
         # The question is rewritten with the answer in place: that is the presser's answer.
-        flows.answer_renegotiation(
-            click.coach, click.team_id, click.user_id, renegotiation_id, agree=agree, clicked=clicked
-        )
+        flows.answer_renegotiation(click.coach, click.who, renegotiation_id, agree=agree, clicked=clicked)
         click.ack()
 
 
 def another(click: Click) -> None:
-    click.answered(lambda: flows.restart_program(click.coach, click.team_id, click.user_id))
+    click.answered(lambda: flows.restart_program(click.coach, click.who))
 
 
 def forget(click: Click) -> None:
     words = "Done: I've forgotten you. Requests you shared with others stay with them, without your name."
     coach = click.coach
     with coach.transaction():
-        coach.forget(click.team_id, click.user_id)
+        coach.forget(click.who)
         if click.response_url:
-            coach.tell(ox.respond(click.team_id, click.user_id, click.response_url, words, replace_original=True))
+            coach.tell(ox.respond(click.who, click.response_url, words, replace_original=True))
     # Acked outside the transaction, so no record of this delivery names the member just forgotten (a replay
     # forgets again, which changes nothing).
     click.ack()
@@ -259,7 +254,7 @@ def keep(click: Click) -> None:
     with click.coach.transaction():
         if click.response_url:
             words = "Kept. Nothing was deleted."
-            click.coach.tell(ox.respond(click.team_id, click.user_id, click.response_url, words, replace_original=True))
+            click.coach.tell(ox.respond(click.who, click.response_url, words, replace_original=True))
         click.ack()
 
 
@@ -300,8 +295,8 @@ def register(app: App, coach: Coach) -> None:
 
     def bound(listener: Listener) -> Callable[..., None]:
         def press(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-            team_id, user_id = who(context)
-            listener(Click(coach, ack, body, client, team_id, user_id))
+            who = sender(context)
+            listener(Click(coach, ack, body, client, who))
 
         press.__name__ = listener.__name__
         return press

@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.coach import Coach, CoachRefusal
+from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import member_zone
 from handlers import flows, parsing
 from handlers.blocks.help import build_forget_confirmation, build_help
@@ -48,12 +48,12 @@ FIRST_PROFILE_SECONDS = 0.8
 """How long a member's very first command waits for Slack to say their zone (once per member, ever)."""
 
 
-def who(context: BoltContext) -> tuple[str, str]:
+def sender(context: BoltContext) -> MemberId:
     """The workspace and member a request comes from; a refusal when Slack did not say."""
     team_id, user_id = context.team_id, context.user_id
     if not team_id or not user_id:
         raise CoachRefusal("I couldn't tell who that came from, so I did nothing. Please try again.")
-    return team_id, user_id
+    return MemberId(team_id, user_id)
 
 
 BARE_FORMS: dict[Command, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -74,17 +74,18 @@ def _is_bare(command: dict[str, Any]) -> bool:
 Work = Callable[[], flows.Reply]
 """What a command does once it is read and checked: run inside the transaction its ack is given in."""
 
-Inline = Callable[[Coach, WebClient, str, str, str, str | None], Work]
+Inline = Callable[[Coach, WebClient, MemberId, str, str | None], Work]
 
 
-def stand(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, channel: str | None) -> Work:
+def stand(coach: Coach, client: WebClient, who: MemberId, text: str, channel: str | None) -> Work:
     """`/stand <outcome> [by <date>]`."""
-    parsed = parsing.parse_stand(text, today=coach.today(team_id, user_id))
-    return lambda: flows.declare_stand(coach, team_id, user_id, parsed.outcome, parsed.due_on, channel)
+    parsed = parsing.parse_stand(text, today=coach.today(who))
+    return lambda: flows.declare_stand(coach, who, parsed.outcome, parsed.due_on, channel)
 
 
-def share(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
+def share(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/share @a @b [note]`: only real people of this workspace count."""
+    team_id, user_id = who
     parsed = parsing.parse_share(text)
     if len(parsed.told_user_ids) > MAX_PEOPLE_PER_SHARE:
         raise CoachRefusal(
@@ -94,45 +95,46 @@ def share(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str
     if user_id in parsed.told_user_ids:
         raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
     require_people(client, coach, team_id, parsed.told_user_ids)
-    return lambda: flows.log_shares(coach, team_id, user_id, parsed.told_user_ids, parsed.note)
+    return lambda: flows.log_shares(coach, who, parsed.told_user_ids, parsed.note)
 
 
-def act(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
+def act(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/act <what you did>`."""
     what = parsing.parse_act(text)
-    return lambda: flows.log_action(coach, team_id, user_id, what)
+    return lambda: flows.log_action(coach, who, what)
 
 
-def request(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
+def request(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/request @person <what> [by <date>]`."""
-    parsed = parsing.parse_request(text, today=coach.today(team_id, user_id))
+    user_id = who.user_id
+    parsed = parsing.parse_request(text, today=coach.today(who))
     if parsed.recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
-    require_person(client, coach, team_id, parsed.recipient_id)
-    return lambda: flows.make_request(coach, team_id, user_id, parsed.recipient_id, parsed.what, parsed.due_on)
+    require_person(client, coach, MemberId(who.team_id, parsed.recipient_id))
+    return lambda: flows.make_request(coach, who, parsed.recipient_id, parsed.what, parsed.due_on)
 
 
-def promise(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
+def promise(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/promise <what> [by <date>]`."""
-    parsed = parsing.parse_promise(text, today=coach.today(team_id, user_id))
-    return lambda: flows.make_promise(coach, team_id, user_id, parsed.what, parsed.due_on)
+    parsed = parsing.parse_promise(text, today=coach.today(who))
+    return lambda: flows.make_promise(coach, who, parsed.what, parsed.due_on)
 
 
-def breakdown(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
+def breakdown(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/breakdown <what is off track>`, or `/breakdown resolve <what shifted>`."""
     what = parsing.parse_breakdown(text)
     word, _space, shifted = what.partition(" ")
     if word.lower() == "resolve":
         if not shifted.strip():
             raise CoachRefusal("Tell me what shifted, e.g. `/breakdown resolve Two new partners said yes`.")
-        return lambda: flows.resolve_breakdown(coach, team_id, user_id, None, shifted.strip())
-    return lambda: flows.declare_breakdown(coach, team_id, user_id, what)
+        return lambda: flows.resolve_breakdown(coach, who, None, shifted.strip())
+    return lambda: flows.declare_breakdown(coach, who, what)
 
 
-def breakthrough(coach: Coach, client: WebClient, team_id: str, user_id: str, text: str, _: str | None) -> Work:
+def breakthrough(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/breakthrough <what happened>`."""
     what = parsing.parse_breakthrough(text)
-    return lambda: flows.declare_breakthrough(coach, team_id, user_id, what)
+    return lambda: flows.declare_breakthrough(coach, who, what)
 
 
 INLINE: dict[Command, Inline] = {
@@ -153,8 +155,7 @@ class Subcommand:
     coach: Coach
     client: WebClient
     command: dict[str, Any]
-    team_id: str
-    user_id: str
+    who: MemberId
     arg: str | None
 
 
@@ -163,7 +164,7 @@ def _help(sub: Subcommand) -> Work:
 
 
 def _status(sub: Subcommand) -> Work:
-    return lambda: build_status(sub.coach.status(sub.team_id, sub.user_id))
+    return lambda: build_status(sub.coach.status(sub.who))
 
 
 def _recap_here(sub: Subcommand) -> Work:
@@ -172,7 +173,7 @@ def _recap_here(sub: Subcommand) -> Work:
         raise CoachRefusal("Run `/coach recap here` in the channel where the team should see the recap.")
 
     def recap_here() -> flows.Reply:
-        sub.coach.set_recap_channel(sub.team_id, sub.user_id, channel)
+        sub.coach.set_recap_channel(sub.who, channel)
         return flows.line(f"The weekly recap and breakthroughs will be posted in <#{channel}>.")
 
     return recap_here
@@ -183,7 +184,7 @@ def _recap_at(sub: Subcommand) -> Work:
     day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[int(weekday)]
 
     def recap_at() -> flows.Reply:
-        sub.coach.set_recap_schedule(sub.team_id, int(weekday), at)
+        sub.coach.set_recap_schedule(sub.who.team_id, int(weekday), at)
         return flows.line(f"The weekly recap will be posted on {day}s at {at}, the workspace's time.")
 
     return recap_at
@@ -193,7 +194,7 @@ def _recap_integrity(sub: Subcommand) -> Work:
     shown = sub.arg == "on"
 
     def recap_integrity() -> flows.Reply:
-        sub.coach.set_recap_integrity(sub.team_id, shown=shown)
+        sub.coach.set_recap_integrity(sub.who.team_id, shown=shown)
         if shown:
             return flows.line(
                 "The weekly recap shows the team's integrity, in weeks when at least five promises due that week ended."
@@ -208,7 +209,7 @@ def _recap_integrity(sub: Subcommand) -> Work:
 
 def _nudge(sub: Subcommand) -> Work:
     def nudge_at() -> flows.Reply:
-        sub.coach.set_member_option(sub.team_id, sub.user_id, nudge_time=sub.arg)
+        sub.coach.set_member_option(sub.who, nudge_time=sub.arg)
         return flows.line(f"Your morning nudge will come at {sub.arg}, your time.")
 
     return nudge_at
@@ -218,7 +219,7 @@ def _weekends(sub: Subcommand) -> Work:
     on = sub.arg == "on"
 
     def weekends() -> flows.Reply:
-        sub.coach.set_member_option(sub.team_id, sub.user_id, weekends=on)
+        sub.coach.set_member_option(sub.who, weekends=on)
         return flows.line(
             "Weekends are on: I'll nudge you every day." if on else "Weekends are off: nudges on weekdays only."
         )
@@ -230,7 +231,7 @@ def _pausing(paused: bool) -> Callable[[Subcommand], Work]:
     def read(sub: Subcommand) -> Work:
         def pause_or_resume() -> flows.Reply:
             coach = sub.coach
-            member = coach.set_member_option(sub.team_id, sub.user_id, paused=paused)
+            member = coach.set_member_option(sub.who, paused=paused)
             if paused:
                 return flows.line("Paused. No nudges until you `/coach resume` — take the time you need.")
             zone = member_zone(member.tz, coach.default_timezone)
@@ -242,7 +243,7 @@ def _pausing(paused: bool) -> Callable[[Subcommand], Work]:
 
 
 def _export(sub: Subcommand) -> Work:
-    return lambda: flows.send_export(sub.coach, sub.team_id, sub.user_id)
+    return lambda: flows.send_export(sub.coach, sub.who)
 
 
 def _forget(sub: Subcommand) -> Work:
@@ -265,17 +266,18 @@ SUBCOMMANDS: dict[str, Callable[[Subcommand], Work]] = {
 ADMIN_SUBCOMMANDS = frozenset({"recap_here", "recap_at", "recap_integrity"})
 
 
-def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], team_id: str, user_id: str) -> Work:
+def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], who: MemberId) -> Work:
     """`/coach help|status|recap here|recap <day> HH:MM|recap integrity on|off|nudge HH:MM|weekends on|off|pause|
     resume|export|forget me`."""
+    user_id = who.user_id
     parsed = parsing.parse_coach(command.get("text", ""))
     if parsed.name in ADMIN_SUBCOMMANDS:
         # An admin's rights are Slack's to say: this one asks Slack when what it knows is stale.
-        member = ensure_profile(client, coach, team_id, user_id)
+        member = ensure_profile(client, coach, who)
         if not (member and member.is_admin) and user_id not in coach.admins:
             raise CoachRefusal(ADMIN_ONLY)
     read = SUBCOMMANDS[parsed.name]
-    return read(Subcommand(coach, client, command, team_id, user_id, parsed.arg))
+    return read(Subcommand(coach, client, command, who, parsed.arg))
 
 
 def stored_then_acked(coach: Coach, ack: Ack, work: Work) -> None:
@@ -308,9 +310,9 @@ def register(app: App, coach: Coach) -> None:
 
     def inline(run: Inline) -> Callable[..., None]:
         def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-            team_id, user_id = who(context)
-            known_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
-            work = run(coach, client, team_id, user_id, command.get("text") or "", command.get("channel_id"))
+            who = sender(context)
+            known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
+            work = run(coach, client, who, command.get("text") or "", command.get("channel_id"))
             stored_then_acked(coach, ack, work)
 
         answer.__name__ = run.__name__
@@ -320,8 +322,8 @@ def register(app: App, coach: Coach) -> None:
         app.command(name)(inline(run))
 
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        team_id, user_id = who(context)
-        known_profile(client, coach, team_id, user_id, within=FIRST_PROFILE_SECONDS)
-        stored_then_acked(coach, ack, coach_command(coach, client, command, team_id, user_id))
+        who = sender(context)
+        known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
+        stored_then_acked(coach, ack, coach_command(coach, client, command, who))
 
     app.command(Command.COACH)(coach_answer)

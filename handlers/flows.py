@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bot.coach import Coach, CoachRefusal, RequestMoved, StandConflict, StandDeclared
+from bot.coach import Coach, CoachRefusal, MemberId, RequestMoved, StandConflict, StandDeclared
 from bot.coach.follow_ups import DueFollowUp, FollowUps
 from bot.coach.rules import RequestMove, Role
 from handlers import outbox as ox
@@ -73,28 +73,26 @@ def announce_stand(coach: Coach, declared: StandDeclared, channel_id: str | None
 def stand_settled(coach: Coach, stand: Stand) -> None:
     """The stand's "what now?" was answered, or it closed: the messages that asked, and its announcement, say so."""
     assert stand.id is not None
-    coach.tell(ox.questions(stand.team_id, stand.user_id, "stand", stand.id))
+    coach.tell(ox.questions(MemberId(stand.team_id, stand.user_id), "stand", stand.id))
     if stand.status != StandStatus.ACTIVE and stand.channel_id:
         # A closed stand's announcement keeps its followers and loses Join and Offer help.
         refresh_announcement(coach, stand.team_id, stand.id, stand.channel_id, (None, None))
 
 
-def declare_stand(
-    coach: Coach, team_id: str, user_id: str, outcome: str, due_on: date | None, channel_id: str | None
-) -> Reply:
+def declare_stand(coach: Coach, who: MemberId, outcome: str, due_on: date | None, channel_id: str | None) -> Reply:
     """`/stand`: a new stand, or the choice to replace the active one."""
     with coach.transaction():
-        result = coach.declare_stand(team_id, user_id, outcome, due_on, channel_id=channel_id)
+        result = coach.declare_stand(who, outcome, due_on, channel_id=channel_id)
         if isinstance(result, StandConflict):
             assert result.draft.id is not None
             return build_stand_conflict(result.current, result.draft.id, result.draft.text)
         return announce_stand(coach, result, channel_id)
 
 
-def settle_stand(coach: Coach, team_id: str, user_id: str, draft_id: int, *, replace: bool) -> Reply:
+def settle_stand(coach: Coach, who: MemberId, draft_id: int, *, replace: bool) -> Reply:
     """The member's answer to "replace your stand or keep it?"."""
     with coach.transaction():
-        declared = coach.settle_draft(team_id, user_id, draft_id, replace=replace)
+        declared = coach.settle_draft(who, draft_id, replace=replace)
         if declared is None:
             return line("Kept your current stand. Onward.")
         return announce_stand(coach, declared, declared.stand.channel_id)
@@ -112,7 +110,7 @@ def join_stand(coach: Coach, team_id: str, stand_id: int, user_id: str, clicked:
         stand = joined.stand
         # The clicked message is the announcement; prefer it, since a quick click can beat our record of its ts.
         refresh_announcement(coach, team_id, stand_id, clicked[0] or stand.channel_id, clicked)
-        coach.tell(ox.dm(team_id, stand.user_id, *build_joined_dm(user_id, is_first=joined.is_first)))
+        coach.tell(ox.dm(MemberId(team_id, stand.user_id), *build_joined_dm(user_id, is_first=joined.is_first)))
     role = "its first follower" if joined.is_first else "a follower"
     return line(f"You joined {person(stand.user_id)}'s stand as {role}. Take it on as your own.")
 
@@ -125,11 +123,12 @@ def leave_stand(coach: Coach, team_id: str, stand_id: int, user_id: str) -> Repl
     return line(f"You've left {person(stand.user_id)}'s stand. Thank you for standing with them.")
 
 
-def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: str) -> Reply:
+def close_stand(coach: Coach, who: MemberId, ending: str, words: str) -> Reply:
     """Close the active stand as achieved or ended; the nudges stop, the history stays."""
+    team_id = who.team_id
     status = StandStatus.ACHIEVED if ending == "achieved" else StandStatus.ENDED
     with coach.transaction():
-        stand = coach.close_stand(team_id, user_id, status, words)
+        stand = coach.close_stand(who, status, words)
         celebrated = stand.id is not None and coach.has_breakthrough(team_id, stand.id)
         stand_settled(coach, stand)
     if status == StandStatus.ACHIEVED and celebrated:
@@ -141,10 +140,10 @@ def close_stand(coach: Coach, team_id: str, user_id: str, ending: str, words: st
     return line("Stand closed. What you learned is yours to keep — declare a new stand whenever you're ready.")
 
 
-def restart_program(coach: Coach, team_id: str, user_id: str) -> Reply:
+def restart_program(coach: Coach, who: MemberId) -> Reply:
     """Another 14 days on the same stand."""
     with coach.transaction():
-        stand = coach.restart_program(team_id, user_id)
+        stand = coach.restart_program(who)
         stand_settled(coach, stand)
     return line(f":repeat: Another 14 days on your stand: day 1 is {stand.program_started_on:%A %-d %B}.")
 
@@ -152,41 +151,42 @@ def restart_program(coach: Coach, team_id: str, user_id: str) -> Reply:
 # Practice ----------------------------------------------------------------------------------------------
 
 
-def refresh_nudge(coach: Coach, team_id: str, user_id: str) -> None:
+def refresh_nudge(coach: Coach, who: MemberId) -> None:
     """Owe the member's nudge of today a rewrite showing what they just logged, if they have one today."""
-    if coach.nudged_today(team_id, user_id):
-        coach.tell(ox.nudge(team_id, user_id))
+    if coach.nudged_today(who):
+        coach.tell(ox.nudge(who))
 
 
-def log_shares(coach: Coach, team_id: str, user_id: str, told: Sequence[str], note: str) -> Reply:
+def log_shares(coach: Coach, who: MemberId, told: Sequence[str], note: str) -> Reply:
     """`/share`: one share per person told."""
     with coach.transaction():
-        progress = coach.log_shares(team_id, user_id, told, note)
-        refresh_nudge(coach, team_id, user_id)
+        progress = coach.log_shares(who, told, note)
+        refresh_nudge(coach, who)
     people = ", ".join(person(p) for p in told)
     return build_practice_logged(f"Shared with {people}.", progress)
 
 
-def log_action(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
+def log_action(coach: Coach, who: MemberId, text: str) -> Reply:
     """`/act`: one action."""
     with coach.transaction():
-        progress = coach.log_action(team_id, user_id, text)
-        refresh_nudge(coach, team_id, user_id)
+        progress = coach.log_action(who, text)
+        refresh_nudge(coach, who)
     return build_practice_logged("Action logged.", progress)
 
 
 # Requests ----------------------------------------------------------------------------------------------
 
 
-def make_request(coach: Coach, team_id: str, user_id: str, recipient_id: str, text: str, due_on: date | None) -> Reply:
+def make_request(coach: Coach, who: MemberId, recipient_id: str, text: str, due_on: date | None) -> Reply:
     """`/request`: stored, with both sides' cards owed (Accept / Decline / Counter-offer for the person asked)."""
+    user_id = who.user_id
     if recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
     with coach.transaction():
-        request = coach.make_request(team_id, user_id, recipient_id, text, due_on)
+        request = coach.make_request(who, recipient_id, text, due_on)
         send_cards(coach, request)
-        refresh_nudge(coach, team_id, user_id)
-        progress = coach.progress(team_id, user_id)
+        refresh_nudge(coach, who)
+        progress = coach.progress(who)
     return build_practice_logged(f"Request sent to {person(recipient_id)}.", progress)
 
 
@@ -207,7 +207,7 @@ def send_cards(coach: Coach, request: Request) -> None:
                 f"I couldn't DM {person(user)} about {quote(request.text, 150)} — "
                 "they'll still find it in my App Home.",
             )
-        coach.tell(ox.dm(request.team_id, user, text, blocks, remember=(ref, request.id), on_failure=failure))
+        coach.tell(ox.dm(MemberId(request.team_id, user), text, blocks, remember=(ref, request.id), on_failure=failure))
 
 
 def refresh_cards(coach: Coach, request: Request, *, clicked: dict[Role, Where] | None = None) -> None:
@@ -228,7 +228,7 @@ def refresh_cards(coach: Coach, request: Request, *, clicked: dict[Role, Where] 
             at = (None, None)  # pressed elsewhere (a reminder in a morning message): the card is where we recorded it
         coach.tell(ox.card(request.team_id, request.id, role, user, at=at))
     # The follow-ups and reminders that asked about it show where it stands now.
-    coach.tell(ox.questions(request.team_id, request.recipient_id, "request", request.id))
+    coach.tell(ox.questions(MemberId(request.team_id, request.recipient_id), "request", request.id))
 
 
 def move_request(
@@ -248,7 +248,7 @@ def move_request(
         refresh_cards(coach, moved.request, clicked={moved.actor: clicked} if all(clicked) else None)
         other = moved.request.recipient_id if moved.actor is Role.REQUESTER else moved.request.user_id
         notice = build_request_notice(moved, actor_id)
-        coach.tell(ox.dm(team_id, other, notice))
+        coach.tell(ox.dm(MemberId(team_id, other), notice))
     return line(_confirmation(moved))
 
 
@@ -295,8 +295,8 @@ def expire_request(follow_ups: FollowUps, due: DueFollowUp, now: datetime) -> Re
             text, blocks = build_request_card(request, role, expired=True)
             coach.tell(ox.update(team_id, user, text, blocks, ref=(ref, request.id), about=user))
         # The reminder that asked, wherever it went (alone or in a morning message), says it closed.
-        coach.tell(ox.questions(team_id, request.recipient_id, "request", request.id))
-        coach.tell(ox.dm(team_id, request.user_id, *build_requester_told(request, "expired")))
+        coach.tell(ox.questions(MemberId(team_id, request.recipient_id), "request", request.id))
+        coach.tell(ox.dm(MemberId(team_id, request.user_id), *build_requester_told(request, "expired")))
     return request
 
 
@@ -309,7 +309,7 @@ def tell_requester(coach: Coach, request: Request, stage: str) -> None:
             coach.tell(ox.card(request.team_id, request.id, Role.REQUESTER, request.user_id, at=(None, None)))
             return
         refresh_cards(coach, request)
-        coach.tell(ox.dm(request.team_id, request.user_id, *build_requester_told(request, stage)))
+        coach.tell(ox.dm(MemberId(request.team_id, request.user_id), *build_requester_told(request, stage)))
 
 
 # Promises ----------------------------------------------------------------------------------------------
@@ -319,20 +319,19 @@ def promise_broken(coach: Coach, promise: Promise) -> None:
     """A promise recorded as broken by the follow-up pass: the messages that asked about it say so."""
     assert promise.id is not None
     with coach.transaction():
-        coach.tell(ox.questions(promise.team_id, promise.user_id, "promise", promise.id))
+        coach.tell(ox.questions(MemberId(promise.team_id, promise.user_id), "promise", promise.id))
 
 
-def make_promise(coach: Coach, team_id: str, user_id: str, text: str, due_on: date | None) -> Reply:
+def make_promise(coach: Coach, who: MemberId, text: str, due_on: date | None) -> Reply:
     """`/promise`: a promise of one's own."""
     with coach.transaction():
-        promise = coach.make_promise(team_id, user_id, text, due_on)
+        promise = coach.make_promise(who, text, due_on)
     return build_promise_made(promise)
 
 
 def account(
     coach: Coach,
-    team_id: str,
-    user_id: str,
+    who: MemberId,
     item: tuple[str, int],
     outcome: PromiseStatus,
     *,
@@ -340,17 +339,18 @@ def account(
 ) -> Reply:
     """Account for a promise (or an accepted request) that came due: kept, renegotiated or revoked."""
     kind, item_id = item
+    team_id, user_id = who
     with coach.transaction():
         if kind == "request":
             if outcome == PromiseStatus.RENEGOTIATED:
                 assert new_date is not None
-                return ask_for_new_date(coach, team_id, user_id, item_id, new_date)
+                return ask_for_new_date(coach, who, item_id, new_date)
             move = RequestMove.DONE if outcome == PromiseStatus.KEPT else RequestMove.REVOKE
             reply = move_request(coach, team_id, item_id, user_id, move)
         else:
-            promise, _ = coach.account_promise(team_id, user_id, item_id, outcome, new_date=new_date)
+            promise, _ = coach.account_promise(who, item_id, outcome, new_date=new_date)
             # The follow-ups that asked about it show the answer, their buttons gone.
-            coach.tell(ox.questions(team_id, user_id, "promise", item_id))
+            coach.tell(ox.questions(who, "promise", item_id))
             reply = line(
                 {
                     PromiseStatus.KEPT: ":white_check_mark: Kept. A promise kept is a breakthrough in miniature.",
@@ -365,16 +365,16 @@ def account(
     return reply
 
 
-def ask_for_new_date(coach: Coach, team_id: str, user_id: str, request_id: int, new_date: date) -> Reply:
+def ask_for_new_date(coach: Coach, who: MemberId, request_id: int, new_date: date) -> Reply:
     """Renegotiating a promise made to someone: they are asked to agree to the new date; the old one holds till then."""
+    team_id, user_id = who
     with coach.transaction():
-        asked, request = coach.propose_renegotiation(team_id, user_id, request_id, new_date)
+        asked, request = coach.propose_renegotiation(who, request_id, new_date)
         assert asked.id is not None
         text, blocks = build_renegotiation_question(asked, request)
         coach.tell(
             ox.dm(
-                team_id,
-                request.user_id,
+                MemberId(team_id, request.user_id),
                 text,
                 blocks,
                 remember=(Ref.RENEGOTIATION_QUESTION, asked.id),
@@ -392,11 +392,12 @@ def ask_for_new_date(coach: Coach, team_id: str, user_id: str, request_id: int, 
 
 
 def answer_renegotiation(
-    coach: Coach, team_id: str, user_id: str, renegotiation_id: int, *, agree: bool, clicked: Where = (None, None)
+    coach: Coach, who: MemberId, renegotiation_id: int, *, agree: bool, clicked: Where = (None, None)
 ) -> Reply:
     """The requester agrees to the new date or keeps the old one; the question, both cards and the asker follow."""
+    team_id, user_id = who
     with coach.transaction():
-        asked, request = coach.answer_renegotiation(team_id, user_id, renegotiation_id, agree=agree)
+        asked, request = coach.answer_renegotiation(who, renegotiation_id, agree=agree)
         assert asked.id is not None
         text, blocks = build_renegotiation_question(asked, request)
         coach.tell(
@@ -411,7 +412,7 @@ def answer_renegotiation(
             )
         )
         refresh_cards(coach, request)
-        coach.tell(ox.dm(team_id, asked.user_id, *build_renegotiation_answered(asked, request, agree=agree)))
+        coach.tell(ox.dm(MemberId(team_id, asked.user_id), *build_renegotiation_answered(asked, request, agree=agree)))
     if agree:
         return line(f"Agreed: it's now due {day(asked.new_due_on)}. I've told {person(asked.user_id)}.")
     return line(f"The original date stands. I've told {person(asked.user_id)}.")
@@ -420,29 +421,28 @@ def answer_renegotiation(
 # Breakdowns and breakthroughs --------------------------------------------------------------------------
 
 
-def declare_breakdown(coach: Coach, team_id: str, user_id: str, text: str, *, noticed: int | None = None) -> Reply:
+def declare_breakdown(coach: Coach, who: MemberId, text: str, *, noticed: int | None = None) -> Reply:
     """`/breakdown`: stored (or, from a check-in, the noticed one put in the member's words), met with coaching."""
     with coach.transaction():
         if noticed is not None:
-            breakdown = coach.declare_noticed_breakdown(team_id, user_id, noticed, text)
-            coach.tell(ox.questions(team_id, user_id, "breakdown", noticed))  # the check-in's buttons are spent
+            breakdown = coach.declare_noticed_breakdown(who, noticed, text)
+            coach.tell(ox.questions(who, "breakdown", noticed))  # the check-in's buttons are spent
         else:
-            breakdown = coach.declare_breakdown(team_id, user_id, text)
+            breakdown = coach.declare_breakdown(who, text)
     return build_breakdown_coaching(breakdown)
 
 
-def on_it(coach: Coach, team_id: str, user_id: str, check_in: int | None) -> Reply:
+def on_it(coach: Coach, who: MemberId, check_in: int | None) -> Reply:
     """ "I'm on it" to a check-in: the nudge that asked shows the answer, its buttons gone."""
     with coach.transaction():
-        if check_in is not None and coach.on_it(team_id, user_id, check_in):
-            coach.tell(ox.questions(team_id, user_id, "breakdown", check_in))
+        if check_in is not None and coach.on_it(who, check_in):
+            coach.tell(ox.questions(who, "breakdown", check_in))
     return line("Good. Pick the one request you could make today — and make it.")
 
 
 def resolve_breakdown(
     coach: Coach,
-    team_id: str,
-    user_id: str,
+    who: MemberId,
     breakdown_id: int | None,
     resolution: str,
     *,
@@ -450,17 +450,18 @@ def resolve_breakdown(
 ) -> Reply:
     """Log what shifted on a breakdown; the coaching it was resolved from (its response_url) shows what shifted."""
     with coach.transaction():
-        breakdown = coach.resolve_breakdown(team_id, user_id, breakdown_id, resolution)
+        breakdown = coach.resolve_breakdown(who, breakdown_id, resolution)
         if coaching:
             text, blocks = build_breakdown_coaching(breakdown)
-            coach.tell(ox.respond(team_id, user_id, coaching, text, blocks, replace_original=True))
+            coach.tell(ox.respond(who, coaching, text, blocks, replace_original=True))
     return line(":seedling: Breakdown resolved. What shifted is worth remembering — the recap will count it.")
 
 
-def declare_breakthrough(coach: Coach, team_id: str, user_id: str, text: str) -> Reply:
+def declare_breakthrough(coach: Coach, who: MemberId, text: str) -> Reply:
     """`/breakthrough`: stored, celebrated in the recap channel, and told to the stand's followers."""
+    team_id, user_id = who
     with coach.transaction():
-        breakthrough, channel = coach.declare_breakthrough(team_id, user_id, text)
+        breakthrough, channel = coach.declare_breakthrough(who, text)
         assert breakthrough.id is not None
         if channel:
             post_text, blocks = build_breakthrough_celebration(breakthrough)
@@ -476,19 +477,19 @@ def declare_breakthrough(coach: Coach, team_id: str, user_id: str, text: str) ->
                 )
             )
         if breakthrough.stand_id is not None:
-            coach.tell(ox.questions(team_id, user_id, "stand", breakthrough.stand_id))
+            coach.tell(ox.questions(who, "stand", breakthrough.stand_id))
             # The stand's followers took it on as their own: its breakthroughs are theirs to hear of first-hand.
             dm_text, dm_blocks = build_breakthrough_for_follower(breakthrough)
             for follower in coach.followers(team_id, breakthrough.stand_id):
-                coach.tell(ox.dm(team_id, follower, dm_text, dm_blocks))
+                coach.tell(ox.dm(MemberId(team_id, follower), dm_text, dm_blocks))
     return line(build_breakthrough_declared(channel))
 
 
 # The member's own data ---------------------------------------------------------------------------------
 
 
-def send_export(coach: Coach, team_id: str, user_id: str) -> Reply:
+def send_export(coach: Coach, who: MemberId) -> Reply:
     """`/coach export`: the member's own data, owed to their DM as a JSON file."""
     with coach.transaction():
-        coach.tell(ox.export(team_id, user_id))
+        coach.tell(ox.export(who))
     return line("Your data is on its way to your DMs with me, as a JSON file.")

@@ -12,6 +12,7 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.coach import MemberId
 from bot.coach.follow_ups import Asked, DueFollowUp, FollowUps
 from bot.coach.nudges import DueItems, DueNudge, NudgeContent, Nudges
 from bot.coach.recaps import DueRecap, DueWeeklyLine, Recaps
@@ -159,7 +160,7 @@ class MorningSender:
             content = self.nudges.claim_and_compose(morning.nudge, self.now, items=self.items.get(key))
             if content is None:
                 return None  # another instance has this member's morning
-        elif morning.follow_ups and self.nudges.in_flight(*key, morning.follow_ups[0].local_date):
+        elif morning.follow_ups and self.nudges.in_flight(MemberId(*key), morning.follow_ups[0].local_date):
             return None  # another instance is sending their nudge, and takes these follow-ups into it
         asked = claimed_follow_ups(self.follow_ups, morning.follow_ups, self.now) if self.follow_ups else []
         recaps = self.recaps

@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.coach import Coach, NotFound
+from bot.coach import Coach, MemberId, NotFound
 from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import DueNudge, Nudges
 from bot.coach.owed import MAX_ATTEMPTS, Claimed, Outgoing, Owed, backoff
@@ -56,8 +56,7 @@ def wall_clock() -> datetime:
 
 
 def dm(
-    team_id: str,
-    user_id: str,
+    who: MemberId,
     text: str,
     blocks: Blocks | None = None,
     *,
@@ -65,6 +64,7 @@ def dm(
     on_failure: tuple[str, str] | None = None,
 ) -> Outgoing:
     """A DM to a member (their user ID is the channel); `remember` keeps where it lands, to update it later."""
+    team_id, user_id = who
     return post(team_id, user_id, text, blocks, remember=remember, on_failure=on_failure, about=user_id)
 
 
@@ -145,9 +145,10 @@ def announcement(team_id: str, stand_id: int, channel: str, *, at: tuple[str | N
 
 
 def respond(
-    team_id: str, user_id: str, url: str, text: str, blocks: Blocks | None = None, *, replace_original: bool = False
+    who: MemberId, url: str, text: str, blocks: Blocks | None = None, *, replace_original: bool = False
 ) -> Outgoing:
     """An ephemeral answer through a response_url (a button's answer: Slack ignores the body of its ack)."""
+    team_id, user_id = who
     payload: dict[str, Any] = {
         "url": url,
         "text": text,
@@ -161,23 +162,26 @@ def respond(
     )
 
 
-def home(team_id: str, user_id: str) -> Outgoing:
+def home(who: MemberId) -> Outgoing:
     """Publish the member's App Home as it stands when it is sent."""
+    team_id, user_id = who
     return Outgoing(
         team_id=team_id, kind=HOME, lane=f"{team_id}:home:{user_id}", payload={}, user_id=user_id, coalesce=True
     )
 
 
-def nudge(team_id: str, user_id: str) -> Outgoing:
+def nudge(who: MemberId) -> Outgoing:
     """Rewrite the member's nudge of today (if they had one) to show their practice when it is sent."""
+    team_id, user_id = who
     return Outgoing(
         team_id=team_id, kind=NUDGE, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id, coalesce=True
     )
 
 
-def questions(team_id: str, user_id: str, kind: str, item_id: int) -> Outgoing:
+def questions(who: MemberId, kind: str, item_id: int) -> Outgoing:
     """Rewrite every message that asked `user_id` about a promise, request, stand or noticed breakdown, to show
     how it was answered (its buttons gone) when it is sent."""
+    team_id, user_id = who
     return Outgoing(
         team_id=team_id,
         kind=QUESTIONS,
@@ -188,8 +192,9 @@ def questions(team_id: str, user_id: str, kind: str, item_id: int) -> Outgoing:
     )
 
 
-def export(team_id: str, user_id: str) -> Outgoing:
+def export(who: MemberId) -> Outgoing:
     """The member's data as a JSON file in their DM, read when it is sent."""
+    team_id, user_id = who
     return Outgoing(team_id=team_id, kind=EXPORT, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
 
 
@@ -341,7 +346,7 @@ class OutboxSender:
                 # stands plainly and the promiser may ask again.
                 self.coach.withdraw_renegotiation(item.team_id, item.ref[1])
             if notice:
-                self.coach.tell(dm(item.team_id, notice["user"], notice["text"]))
+                self.coach.tell(dm(MemberId(item.team_id, notice["user"]), notice["text"]))
         return "failed"
 
     def _deliver(self, item: Claimed) -> tuple[str | None, str | None]:
@@ -379,15 +384,19 @@ class OutboxSender:
             return None, None
         assert item.user_id is not None
         if item.kind == HOME:
-            view = build_home(self.coach.status(item.team_id, item.user_id))
+            view = build_home(self.coach.status(MemberId(item.team_id, item.user_id)))
             self.poster.call("views.publish", attempts=1, user_id=item.user_id, view=view)
             return None, None
         if item.kind == NUDGE:
             nudges = Nudges(self.coach)
-            where = nudges.todays(item.team_id, item.user_id)
+            where = nudges.todays(MemberId(item.team_id, item.user_id))
             if where is None:
                 raise _Moot()  # no nudge today: nothing to refresh
-            today = DueNudge(item.team_id, item.user_id, self.coach.today(item.team_id, item.user_id))
+            today = DueNudge(
+                item.team_id,
+                item.user_id,
+                self.coach.today(MemberId(item.team_id, item.user_id)),
+            )
             self._update(where[0], where[1], *self._morning(item.team_id, *where, nudge=today))
             return None, None
         if item.kind == QUESTIONS:

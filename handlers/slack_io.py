@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.coach import Coach, CoachRefusal, Profile
+from bot.coach import Coach, CoachRefusal, MemberId, Profile
 from storage.models import Member
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,10 @@ def _profile(user: dict[str, Any]) -> Profile:
     )
 
 
-def ensure_profile(client: WebClient, coach: Coach, team_id: str, user_id: str) -> Member | None:
+def ensure_profile(client: WebClient, coach: Coach, who: MemberId) -> Member | None:
     """The member with a fresh zone and admin flag from users.info (cached for a day); stale beats nothing."""
-    member = coach.member(team_id, user_id)
+    user_id = who.user_id
+    member = coach.member(who)
     if not coach.needs_profile(member):
         return member
     try:
@@ -40,47 +41,47 @@ def ensure_profile(client: WebClient, coach: Coach, team_id: str, user_id: str) 
     except SlackApiError as error:
         log.warning("users.info for %s failed (%s); using what I had", user_id, error.response.get("error"))
         return member
-    return coach.remember_profile(team_id, user_id, _profile(response["user"]))
+    return coach.remember_profile(who, _profile(response["user"]))
 
 
-def known_profile(client: WebClient, coach: Coach, team_id: str, user_id: str, *, within: float) -> None:
+def known_profile(client: WebClient, coach: Coach, who: MemberId, *, within: float) -> None:
     """Keep what Slack says of the member (their zone, admin flag) fresh without holding up their answer.
 
     Someone the coach has never met waits up to `within` seconds for Slack, so that their first "tomorrow" is their
     own; a profile over a day old is refreshed beside the answer; a fresh one costs nothing more.
     """
-    member = coach.member(team_id, user_id)
+    member = coach.member(who)
     if not coach.needs_profile(member):
         return
-    who = (id(coach), team_id, user_id)
+    key = (id(coach), who)
     with _asking_lock:
         # One question to Slack per member at a time: a burst of their first commands shares it.
-        done = _asking.get(who)
+        done = _asking.get(key)
         if done is None:
-            done = _asking[who] = threading.Event()
-            threading.Thread(target=_fetch, args=(client, coach, who, done), name="profile", daemon=True).start()
+            done = _asking[key] = threading.Event()
+            threading.Thread(target=_fetch, args=(client, coach, key, done), name="profile", daemon=True).start()
     if member is None:
         done.wait(within)
 
 
-_asking: dict[tuple[int, str, str], threading.Event] = {}
+_asking: dict[tuple[int, MemberId], threading.Event] = {}
 _asking_lock = threading.Lock()
 
 
-def _fetch(client: WebClient, coach: Coach, who: tuple[int, str, str], done: threading.Event) -> None:
+def _fetch(client: WebClient, coach: Coach, key: tuple[int, MemberId], done: threading.Event) -> None:
     try:
-        ensure_profile(client, coach, who[1], who[2])
+        ensure_profile(client, coach, key[1])
     except Exception:  # a cache fill on its own thread: the stored or default zone serves until the next one
-        log.warning("could not learn %s's profile from Slack", who[2], exc_info=True)
+        log.warning("could not learn %s's profile from Slack", key[1].user_id, exc_info=True)
     finally:
         with _asking_lock:
-            _asking.pop(who, None)
+            _asking.pop(key, None)
         done.set()
 
 
-def require_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> None:
+def require_person(client: WebClient, coach: Coach, who: MemberId) -> None:
     """Someone a member named must be a person in this workspace: not a bot, not gone, not from another one."""
-    why = why_not_a_person(client, coach, team_id, user_id)
+    why = why_not_a_person(client, coach, who)
     if why is not None:
         raise CoachRefusal(f"{why[:1].upper()}{why[1:]} — nothing changed.")
 
@@ -92,7 +93,9 @@ def require_people(client: WebClient, coach: Coach, team_id: str, user_ids: Sequ
     answers well within Slack's three seconds.
     """
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(user_ids)))) as pool:
-        reasons = [why for why in pool.map(lambda u: why_not_a_person(client, coach, team_id, u), user_ids) if why]
+        reasons = [
+            why for why in pool.map(lambda u: why_not_a_person(client, coach, MemberId(team_id, u)), user_ids) if why
+        ]
     if reasons:
         raise CoachRefusal(
             f"I can only count people in this workspace: {'; '.join(reasons)}. Nothing was logged — "
@@ -100,10 +103,11 @@ def require_people(client: WebClient, coach: Coach, team_id: str, user_ids: Sequ
         )
 
 
-def why_not_a_person(client: WebClient, coach: Coach, team_id: str, user_id: str) -> str | None:
+def why_not_a_person(client: WebClient, coach: Coach, who: MemberId) -> str | None:
     """Why `user_id` can't be named in the coach (None when they can); asks Slack only when what is stored is
     missing or over a day old."""
-    member = coach.member(team_id, user_id)
+    team_id, user_id = who
+    member = coach.member(who)
     if coach.needs_profile(member):
         try:
             response = client.users_info(user=user_id)
@@ -120,7 +124,7 @@ def why_not_a_person(client: WebClient, coach: Coach, team_id: str, user_id: str
         profile = _profile(user)
         if profile.deleted:
             return f"<@{user_id}> has left this workspace"
-        member = coach.remember_profile(team_id, user_id, profile)
+        member = coach.remember_profile(who, profile)
     assert member is not None
     if member.is_bot or user_id == SLACKBOT:
         return f"<@{user_id}> is a bot"

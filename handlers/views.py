@@ -10,11 +10,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.coach import Coach, CoachRefusal
+from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import RequestMove
 from handlers import flows, parsing
 from handlers import outbox as ox
-from handlers.commands import who
+from handlers.commands import sender
 from handlers.ids import Field, Modal
 from handlers.metadata import (
     LOST,
@@ -119,46 +119,49 @@ def person_checked(form: Form, field: Field, check: Callable[[], None]) -> None:
         form.errors[field] = refusal.message
 
 
-def stand(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def stand(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     outcome = form.dated_text(Field.OUTCOME, what="your stand")
     due_on, channel = form.due_on(), StandForm.read(form.metadata).channel
-    return lambda: flows.declare_stand(coach, team_id, user_id, outcome, due_on, channel)
+    return lambda: flows.declare_stand(coach, who, outcome, due_on, channel)
 
 
-def share(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def share(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
+    team_id, user_id = who
     told, note = form.people(user_id), form.text(Field.NOTE, what="your note", required=False)
     person_checked(form, Field.PEOPLE, lambda: require_people(client, coach, team_id, told))
-    return lambda: flows.log_shares(coach, team_id, user_id, told, note)
+    return lambda: flows.log_shares(coach, who, told, note)
 
 
-def act(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def act(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     what = form.text(Field.TEXT, what="what you did")
-    return lambda: flows.log_action(coach, team_id, user_id, what)
+    return lambda: flows.log_action(coach, who, what)
 
 
-def request(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def request(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
+    team_id, user_id = who
     recipient, what, due_on = form.person(user_id), form.dated_text(Field.TEXT, what="your request"), form.due_on()
-    person_checked(form, Field.PERSON, lambda: require_person(client, coach, team_id, recipient))
-    return lambda: flows.make_request(coach, team_id, user_id, recipient, what, due_on)
+    person_checked(form, Field.PERSON, lambda: require_person(client, coach, MemberId(team_id, recipient)))
+    return lambda: flows.make_request(coach, who, recipient, what, due_on)
 
 
-def promise(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def promise(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     what, due_on = form.dated_text(Field.TEXT, what="your promise"), form.due_on()
-    return lambda: flows.make_promise(coach, team_id, user_id, what, due_on)
+    return lambda: flows.make_promise(coach, who, what, due_on)
 
 
-def breakdown(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def breakdown(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     what = form.text(Field.TEXT, what="what's off track")
     noticed_id = BreakdownForm.read(form.metadata).noticed
-    return lambda: flows.declare_breakdown(coach, team_id, user_id, what, noticed=noticed_id)
+    return lambda: flows.declare_breakdown(coach, who, what, noticed=noticed_id)
 
 
-def breakthrough(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def breakthrough(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     what = form.text(Field.TEXT, what="your breakthrough")
-    return lambda: flows.declare_breakthrough(coach, team_id, user_id, what)
+    return lambda: flows.declare_breakthrough(coach, who, what)
 
 
-def counter(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def counter(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
+    team_id, user_id = who
     request_id = required(CounterForm.read(form.metadata).request)
     terms, due_on = form.dated_text(Field.TEXT, what="your counter-offer"), form.due_on()
     return lambda: flows.move_request(
@@ -166,13 +169,14 @@ def counter(coach: Coach, form: Form, team_id: str, user_id: str, client: WebCli
     )
 
 
-def offer(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def offer(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
+    team_id, user_id = who
     stand_id = required(StandItemForm.read(form.metadata).stand)
     what, due_on = form.dated_text(Field.TEXT, what="your offer"), form.due_on()
     return lambda: flows.offer_help(coach, team_id, stand_id, user_id, what, due_on)
 
 
-def renegotiate(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def renegotiate(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     asked = RenegotiateForm.read(form.metadata)
     kind, item_id = asked.kind, required(asked.id)
     if kind is None:
@@ -180,26 +184,24 @@ def renegotiate(coach: Coach, form: Form, team_id: str, user_id: str, client: We
     new_date = form.due_on()
     if new_date is None and Field.DUE_ON not in form.errors:
         form.errors[Field.DUE_ON] = "Pick the new date you can promise."
-    return lambda: flows.account(
-        coach, team_id, user_id, (str(kind), item_id), PromiseStatus.RENEGOTIATED, new_date=new_date
-    )
+    return lambda: flows.account(coach, who, (str(kind), item_id), PromiseStatus.RENEGOTIATED, new_date=new_date)
 
 
-def close_stand(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def close_stand(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     ending = form.choice(Field.ENDING, what="how the stand ended")
     words = form.text(Field.TEXT, what="your words", required=False)
-    return lambda: flows.close_stand(coach, team_id, user_id, ending, words)
+    return lambda: flows.close_stand(coach, who, ending, words)
 
 
-def resolve(coach: Coach, form: Form, team_id: str, user_id: str, client: WebClient) -> Work:
+def resolve(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     resolving = ResolveForm.read(form.metadata)
     breakdown_id = required(resolving.breakdown)
     shifted = form.text(Field.TEXT, what="what shifted")
     coaching = resolving.url or None  # ours, in a signed submission
-    return lambda: flows.resolve_breakdown(coach, team_id, user_id, breakdown_id, shifted, coaching=coaching)
+    return lambda: flows.resolve_breakdown(coach, who, breakdown_id, shifted, coaching=coaching)
 
 
-Reader = Callable[[Coach, Form, str, str, WebClient], Work]
+Reader = Callable[[Coach, Form, MemberId, WebClient], Work]
 """Reads a submitted form (asking Slack who someone is, first) into the work its ack is given after."""
 
 # Every modal the coach opens, and how its submission is read. Each is stored, then acked with the modal turned
@@ -225,16 +227,16 @@ def register(app: App, coach: Coach) -> None:
 
     def submitted(callback: Modal, read: Reader) -> None:
         def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-            team_id, user_id = who(context)
-            form = Form(body, coach.today(team_id, user_id))
-            work = read(coach, form, team_id, user_id, client)
+            who = sender(context)
+            form = Form(body, coach.today(who))
+            work = read(coach, form, who, client)
             if form.errors:
                 ack(response_action="errors", errors=form.errors)
                 return
             with coach.transaction():  # the ack records the delivery in it too (handlers.deliveries)
                 _text, blocks = work()
                 if Metadata.read(form.metadata).home:
-                    coach.tell(ox.home(team_id, user_id))
+                    coach.tell(ox.home(who))
                 ack(response_action="update", view=answered_view(body.get("view") or {}, blocks))
 
         on_submit.__name__ = f"submit_{callback}"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.clock import FixedClock
-from bot.coach import Coach, CoachRefusal, NotFound, Profile, StandConflict, StandDeclared
+from bot.coach import Coach, CoachRefusal, MemberId, NotFound, Profile, StandConflict, StandDeclared
 from bot.coach.rules import MoveRefused, RequestMove
 from storage.models import FORGOTTEN_USER, RequestStatus, StandStatus
 
@@ -18,37 +18,39 @@ T = "T1"
 @pytest.fixture
 def coach(engine: Engine, clock: FixedClock) -> Coach:
     coach = Coach(engine, clock, default_timezone="UTC")
-    coach.remember_profile(T, "UADA", Profile(name="Ada", tz="Europe/Berlin", is_admin=True, is_bot=False))
-    coach.remember_profile(T, "UBOB", Profile(name="Bob", tz="America/New_York", is_admin=False, is_bot=False))
+    coach.remember_profile(MemberId(T, "UADA"), Profile(name="Ada", tz="Europe/Berlin", is_admin=True, is_bot=False))
+    coach.remember_profile(
+        MemberId(T, "UBOB"), Profile(name="Bob", tz="America/New_York", is_admin=False, is_bot=False)
+    )
     return coach
 
 
 def test_declaring_a_stand_starts_the_program_on_the_members_local_day(coach: Coach, clock: FixedClock) -> None:
     clock.set(clock.now().replace(hour=23, minute=30))  # 23:30 UTC Monday is already Tuesday in Berlin
-    result = coach.declare_stand(T, "UADA", "Sign 10 partners", date(2026, 12, 31))
+    result = coach.declare_stand(MemberId(T, "UADA"), "Sign 10 partners", date(2026, 12, 31))
     assert isinstance(result, StandDeclared)
     assert result.stand.program_started_on == date(2026, 11, 24)
-    assert coach.progress(T, "UADA").day == 1
+    assert coach.progress(MemberId(T, "UADA")).day == 1
 
 
 def test_a_second_stand_waits_as_a_draft_until_the_member_chooses(coach: Coach) -> None:
-    first = coach.declare_stand(T, "UADA", "First", None)
-    second = coach.declare_stand(T, "UADA", "Second", None)
+    first = coach.declare_stand(MemberId(T, "UADA"), "First", None)
+    second = coach.declare_stand(MemberId(T, "UADA"), "Second", None)
     assert isinstance(first, StandDeclared)
     assert isinstance(second, StandConflict)
     assert second.current.id == first.stand.id
-    assert coach.progress(T, "UADA").stand is not None
-    assert coach.progress(T, "UADA").stand.text == "First"  # type: ignore[union-attr]
+    assert coach.progress(MemberId(T, "UADA")).stand is not None
+    assert coach.progress(MemberId(T, "UADA")).stand.text == "First"  # type: ignore[union-attr]
 
 
 def test_replacing_withdraws_the_old_stand_and_keeping_changes_nothing(coach: Coach) -> None:
-    coach.declare_stand(T, "UADA", "First", None)
-    keep = coach.declare_stand(T, "UADA", "Second", None)
+    coach.declare_stand(MemberId(T, "UADA"), "First", None)
+    keep = coach.declare_stand(MemberId(T, "UADA"), "Second", None)
     assert isinstance(keep, StandConflict) and keep.draft.id
-    assert coach.settle_draft(T, "UADA", keep.draft.id, replace=False) is None
-    replace = coach.declare_stand(T, "UADA", "Third", None)
+    assert coach.settle_draft(MemberId(T, "UADA"), keep.draft.id, replace=False) is None
+    replace = coach.declare_stand(MemberId(T, "UADA"), "Third", None)
     assert isinstance(replace, StandConflict) and replace.draft.id
-    declared = coach.settle_draft(T, "UADA", replace.draft.id, replace=True)
+    declared = coach.settle_draft(MemberId(T, "UADA"), replace.draft.id, replace=True)
     assert declared is not None and declared.replaced is not None
     assert declared.replaced.status == StandStatus.WITHDRAWN
     assert declared.stand.text == "Third"
@@ -57,16 +59,16 @@ def test_replacing_withdraws_the_old_stand_and_keeping_changes_nothing(coach: Co
 
 
 def test_a_draft_choice_cannot_be_made_twice(coach: Coach) -> None:
-    coach.declare_stand(T, "UADA", "First", None)
-    conflict = coach.declare_stand(T, "UADA", "Second", None)
+    coach.declare_stand(MemberId(T, "UADA"), "First", None)
+    conflict = coach.declare_stand(MemberId(T, "UADA"), "Second", None)
     assert isinstance(conflict, StandConflict) and conflict.draft.id
-    coach.settle_draft(T, "UADA", conflict.draft.id, replace=False)
+    coach.settle_draft(MemberId(T, "UADA"), conflict.draft.id, replace=False)
     with pytest.raises(NotFound):
-        coach.settle_draft(T, "UADA", conflict.draft.id, replace=True)
+        coach.settle_draft(MemberId(T, "UADA"), conflict.draft.id, replace=True)
 
 
 def test_the_first_to_join_is_the_first_follower_and_joining_twice_is_refused(coach: Coach) -> None:
-    declared = coach.declare_stand(T, "UADA", "Stand", None)
+    declared = coach.declare_stand(MemberId(T, "UADA"), "Stand", None)
     assert isinstance(declared, StandDeclared) and declared.stand.id
     sid = declared.stand.id
     assert coach.join_stand(T, sid, "UBOB").is_first
@@ -79,7 +81,7 @@ def test_the_first_to_join_is_the_first_follower_and_joining_twice_is_refused(co
 
 
 def test_a_stand_of_another_workspace_cannot_be_seen_or_joined(coach: Coach) -> None:
-    declared = coach.declare_stand(T, "UADA", "Stand", None)
+    declared = coach.declare_stand(MemberId(T, "UADA"), "Stand", None)
     assert isinstance(declared, StandDeclared) and declared.stand.id
     with pytest.raises(NotFound):
         coach.join_stand("T2", declared.stand.id, "UEVE")
@@ -88,24 +90,24 @@ def test_a_stand_of_another_workspace_cannot_be_seen_or_joined(coach: Coach) -> 
 
 
 def test_practice_counts_today_in_the_members_zone_and_the_week(coach: Coach, clock: FixedClock) -> None:
-    coach.log_shares(T, "UADA", ["UBOB", "UCY"], "told them")
-    coach.log_action(T, "UADA", "called the mayor")
+    coach.log_shares(MemberId(T, "UADA"), ["UBOB", "UCY"], "told them")
+    coach.log_action(MemberId(T, "UADA"), "called the mayor")
     clock.advance(timedelta(days=1))
-    progress = coach.log_action(T, "UADA", "wrote the plan")
+    progress = coach.log_action(MemberId(T, "UADA"), "wrote the plan")
     assert (progress.today_practice.shares, progress.today_practice.actions) == (0, 1)
     assert (progress.week_practice.shares, progress.week_practice.actions) == (2, 2)
 
 
 def test_telling_yourself_is_not_a_share(coach: Coach) -> None:
     with pytest.raises(CoachRefusal):
-        coach.log_shares(T, "UADA", ["UADA"], "")
+        coach.log_shares(MemberId(T, "UADA"), ["UADA"], "")
     assert coach.export(team_id=T)["shares"] == []
 
 
 def test_a_request_accepted_then_done_then_completed(coach: Coach) -> None:
-    request = coach.make_request(T, "UADA", "UBOB", "Intro to the mayor", date(2026, 12, 1))
+    request = coach.make_request(MemberId(T, "UADA"), "UBOB", "Intro to the mayor", date(2026, 12, 1))
     assert request.id
-    assert coach.progress(T, "UADA").today_practice.requests == 1
+    assert coach.progress(MemberId(T, "UADA")).today_practice.requests == 1
     coach.move_request(T, request.id, "UBOB", RequestMove.ACCEPT)
     coach.move_request(T, request.id, "UBOB", RequestMove.DONE)
     moved = coach.move_request(T, request.id, "UADA", RequestMove.COMPLETE)
@@ -115,7 +117,7 @@ def test_a_request_accepted_then_done_then_completed(coach: Coach) -> None:
 
 
 def test_accepting_a_counter_offer_takes_its_terms(coach: Coach) -> None:
-    request = coach.make_request(T, "UADA", "UBOB", "Ten intros", date(2026, 12, 1))
+    request = coach.make_request(MemberId(T, "UADA"), "UBOB", "Ten intros", date(2026, 12, 1))
     assert request.id
     coach.move_request(T, request.id, "UBOB", RequestMove.COUNTER, terms="Five intros", due_on=date(2026, 12, 8))
     moved = coach.move_request(T, request.id, "UADA", RequestMove.ACCEPT_COUNTER)
@@ -127,7 +129,7 @@ def test_accepting_a_counter_offer_takes_its_terms(coach: Coach) -> None:
 
 
 def test_someone_outside_a_request_cannot_move_it(coach: Coach) -> None:
-    request = coach.make_request(T, "UADA", "UBOB", "Intro", None)
+    request = coach.make_request(MemberId(T, "UADA"), "UBOB", "Intro", None)
     assert request.id
     with pytest.raises(CoachRefusal):
         coach.move_request(T, request.id, "UCY", RequestMove.ACCEPT)
@@ -137,18 +139,18 @@ def test_someone_outside_a_request_cannot_move_it(coach: Coach) -> None:
 
 
 def test_an_offer_of_help_is_accepted_by_the_stands_owner(coach: Coach) -> None:
-    declared = coach.declare_stand(T, "UADA", "Stand", None)
+    declared = coach.declare_stand(MemberId(T, "UADA"), "Stand", None)
     assert isinstance(declared, StandDeclared) and declared.stand.id
     offer = coach.offer_help(T, declared.stand.id, "UBOB", "I'll host the workshop", None)
     assert offer.id and offer.user_id == "UADA" and offer.status == RequestStatus.COUNTERED
-    assert coach.progress(T, "UADA").today_practice.requests == 0  # an offer is not the owner's request
+    assert coach.progress(MemberId(T, "UADA")).today_practice.requests == 0  # an offer is not the owner's request
     moved = coach.move_request(T, offer.id, "UADA", RequestMove.ACCEPT_COUNTER)
     assert moved.request.status == RequestStatus.ACCEPTED
 
 
 def test_export_items_carry_team_user_time_and_text(coach: Coach) -> None:
-    coach.declare_stand(T, "UADA", "Stand", date(2026, 12, 31))
-    coach.make_request(T, "UADA", "UBOB", "Intro", None)
+    coach.declare_stand(MemberId(T, "UADA"), "Stand", date(2026, 12, 31))
+    coach.make_request(MemberId(T, "UADA"), "UBOB", "Intro", None)
     document = coach.export()
     assert set(document) >= {
         "stands",
@@ -170,18 +172,18 @@ def test_export_items_carry_team_user_time_and_text(coach: Coach) -> None:
 
 
 def test_forgetting_deletes_own_records_and_anonymizes_shared_ones(coach: Coach) -> None:
-    coach.declare_stand(T, "UADA", "Stand", None)
-    coach.set_member_option(T, "UADA", paused=True)
-    coach.set_member_option(T, "UADA", paused=False)
-    coach.set_member_option(T, "UBOB", paused=True)
-    coach.log_action(T, "UADA", "Act")
-    asked = coach.make_request(T, "UADA", "UBOB", "Intro", None)
-    accepted = coach.make_request(T, "UBOB", "UADA", "Review", None)
+    coach.declare_stand(MemberId(T, "UADA"), "Stand", None)
+    coach.set_member_option(MemberId(T, "UADA"), paused=True)
+    coach.set_member_option(MemberId(T, "UADA"), paused=False)
+    coach.set_member_option(MemberId(T, "UBOB"), paused=True)
+    coach.log_action(MemberId(T, "UADA"), "Act")
+    asked = coach.make_request(MemberId(T, "UADA"), "UBOB", "Intro", None)
+    accepted = coach.make_request(MemberId(T, "UBOB"), "UADA", "Review", None)
     assert asked.id and accepted.id
     coach.move_request(T, accepted.id, "UADA", RequestMove.ACCEPT)
-    coach.log_shares(T, "UBOB", ["UADA"], "told Ada")
+    coach.log_shares(MemberId(T, "UBOB"), ["UADA"], "told Ada")
 
-    coach.forget(T, "UADA")
+    coach.forget(MemberId(T, "UADA"))
 
     assert coach.export(team_id=T, user_id="UADA") == {name: [] for name in coach.export()}
     requests = {r["id"]: r for r in coach.export(team_id=T)["requests"]}
@@ -189,20 +191,20 @@ def test_forgetting_deletes_own_records_and_anonymizes_shared_ones(coach: Coach)
     assert requests[accepted.id]["recipient_id"] == FORGOTTEN_USER and requests[accepted.id]["status"] == "accepted"
     assert coach.export(team_id=T)["shares"][0]["told_user_id"] == FORGOTTEN_USER
     assert [p["user_id"] for p in coach.export(team_id=T)["pauses"]] == ["UBOB"]
-    assert coach.member(T, "UADA") is None
+    assert coach.member(MemberId(T, "UADA")) is None
 
 
 def test_pausing_twice_opens_one_pause_and_resuming_closes_it(coach: Coach, clock: FixedClock) -> None:
-    coach.set_member_option(T, "UADA", paused=True)
+    coach.set_member_option(MemberId(T, "UADA"), paused=True)
     clock.advance(timedelta(hours=1))
-    coach.set_member_option(T, "UADA", paused=True)
+    coach.set_member_option(MemberId(T, "UADA"), paused=True)
     assert [(p["started_at"], p["ended_at"]) for p in coach.export(team_id=T)["pauses"]] == [
         ("2026-11-23T14:00:00Z", None)
     ]
 
     clock.advance(timedelta(days=1))
-    coach.set_member_option(T, "UADA", paused=False)
-    coach.set_member_option(T, "UADA", paused=False)
+    coach.set_member_option(MemberId(T, "UADA"), paused=False)
+    coach.set_member_option(MemberId(T, "UADA"), paused=False)
 
     [pause] = coach.export(team_id=T)["pauses"]
     assert (pause["started_at"], pause["ended_at"], pause["reason"]) == (
@@ -210,18 +212,18 @@ def test_pausing_twice_opens_one_pause_and_resuming_closes_it(coach: Coach, cloc
         "2026-11-24T15:00:00Z",
         None,
     )
-    assert coach.member(T, "UADA").paused is False  # type: ignore[union-attr]
+    assert coach.member(MemberId(T, "UADA")).paused is False  # type: ignore[union-attr]
 
 
 def test_a_pause_in_one_workspace_is_not_a_pause_in_another(coach: Coach) -> None:
-    coach.set_member_option("T2", "UADA", paused=True)
-    coach.set_member_option(T, "UADA", paused=False)
+    coach.set_member_option(MemberId("T2", "UADA"), paused=True)
+    coach.set_member_option(MemberId(T, "UADA"), paused=False)
     assert [p["ended_at"] for p in coach.export(team_id="T2")["pauses"]] == [None]
     assert coach.export(team_id=T)["pauses"] == []
 
 
 def test_member_data_is_kept_per_workspace(coach: Coach) -> None:
-    coach.log_action(T, "UADA", "In T1")
-    coach.log_action("T2", "UADA", "In T2")
+    coach.log_action(MemberId(T, "UADA"), "In T1")
+    coach.log_action(MemberId("T2", "UADA"), "In T2")
     assert [a["text"] for a in coach.export(team_id="T2")["actions"]] == ["In T2"]
-    assert coach.progress(T, "UADA").today_practice.actions == 1
+    assert coach.progress(MemberId(T, "UADA")).today_practice.actions == 1

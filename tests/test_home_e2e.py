@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Runtime
+from bot.coach import MemberId
 from standin import SlackStandIn
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
@@ -53,9 +54,9 @@ def test_logging_from_app_home_opens_the_form_and_refreshes_home(slack: SlackSta
 def test_a_busy_members_home_stays_within_slacks_block_kit_limits(slack: SlackStandIn, app: Runtime) -> None:
     long_text = "a long ask " * 270  # about 2,970 characters each
     for _ in range(25):
-        app.coach.make_request("T1", "UBOB", "UADA", long_text, None)
-        app.coach.make_request("T1", "UADA", "UCY", long_text, None)
-        app.coach.make_promise("T1", "UADA", long_text, None)
+        app.coach.make_request(MemberId("T1", "UBOB"), "UADA", long_text, None)
+        app.coach.make_request(MemberId("T1", "UADA"), "UCY", long_text, None)
+        app.coach.make_promise(MemberId("T1", "UADA"), long_text, None)
 
     slack.open_home("UADA")
 
@@ -117,7 +118,7 @@ def test_a_stand_with_hundreds_of_followers_names_the_first_few_within_block_kit
     for follower in followers:
         app.coach.join_stand("T1", stand_id, follower)
     for n in range(15):  # Ada follows fifteen stands herself
-        app.coach.declare_stand("T1", f"UOWNER{n:02d}", f"Outcome number {n}", None)
+        app.coach.declare_stand(MemberId("T1", f"UOWNER{n:02d}"), f"Outcome number {n}", None)
         app.coach.join_stand("T1", export(app)["stands"][-1]["id"], "UADA")
 
     slack.open_home("UADA")

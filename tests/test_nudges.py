@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.coach import Coach, Profile
+from bot.coach import Coach, MemberId, Profile
 from bot.coach.nudges import Nudges, theme_for
 from handlers.jobs import nudge_pass
 from standin import SlackStandIn
@@ -26,10 +26,10 @@ T = "T1"
 
 
 def participant(coach: Coach, user_id: str, tz: str, **options: object) -> None:
-    coach.remember_profile(T, user_id, Profile(name=user_id, tz=tz, is_admin=False, is_bot=False))
-    coach.declare_stand(T, user_id, f"{user_id}'s stand", None)
+    coach.remember_profile(MemberId(T, user_id), Profile(name=user_id, tz=tz, is_admin=False, is_bot=False))
+    coach.declare_stand(MemberId(T, user_id), f"{user_id}'s stand", None)
     if options:
-        coach.set_member_option(T, user_id, **options)
+        coach.set_member_option(MemberId(T, user_id), **options)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_weekends_are_off_unless_the_member_turned_them_on(coach: Coach, clock: 
 def test_paused_members_and_members_without_a_stand_are_not_nudged(coach: Coach, clock: FixedClock) -> None:
     clock.set(at("2026-11-23T06:00:00Z"))
     participant(coach, "UPAUSED", "UTC", paused=True)
-    coach.remember_profile(T, "UNOSTAND", Profile(name="x", tz="UTC", is_admin=False, is_bot=False))
+    coach.remember_profile(MemberId(T, "UNOSTAND"), Profile(name="x", tz="UTC", is_admin=False, is_bot=False))
 
     assert due_users(coach, at("2026-11-23T10:00:00Z")) == []
 
@@ -218,7 +218,7 @@ def test_a_member_slack_no_longer_knows_is_paused_and_the_others_still_get_their
     report = nudge_pass(Nudges(app.coach), poster, clock.now())
 
     assert (report.sent, report.failed) == (1, 1)
-    member = app.coach.member(T, "UADA")
+    member = app.coach.member(MemberId(T, "UADA"))
     assert member is not None and member.paused and member.paused_reason == "account_inactive"
     [pause] = export(app)["pauses"]
     assert (pause["user_id"], pause["reason"], pause["ended_at"]) == ("UADA", "account_inactive", None)
@@ -286,7 +286,7 @@ def test_three_instances_nudging_at_the_same_instant_send_one_dm_per_participant
         participant(coach, user, "Europe/Berlin")
     promisers = members[::3]  # each also has a promise due today: one follow-up each
     for user in promisers:
-        coach.make_promise(T, user, "Send the deck", at("2026-11-23T06:00:00Z").date())
+        coach.make_promise(MemberId(T, user), "Send the deck", at("2026-11-23T06:00:00Z").date())
 
     runs = [_nudge_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path) for _ in range(3)]
     outputs = [run.communicate(timeout=120) for run in runs]

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from bot.app import paced_poster
 from bot.clock import FixedClock
-from bot.coach import Coach
+from bot.coach import Coach, MemberId
 from bot.coach.rules import RequestMove
 from bot.scheduler import housekeeping
 from handlers import outbox as ox
@@ -62,10 +62,10 @@ def rows(coach: Coach) -> list[Outbox]:
 
 def test_items_are_written_only_when_the_change_commits(coach: Coach) -> None:
     with pytest.raises(RuntimeError), coach.transaction():
-        coach.tell(ox.dm(T, "UBOB", "never"))
+        coach.tell(ox.dm(MemberId(T, "UBOB"), "never"))
         raise RuntimeError("the change failed")
 
-    owe(coach, ox.dm(T, "UBOB", "hello"))
+    owe(coach, ox.dm(MemberId(T, "UBOB"), "hello"))
 
     assert [(r.kind, r.user_id, r.status) for r in rows(coach)] == [("post", "UBOB", OutboxStatus.PENDING)]
 
@@ -78,12 +78,17 @@ def test_a_committed_transaction_that_owes_slack_wakes_the_sender(coach: Coach) 
         pass
     assert not woken.is_set()  # nothing owed, nothing to wake for
 
-    owe(coach, ox.dm(T, "UBOB", "hello"))
+    owe(coach, ox.dm(MemberId(T, "UBOB"), "hello"))
     assert woken.is_set()
 
 
 def test_only_the_first_item_of_a_lane_is_due_and_one_claim_wins(coach: Coach) -> None:
-    owe(coach, ox.dm(T, "UBOB", "first"), ox.dm(T, "UBOB", "second"), ox.dm(T, "UCY", "other lane"))
+    owe(
+        coach,
+        ox.dm(MemberId(T, "UBOB"), "first"),
+        ox.dm(MemberId(T, "UBOB"), "second"),
+        ox.dm(MemberId(T, "UCY"), "other lane"),
+    )
     with unit_of_work(coach.engine) as session:
         due = outbox.due(now=datetime.now(UTC), limit=10, session=session)
         first = outbox.claim(due[0], now=datetime.now(UTC), session=session)
@@ -94,7 +99,7 @@ def test_only_the_first_item_of_a_lane_is_due_and_one_claim_wins(coach: Coach) -
 
 
 def test_a_claim_whose_sender_died_is_handed_back_after_the_lease(coach: Coach) -> None:
-    owe(coach, ox.dm(T, "UBOB", "hello"))
+    owe(coach, ox.dm(MemberId(T, "UBOB"), "hello"))
     start = datetime.now(UTC)
     with unit_of_work(coach.engine) as session:
         [item_id] = outbox.due(now=start, limit=10, session=session)
@@ -111,9 +116,9 @@ def test_the_sender_posts_once_and_remembers_where_the_card_landed(
     coach: Coach, sender: OutboxSender, slack: SlackStandIn
 ) -> None:
     with coach.transaction():
-        request = coach.make_request(T, "UADA", "UBOB", "an intro", None)
+        request = coach.make_request(MemberId(T, "UADA"), "UBOB", "an intro", None)
         assert request.id is not None
-        coach.tell(ox.dm(T, "UBOB", "a card", remember=(Ref.RECIPIENT_CARD, request.id)))
+        coach.tell(ox.dm(MemberId(T, "UBOB"), "a card", remember=(Ref.RECIPIENT_CARD, request.id)))
 
     report = sender.drain()
 
@@ -133,11 +138,11 @@ def test_an_update_waits_for_the_post_it_rewrites_and_then_finds_it(
     coach: Coach, sender: OutboxSender, slack: SlackStandIn
 ) -> None:
     with coach.transaction():
-        request = coach.make_request(T, "UADA", "UBOB", "an intro", None)
+        request = coach.make_request(MemberId(T, "UADA"), "UBOB", "an intro", None)
         assert request.id is not None
         ref = (Ref.RECIPIENT_CARD, request.id)
         coach.tell(
-            ox.dm(T, "UBOB", "the card", remember=ref),
+            ox.dm(MemberId(T, "UBOB"), "the card", remember=ref),
             ox.update(T, "UBOB", "the card, rewritten", [], ref=ref),
         )
     slack.fail("chat.postMessage", "internal_error", status=500, times=1)
@@ -156,7 +161,7 @@ def test_an_update_waits_for_the_post_it_rewrites_and_then_finds_it(
 def test_slack_asking_to_wait_is_honoured_before_the_next_attempt(
     coach: Coach, sender: OutboxSender, slack: SlackStandIn
 ) -> None:
-    owe(coach, ox.dm(T, "UBOB", "hello"))
+    owe(coach, ox.dm(MemberId(T, "UBOB"), "hello"))
     slack.fail("chat.postMessage", "ratelimited", retry_after=30)
     asked_at = datetime.now(UTC)
 
@@ -211,7 +216,7 @@ def test_housekeeping_forgets_old_deliveries_and_long_failed_items(coach: Coach)
                 created_at=datetime.now(UTC) - timedelta(days=8),
             )
         )
-    owe(coach, ox.dm(T, "UBOB", "still owed"))
+    owe(coach, ox.dm(MemberId(T, "UBOB"), "still owed"))
 
     housekeeping(coach, NOW)
 
@@ -233,7 +238,7 @@ def test_an_item_the_sender_cannot_handle_is_set_aside_and_the_lane_goes_on(
             payload={"role": "requester", "channel": "DUBOB", "ts": "1.000"},
             user_id="UBOB",
         ),
-        ox.dm(T, "UBOB", "after it"),
+        ox.dm(MemberId(T, "UBOB"), "after it"),
     )
 
     first = sender.drain()  # the card names no request: a bug's shape, not Slack's
@@ -247,14 +252,19 @@ def test_a_new_date_question_that_cannot_reach_the_requester_is_taken_back(
     coach: Coach, sender: OutboxSender, slack: SlackStandIn, clock: FixedClock
 ) -> None:
     with coach.transaction():
-        request = coach.make_request(T, "UADA", "UBOB", "an intro", clock.now().date() + timedelta(days=1))
+        request = coach.make_request(MemberId(T, "UADA"), "UBOB", "an intro", clock.now().date() + timedelta(days=1))
         assert request.id is not None
     coach.move_request(T, request.id, "UBOB", RequestMove.ACCEPT)
     with coach.transaction():
-        asked, _ = coach.propose_renegotiation(T, "UBOB", request.id, clock.now().date() + timedelta(days=3))
+        asked, _ = coach.propose_renegotiation(MemberId(T, "UBOB"), request.id, clock.now().date() + timedelta(days=3))
         assert asked.id is not None
         coach.tell(
-            ox.dm(T, "UADA", "may it move?", remember=(Ref.RENEGOTIATION_QUESTION, asked.id), on_failure=("UBOB", "no"))
+            ox.dm(
+                MemberId(T, "UADA"),
+                "may it move?",
+                remember=(Ref.RENEGOTIATION_QUESTION, asked.id),
+                on_failure=("UBOB", "no"),
+            )
         )
     slack.fail("chat.postMessage", "user_not_found", times=1)
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from bot.app import Runtime
 from bot.clock import FixedClock
+from bot.coach import MemberId
 from standin import SlackStandIn
 from tests import support
 from tests.e2e import buttons, dm, drained, eventually, export, last_ephemeral, seen
@@ -188,11 +189,11 @@ def test_personal_settings_are_stored(slack: SlackStandIn, app: Runtime) -> None
         slack.command("UBOB", "/coach", text)
         last_ephemeral(slack, "UBOB", answer)
 
-    member = app.coach.member("T1", "UBOB")
+    member = app.coach.member(MemberId("T1", "UBOB"))
     assert member is not None and (member.nudge_time, member.weekends, member.paused) == ("07:30", True, True)
     slack.command("UBOB", "/coach", "resume")
     last_ephemeral(slack, "UBOB", "Welcome back")
-    assert app.coach.member("T1", "UBOB").paused is False  # type: ignore[union-attr]
+    assert app.coach.member(MemberId("T1", "UBOB")).paused is False  # type: ignore[union-attr]
 
 
 def test_export_sends_the_members_own_data_as_a_json_file(slack: SlackStandIn, app: Runtime) -> None:
@@ -242,7 +243,7 @@ def test_a_members_zone_is_cached_for_a_day_then_asked_again(
 
     # After the ack, Slack is asked again, and the zone it gives is the one used from then on.
     slack.wait_for(lambda: len(slack.calls("users.info")) == 2)
-    eventually(lambda: app.coach.member("T1", "UCY").tz == "Europe/Lisbon")  # type: ignore[union-attr]
+    eventually(lambda: app.coach.member(MemberId("T1", "UCY")).tz == "Europe/Lisbon")  # type: ignore[union-attr]
 
 
 def test_members_listed_in_coach_admins_may_choose_the_recap_channel(
@@ -273,9 +274,9 @@ def test_a_stand_of_three_thousand_characters_is_announced_within_slacks_limits(
 def test_status_shows_the_current_and_best_streak(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
     for _day in range(2):  # Monday and Tuesday: full practice, logged straight through the coach
         for _ in range(2):
-            app.coach.log_shares("T1", "UADA", ["UBOB"], "")
-            app.coach.log_action("T1", "UADA", "an action")
-            app.coach.make_request("T1", "UADA", "UBOB", "a favour", None)
+            app.coach.log_shares(MemberId("T1", "UADA"), ["UBOB"], "")
+            app.coach.log_action(MemberId("T1", "UADA"), "an action")
+            app.coach.make_request(MemberId("T1", "UADA"), "UBOB", "a favour", None)
         clock.advance(timedelta(days=1))
 
     slack.command("UADA", "/coach", "status")

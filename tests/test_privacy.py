@@ -25,7 +25,7 @@ from sqlalchemy import Engine, Table, select
 from sqlmodel import Session, SQLModel
 
 from bot.clock import FixedClock
-from bot.coach import Coach
+from bot.coach import Coach, MemberId
 from storage.models import (
     FORGOTTEN_USER,
     Action,
@@ -458,7 +458,7 @@ def test_forget_leaves_no_trace_of_the_member_and_keeps_the_others_rows_anonymis
     before, ids = snapshot(engine), identifiers(filled)
     ada_stands = {key[0] for key, row in before["stands"].items() if row["user_id"] == ADA}
 
-    coach.forget(T, ADA)
+    coach.forget(MemberId(T, ADA))
 
     after = snapshot(engine)
     for table, rows in before.items():
@@ -498,7 +498,7 @@ def test_forget_leaves_no_trace_of_the_member_and_keeps_the_others_rows_anonymis
 def test_forget_ends_what_waited_on_the_member_and_keeps_what_the_other_side_holds(
     engine: Engine, filled: Fill, coach: Coach
 ) -> None:
-    coach.forget(T, ADA)
+    coach.forget(MemberId(T, ADA))
 
     document = coach.export(team_id=T)
     requests = {r["id"]: r for r in document["requests"]}

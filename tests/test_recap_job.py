@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
-from bot.coach import Coach, Profile, StandDeclared
+from bot.coach import Coach, MemberId, Profile, StandDeclared
 from bot.coach.recaps import Recaps
 from handlers.jobs import PassReport, channel_recap_pass, recap_pass, weekly_line_pass
 from handlers.posting import PacedPoster
@@ -130,9 +130,9 @@ def test_three_instances_post_one_recap_and_running_again_posts_nothing(
     slack: SlackStandIn, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     coach = Coach(engine, FixedClock(at("2026-11-18T10:00:00Z")))
-    coach.remember_profile(T, "UADA", Profile(name="Ada", tz="UTC", is_admin=True, is_bot=False))
-    coach.declare_stand(T, "UADA", "Sign 10 partners", None)
-    coach.log_action(T, "UADA", "An action")
+    coach.remember_profile(MemberId(T, "UADA"), Profile(name="Ada", tz="UTC", is_admin=True, is_bot=False))
+    coach.declare_stand(MemberId(T, "UADA"), "Sign 10 partners", None)
+    coach.log_action(MemberId(T, "UADA"), "An action")
 
     runs = [_recap_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path) for _ in range(3)]
     outputs = [run.communicate(timeout=120) for run in runs]
@@ -150,7 +150,7 @@ def test_the_recap_command_exits_1_when_the_post_failed(
     slack: SlackStandIn, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     coach = Coach(engine, FixedClock(at("2026-11-18T10:00:00Z")))
-    coach.log_action(T, "UADA", "An action")
+    coach.log_action(MemberId(T, "UADA"), "An action")
     slack.fail("chat.postMessage", "fatal_error", times=10, status=500)
 
     run = _recap_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path)
@@ -163,8 +163,8 @@ def test_the_recap_command_exits_1_when_the_post_failed(
 def test_the_recap_counts_breakdowns_met_and_resolved(slack: SlackStandIn, app: Runtime, clock: FixedClock) -> None:
     a_week_of_practice(slack, clock)
     clock.set(at("2026-11-18T10:00:00Z"))
-    breakdown = app.coach.declare_breakdown(T, "UADA", "Two partners pulled out")
-    app.coach.resolve_breakdown(T, "UADA", breakdown.id, "A third stepped in")
+    breakdown = app.coach.declare_breakdown(MemberId(T, "UADA"), "Two partners pulled out")
+    app.coach.resolve_breakdown(MemberId(T, "UADA"), breakdown.id, "A third stepped in")
 
     [due] = Recaps(app.coach).due(at("2026-11-23T08:00:00Z"))
     summary = Recaps(app.coach).summary(due)
@@ -251,13 +251,14 @@ def test_a_gone_follower_is_paused_and_the_others_still_get_their_line(
     poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     channel = channel_recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
     assert channel.sent == 1
+    drained(slack, app)
     slack.fail("chat.postMessage", "account_inactive")  # whichever follower's line goes first
 
     report = recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:06:00Z"))
 
     assert (report.sent, report.failed) == (1, 1)
     [gone] = [u for u in ("UBOB", "UCY") if not weekly_lines(slack, u)]
-    member = app.coach.member(T, gone)
+    member = app.coach.member(MemberId(T, gone))
     assert member is not None and member.paused and member.paused_reason == "account_inactive"
     assert recap_pass(Recaps(app.coach), poster, at("2026-11-23T09:06:00Z")) == PassReport()
 
@@ -267,6 +268,7 @@ def test_a_slack_outage_leaves_the_line_to_a_later_pass(slack: SlackStandIn, app
     bob_and_cy_join_adas_stand(slack)
     poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))
     channel_recap_pass(Recaps(app.coach), poster, at("2026-11-23T08:05:00Z"))
+    drained(slack, app)  # the joins' DMs are out: the two failures are the lines'
     slack.fail("chat.postMessage", "internal_error", times=2, status=500)
     impatient = PacedPoster(poster.client, poster.per_second, attempts=1)  # gives up at the first 5xx
 
@@ -310,12 +312,12 @@ def test_two_instances_send_each_follower_one_weekly_line(
     slack: SlackStandIn, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     coach = Coach(engine, FixedClock(at("2026-11-18T10:00:00Z")))
-    coach.remember_profile(T, "UADA", Profile(name="Ada", tz="UTC", is_admin=True, is_bot=False))
-    declared = coach.declare_stand(T, "UADA", "Sign 10 partners", None)
+    coach.remember_profile(MemberId(T, "UADA"), Profile(name="Ada", tz="UTC", is_admin=True, is_bot=False))
+    declared = coach.declare_stand(MemberId(T, "UADA"), "Sign 10 partners", None)
     assert isinstance(declared, StandDeclared) and declared.stand.id is not None
     for follower in ("UBOB", "UCY"):
         coach.join_stand(T, declared.stand.id, follower)
-    coach.log_action(T, "UADA", "An action")
+    coach.log_action(MemberId(T, "UADA"), "An action")
 
     runs = [_recap_command(slack.api_url, database_url, "2026-11-23T09:30:00Z", tmp_path) for _ in range(2)]
     outputs = [run.communicate(timeout=120) for run in runs]

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from bot.clock import FixedClock
-from bot.coach import Coach, StandDeclared
+from bot.coach import Coach, MemberId, StandDeclared
 from bot.coach.rules import Ledger
 from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary, last_full_week, summarize_week
 from handlers.blocks.recaps import PEOPLE_PER_REPLY, STANDS_PER_REPLY, build_weekly_recap
@@ -198,10 +198,10 @@ def test_with_weekends_on_an_empty_saturday_ends_the_streak(engine: Engine) -> N
 
 def test_offers_of_help_do_not_count_as_requests_made(engine: Engine) -> None:
     coach = Coach(engine, FixedClock(NOON), default_timezone="UTC")
-    declared = coach.declare_stand(T, "UADA", "Sign 10 partners", None)
+    declared = coach.declare_stand(MemberId(T, "UADA"), "Sign 10 partners", None)
     assert isinstance(declared, StandDeclared) and declared.stand.id
     coach.offer_help(T, declared.stand.id, "UBOB", "I'll intro you to two buyers", None)
-    coach.make_request(T, "UADA", "UBOB", "Review my pitch", None)
+    coach.make_request(MemberId(T, "UADA"), "UBOB", "Review my pitch", None)
 
     summary = summarize(engine)
 

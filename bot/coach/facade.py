@@ -13,7 +13,17 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.coach import breakdowns, members, practice, promises, records, requests, stands, status, workspaces
 from bot.coach.rules import RequestMove
-from bot.coach.values import Context, Joined, Profile, Progress, RequestMoved, StandConflict, StandDeclared, Status
+from bot.coach.values import (
+    Context,
+    Joined,
+    MemberId,
+    Profile,
+    Progress,
+    RequestMoved,
+    StandConflict,
+    StandDeclared,
+    Status,
+)
 from storage import asking, outbox, queries
 from storage.db import current_session, unit_of_work
 from storage.models import (
@@ -84,61 +94,62 @@ class Coach:
 
     # Members -----------------------------------------------------------------------------------------
 
-    def member(self, team_id: str, user_id: str) -> Member | None:
+    def member(self, who: MemberId) -> Member | None:
         """The member as last stored, if the coach has met them."""
         with self._reading() as session:
-            return queries.get_member(team_id=team_id, user_id=user_id, session=session)
+            return queries.get_member(team_id=who.team_id, user_id=who.user_id, session=session)
 
     def needs_profile(self, member: Member | None) -> bool:
         """Whether Slack should be asked again about this member (never asked, or asked over a day ago)."""
         return members.needs_profile(member, ctx=self.context())
 
-    def remember_profile(self, team_id: str, user_id: str, profile: Profile) -> Member:
+    def remember_profile(self, who: MemberId, profile: Profile) -> Member:
         """Store what Slack said about a person, creating them if new."""
         with self.transaction() as session:
-            return members.remember_profile(team_id, user_id, profile, ctx=self.context(), session=session)
+            return members.remember_profile(who, profile, ctx=self.context(), session=session)
 
-    def today(self, team_id: str, user_id: str) -> date:
+    def today(self, who: MemberId) -> date:
         """The member's local date now, by their stored zone (or the default zone)."""
         with self._reading() as session:
-            return members.today(team_id, user_id, ctx=self.context(), session=session)
+            return members.today(who, ctx=self.context(), session=session)
 
-    def nudged_today(self, team_id: str, user_id: str) -> bool:
+    def nudged_today(self, who: MemberId) -> bool:
         """Whether the member has a nudge of today to keep up to date."""
         with self._reading() as session:
-            today = members.today(team_id, user_id, ctx=self.context(), session=session)
-            return asking.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session) is not None
+            today = members.today(who, ctx=self.context(), session=session)
+            return (
+                asking.todays_nudge(team_id=who.team_id, user_id=who.user_id, local_date=today, session=session)
+                is not None
+            )
 
-    def set_member_option(self, team_id: str, user_id: str, **options: Any) -> Member:
+    def set_member_option(self, who: MemberId, **options: Any) -> Member:
         """Change the member's own coaching settings (nudge_time, weekends, paused)."""
         with self.transaction() as session:
-            return members.set_option(team_id, user_id, ctx=self.context(), session=session, **options)
+            return members.set_option(who, ctx=self.context(), session=session, **options)
 
     # Stands ------------------------------------------------------------------------------------------
 
     def declare_stand(
-        self, team_id: str, user_id: str, outcome: str, due_on: date | None, *, channel_id: str | None = None
+        self, who: MemberId, outcome: str, due_on: date | None, *, channel_id: str | None = None
     ) -> StandDeclared | StandConflict:
         """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
         with self.transaction() as session:
-            return stands.declare(
-                team_id, user_id, outcome, due_on, channel_id=channel_id, ctx=self.context(), session=session
-            )
+            return stands.declare(who, outcome, due_on, channel_id=channel_id, ctx=self.context(), session=session)
 
-    def settle_draft(self, team_id: str, user_id: str, draft_id: int, *, replace: bool) -> StandDeclared | None:
+    def settle_draft(self, who: MemberId, draft_id: int, *, replace: bool) -> StandDeclared | None:
         """Replace the active stand with the draft (withdrawing it), or drop the draft and keep the stand."""
         with self.transaction() as session:
-            return stands.settle_draft(team_id, user_id, draft_id, replace=replace, ctx=self.context(), session=session)
+            return stands.settle_draft(who, draft_id, replace=replace, ctx=self.context(), session=session)
 
-    def restart_program(self, team_id: str, user_id: str) -> Stand:
+    def restart_program(self, who: MemberId) -> Stand:
         """Another 14 days on the same stand, from the member's next working day."""
         with self.transaction() as session:
-            return stands.restart_program(team_id, user_id, ctx=self.context(), session=session)
+            return stands.restart_program(who, ctx=self.context(), session=session)
 
-    def close_stand(self, team_id: str, user_id: str, status: StandStatus, words: str) -> Stand:
+    def close_stand(self, who: MemberId, status: StandStatus, words: str) -> Stand:
         """Close the member's active stand as achieved or ended, in their words; their history stays."""
         with self.transaction() as session:
-            return stands.close(team_id, user_id, status, words, ctx=self.context(), session=session)
+            return stands.close(who, status, words, ctx=self.context(), session=session)
 
     def join_stand(self, team_id: str, stand_id: int, user_id: str) -> Joined:
         """Join a stand; the first to join is its first follower."""
@@ -162,27 +173,27 @@ class Coach:
 
     # Practice ----------------------------------------------------------------------------------------
 
-    def log_shares(self, team_id: str, user_id: str, told: Sequence[str], note: str) -> Progress:
+    def log_shares(self, who: MemberId, told: Sequence[str], note: str) -> Progress:
         """Each person told about the stand counts as one share."""
         with self.transaction() as session:
-            return practice.log_shares(team_id, user_id, told, note, ctx=self.context(), session=session)
+            return practice.log_shares(who, told, note, ctx=self.context(), session=session)
 
-    def log_action(self, team_id: str, user_id: str, text: str) -> Progress:
+    def log_action(self, who: MemberId, text: str) -> Progress:
         """One action toward the stand."""
         with self.transaction() as session:
-            return practice.log_action(team_id, user_id, text, ctx=self.context(), session=session)
+            return practice.log_action(who, text, ctx=self.context(), session=session)
 
-    def progress(self, team_id: str, user_id: str, *, on: date | None = None) -> Progress:
+    def progress(self, who: MemberId, *, on: date | None = None) -> Progress:
         """The day's (today's, unless `on` names another local date) and its week's practice, and the program day."""
         with self._reading() as session:
-            return practice.progress(team_id, user_id, on=on, ctx=self.context(), session=session)
+            return practice.progress(who, on=on, ctx=self.context(), session=session)
 
     # Requests ----------------------------------------------------------------------------------------
 
-    def make_request(self, team_id: str, user_id: str, recipient_id: str, text: str, due_on: date | None) -> Request:
+    def make_request(self, who: MemberId, recipient_id: str, text: str, due_on: date | None) -> Request:
         """A request of someone else; it counts toward the requester's practice."""
         with self.transaction() as session:
-            return requests.make(team_id, user_id, recipient_id, text, due_on, ctx=self.context(), session=session)
+            return requests.make(who, recipient_id, text, due_on, ctx=self.context(), session=session)
 
     def offer_help(self, team_id: str, stand_id: int, helper_id: str, text: str, due_on: date | None) -> Request:
         """An offer of help with a stand, waiting for its owner to accept it as the helper's promise."""
@@ -217,10 +228,10 @@ class Coach:
 
     # Promises ----------------------------------------------------------------------------------------
 
-    def make_promise(self, team_id: str, user_id: str, text: str, due_on: date | None) -> Promise:
+    def make_promise(self, who: MemberId, text: str, due_on: date | None) -> Promise:
         """A promise of the member's own, open until accounted for."""
         with self.transaction() as session:
-            return promises.make(team_id, user_id, text, due_on, ctx=self.context(), session=session)
+            return promises.make(who, text, due_on, ctx=self.context(), session=session)
 
     def promise(self, team_id: str, promise_id: int) -> Promise:
         """One promise of this workspace."""
@@ -228,22 +239,16 @@ class Coach:
             return members.one(Promise, promise_id, team_id=team_id, what="promise", session=session)
 
     def account_promise(
-        self, team_id: str, user_id: str, promise_id: int, outcome: PromiseStatus, *, new_date: date | None = None
+        self, who: MemberId, promise_id: int, outcome: PromiseStatus, *, new_date: date | None = None
     ) -> tuple[Promise, Promise | None]:
         """Account for an open promise: kept, revoked, or renegotiated to `new_date` (which opens its successor)."""
         with self.transaction() as session:
-            return promises.account(
-                team_id, user_id, promise_id, outcome, new_date=new_date, ctx=self.context(), session=session
-            )
+            return promises.account(who, promise_id, outcome, new_date=new_date, ctx=self.context(), session=session)
 
-    def propose_renegotiation(
-        self, team_id: str, user_id: str, request_id: int, new_date: date
-    ) -> tuple[Renegotiation, Request]:
+    def propose_renegotiation(self, who: MemberId, request_id: int, new_date: date) -> tuple[Renegotiation, Request]:
         """The person who accepted a request asks its requester for a new date; until they agree, the old one holds."""
         with self.transaction() as session:
-            return promises.propose_renegotiation(
-                team_id, user_id, request_id, new_date, ctx=self.context(), session=session
-            )
+            return promises.propose_renegotiation(who, request_id, new_date, ctx=self.context(), session=session)
 
     def withdraw_renegotiation(self, team_id: str, renegotiation_id: int) -> None:
         """Take back a date-change question that could not be delivered."""
@@ -251,12 +256,12 @@ class Coach:
             promises.withdraw_renegotiation(team_id, renegotiation_id, ctx=self.context(), session=session)
 
     def answer_renegotiation(
-        self, team_id: str, user_id: str, renegotiation_id: int, *, agree: bool
+        self, who: MemberId, renegotiation_id: int, *, agree: bool
     ) -> tuple[Renegotiation, Request]:
         """The requester agrees to the new date (the promise is renegotiated) or keeps the old one."""
         with self.transaction() as session:
             return promises.answer_renegotiation(
-                team_id, user_id, renegotiation_id, agree=agree, ctx=self.context(), session=session
+                who, renegotiation_id, agree=agree, ctx=self.context(), session=session
             )
 
     def break_if_unanswered(
@@ -270,35 +275,35 @@ class Coach:
 
     # Breakdowns and breakthroughs --------------------------------------------------------------------
 
-    def declare_breakdown(self, team_id: str, user_id: str, text: str) -> Breakdown:
+    def declare_breakdown(self, who: MemberId, text: str) -> Breakdown:
         """A breakdown declared: a milestone to meet with questions, not a failure."""
         with self.transaction() as session:
-            return breakdowns.declare(team_id, user_id, text, ctx=self.context(), session=session)
+            return breakdowns.declare(who, text, ctx=self.context(), session=session)
 
-    def own_breakdown(self, team_id: str, user_id: str, breakdown_id: int) -> Breakdown:
+    def own_breakdown(self, who: MemberId, breakdown_id: int) -> Breakdown:
         """One of the member's own breakdowns."""
         with self._reading() as session:
-            return breakdowns.own(team_id, user_id, breakdown_id, session=session)
+            return breakdowns.own(who, breakdown_id, session=session)
 
-    def declare_noticed_breakdown(self, team_id: str, user_id: str, breakdown_id: int, text: str) -> Breakdown:
+    def declare_noticed_breakdown(self, who: MemberId, breakdown_id: int, text: str) -> Breakdown:
         """The member declares the breakdown the coach noticed, in their own words (still one breakdown met)."""
         with self.transaction() as session:
-            return breakdowns.declare_noticed(team_id, user_id, breakdown_id, text, session=session)
+            return breakdowns.declare_noticed(who, breakdown_id, text, session=session)
 
-    def on_it(self, team_id: str, user_id: str, check_in_id: int) -> bool:
+    def on_it(self, who: MemberId, check_in_id: int) -> bool:
         """The member answers a check-in "I'm on it": no breakdown declared, the question settled."""
         with self.transaction() as session:
-            return breakdowns.on_it(team_id, user_id, check_in_id, session=session)
+            return breakdowns.on_it(who, check_in_id, session=session)
 
-    def resolve_breakdown(self, team_id: str, user_id: str, breakdown_id: int | None, resolution: str) -> Breakdown:
+    def resolve_breakdown(self, who: MemberId, breakdown_id: int | None, resolution: str) -> Breakdown:
         """Log what shifted: resolves the given breakdown, or the member's latest unresolved one."""
         with self.transaction() as session:
-            return breakdowns.resolve(team_id, user_id, breakdown_id, resolution, ctx=self.context(), session=session)
+            return breakdowns.resolve(who, breakdown_id, resolution, ctx=self.context(), session=session)
 
-    def declare_breakthrough(self, team_id: str, user_id: str, text: str) -> tuple[Breakthrough, str | None]:
+    def declare_breakthrough(self, who: MemberId, text: str) -> tuple[Breakthrough, str | None]:
         """A breakthrough, and the recap channel where it should be celebrated (if one is set)."""
         with self.transaction() as session:
-            return breakdowns.declare_breakthrough(team_id, user_id, text, ctx=self.context(), session=session)
+            return breakdowns.declare_breakthrough(who, text, ctx=self.context(), session=session)
 
     def has_breakthrough(self, team_id: str, stand_id: int) -> bool:
         """Whether the stand's breakthrough is already on record."""
@@ -312,10 +317,10 @@ class Coach:
         with self._reading() as session:
             return workspaces.recap_channel(team_id, ctx=self.context(), session=session)
 
-    def set_recap_channel(self, team_id: str, user_id: str, channel_id: str) -> None:
+    def set_recap_channel(self, who: MemberId, channel_id: str) -> None:
         """Send recaps and celebrations to `channel_id` from now on, in the zone of the admin who chose it."""
         with self.transaction() as session:
-            workspaces.set_recap_channel(team_id, user_id, channel_id, ctx=self.context(), session=session)
+            workspaces.set_recap_channel(who, channel_id, ctx=self.context(), session=session)
 
     def set_recap_schedule(self, team_id: str, weekday: int, at: str) -> None:
         """Post the weekly recap on `weekday` (Monday is 0) at `at` (HH:MM) in the workspace's zone."""
@@ -329,10 +334,10 @@ class Coach:
 
     # Reading -----------------------------------------------------------------------------------------
 
-    def status(self, team_id: str, user_id: str) -> Status:
+    def status(self, who: MemberId) -> Status:
         """The member's stand, program day, practice, requests both ways and promises due."""
         with self._reading() as session:
-            return status.status(team_id, user_id, ctx=self.context(), session=session)
+            return status.status(who, ctx=self.context(), session=session)
 
     def export(self, *, team_id: str | None = None, user_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Everything stored (all teams, one team) as the contract's export document; with `user_id`, everything
@@ -340,7 +345,7 @@ class Coach:
         with self._reading() as session:
             return records.export(session=session, team_id=team_id, user_id=user_id)
 
-    def forget(self, team_id: str, user_id: str) -> dict[str, int]:
+    def forget(self, who: MemberId) -> dict[str, int]:
         """Delete everything of the member's; anonymize them where a record is also someone else's."""
         with self.transaction() as session:
-            return records.forget(team_id, user_id, ctx=self.context(), session=session)
+            return records.forget(who, ctx=self.context(), session=session)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from bot.coach.rules import PROFILE_MAX_AGE, local_today, member_zone, next_nudge
-from bot.coach.values import Context, NotFound, Profile
+from bot.coach.values import Context, MemberId, NotFound, Profile
 from storage import queries, schedule
 from storage.models import Member, Stand
 from storage.queries import Row
@@ -32,13 +32,15 @@ def one(model: type[Row], row_id: int, *, team_id: str, what: str, session: Sess
     return row
 
 
-def ensure(team_id: str, user_id: str, *, ctx: Context, session: Session) -> Member:
+def ensure(who: MemberId, *, ctx: Context, session: Session) -> Member:
     """The member, created with the default settings the first time the coach meets them."""
+    team_id, user_id = who
     return held(session, queries.ensure_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session))
 
 
-def today(team_id: str, user_id: str, *, ctx: Context, session: Session) -> date:
+def today(who: MemberId, *, ctx: Context, session: Session) -> date:
     """The member's local date at `ctx.now`, by their stored zone (or the default zone)."""
+    team_id, user_id = who
     member = held(session, queries.get_member(team_id=team_id, user_id=user_id, session=session))
     return local_today(ctx.now, member_zone(member.tz if member else None, ctx.default_timezone))
 
@@ -50,8 +52,9 @@ def needs_profile(member: Member | None, *, ctx: Context) -> bool:
     return ctx.now - member.profile_fetched_at > PROFILE_MAX_AGE
 
 
-def remember_profile(team_id: str, user_id: str, profile: Profile, *, ctx: Context, session: Session) -> Member:
+def remember_profile(who: MemberId, profile: Profile, *, ctx: Context, session: Session) -> Member:
     """Store what Slack said about a person, creating them if new."""
+    team_id, user_id = who
     member = queries.ensure_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session)
     member.name = profile.name[:255]
     member.tz = profile.tz
@@ -60,18 +63,17 @@ def remember_profile(team_id: str, user_id: str, profile: Profile, *, ctx: Conte
     member.profile_fetched_at = ctx.now
     session.add(member)
     session.flush()
-    reschedule_nudge(team_id, user_id, ctx=ctx, session=session)  # the zone may have changed
+    reschedule_nudge(who, ctx=ctx, session=session)  # the zone may have changed
     return member
 
 
-def reschedule_nudge(
-    team_id: str, user_id: str, *, ctx: Context, session: Session, done_through: date | None = None
-) -> None:
+def reschedule_nudge(who: MemberId, *, ctx: Context, session: Session, done_through: date | None = None) -> None:
     """Work out the member's next nudge instant again, after anything it depends on changed.
 
     Call it whenever the zone, nudge time, weekends, the active stand or its program change: the nudge pass
     reads only this schedule.
     """
+    team_id, user_id = who
     member = queries.get_member(team_id=team_id, user_id=user_id, session=session)
     if member is None:
         return
@@ -103,12 +105,12 @@ def schedule_next_nudge(
     session.add(member)
 
 
-def set_option(team_id: str, user_id: str, *, ctx: Context, session: Session, **options: Any) -> Member:
+def set_option(who: MemberId, *, ctx: Context, session: Session, **options: Any) -> Member:
     """Change the member's own coaching settings (nudge_time, weekends, paused)."""
     allowed = {"nudge_time", "weekends", "paused"}
     if not options.keys() <= allowed:
         raise ValueError(f"unknown member options: {sorted(options.keys() - allowed)}")
-    member = ensure(team_id, user_id, ctx=ctx, session=session)
+    member = ensure(who, ctx=ctx, session=session)
     for name, value in options.items():
         if name == "paused":
             mark_paused(member, paused=value, ctx=ctx, session=session)
@@ -116,13 +118,13 @@ def set_option(team_id: str, user_id: str, *, ctx: Context, session: Session, **
             setattr(member, name, value)
     session.add(member)
     session.flush()
-    reschedule_nudge(team_id, user_id, ctx=ctx, session=session)
+    reschedule_nudge(who, ctx=ctx, session=session)
     return member
 
 
-def pause_gone(team_id: str, user_id: str, reason: str, *, ctx: Context, session: Session) -> None:
+def pause_gone(who: MemberId, reason: str, *, ctx: Context, session: Session) -> None:
     """Pause someone Slack says is gone (a member row is made if they had none), so nothing more is sent to them."""
-    member = ensure(team_id, user_id, ctx=ctx, session=session)
+    member = ensure(who, ctx=ctx, session=session)
     if not member.paused:
         mark_paused(member, paused=True, reason=reason[:64], ctx=ctx, session=session)
 

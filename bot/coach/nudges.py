@@ -21,7 +21,7 @@ from bot.coach.rules import (
     program_moment,
     working_day_of_program,
 )
-from bot.coach.values import Progress
+from bot.coach.values import MemberId, Progress
 from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
 from storage.models import Breakdown, ClaimStatus, Member, Nudge, Promise, Request, Stand, StandStatus
@@ -145,7 +145,9 @@ class Nudges:
                 day, today = row.next_nudge_at.astimezone(zone).date(), local_today(now, zone)
                 if day < today:
                     # That day ended with nobody running: it is not nudged late. Today may still be due.
-                    members.reschedule_nudge(row.team_id, row.user_id, ctx=self.coach.context(now), session=session)
+                    members.reschedule_nudge(
+                        MemberId(row.team_id, row.user_id), ctx=self.coach.context(now), session=session
+                    )
                     member = session.get(Member, (row.team_id, row.user_id))
                     if member is None or member.next_nudge_at is None or member.next_nudge_at > now:
                         continue
@@ -224,7 +226,11 @@ class Nudges:
         sent: Nudge | None = None,
     ) -> NudgeContent:
         progress = practice.progress(
-            due.team_id, due.user_id, on=due.local_date, stand=stand, ctx=self.coach.context(), session=session
+            MemberId(due.team_id, due.user_id),
+            on=due.local_date,
+            stand=stand,
+            ctx=self.coach.context(),
+            session=session,
         )
         member = session.get(Member, (due.team_id, due.user_id))
         weekends = bool(member and member.weekends)
@@ -343,10 +349,11 @@ class Nudges:
         """Slack says the member is gone: fail this nudge for good and pause their program."""
         with unit_of_work(self.engine) as session:
             claims.finish(Nudge, claims.nudge_key(due), status=ClaimStatus.FAILED, session=session)
-            members.pause_gone(due.team_id, due.user_id, reason, ctx=self.coach.context(), session=session)
+            members.pause_gone(MemberId(due.team_id, due.user_id), reason, ctx=self.coach.context(), session=session)
 
-    def in_flight(self, team_id: str, user_id: str, local_date: date) -> bool:
+    def in_flight(self, who: MemberId, local_date: date) -> bool:
         """Whether the member's nudge of that day is being sent by another instance (their follow-ups go with it)."""
+        team_id, user_id = who
         with unit_of_work(self.engine, read_only=True) as session:
             return asking.nudge_in_flight(team_id=team_id, user_id=user_id, local_date=local_date, session=session)
 
@@ -356,9 +363,10 @@ class Nudges:
             sent = asking.nudge_at(team_id=team_id, channel_id=channel_id, message_ts=message_ts, session=session)
             return DueNudge(team_id=team_id, user_id=sent.user_id, local_date=sent.local_date) if sent else None
 
-    def todays(self, team_id: str, user_id: str) -> tuple[str, str] | None:
+    def todays(self, who: MemberId) -> tuple[str, str] | None:
         """Where the member's nudge of today is, to update it in place as they log practice."""
-        today = self.coach.today(team_id, user_id)
+        team_id, user_id = who
+        today = self.coach.today(who)
         with unit_of_work(self.engine, read_only=True) as session:
             nudge = asking.todays_nudge(team_id=team_id, user_id=user_id, local_date=today, session=session)
             if nudge is None or not nudge.channel_id or not nudge.message_ts:

@@ -9,19 +9,18 @@ from sqlmodel import Session
 
 from bot.coach import members
 from bot.coach.rules import PROGRAM_DAYS, Practice, program_day, week_of
-from bot.coach.values import CoachRefusal, Context, Progress
+from bot.coach.values import CoachRefusal, Context, MemberId, Progress
 from storage import queries
 from storage.models import Action, Share, Stand
 
 
-def log_shares(
-    team_id: str, user_id: str, told: Sequence[str], note: str, *, ctx: Context, session: Session
-) -> Progress:
+def log_shares(who: MemberId, told: Sequence[str], note: str, *, ctx: Context, session: Session) -> Progress:
     """Each person told about the stand counts as one share."""
+    team_id, user_id = who
     if user_id in told:
         raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
-    members.ensure(team_id, user_id, ctx=ctx, session=session)
-    today = members.today(team_id, user_id, ctx=ctx, session=session)
+    members.ensure(who, ctx=ctx, session=session)
+    today = members.today(who, ctx=ctx, session=session)
     for person in told:
         session.add(
             Share(
@@ -29,21 +28,21 @@ def log_shares(
             )
         )
     session.flush()
-    return progress(team_id, user_id, ctx=ctx, session=session)
+    return progress(who, ctx=ctx, session=session)
 
 
-def log_action(team_id: str, user_id: str, text: str, *, ctx: Context, session: Session) -> Progress:
+def log_action(who: MemberId, text: str, *, ctx: Context, session: Session) -> Progress:
     """One action toward the stand."""
-    members.ensure(team_id, user_id, ctx=ctx, session=session)
-    today = members.today(team_id, user_id, ctx=ctx, session=session)
+    team_id, user_id = who
+    members.ensure(who, ctx=ctx, session=session)
+    today = members.today(who, ctx=ctx, session=session)
     session.add(Action(team_id=team_id, user_id=user_id, text=text, local_date=today, created_at=ctx.now))
     session.flush()
-    return progress(team_id, user_id, ctx=ctx, session=session)
+    return progress(who, ctx=ctx, session=session)
 
 
 def progress(
-    team_id: str,
-    user_id: str,
+    who: MemberId,
     *,
     ctx: Context,
     session: Session,
@@ -52,7 +51,8 @@ def progress(
 ) -> Progress:
     """The day's (today's, unless `on` names another local date) and its week's practice, and the program day;
     `stand` when the caller already read the active one."""
-    today = on or members.today(team_id, user_id, ctx=ctx, session=session)
+    team_id, user_id = who
+    today = on or members.today(who, ctx=ctx, session=session)
     monday, sunday = week_of(today)
     stand = stand or queries.active_stand(team_id=team_id, user_id=user_id, session=session)
     day = program_day(stand.program_started_on, today) if stand else None

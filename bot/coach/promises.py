@@ -10,14 +10,15 @@ from sqlmodel import Session
 
 from bot.coach import members
 from bot.coach.rules import breaks_today, revoked_or_broken
-from bot.coach.values import CoachRefusal, Context, NotFound
+from bot.coach.values import CoachRefusal, Context, MemberId, NotFound
 from storage import queries
 from storage.models import Promise, PromiseStatus, Renegotiation, RenegotiationStatus, Request, RequestStatus
 
 
-def make(team_id: str, user_id: str, text: str, due_on: date | None, *, ctx: Context, session: Session) -> Promise:
+def make(who: MemberId, text: str, due_on: date | None, *, ctx: Context, session: Session) -> Promise:
     """A promise of the member's own, open until accounted for."""
-    members.ensure(team_id, user_id, ctx=ctx, session=session)
+    team_id, user_id = who
+    members.ensure(who, ctx=ctx, session=session)
     promise = Promise(
         team_id=team_id, user_id=user_id, text=text, due_on=due_on, created_at=ctx.now, updated_at=ctx.now
     )
@@ -27,8 +28,7 @@ def make(team_id: str, user_id: str, text: str, due_on: date | None, *, ctx: Con
 
 
 def account(
-    team_id: str,
-    user_id: str,
+    who: MemberId,
     promise_id: int,
     outcome: PromiseStatus,
     *,
@@ -37,13 +37,14 @@ def account(
     new_date: date | None = None,
 ) -> tuple[Promise, Promise | None]:
     """Account for an open promise: kept, revoked, or renegotiated to `new_date` (which opens its successor)."""
+    team_id, user_id = who
     promise = queries.get_scoped(Promise, promise_id, team_id=team_id, session=session, for_update=True)
     if promise is None or promise.user_id != user_id:
         raise NotFound("I couldn't find that promise of yours in this workspace.")
     if promise.status != PromiseStatus.OPEN:
         raise CoachRefusal(f"That promise is already accounted for ({promise.status}) — nothing changed.")
     if outcome == PromiseStatus.REVOKED:
-        outcome = revoked_or_broken(promise.due_on, members.today(team_id, user_id, ctx=ctx, session=session))
+        outcome = revoked_or_broken(promise.due_on, members.today(MemberId(team_id, user_id), ctx=ctx, session=session))
     if not queries.compare_and_set(
         Promise,
         promise_id,
@@ -67,15 +68,16 @@ def account(
 
 
 def propose_renegotiation(
-    team_id: str, user_id: str, request_id: int, new_date: date, *, ctx: Context, session: Session
+    who: MemberId, request_id: int, new_date: date, *, ctx: Context, session: Session
 ) -> tuple[Renegotiation, Request]:
     """The person who accepted a request asks its requester for a new date; until they agree, the old one holds."""
+    team_id, user_id = who
     request = queries.get_scoped(Request, request_id, team_id=team_id, session=session, for_update=True)
     if request is None or request.recipient_id != user_id:
         raise NotFound("I couldn't find that promise of yours in this workspace.")
     if request.status != RequestStatus.ACCEPTED:
         raise CoachRefusal("That request isn't an open promise any more — nothing changed.")
-    today = members.today(team_id, user_id, ctx=ctx, session=session)
+    today = members.today(who, ctx=ctx, session=session)
     if new_date < today:
         raise CoachRefusal("The new date has already gone by — pick today or a later day.")
     if new_date == request.due_on:
@@ -113,9 +115,10 @@ def withdraw_renegotiation(team_id: str, renegotiation_id: int, *, ctx: Context,
 
 
 def answer_renegotiation(
-    team_id: str, user_id: str, renegotiation_id: int, *, agree: bool, ctx: Context, session: Session
+    who: MemberId, renegotiation_id: int, *, agree: bool, ctx: Context, session: Session
 ) -> tuple[Renegotiation, Request]:
     """The requester agrees to the new date (the promise is renegotiated) or keeps the old one."""
+    team_id, user_id = who
     asked = queries.get_scoped(Renegotiation, renegotiation_id, team_id=team_id, session=session, for_update=True)
     request = (
         queries.get_scoped(Request, asked.request_id, team_id=team_id, session=session, for_update=True)

@@ -17,6 +17,7 @@ from bot.coach.rules import (
     member_zone,
     week_of,
 )
+from bot.coach.values import MemberId
 from bot.coach.weeks import (
     WEEK_DAYS,
     ParticipantWeek,
@@ -269,4 +270,4 @@ class Recaps:
         """Slack says the follower is gone: fail this line for good and pause them, as a nudge would."""
         with unit_of_work(self.coach.engine) as session:
             claims.finish(FollowUp, due.key, status=ClaimStatus.FAILED, session=session)
-            members.pause_gone(due.team_id, due.user_id, reason, ctx=self.coach.context(), session=session)
+            members.pause_gone(MemberId(due.team_id, due.user_id), reason, ctx=self.coach.context(), session=session)

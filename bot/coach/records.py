@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from bot.coach.values import Context
+from bot.coach.values import Context, MemberId
 from storage import queries
 
 _INTERNAL_FIELDS = {
@@ -31,9 +31,10 @@ def export(
     return {name: [exported(row) for row in items] for name, items in rows.items()}
 
 
-def forget(team_id: str, user_id: str, *, ctx: Context, session: Session) -> dict[str, int]:
+def forget(who: MemberId, *, ctx: Context, session: Session) -> dict[str, int]:
     """Delete everything of the member's; anonymize them where a record is also someone else's, the channel
     and timestamp of their DM included."""
+    team_id, user_id = who
     return queries.forget_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session)
 
 

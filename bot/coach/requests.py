@@ -9,25 +9,26 @@ from sqlmodel import Session
 
 from bot.coach import members
 from bot.coach.rules import MoveRefused, RequestMove, Role, move_request, revoked_or_broken
-from bot.coach.values import CoachRefusal, Context, NotFound, RequestMoved
+from bot.coach.values import CoachRefusal, Context, MemberId, NotFound, RequestMoved
 from storage import queries
 from storage.models import PromiseStatus, Request, RequestStatus, Stand
 
 
 def make(
-    team_id: str, user_id: str, recipient_id: str, text: str, due_on: date | None, *, ctx: Context, session: Session
+    who: MemberId, recipient_id: str, text: str, due_on: date | None, *, ctx: Context, session: Session
 ) -> Request:
     """A request of someone else; it counts toward the requester's practice."""
+    team_id, user_id = who
     if recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
-    members.ensure(team_id, user_id, ctx=ctx, session=session)
+    members.ensure(who, ctx=ctx, session=session)
     request = Request(
         team_id=team_id,
         user_id=user_id,
         recipient_id=recipient_id,
         text=text,
         due_on=due_on,
-        local_date=members.today(team_id, user_id, ctx=ctx, session=session),
+        local_date=members.today(who, ctx=ctx, session=session),
         created_at=ctx.now,
         updated_at=ctx.now,
     )
@@ -57,7 +58,7 @@ def offer_help(
         stand_id=stand.id,
         counter_text=text,
         counter_due_on=due_on,
-        local_date=members.today(team_id, stand.user_id, ctx=ctx, session=session),
+        local_date=members.today(MemberId(team_id, stand.user_id), ctx=ctx, session=session),
         created_at=ctx.now,
         updated_at=ctx.now,
     )
@@ -110,7 +111,7 @@ def move(
 
 def _promise_account(request: Request, requested: RequestMove, *, ctx: Context, session: Session) -> dict[str, Any]:
     """How the account of the recipient's promise changes with a move on the request."""
-    today = members.today(request.team_id, request.recipient_id, ctx=ctx, session=session)
+    today = members.today(MemberId(request.team_id, request.recipient_id), ctx=ctx, session=session)
     if requested in (RequestMove.ACCEPT, RequestMove.ACCEPT_COUNTER):
         return {"promise_status": PromiseStatus.OPEN, "promised_on": today}
     if requested is RequestMove.DONE:

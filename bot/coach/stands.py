@@ -8,14 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.coach import members
-from bot.coach.values import CoachRefusal, Context, Joined, NotFound, StandConflict, StandDeclared
+from bot.coach.values import CoachRefusal, Context, Joined, MemberId, NotFound, StandConflict, StandDeclared
 from storage import queries
 from storage.models import Follower, Stand, StandDraft, StandStatus
 
 
 def declare(
-    team_id: str,
-    user_id: str,
+    who: MemberId,
     outcome: str,
     due_on: date | None,
     *,
@@ -24,7 +23,8 @@ def declare(
     session: Session,
 ) -> StandDeclared | StandConflict:
     """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
-    members.ensure(team_id, user_id, ctx=ctx, session=session)
+    team_id, user_id = who
+    members.ensure(who, ctx=ctx, session=session)
     current = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
     if current is not None:
         draft = StandDraft(
@@ -52,7 +52,7 @@ def _new(
         text=outcome,
         due_on=due_on,
         status=StandStatus.ACTIVE,
-        program_started_on=members.today(team_id, user_id, ctx=ctx, session=session),
+        program_started_on=members.today(MemberId(team_id, user_id), ctx=ctx, session=session),
         channel_id=channel_id,
         created_at=ctx.now,
     )
@@ -61,14 +61,15 @@ def _new(
         session.flush()
     except IntegrityError:
         raise CoachRefusal("You declared a stand a moment ago — it's the one that counts.") from None
-    members.reschedule_nudge(team_id, user_id, ctx=ctx, session=session)
+    members.reschedule_nudge(MemberId(team_id, user_id), ctx=ctx, session=session)
     return stand
 
 
 def settle_draft(
-    team_id: str, user_id: str, draft_id: int, *, replace: bool, ctx: Context, session: Session
+    who: MemberId, draft_id: int, *, replace: bool, ctx: Context, session: Session
 ) -> StandDeclared | None:
     """Replace the active stand with the draft (withdrawing it), or drop the draft and keep the stand."""
+    team_id, user_id = who
     draft = queries.get_scoped(StandDraft, draft_id, team_id=team_id, session=session)
     if draft is None or draft.user_id != user_id:
         raise NotFound("That choice has already been made — nothing changed.")
@@ -85,24 +86,26 @@ def settle_draft(
     return StandDeclared(stand=stand, replaced=current)
 
 
-def restart_program(team_id: str, user_id: str, *, ctx: Context, session: Session) -> Stand:
+def restart_program(who: MemberId, *, ctx: Context, session: Session) -> Stand:
     """Another 14 days on the same stand, from the member's next working day."""
+    team_id, user_id = who
     stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
     if stand is None:
         raise CoachRefusal("You have no active stand to continue — declare one with `/stand`.")
-    member = members.ensure(team_id, user_id, ctx=ctx, session=session)
-    start = members.today(team_id, user_id, ctx=ctx, session=session) + timedelta(days=1)
+    member = members.ensure(who, ctx=ctx, session=session)
+    start = members.today(who, ctx=ctx, session=session) + timedelta(days=1)
     while not member.weekends and start.weekday() >= 5:  # day 1 should be a day they practise
         start += timedelta(days=1)
     stand.program_started_on = start
     session.add(stand)
     session.flush()
-    members.reschedule_nudge(team_id, user_id, ctx=ctx, session=session)
+    members.reschedule_nudge(who, ctx=ctx, session=session)
     return stand
 
 
-def close(team_id: str, user_id: str, status: StandStatus, words: str, *, ctx: Context, session: Session) -> Stand:
+def close(who: MemberId, status: StandStatus, words: str, *, ctx: Context, session: Session) -> Stand:
     """Close the member's active stand as achieved or ended, in their words; their history stays."""
+    team_id, user_id = who
     if status not in (StandStatus.ACHIEVED, StandStatus.ENDED):
         raise ValueError(f"a stand closes as achieved or ended, not {status}")
     stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
@@ -115,7 +118,7 @@ def close(team_id: str, user_id: str, status: StandStatus, words: str, *, ctx: C
         session=session,
     ):
         raise CoachRefusal("That stand is already closed — nothing changed.")
-    members.reschedule_nudge(team_id, user_id, ctx=ctx, session=session)  # a closed stand stops the nudges
+    members.reschedule_nudge(who, ctx=ctx, session=session)  # a closed stand stops the nudges
     return stand
 
 
@@ -126,7 +129,9 @@ def join(team_id: str, stand_id: int, user_id: str, *, ctx: Context, session: Se
         raise CoachRefusal("That stand has closed, so it can't be joined any more.")
     if stand.user_id == user_id:
         raise CoachRefusal("This is your own stand — you're already all in.")
-    members.ensure(team_id, user_id, ctx=ctx, session=session)  # a follower is written to: pausable like anyone
+    members.ensure(
+        MemberId(team_id, user_id), ctx=ctx, session=session
+    )  # a follower is written to: pausable like anyone
     if user_id in queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session):
         raise CoachRefusal("You've already joined this stand — nothing changed.")
     session.add(Follower(team_id=team_id, stand_id=stand_id, user_id=user_id, created_at=ctx.now))

@@ -20,18 +20,19 @@ from bot.coach.rules import (
     program_day,
     streaks,
 )
-from bot.coach.values import Context, FollowedStand, Status
+from bot.coach.values import Context, FollowedStand, MemberId, Status
 from storage import queries
 from storage.models import Member, Promise, PromiseStatus, Renegotiation, Request
 
 
-def status(team_id: str, user_id: str, *, ctx: Context, session: Session) -> Status:
+def status(who: MemberId, *, ctx: Context, session: Session) -> Status:
     """The member's stand, program day, practice, requests both ways and promises due."""
+    team_id, user_id = who
     # Read only: a member the coach has not met yet reads as one with the default settings.
     member = queries.get_member(team_id=team_id, user_id=user_id, session=session) or Member(
         team_id=team_id, user_id=user_id, created_at=ctx.now
     )
-    progress = practice.progress(team_id, user_id, ctx=ctx, session=session)
+    progress = practice.progress(who, ctx=ctx, session=session)
     stand, today = progress.stand, progress.today
     since = today - STREAK_LOOKBACK
     zone = member_zone(member.tz, ctx.default_timezone)
@@ -66,12 +67,13 @@ def status(team_id: str, user_id: str, *, ctx: Context, session: Session) -> Sta
         nudge_time=member.nudge_time,
         weekends=member.weekends,
         paused=member.paused,
-        following=following(team_id, user_id, ctx=ctx, session=session),
+        following=following(who, ctx=ctx, session=session),
     )
 
 
-def following(team_id: str, user_id: str, *, ctx: Context, session: Session) -> list[FollowedStand]:
+def following(who: MemberId, *, ctx: Context, session: Session) -> list[FollowedStand]:
     """The active stands the member follows, each with its program day in its owner's zone."""
+    team_id, user_id = who
     found = []
     for stand, owner_tz in queries.stands_followed(team_id=team_id, user_id=user_id, session=session):
         assert stand.id is not None

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from bot.coach.rules import Ledger, Practice, RequestMove, Role
 from storage.models import Promise, Request, RequestStatus, Stand, StandDraft
+
+
+class MemberId(NamedTuple):
+    """Who a member is: the workspace and their user ID in it, which always travel together (a user ID means
+    nothing outside its workspace). A tuple, so a query that wants the two columns can unpack it."""
+
+    team_id: str
+    user_id: str
 
 
 @dataclass(frozen=True, slots=True)

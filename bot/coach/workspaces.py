@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.coach.values import Context
+from bot.coach.values import Context, MemberId
 from storage import claims, queries
 from storage.models import Workspace
 
@@ -24,8 +24,9 @@ def recap_channel(team_id: str, *, ctx: Context, session: Session) -> str | None
     return (workspace.recap_channel_id if workspace else None) or ctx.default_recap_channel
 
 
-def set_recap_channel(team_id: str, user_id: str, channel_id: str, *, ctx: Context, session: Session) -> None:
+def set_recap_channel(who: MemberId, channel_id: str, *, ctx: Context, session: Session) -> None:
     """Send recaps and celebrations to `channel_id` from now on, in the zone of the admin who chose it."""
+    team_id, user_id = who
     workspace = ensure(team_id, ctx=ctx, session=session)
     workspace.recap_channel_id, workspace.recap_set_by = channel_id, user_id
     admin = queries.get_member(team_id=team_id, user_id=user_id, session=session)
