@@ -94,7 +94,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         listener_executor=executor,
         logger=logging.getLogger("bolt"),
     )
-    deliveries.register(app, engine)  # retried or replayed deliveries change nothing twice
+    deliveries.register(app, coach)  # retried or replayed deliveries change nothing twice
     register_listeners(app, coach)
     stopping = threading.Event()
     poster = paced_poster(settings, stopping)

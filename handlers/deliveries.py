@@ -25,29 +25,18 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, BoltResponse
-from sqlalchemy import Engine
 
-from storage.db import open_unit, unit_of_work
-from storage.deliveries import record_delivery, seen_delivery
+from bot.coach import Coach
 
 log = logging.getLogger(__name__)
 
 KEY_LENGTH = 64  # the deliveries table's key column
 
 
-class Replayed(Exception):
-    """This delivery was already handled and committed by another copy of it: roll back, answer as it did."""
-
-    def __init__(self, answer: str) -> None:
-        super().__init__("a replayed delivery")
-        self.answer = answer
-
-
-def register(app: App, engine: Engine) -> None:
+def register(app: App, coach: Coach) -> None:
     """Answer replays from what was stored, and give each listener an `ack` that records its delivery."""
 
     @app.middleware
@@ -59,15 +48,11 @@ def register(app: App, engine: Engine) -> None:
         retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
         team_id, user_id = _short(req.context.team_id), _short(req.context.user_id)
         if req.body.get("type") == "event_callback":
-            with unit_of_work(engine) as session:
-                first = record_delivery(
-                    key=key, team_id=team_id, user_id=user_id, response="", now=_now(), session=session
-                )
-            if not first:
+            if not coach.remember_event(key, team_id=team_id, user_id=user_id):
                 log.info("answered a replayed delivery again without handling it (retry %s)", retry)
                 return BoltResponse(status=200, body="")
         else:
-            req.context["ack"] = RememberingAck(key, engine, team_id, user_id)
+            req.context["ack"] = RememberingAck(key, coach, team_id, user_id)
         # Bolt's global middleware never sees the answer (`next()` returns nothing; listeners run after this
         # returns), so the ack itself records it. None, not `resp`: Bolt answers with the ack only then.
         next_()
@@ -81,9 +66,9 @@ class RememberingAck(Ack):
     that stored something) is recorded, and only a 200 one.
     """
 
-    def __init__(self, key: str, engine: Engine, team_id: str | None, user_id: str | None) -> None:
+    def __init__(self, key: str, coach: Coach, team_id: str | None, user_id: str | None) -> None:
         self._key = key
-        self._engine = engine
+        self._coach = coach
         self._team_id = team_id
         self._user_id = user_id
         self._response: BoltResponse | None = None
@@ -91,7 +76,7 @@ class RememberingAck(Ack):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RememberingAck:
         # Bolt deep-copies the request for lazy listeners; they cannot ack, so sharing this one is safe (and an
-        # engine cannot be copied).
+        # coach's engine cannot be copied).
         return self
 
     @property
@@ -101,22 +86,12 @@ class RememberingAck(Ack):
 
     @response.setter
     def response(self, answer: BoltResponse | None) -> None:
-        session = open_unit(self._engine)
-        if answer is not None and answer.status == 200 and session is not None:
+        if answer is not None and answer.status == 200:
             body = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
-            recorded = record_delivery(
-                key=self._key, team_id=self._team_id, user_id=self._user_id, response=body, now=_now(), session=session
-            )
-            if not recorded:
-                # Another copy of this request committed first (it waited on our lock, or we on its row): ours
-                # rolls back, and this one answers as that one did.
-                seen = seen_delivery(key=self._key, session=session)
-                raise Replayed(seen.response or "" if seen else "")
+            # Raises Replayed when another copy of this request committed first: ours rolls back, and this one
+            # answers as that one did (handlers.errors).
+            self._coach.record_answer(self._key, team_id=self._team_id, user_id=self._user_id, answer=body)
         self._response = answer
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def delivery_key(req: BoltRequest) -> str | None:

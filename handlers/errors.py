@@ -12,11 +12,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.coach import CoachRefusal
+from bot.coach import CoachRefusal, Replayed
 from bot.coach.rules import MoveRefused, Role
 from handlers.blocks.primitives import esc
 from handlers.blocks.words import refused_state_words
-from handlers.deliveries import Replayed
 from handlers.parsing import ParseError
 
 log = logging.getLogger("handlers.errors")

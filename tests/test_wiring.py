@@ -100,9 +100,6 @@ def _modules(path: Path) -> set[str]:
 # The layers, by folder: the domain is bot/coach/; the composition root is the modules directly in bot/.
 DOMAIN = ROOT / "bot" / "coach"
 COMPOSITION_ROOT = {p for p in (ROOT / "bot").glob("*.py")}
-# Handlers that still reach storage beyond its models (the delivery records, recorded in the very transaction a
-# listener acks in): to move behind the domain, after which this set is empty.
-HANDLERS_REACHING_STORAGE = {"deliveries.py"}
 
 
 def test_the_domain_imports_no_slack_library_and_nothing_of_the_handlers() -> None:
@@ -130,8 +127,6 @@ def test_handlers_reach_the_domain_only_through_its_package_and_storage_only_for
         modules = _modules(path)
         root = sorted(m for m in modules if m.split(".")[0] == "bot" and not m.startswith("bot.coach"))
         assert not root, f"{path.relative_to(ROOT)} imports the composition root: {root}"
-        if path.name in HANDLERS_REACHING_STORAGE:
-            continue
         beyond = sorted(m for m in modules if m.split(".")[0] == "storage" and m != "storage.models")
         assert not beyond, f"{path.relative_to(ROOT)} imports {beyond}: handlers use storage's models only"
 

@@ -5,6 +5,7 @@ nudges, follow-ups and recaps), behind the `Coach` facade that runs each use cas
 It imports no Slack library and nothing of `handlers/`; storage is reached only through `storage/`.
 """
 
+from bot.coach.deliveries import Replayed
 from bot.coach.facade import Coach
 from bot.coach.values import (
     CoachRefusal,
@@ -31,6 +32,7 @@ __all__ = [
     "NotFound",
     "Profile",
     "Progress",
+    "Replayed",
     "RequestMoved",
     "StandConflict",
     "StandDeclared",

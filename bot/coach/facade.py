@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.coach import breakdowns, members, practice, promises, records, requests, stands, status, workspaces
+from bot.coach import breakdowns, deliveries, members, practice, promises, records, requests, stands, status, workspaces
 from bot.coach.rules import RequestMove
 from bot.coach.values import (
     Context,
@@ -25,7 +25,7 @@ from bot.coach.values import (
     Status,
 )
 from storage import asking, outbox, queries
-from storage.db import current_session, unit_of_work
+from storage.db import current_session, open_unit, unit_of_work
 from storage.models import (
     Breakdown,
     Breakthrough,
@@ -91,6 +91,20 @@ class Coach:
         # Wall-clock, not the coach's clock: the sender's retry delays and leases are real seconds.
         written = outbox.enqueue(items, now=datetime.now(UTC), session=session)
         session.info["owed"] = session.info.get("owed", 0) + written
+
+    # Deliveries from Slack -----------------------------------------------------------------------------
+
+    def remember_event(self, key: str, *, team_id: str | None, user_id: str | None) -> bool:
+        """Remember an event as it arrives; False when a copy of it already came (it is not handled again)."""
+        with self.transaction() as session:
+            return deliveries.remember_event(key, team_id=team_id, user_id=user_id, session=session)
+
+    def record_answer(self, key: str, *, team_id: str | None, user_id: str | None, answer: str) -> None:
+        """Record a delivery's answer in the transaction open in this thread, which stored what it meant; outside
+        one (a listener that stored nothing) there is nothing to remember. Raises `Replayed` for a copy that lost."""
+        session = open_unit(self.engine)
+        if session is not None:
+            deliveries.record_answer(key, team_id=team_id, user_id=user_id, answer=answer, session=session)
 
     # Members -----------------------------------------------------------------------------------------
 
