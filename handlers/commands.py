@@ -28,6 +28,7 @@ from handlers.blocks.modals import (
     build_act_modal,
     build_breakdown_modal,
     build_breakthrough_modal,
+    build_progress_modal,
     build_promise_modal,
     build_request_modal,
     build_share_modal,
@@ -64,6 +65,7 @@ BARE_FORMS: dict[Command, Callable[[dict[str, Any]], dict[str, Any]]] = {
     Command.PROMISE: lambda _: build_promise_modal(),
     Command.BREAKDOWN: lambda _: build_breakdown_modal(),
     Command.BREAKTHROUGH: lambda _: build_breakthrough_modal(),
+    Command.PROGRESS: lambda _: build_progress_modal(),
 }
 
 
@@ -78,9 +80,15 @@ Inline = Callable[[Coach, WebClient, MemberId, str, str | None], Work]
 
 
 def stand(coach: Coach, client: WebClient, who: MemberId, text: str, channel: str | None) -> Work:
-    """`/stand <outcome> [by <date>]`."""
+    """`/stand <outcome> [by <date>] [(from <number>)]`."""
     parsed = parsing.parse_stand(text, today=coach.today(who))
-    return lambda: flows.declare_stand(coach, who, parsed.outcome, parsed.due_on, channel)
+    return lambda: flows.declare_stand(coach, who, parsed.outcome, parsed.due_on, channel, measure=parsed.measure)
+
+
+def progress(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
+    """`/progress <number> [note]`."""
+    parsed = parsing.parse_progress(text)
+    return lambda: flows.record_progress(coach, who, parsed.value, parsed.note)
 
 
 def share(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
@@ -145,6 +153,7 @@ INLINE: dict[Command, Inline] = {
     Command.PROMISE: promise,
     Command.BREAKDOWN: breakdown,
     Command.BREAKTHROUGH: breakthrough,
+    Command.PROGRESS: progress,
 }
 
 

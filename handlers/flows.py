@@ -16,6 +16,7 @@ from typing import Any
 from bot.coach import Coach, CoachRefusal, MemberId, RequestMoved, StandConflict, StandDeclared
 from bot.coach.follow_ups import DueFollowUp, FollowUps
 from bot.coach.rules import RequestMove, Role
+from bot.coach.trajectory import Measure
 from handlers import outbox as ox
 from handlers.blocks.breakdowns import (
     build_breakdown_coaching,
@@ -24,6 +25,7 @@ from handlers.blocks.breakdowns import (
     build_breakthrough_for_follower,
 )
 from handlers.blocks.follow_ups import build_requester_told
+from handlers.blocks.measures import build_progress_recorded
 from handlers.blocks.practice import build_practice_logged
 from handlers.blocks.primitives import SECTION_LIMIT, clip, day, person, quote, when
 from handlers.blocks.promises import build_promise_made, build_renegotiation_answered, build_renegotiation_question
@@ -79,10 +81,19 @@ def stand_settled(coach: Coach, stand: Stand) -> None:
         refresh_announcement(coach, stand.team_id, stand.id, stand.channel_id, (None, None))
 
 
-def declare_stand(coach: Coach, who: MemberId, outcome: str, due_on: date | None, channel_id: str | None) -> Reply:
+def declare_stand(
+    coach: Coach,
+    who: MemberId,
+    outcome: str,
+    due_on: date | None,
+    channel_id: str | None,
+    *,
+    measure: Measure | None = None,
+    origin: str | None = None,
+) -> Reply:
     """`/stand`: a new stand, or the choice to replace the active one."""
     with coach.transaction():
-        result = coach.declare_stand(who, outcome, due_on, channel_id=channel_id)
+        result = coach.declare_stand(who, outcome, due_on, measure=measure, origin=origin, channel_id=channel_id)
         if isinstance(result, StandConflict):
             assert result.draft.id is not None
             return build_stand_conflict(result.current, result.draft.id, result.draft.text)
@@ -172,6 +183,14 @@ def log_action(coach: Coach, who: MemberId, text: str) -> Reply:
         progress = coach.log_action(who, text)
         refresh_nudge(coach, who)
     return build_practice_logged("Action logged.", progress)
+
+
+def record_progress(coach: Coach, who: MemberId, value: float, note: str) -> Reply:
+    """`/progress`: where the measured stand stands today; the nudge of today shows it."""
+    with coach.transaction():
+        trajectory = coach.record_progress(who, value, note)
+        refresh_nudge(coach, who)
+    return build_progress_recorded(trajectory)
 
 
 # Requests ----------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ class Command(StrEnum):
     PROMISE = "/promise"
     BREAKDOWN = "/breakdown"
     BREAKTHROUGH = "/breakthrough"
+    PROGRESS = "/progress"
     COACH = "/coach"
 
 
@@ -33,6 +34,7 @@ class Modal(StrEnum):
     RENEGOTIATE = "renegotiate_modal"
     CLOSE_STAND = "close_stand_modal"
     RESOLVE_BREAKDOWN = "resolve_breakdown_modal"
+    PROGRESS = "progress_modal"
 
 
 class Action(StrEnum):
@@ -74,3 +76,8 @@ class Field(StrEnum):
     TEXT = "text"
     NOTE = "note"
     ENDING = "ending"
+    ORIGIN = "origin"
+    MEASURE = "measure"
+    MEASURE_START = "measure_start"
+    MEASURE_TARGET = "measure_target"
+    VALUE = "value"

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Literal
 
+from bot.coach.trajectory import Measure
+
 MAX_TEXT_LENGTH = 3000
 MAX_DAYS_AHEAD = 3650
+MAX_FIGURE = 1e12
+"""Beyond any count a team keeps: a larger number is a typo."""
+MAX_MEASURE_NAME = 80
 
 CoachCommandName = Literal[
     "help",
@@ -37,10 +43,19 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class StandInput:
-    """A stand as typed: the outcome and, when given, the date it is due."""
+    """A stand as typed: the outcome and, when given, the date it is due and what it counts."""
 
     outcome: str
     due_on: date | None
+    measure: Measure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressInput:
+    """`/progress` as typed: where the stand's measure stands today, and an optional note."""
+
+    value: float
+    note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +145,10 @@ _SHARE_EXAMPLE = "`/share @maria @sam Told them about my stand`"
 _REQUEST_EXAMPLE = "`/request @maria Review the pitch deck by friday`"
 _PROMISE_EXAMPLE = "`/promise Send Ana the budget by friday`"
 _STAND_EXAMPLE = "`/stand Sign 10 new partners by 2026-12-31`"
+_MEASURED_EXAMPLE = "`/stand 80 sign-ups by 2026-12-18 (from 40)`"
+_PROGRESS_EXAMPLE = "`/progress 52 three more from the newsletter`"
+_FROM = re.compile(r"\(\s*from\b([^)]*)\)", re.IGNORECASE)
+_LEADING_FIGURE = re.compile(r"^\s*([-+]?\d[\d,_]*(?:\.\d+)?)\s+(\S.*)$", re.DOTALL)
 _COACH_MENU = (
     "`help`, `status`, `recap here`, `recap <weekday> HH:MM`, `recap integrity on|off`, `nudge HH:MM`, "
     "`weekends on|off`, `pause`, `resume`, `export` or `forget me`"
@@ -336,12 +355,62 @@ def _leading_people(text: str, *, example: str) -> tuple[list[str], str]:
 
 
 def parse_stand(text: str, *, today: date) -> StandInput:
-    """The outcome and optional due date in `/stand <outcome> [by <date>]`."""
-    outcome, due_on = _split_due_date(text.strip(), today=today, example=_STAND_EXAMPLE)
-    return StandInput(
-        outcome=_required_text(outcome, what="the outcome you're committing to", example=_STAND_EXAMPLE),
-        due_on=due_on,
-    )
+    """The outcome, optional due date and optional measure in `/stand <outcome> [by <date>] [(from <number>)]`;
+    with `(from N)`, the outcome starts with the number it commits to: `/stand 80 sign-ups (from 40)`."""
+    starts = _FROM.findall(text)
+    if len(starts) > 1:
+        raise ParseError(f"One `(from …)` is enough: where your measure stands today, e.g. {_MEASURED_EXAMPLE}.")
+    unmeasured = re.sub(r"[ \t]{2,}", " ", _FROM.sub(" ", text)).strip()
+    outcome, due_on = _split_due_date(unmeasured, today=today, example=_STAND_EXAMPLE)
+    outcome = _required_text(outcome, what="the outcome you're committing to", example=_STAND_EXAMPLE)
+    return StandInput(outcome=outcome, due_on=due_on, measure=_measure(outcome, starts[0]) if starts else None)
+
+
+def _measure(outcome: str, start_text: str) -> Measure:
+    start = parse_figure(start_text)
+    if start is None:
+        raise ParseError(
+            f"`(from{start_text})` needs the number your measure stands at today, e.g. {_MEASURED_EXAMPLE}."
+        )
+    leading = _LEADING_FIGURE.match(outcome)
+    target = parse_figure(leading.group(1)) if leading else None
+    if leading is None or target is None:
+        raise ParseError(
+            f"To measure your stand, start it with the number you commit to and what it counts, e.g. "
+            f"{_MEASURED_EXAMPLE}."
+        )
+    return measure_of(leading.group(2), start, target)
+
+
+def measure_of(what: str, start: float, target: float) -> Measure:
+    """A measure from its parts, refused kindly when it cannot be followed: nothing counted, or no distance to go."""
+    name = " ".join(what.split())
+    if not name:
+        raise ParseError(f"Say what your measure counts, e.g. {_MEASURED_EXAMPLE}.")
+    if target == start:
+        raise ParseError(
+            "Your target is where the count stands already. A stand is well beyond the predictable: what would "
+            "three times what you know how to do look like?"
+        )
+    return Measure(what=name[:MAX_MEASURE_NAME], start=start, target=target)
+
+
+def parse_figure(text: str) -> float | None:
+    """A count as a person types it (`80`, `1,250`, `2.5`), or None when it is not one."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
+        return None
+    value = float(cleaned)
+    return value if math.isfinite(value) and abs(value) < MAX_FIGURE else None
+
+
+def parse_progress(text: str) -> ProgressInput:
+    """Where the stand's measure stands and an optional note in `/progress <number> [note]`."""
+    first, _, rest = text.strip().partition(" ")
+    value = parse_figure(first) if first else None
+    if value is None:
+        raise ParseError(f"Start with the number your measure stands at today, e.g. {_PROGRESS_EXAMPLE}.")
+    return ProgressInput(value=value, note=check_text(_unescape(rest), what="your note") if rest.strip() else "")
 
 
 def parse_share(text: str) -> ShareInput:

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import RequestMove
+from bot.coach.trajectory import Measure
 from handlers import flows, parsing
 from handlers import outbox as ox
 from handlers.commands import sender
@@ -92,12 +93,42 @@ class Form:
             self.errors[Field.PEOPLE] = "Telling yourself doesn't count — pick the people you told."
         return list(dict.fromkeys(picked))
 
-    def choice(self, field: Field, *, what: str) -> str:
+    def choice(self, field: Field, *, what: str, required: bool = True) -> str:
         """The value of the picked option."""
         picked = (self._element(field).get("selected_option") or {}).get("value")
-        if not picked:
+        if not picked and required:
             self.errors[field] = f"Pick {what}."
         return str(picked or "")
+
+    def figure(self, field: Field, *, what: str) -> float | None:
+        """A typed count (`80`, `1,250`), or None when the field was left blank; anything else is an error."""
+        raw = str(self._element(field).get("value") or "").strip()
+        if not raw:
+            return None
+        value = parsing.parse_figure(raw)
+        if value is None:
+            self.errors[field] = f"Type {what} as a number, like 40 or 1,250."
+        return value
+
+    def measure(self) -> Measure | None:
+        """The stand's measure: all three parts, or none of them."""
+        what = self.text(Field.MEASURE, what="what you will count", required=False)
+        start = self.figure(Field.MEASURE_START, what="where it stands today")
+        target = self.figure(Field.MEASURE_TARGET, what="the target")
+        given = {Field.MEASURE: bool(what), Field.MEASURE_START: start is not None, Field.MEASURE_TARGET: target}
+        if not any(v is not None and v is not False for v in given.values()) or self.errors:
+            return None
+        missing = [field for field, value in given.items() if value is None or value is False]
+        if missing:
+            for field in missing:
+                self.errors[field] = "To measure your stand, fill in all three — or leave all three empty."
+            return None
+        assert start is not None and target is not None
+        try:
+            return parsing.measure_of(what, start, target)
+        except parsing.ParseError as error:
+            self.errors[Field.MEASURE_TARGET] = error.message
+            return None
 
 
 Work = Callable[[], flows.Reply]
@@ -121,8 +152,17 @@ def person_checked(form: Form, field: Field, check: Callable[[], None]) -> None:
 
 def stand(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     outcome = form.dated_text(Field.OUTCOME, what="your stand")
-    due_on, channel = form.due_on(), StandForm.read(form.metadata).channel
-    return lambda: flows.declare_stand(coach, who, outcome, due_on, channel)
+    origin = form.choice(Field.ORIGIN, what="where it comes from", required=False) or None
+    measure, due_on, channel = form.measure(), form.due_on(), StandForm.read(form.metadata).channel
+    return lambda: flows.declare_stand(coach, who, outcome, due_on, channel, measure=measure, origin=origin)
+
+
+def progress(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
+    value = form.figure(Field.VALUE, what="where it stands")
+    if value is None and Field.VALUE not in form.errors:
+        form.errors[Field.VALUE] = "Type where your measure stands today, like 52."
+    note = form.text(Field.NOTE, what="your note", required=False)
+    return lambda: flows.record_progress(coach, who, value or 0.0, note)
 
 
 def share(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
@@ -211,6 +251,7 @@ READERS: tuple[tuple[Modal, Reader], ...] = (
     (Modal.CLOSE_STAND, close_stand),
     (Modal.RENEGOTIATE, renegotiate),
     (Modal.STAND, stand),
+    (Modal.PROGRESS, progress),
     (Modal.SHARE, share),
     (Modal.ACT, act),
     (Modal.REQUEST, request),

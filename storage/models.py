@@ -148,6 +148,11 @@ class Stand(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
     ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     closing_words: str | None = None  # how the member said it ended, when they closed it
+    # Its measure, when it has one: what is counted, where it stood when declared, the number it commits to.
+    measure: str | None = Field(default=None, max_length=80)
+    measure_start: float | None = None
+    measure_target: float | None = None
+    origin: str | None = Field(default=None, max_length=16)  # "crisis" or "inspiration", when the member said
 
 
 class StandDraft(SQLModel, table=True):
@@ -161,6 +166,26 @@ class StandDraft(SQLModel, table=True):
     text: str
     due_on: date | None = None
     channel_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_column=_utc())
+    measure: str | None = Field(default=None, max_length=80)
+    measure_start: float | None = None
+    measure_target: float | None = None
+    origin: str | None = Field(default=None, max_length=16)
+
+
+class Reading(SQLModel, table=True):
+    """Where a measured stand stood on a day, as its owner recorded it with `/progress`."""
+
+    __tablename__ = "readings"
+    __table_args__ = (Index("ix_readings_stand_day", "team_id", "stand_id", "local_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    stand_id: int = Field(foreign_key="stands.id", ondelete="CASCADE")
+    value: float
+    note: str | None = None
+    local_date: date
     created_at: datetime = Field(sa_column=_utc())
 
 

@@ -26,7 +26,19 @@ from handlers.ids import Field, Modal
 from tests.blocks_support import breakdown, promise, request, stand
 
 FORMS: list[tuple[Callable[[], dict[str, Any]], Modal, list[str], dict[str, Any]]] = [
-    (lambda: build_stand_modal(channel_id="C1"), Modal.STAND, [Field.OUTCOME, Field.DUE_ON], {"channel": "C1"}),
+    (
+        lambda: build_stand_modal(channel_id="C1"),
+        Modal.STAND,
+        [
+            Field.OUTCOME,
+            Field.ORIGIN,
+            Field.MEASURE,
+            Field.MEASURE_START,
+            Field.MEASURE_TARGET,
+            Field.DUE_ON,
+        ],
+        {"channel": "C1"},
+    ),
     (build_share_modal, Modal.SHARE, [Field.PEOPLE, Field.NOTE], {}),
     (build_act_modal, Modal.ACT, [Field.TEXT], {}),
     (build_request_modal, Modal.REQUEST, [Field.PERSON, Field.TEXT, Field.DUE_ON], {}),

@@ -7,11 +7,13 @@ from datetime import date, time
 
 import pytest
 
+from bot.coach.trajectory import Measure
 from handlers.parsing import (
     MAX_TEXT_LENGTH,
     CoachCommand,
     CoachCommandName,
     ParseError,
+    ProgressInput,
     PromiseInput,
     RequestInput,
     ShareInput,
@@ -24,6 +26,7 @@ from handlers.parsing import (
     parse_clock_time,
     parse_coach,
     parse_date,
+    parse_progress,
     parse_promise,
     parse_request,
     parse_share,
@@ -761,3 +764,48 @@ def test_an_admin_can_name_the_recaps_weekday_and_time() -> None:
 def test_a_recap_schedule_without_a_time_is_refused_kindly() -> None:
     with pytest.raises(ParseError, match="recap monday 09:00"):
         parse_coach("recap friday")
+
+
+def test_a_stand_with_from_is_measured_from_its_leading_target() -> None:
+    parsed = parse_stand("80 sign-ups by 2026-12-18 (from 40)", today=date(2026, 11, 30))
+
+    assert (parsed.outcome, parsed.due_on) == ("80 sign-ups", date(2026, 12, 18))
+    assert parsed.measure == Measure(what="sign-ups", start=40, target=80)
+
+
+def test_from_may_come_anywhere_and_counts_may_be_written_with_commas() -> None:
+    parsed = parse_stand("1,000 users (from 250) for the beta by 2026-12-18", today=date(2026, 11, 30))
+
+    assert parsed.outcome == "1,000 users for the beta"
+    assert parsed.measure == Measure(what="users for the beta", start=250, target=1000)
+
+
+def test_a_stand_without_from_has_no_measure_even_when_it_starts_with_a_number() -> None:
+    assert parse_stand("10 new partners", today=date(2026, 11, 30)).measure is None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("More sign-ups (from 40)", "start it with the number you commit to"),
+        ("80 sign-ups (from forty)", "needs the number your measure stands at today"),
+        ("80 sign-ups (from 80)", "three times what you know how to do"),
+        ("80 sign-ups (from 4) (from 5)", "One `(from …)` is enough"),
+    ],
+)
+def test_a_measure_that_cannot_be_followed_is_refused_kindly(text: str, words: str) -> None:
+    with pytest.raises(ParseError) as refused:
+        parse_stand(text, today=date(2026, 11, 30))
+
+    assert words in refused.value.message
+
+
+def test_progress_reads_a_number_and_a_note() -> None:
+    assert parse_progress("52 three more from the newsletter") == ProgressInput(52, "three more from the newsletter")
+    assert parse_progress("1,250") == ProgressInput(1250, "")
+
+
+@pytest.mark.parametrize("text", ["", "lots", "1e400", "nan", "52%"])
+def test_progress_that_is_not_a_count_is_refused(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_progress(text)

@@ -42,6 +42,7 @@ from storage.models import (
     Pause,
     Promise,
     PromiseStatus,
+    Reading,
     Recap,
     Renegotiation,
     RenegotiationStatus,
@@ -67,6 +68,7 @@ MEMBER_COLUMNS: dict[tuple[str, str], str] = {
     ("pauses", "user_id"): OWN,
     ("stands", "user_id"): OWN,
     ("stand_drafts", "user_id"): OWN,
+    ("readings", "user_id"): OWN,
     ("followers", "user_id"): OWN,
     ("shares", "user_id"): OWN,
     ("shares", "told_user_id"): ANONYMISED,
@@ -206,6 +208,8 @@ def fill(session: Session) -> Fill:
     bob_stand = f.add(Stand(team_id=T, user_id=BOB, text="Bob's stand", program_started_on=today, **at), "bob_stand")
     for user in (ADA, BOB):
         f.add(StandDraft(team_id=T, user_id=user, text=f"{user} draft", channel_id="CGENERAL", **at))
+    for user, stand in ((ADA, ada_stand), (BOB, bob_stand)):
+        f.add(Reading(team_id=T, user_id=user, stand_id=stand.id, value=12, note="a count", local_date=today, **at))
     f.add(Follower(team_id=T, stand_id=bob_stand.id, user_id=ADA, **at), "ada_follows_bob")
     f.add(Follower(team_id=T, stand_id=ada_stand.id, user_id=BOB, **at), "bob_follows_ada")
     f.add(Share(team_id=T, user_id=ADA, told_user_id=BOB, text="told Bob", local_date=today, **at))

@@ -11,8 +11,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import Clock
-from bot.coach import breakdowns, deliveries, members, practice, promises, records, requests, stands, status, workspaces
+from bot.coach import (
+    breakdowns,
+    deliveries,
+    measures,
+    members,
+    practice,
+    promises,
+    records,
+    requests,
+    stands,
+    status,
+    workspaces,
+)
 from bot.coach.rules import RequestMove
+from bot.coach.trajectory import Measure, Trajectory
 from bot.coach.values import (
     Context,
     Joined,
@@ -144,11 +157,27 @@ class Coach:
     # Stands ------------------------------------------------------------------------------------------
 
     def declare_stand(
-        self, who: MemberId, outcome: str, due_on: date | None, *, channel_id: str | None = None
+        self,
+        who: MemberId,
+        outcome: str,
+        due_on: date | None,
+        *,
+        measure: Measure | None = None,
+        origin: str | None = None,
+        channel_id: str | None = None,
     ) -> StandDeclared | StandConflict:
         """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
         with self.transaction() as session:
-            return stands.declare(who, outcome, due_on, channel_id=channel_id, ctx=self.context(), session=session)
+            return stands.declare(
+                who,
+                outcome,
+                due_on,
+                measure=measure,
+                origin=origin,
+                channel_id=channel_id,
+                ctx=self.context(),
+                session=session,
+            )
 
     def settle_draft(self, who: MemberId, draft_id: int, *, replace: bool) -> StandDeclared | None:
         """Replace the active stand with the draft (withdrawing it), or drop the draft and keep the stand."""
@@ -201,6 +230,11 @@ class Coach:
         """The day's (today's, unless `on` names another local date) and its week's practice, and the program day."""
         with self._reading() as session:
             return practice.progress(who, on=on, ctx=self.context(), session=session)
+
+    def record_progress(self, who: MemberId, value: float, note: str) -> Trajectory:
+        """Where the member's measured stand stands today (`/progress`), and its trajectory now."""
+        with self.transaction() as session:
+            return measures.record(who, value, note, ctx=self.context(), session=session)
 
     # Requests ----------------------------------------------------------------------------------------
 

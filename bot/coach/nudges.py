@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.coach import members, practice
+from bot.coach import measures, members, practice
 from bot.coach.facade import Coach
 from bot.coach.rules import (
     CHECK_IN_EVERY,
@@ -21,6 +21,7 @@ from bot.coach.rules import (
     program_moment,
     working_day_of_program,
 )
+from bot.coach.trajectory import Trajectory
 from bot.coach.values import MemberId, Progress
 from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
@@ -114,6 +115,7 @@ class NudgeContent:
     closing_answer: str | None = None  # how the closing "what now?" was answered (see `closing_answer`)
     numbers: dict[str, int] = field(default_factory=dict)  # the program in numbers, at its closing
     sent_hour: int = 9  # the member's local hour when it was first sent: a late nudge is not a "good morning"
+    trajectory: Trajectory | None = None  # where the stand's measure stands, when it has one
 
 
 class Nudges:
@@ -256,12 +258,15 @@ class Nudges:
                 first=started_on,
                 session=session,
             )
+        trajectory = measures.trajectory(stand, today=due.local_date, session=session)
         if sent is not None:
             check_in_id = sent.check_in_id
             noticed = session.get(Breakdown, check_in_id) if check_in_id is not None else None
             check_in = noticed.text if noticed is not None else None
         else:
-            check_in, check_in_id = self._check_in(session, due, stand, member, moment, record=record_check_in)
+            check_in, check_in_id = self._check_in(
+                session, due, stand, member, moment, trajectory, record=record_check_in
+            )
             noticed = None
         closing = None
         if moment == "closing" and stand is not None:
@@ -284,6 +289,7 @@ class Nudges:
             check_in_on_it=sent is not None and sent.check_in_answer == "on_it",
             closing_answer=closing,
             sent_hour=sent_hour,
+            trajectory=trajectory,
         )
 
     def _check_in(
@@ -293,6 +299,7 @@ class Nudges:
         stand: Stand | None,
         member: Member | None,
         moment: str | None,
+        trajectory: Trajectory | None,
         *,
         record: bool,
     ) -> tuple[str | None, int | None]:
@@ -321,6 +328,7 @@ class Nudges:
             daily={day: Practice(*done) for (_, day), done in counts.items()},
             midpoint=moment == "midpoint",
             overdue=queries.count_overdue(team_id=due.team_id, user_id=due.user_id, before=today, session=session),
+            off_track=trajectory.off_track if trajectory is not None else None,
         )
         if reason is None:
             return None, None

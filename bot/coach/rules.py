@@ -307,14 +307,18 @@ def notice_breakdown(
     daily: dict[date, Practice],
     midpoint: bool,
     overdue: int,
+    off_track: str | None = None,
 ) -> str | None:
     """What the coach notices when the trajectory no longer reaches the stand, in one kind sentence; or None.
 
-    A promise gone past its date, no practice on the last two working days, or at the midpoint under half the
-    targets so far for shares, actions or requests. `daily` holds the practice of the program's days before today.
+    A promise gone past its date, a measure whose line no longer reaches its target (`off_track`, the trajectory's
+    own sentence), no practice on the last two working days, or at the midpoint under half the targets so far for
+    shares, actions or requests. `daily` holds the practice of the program's days before today.
     """
     if overdue:
         return "A promise of yours has passed its date without an answer yet."
+    if off_track:
+        return off_track
     worked = [
         started_on + timedelta(days=i)
         for i in range((today - started_on).days)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.coach import members
+from bot.coach import measures, members
+from bot.coach.trajectory import Measure
 from bot.coach.values import CoachRefusal, Context, Joined, MemberId, NotFound, StandConflict, StandDeclared
 from storage import queries
 from storage.models import Follower, Stand, StandDraft, StandStatus
@@ -18,6 +20,8 @@ def declare(
     outcome: str,
     due_on: date | None,
     *,
+    measure: Measure | None = None,
+    origin: str | None = None,
     channel_id: str | None,
     ctx: Context,
     session: Session,
@@ -26,42 +30,52 @@ def declare(
     team_id, user_id = who
     members.ensure(who, ctx=ctx, session=session)
     current = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
-    if current is not None:
-        draft = StandDraft(
-            team_id=team_id, user_id=user_id, text=outcome, due_on=due_on, channel_id=channel_id, created_at=ctx.now
-        )
-        session.add(draft)
-        session.flush()
-        return StandConflict(current=current, draft=draft)
-    return StandDeclared(stand=_new(team_id, user_id, outcome, due_on, channel_id, ctx=ctx, session=session))
-
-
-def _new(
-    team_id: str,
-    user_id: str,
-    outcome: str,
-    due_on: date | None,
-    channel_id: str | None,
-    *,
-    ctx: Context,
-    session: Session,
-) -> Stand:
     stand = Stand(
         team_id=team_id,
         user_id=user_id,
         text=outcome,
         due_on=due_on,
         status=StandStatus.ACTIVE,
-        program_started_on=members.today(MemberId(team_id, user_id), ctx=ctx, session=session),
+        program_started_on=members.today(who, ctx=ctx, session=session),
         channel_id=channel_id,
         created_at=ctx.now,
+        origin=origin,
+        **_measure_columns(measure),
     )
+    if current is not None:
+        draft = StandDraft(
+            team_id=team_id,
+            user_id=user_id,
+            text=outcome,
+            due_on=due_on,
+            channel_id=channel_id,
+            created_at=ctx.now,
+            origin=origin,
+            **_measure_columns(measure),
+        )
+        session.add(draft)
+        session.flush()
+        return StandConflict(current=current, draft=draft)
+    return StandDeclared(stand=_new(stand, ctx=ctx, session=session))
+
+
+def _measure_columns(measure: Measure | None) -> dict[str, Any]:
+    if measure is None:
+        return {}
+    return {"measure": measure.what, "measure_start": measure.start, "measure_target": measure.target}
+
+
+def _new(stand: Stand, *, ctx: Context, session: Session) -> Stand:
+    """Store a new active stand (its program starting today) and the first point of its measure's line."""
+    who = MemberId(stand.team_id, stand.user_id)
+    stand.program_started_on = members.today(who, ctx=ctx, session=session)
     session.add(stand)
     try:
         session.flush()
     except IntegrityError:
         raise CoachRefusal("You declared a stand a moment ago — it's the one that counts.") from None
-    members.reschedule_nudge(MemberId(team_id, user_id), ctx=ctx, session=session)
+    measures.start(stand, today=stand.program_started_on, session=session)
+    members.reschedule_nudge(who, ctx=ctx, session=session)
     return stand
 
 
@@ -82,8 +96,21 @@ def settle_draft(
         current.ended_at = ctx.now
         session.add(current)
         session.flush()
-    stand = _new(team_id, user_id, draft.text, draft.due_on, draft.channel_id, ctx=ctx, session=session)
-    return StandDeclared(stand=stand, replaced=current)
+    stand = Stand(
+        team_id=team_id,
+        user_id=user_id,
+        text=draft.text,
+        due_on=draft.due_on,
+        status=StandStatus.ACTIVE,
+        program_started_on=draft.created_at.date(),  # set to the member's today by _new
+        channel_id=draft.channel_id,
+        created_at=ctx.now,
+        measure=draft.measure,
+        measure_start=draft.measure_start,
+        measure_target=draft.measure_target,
+        origin=draft.origin,
+    )
+    return StandDeclared(stand=_new(stand, ctx=ctx, session=session), replaced=current)
 
 
 def restart_program(who: MemberId, *, ctx: Context, session: Session) -> Stand:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.coach import practice
+from bot.coach import measures, practice
 from bot.coach.rules import (
     STREAK_LOOKBACK,
     LedgerEntry,
@@ -68,6 +68,7 @@ def status(who: MemberId, *, ctx: Context, session: Session) -> Status:
         weekends=member.weekends,
         paused=member.paused,
         following=following(who, ctx=ctx, session=session),
+        trajectory=measures.trajectory(stand, today=today, session=session),
     )
 
 

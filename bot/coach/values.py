@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from bot.coach.rules import Ledger, Practice, RequestMove, Role
+from bot.coach.trajectory import Trajectory
 from storage.models import Promise, Request, RequestStatus, Stand, StandDraft
 
 
@@ -125,3 +126,4 @@ class Status:
     best_streak: int = 0
     ledger: Ledger = field(default_factory=Ledger)
     following: list[FollowedStand] = field(default_factory=list)
+    trajectory: Trajectory | None = None  # where the stand's measure stands, when it has one

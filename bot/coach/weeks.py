@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.coach import measures
 from bot.coach.rules import (
     DAILY_TARGET,
     STREAK_LOOKBACK,
@@ -24,6 +25,7 @@ from bot.coach.rules import (
     week_of,
 )
 from bot.coach.status import account_entries
+from bot.coach.trajectory import Trajectory
 from storage import queries
 from storage.models import RequestStatus
 
@@ -59,6 +61,7 @@ class StandFollowers:
     text: str
     followers: int
     first_follower: str | None
+    trajectory: Trajectory | None = None  # where its measure stood at the week's end, when it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,9 +292,16 @@ def summarize_week(
         ledger=week_ledger(session, team_id=team_id, first=week_start, last=week_end, zone=zone),
         longest_streaks=[(p.user_id, p.best_streak) for p in longest[:STREAKS_SHOWN]],
         overdue=queries.count_overdue(team_id=team_id, before=week_start + timedelta(days=WEEK_DAYS), session=session),
-        stands=[
-            StandFollowers(*row)
-            for row in queries.active_stands_with_followers(team_id=team_id, declared_before=end, session=session)
-        ],
+        stands=_stands(session, team_id=team_id, declared_before=end, week_end=week_end),
         team_integrity=team_integrity,
     )
+
+
+def _stands(session: Session, *, team_id: str, declared_before: datetime, week_end: date) -> list[StandFollowers]:
+    """The active stands, most followed first, each with its measure's trajectory at the week's end."""
+    rows = queries.active_stands_with_followers(team_id=team_id, declared_before=declared_before, session=session)
+    found = measures.trajectories([stand for stand, _, _ in rows], today=week_end, session=session)
+    return [
+        StandFollowers(stand.id or 0, stand.user_id, stand.text, count, first, trajectory=found.get(stand.id or 0))
+        for stand, count, first in rows
+    ]

@@ -7,6 +7,8 @@ from handlers.ids import Action
 
 HELP = """*Breakthrough Coach* — a stand, and a daily practice toward it.
 • `/stand &lt;outcome&gt; by &lt;date&gt;` — declare a stand and start 14 days of practice
+• `/stand 80 sign-ups by &lt;date&gt; (from 40)` — a stand with a measure: the target first, where it stands today last
+• `/progress &lt;number&gt; [note]` — where your stand's measure stands today
 • `/share @person [@person…] [what you told them]` — each person told counts as one share
 • `/act &lt;what you did&gt;` — log an action
 • `/request @person &lt;what&gt; by &lt;date&gt;` — ask someone; they accept, decline or counter-offer

@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from bot.coach import FollowedStand, Status
 from bot.coach.rules import PROGRAM_DAYS, Role
+from handlers.blocks.measures import trajectory_line
 from handlers.blocks.practice import program_line, tally, week_tally
 from handlers.blocks.primitives import (
     Blocks,
@@ -37,6 +38,8 @@ from storage.models import RequestStatus
 def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     progress = status.progress
     blocks: list[Block] = [section(program_line(progress), block_id="status-stand")]
+    if status.trajectory is not None:
+        blocks.append(section(trajectory_line(status.trajectory), block_id="status-measure"))
     if progress.stand is not None:
         blocks.append(context(followers_line(status.followers)))
     today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"

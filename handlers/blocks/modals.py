@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.blocks.primitives import clip, esc, person, section, when
+from handlers.blocks.primitives import clip, context, esc, person, section, when
 from handlers.ids import Field, Modal
 from handlers.metadata import (
     BreakdownForm,
@@ -74,7 +74,8 @@ def _modal(
 
 
 def build_stand_modal(*, channel_id: str | None) -> dict[str, Any]:
-    """The form behind a bare `/stand`."""
+    """The form behind a bare `/stand`: the outcome, where it comes from, and (optionally) what it counts, from
+    where it stands today to a target asked for as three times what the member knows how to do."""
     return _modal(
         Modal.STAND,
         "Take a stand",
@@ -83,9 +84,47 @@ def build_stand_modal(*, channel_id: str | None) -> dict[str, Any]:
             _text_input(
                 "The outcome you commit to", Field.OUTCOME, multiline=True, placeholder="Well beyond the predictable"
             ),
+            InputBlock(
+                block_id=Field.ORIGIN,
+                label="Where does it come from?",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=Field.ORIGIN,
+                    placeholder="A crisis or an inspiration",
+                    options=[Option(value=value, label=label) for value, label in ORIGINS.items()],
+                ),
+            ),
+            context("Measure it (optional): what you count, where it stands today, and the target."),
+            _text_input("What will you count?", Field.MEASURE, optional=True, placeholder="sign-ups"),
+            _text_input("Where does it stand today?", Field.MEASURE_START, optional=True, placeholder="40"),
+            _text_input(
+                "What would be three times what you know how to do?",
+                Field.MEASURE_TARGET,
+                optional=True,
+                placeholder="the target: 120",
+            ),
             _date_input("By when?"),
         ],
         StandForm(channel=channel_id),
+    )
+
+
+ORIGINS = {
+    "crisis": "A crisis — something has to change",
+    "inspiration": "An inspiration — something new is possible",
+}
+
+
+def build_progress_modal() -> dict[str, Any]:
+    """The form behind a bare `/progress`."""
+    return _modal(
+        Modal.PROGRESS,
+        "Where it stands",
+        "Record",
+        [
+            _text_input("Where does your measure stand today?", Field.VALUE, placeholder="52"),
+            _text_input("A note", Field.NOTE, multiline=True, optional=True),
+        ],
     )
 
 

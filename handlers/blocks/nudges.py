@@ -16,6 +16,7 @@ from bot.coach.follow_ups import Asked
 from bot.coach.nudges import NudgeContent
 from bot.coach.rules import PROGRAM_DAYS
 from handlers.blocks.follow_ups import question_blocks
+from handlers.blocks.measures import trajectory_line
 from handlers.blocks.practice import tally, week_tally
 from handlers.blocks.primitives import SECTION_LIMIT, clip, clip_markup, esc, person, plural, quote
 from handlers.blocks.stands import stand_question
@@ -44,6 +45,8 @@ def build_nudge(
     day = progress.day or PROGRAM_DAYS
     headline = f"{greeting(content.sent_hour)} — *day {day} of {PROGRAM_DAYS}*."
     stand_line = f"Your stand: _{esc(clip(stand.text, 1500))}_" if stand else ""
+    if stand and content.trajectory is not None:
+        stand_line += f"\n{trajectory_line(content.trajectory)}"
     today = f"*Today:* {tally(progress.today_practice)}"
     if progress.today_practice.met():
         today += " — full practice. Beautiful."

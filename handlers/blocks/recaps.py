@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
 from bot.coach.recaps import DueWeeklyLine
+from bot.coach.trajectory import figure
 from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary
+from handlers.blocks.measures import pace_words
 from handlers.blocks.primitives import (
     SECTION_LIMIT,
     Blocks,
@@ -83,7 +85,11 @@ def stand_line(stand: StandFollowers) -> str:
         followed = "no followers yet"
     else:
         followed = f"first follower {person(stand.first_follower)} · {plural(stand.followers, 'follower')}"
-    return f"{_quoted(stand.owner_id, stand.text)} · {followed}"
+    line = f"{_quoted(stand.owner_id, stand.text)} · {followed}"
+    if stand.trajectory is not None:
+        line += f" · {figure(stand.trajectory.current)} of {figure(stand.trajectory.measure.target)}"
+        line += f" {esc(stand.trajectory.measure.what)}, {pace_words(stand.trajectory)}"
+    return line
 
 
 def _quoted(user_id: str, text: str) -> str:

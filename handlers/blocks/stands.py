@@ -7,7 +7,9 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ButtonElement
 
+from bot.coach.measures import measure_of
 from bot.coach.rules import PROGRAM_DAYS
+from handlers.blocks.measures import measure_line
 from handlers.blocks.primitives import Blocks, button, buttons, clip, context, dump, esc, person, quote, section, when
 from handlers.ids import Action
 from storage.models import Stand, StandStatus
@@ -28,6 +30,11 @@ def build_stand_declared(
         else "Share it with two people today — that's the first practice."
     )
     was = f"\nYour earlier stand (_{esc(clip(replaced.text, 300))}_) is withdrawn." if replaced else ""
+    measure = measure_of(stand)
+    if measure is not None:
+        was += (
+            f"\n:chart_with_upwards_trend: Measured: {measure_line(measure)}. Record where it stands with `/progress`."
+        )
     text = f"Your stand is declared: {quote(stand.text, 200)}"
     return text, dump(
         [

@@ -21,6 +21,7 @@ from storage.models import (
     Outbox,
     Pause,
     Promise,
+    Reading,
     Recap,
     Renegotiation,
     RenegotiationStatus,
@@ -51,6 +52,7 @@ EXPORTED: tuple[tuple[str, type[SQLModel]], ...] = (
     ("members", Member),
     ("followers", Follower),
     ("stand_drafts", StandDraft),
+    ("readings", Reading),
     ("follow_ups", FollowUp),
     ("outbox", Outbox),
     ("workspaces", Workspace),
@@ -203,6 +205,7 @@ def _anonymize_shared(team_id: str, user_id: str) -> Statements:
 
 _OWN = (
     ("breakthroughs", Breakthrough),
+    ("readings", Reading),
     ("stands", Stand),
     ("stand_drafts", StandDraft),
     ("shares", Share),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlalchemy import select as core_select
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 from storage.models import (
     Follower,
     Member,
+    Reading,
     Stand,
     StandStatus,
 )
@@ -52,9 +54,9 @@ def stands_followed(*, team_id: str, user_id: str, session: Session) -> list[tup
 
 def active_stands_with_followers(
     *, team_id: str, declared_before: datetime, session: Session
-) -> list[tuple[int, str, str, int, str | None]]:
-    """(stand, owner, text, followers, first follower) for each active stand declared before `declared_before`,
-    most followed first, in one query however many stands there are."""
+) -> list[tuple[Stand, int, str | None]]:
+    """(stand, followers, first follower) for each active stand declared before `declared_before`, most followed
+    first, in one query however many stands there are."""
     # Correlated subqueries, each an index probe on (stand_id, user_id) per stand: a window over the team's
     # followers outer-joined to the stands let PostgreSQL re-rank every follower once per stand on a misestimate.
     # The stands are the team's, so their followers are too; a team_id test here would steer the planner to
@@ -69,7 +71,7 @@ def active_stands_with_followers(
         .scalar_subquery()
     )
     rows = session.execute(
-        core_select(col(Stand.id), col(Stand.user_id), col(Stand.text), followers.label("followers"), first)
+        select(Stand, followers.label("followers"), first)
         .where(
             col(Stand.team_id) == team_id,
             col(Stand.status) == StandStatus.ACTIVE,
@@ -77,7 +79,7 @@ def active_stands_with_followers(
         )
         .order_by(followers.desc(), col(Stand.created_at), col(Stand.id))
     )
-    return [(int(sid), owner, text, int(count), first) for sid, owner, text, count, first in rows]
+    return [(stand, int(count), first) for stand, count, first in rows]
 
 
 def remove_follower(*, team_id: str, stand_id: int, user_id: str, session: Session) -> bool:
@@ -136,3 +138,26 @@ def members_with_stand_between(*, team_id: str, start: datetime, end: datetime, 
         .distinct()
     )
     return set(rows)
+
+
+def reading_spans(
+    *, team_id: str, stand_ids: Sequence[int], through: date, session: Session
+) -> dict[int, tuple[Reading, Reading]]:
+    """The first and the last reading of each of these stands recorded on or before `through` (the first is where
+    the stand stood when declared); stands with none are absent."""
+    if not stand_ids:
+        return {}
+    rows = session.exec(
+        select(Reading)
+        .where(
+            col(Reading.team_id) == team_id,
+            col(Reading.stand_id).in_(stand_ids),
+            col(Reading.local_date) <= through,
+        )
+        .order_by(col(Reading.local_date), col(Reading.id))
+    )
+    spans: dict[int, tuple[Reading, Reading]] = {}
+    for reading in rows:
+        first = spans[reading.stand_id][0] if reading.stand_id in spans else reading
+        spans[reading.stand_id] = (first, reading)
+    return spans
