@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import member_zone
-from handlers import flows, parsing
+from handlers import flows, parsing, stand_parsing
 from handlers.blocks.help import build_forget_confirmation, build_help
 from handlers.blocks.home import build_status
 from handlers.blocks.modals import (
@@ -80,14 +80,17 @@ Inline = Callable[[Coach, WebClient, MemberId, str, str | None], Work]
 
 
 def stand(coach: Coach, client: WebClient, who: MemberId, text: str, channel: str | None) -> Work:
-    """`/stand <outcome> [by <date>] [(from <number>)]`."""
-    parsed = parsing.parse_stand(text, today=coach.today(who))
+    """`/stand <outcome> [by <date>] [(from <number>)]`, or `/stand milestone <what> by <date>`."""
+    if stand_parsing.is_milestone(text):
+        milestone = stand_parsing.parse_milestone(text, today=coach.today(who))
+        return lambda: flows.add_milestone(coach, who, milestone.what, milestone.due_on)
+    parsed = stand_parsing.parse_stand(text, today=coach.today(who))
     return lambda: flows.declare_stand(coach, who, parsed.outcome, parsed.due_on, channel, measure=parsed.measure)
 
 
 def progress(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/progress <number> [note]`."""
-    parsed = parsing.parse_progress(text)
+    parsed = stand_parsing.parse_progress(text)
     return lambda: flows.record_progress(coach, who, parsed.value, parsed.note)
 
 

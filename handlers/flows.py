@@ -30,7 +30,13 @@ from handlers.blocks.practice import build_practice_logged
 from handlers.blocks.primitives import SECTION_LIMIT, clip, day, person, quote, when
 from handlers.blocks.promises import build_promise_made, build_renegotiation_answered, build_renegotiation_question
 from handlers.blocks.requests import build_request_card, build_request_notice
-from handlers.blocks.stands import build_joined_dm, build_stand_announcement, build_stand_conflict, build_stand_declared
+from handlers.blocks.stands import (
+    build_joined_dm,
+    build_milestone_set,
+    build_stand_announcement,
+    build_stand_conflict,
+    build_stand_declared,
+)
 from storage.models import Promise, PromiseStatus, Ref, Request, RequestStatus, Stand, StandStatus
 
 Reply = tuple[str, list[dict[str, Any]]]
@@ -90,13 +96,18 @@ def declare_stand(
     *,
     measure: Measure | None = None,
     origin: str | None = None,
+    milestones: Sequence[tuple[str, date]] = (),
 ) -> Reply:
     """`/stand`: a new stand, or the choice to replace the active one."""
     with coach.transaction():
-        result = coach.declare_stand(who, outcome, due_on, measure=measure, origin=origin, channel_id=channel_id)
+        result = coach.declare_stand(
+            who, outcome, due_on, measure=measure, origin=origin, milestones=milestones, channel_id=channel_id
+        )
         if isinstance(result, StandConflict):
             assert result.draft.id is not None
-            return build_stand_conflict(result.current, result.draft.id, result.draft.text)
+            return build_stand_conflict(
+                result.current, result.draft.id, result.draft.text, milestones_waiting=len(milestones)
+            )
         return announce_stand(coach, result, channel_id)
 
 
@@ -183,6 +194,14 @@ def log_action(coach: Coach, who: MemberId, text: str) -> Reply:
         progress = coach.log_action(who, text)
         refresh_nudge(coach, who)
     return build_practice_logged("Action logged.", progress)
+
+
+def add_milestone(coach: Coach, who: MemberId, what: str, due_on: date) -> Reply:
+    """`/stand milestone <what> by <date>`: a milestone of the active stand, followed up like a promise."""
+    with coach.transaction():
+        milestone = coach.add_milestone(who, what, due_on)
+        coach.tell(ox.home(who))
+    return build_milestone_set(milestone)
 
 
 def record_progress(coach: Coach, who: MemberId, value: float, note: str) -> Reply:

@@ -81,3 +81,4 @@ class Field(StrEnum):
     MEASURE_START = "measure_start"
     MEASURE_TARGET = "measure_target"
     VALUE = "value"
+    MILESTONES = "milestones"

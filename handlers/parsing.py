@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Literal
 
-from bot.coach.trajectory import Measure
-
 MAX_TEXT_LENGTH = 3000
 MAX_DAYS_AHEAD = 3650
-MAX_FIGURE = 1e12
-"""Beyond any count a team keeps: a larger number is a typo."""
-MAX_MEASURE_NAME = 80
 
 CoachCommandName = Literal[
     "help",
@@ -39,23 +33,6 @@ class ParseError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class StandInput:
-    """A stand as typed: the outcome and, when given, the date it is due and what it counts."""
-
-    outcome: str
-    due_on: date | None
-    measure: Measure | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProgressInput:
-    """`/progress` as typed: where the stand's measure stands today, and an optional note."""
-
-    value: float
-    note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +121,6 @@ _CLOCK_12H = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?")
 _SHARE_EXAMPLE = "`/share @maria @sam Told them about my stand`"
 _REQUEST_EXAMPLE = "`/request @maria Review the pitch deck by friday`"
 _PROMISE_EXAMPLE = "`/promise Send Ana the budget by friday`"
-_STAND_EXAMPLE = "`/stand Sign 10 new partners by 2026-12-31`"
-_MEASURED_EXAMPLE = "`/stand 80 sign-ups by 2026-12-18 (from 40)`"
-_PROGRESS_EXAMPLE = "`/progress 52 three more from the newsletter`"
-_FROM = re.compile(r"\(\s*from\b([^)]*)\)", re.IGNORECASE)
-_LEADING_FIGURE = re.compile(r"^\s*([-+]?\d[\d,_]*(?:\.\d+)?)\s+(\S.*)$", re.DOTALL)
 _COACH_MENU = (
     "`help`, `status`, `recap here`, `recap <weekday> HH:MM`, `recap integrity on|off`, `nudge HH:MM`, "
     "`weekends on|off`, `pause`, `resume`, `export` or `forget me`"
@@ -270,7 +242,7 @@ def vague_date_in_form(text: str) -> str | None:
     return f"{_no_date_in(words)} Pick a real date below, and take {_quoted(words)} out of this text."
 
 
-def _split_due_date(text: str, *, today: date, example: str) -> tuple[str, date | None]:
+def split_due_date(text: str, *, today: date, example: str) -> tuple[str, date | None]:
     """Split a trailing `by <date>` off `text`; text that merely contains "by" is kept whole. A vague date
     (`by someday`) is refused: it could never be followed up, kept on time or broken."""
     last = _last_by(text)
@@ -287,7 +259,7 @@ def _split_due_date(text: str, *, today: date, example: str) -> tuple[str, date 
     return text[: last.start()].strip(), parse_date(tail, today=today)
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
     """A command's text as the member typed it: Slack escapes `&`, `<` and `>` in a command, once."""
     return _ENTITY.sub(lambda m: _ENTITIES[m[0]], text)
 
@@ -309,10 +281,10 @@ def check_text(text: str, *, what: str) -> str:
     return clean
 
 
-def _required_text(text: str, *, what: str, example: str) -> str:
+def required_text(text: str, *, what: str, example: str) -> str:
     if not text.strip():
         raise ParseError(f"Tell me {what}, e.g. {example}.")
-    return check_text(_unescape(text), what=what)
+    return check_text(unescape(text), what=what)
 
 
 def mentioned_user_ids(text: str) -> list[str]:
@@ -354,65 +326,6 @@ def _leading_people(text: str, *, example: str) -> tuple[list[str], str]:
     return list(dict.fromkeys(people)), _BEFORE_TEXT.sub("", text[rest:])
 
 
-def parse_stand(text: str, *, today: date) -> StandInput:
-    """The outcome, optional due date and optional measure in `/stand <outcome> [by <date>] [(from <number>)]`;
-    with `(from N)`, the outcome starts with the number it commits to: `/stand 80 sign-ups (from 40)`."""
-    starts = _FROM.findall(text)
-    if len(starts) > 1:
-        raise ParseError(f"One `(from …)` is enough: where your measure stands today, e.g. {_MEASURED_EXAMPLE}.")
-    unmeasured = re.sub(r"[ \t]{2,}", " ", _FROM.sub(" ", text)).strip()
-    outcome, due_on = _split_due_date(unmeasured, today=today, example=_STAND_EXAMPLE)
-    outcome = _required_text(outcome, what="the outcome you're committing to", example=_STAND_EXAMPLE)
-    return StandInput(outcome=outcome, due_on=due_on, measure=_measure(outcome, starts[0]) if starts else None)
-
-
-def _measure(outcome: str, start_text: str) -> Measure:
-    start = parse_figure(start_text)
-    if start is None:
-        raise ParseError(
-            f"`(from{start_text})` needs the number your measure stands at today, e.g. {_MEASURED_EXAMPLE}."
-        )
-    leading = _LEADING_FIGURE.match(outcome)
-    target = parse_figure(leading.group(1)) if leading else None
-    if leading is None or target is None:
-        raise ParseError(
-            f"To measure your stand, start it with the number you commit to and what it counts, e.g. "
-            f"{_MEASURED_EXAMPLE}."
-        )
-    return measure_of(leading.group(2), start, target)
-
-
-def measure_of(what: str, start: float, target: float) -> Measure:
-    """A measure from its parts, refused kindly when it cannot be followed: nothing counted, or no distance to go."""
-    name = " ".join(what.split())
-    if not name:
-        raise ParseError(f"Say what your measure counts, e.g. {_MEASURED_EXAMPLE}.")
-    if target == start:
-        raise ParseError(
-            "Your target is where the count stands already. A stand is well beyond the predictable: what would "
-            "three times what you know how to do look like?"
-        )
-    return Measure(what=name[:MAX_MEASURE_NAME], start=start, target=target)
-
-
-def parse_figure(text: str) -> float | None:
-    """A count as a person types it (`80`, `1,250`, `2.5`), or None when it is not one."""
-    cleaned = text.strip().replace(",", "").replace("_", "")
-    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
-        return None
-    value = float(cleaned)
-    return value if math.isfinite(value) and abs(value) < MAX_FIGURE else None
-
-
-def parse_progress(text: str) -> ProgressInput:
-    """Where the stand's measure stands and an optional note in `/progress <number> [note]`."""
-    first, _, rest = text.strip().partition(" ")
-    value = parse_figure(first) if first else None
-    if value is None:
-        raise ParseError(f"Start with the number your measure stands at today, e.g. {_PROGRESS_EXAMPLE}.")
-    return ProgressInput(value=value, note=check_text(_unescape(rest), what="your note") if rest.strip() else "")
-
-
 def parse_share(text: str) -> ShareInput:
     """The people told and the optional note in `/share <@user> [<@user> …] [note]`."""
     people, note = _leading_people(text.strip(), example=_SHARE_EXAMPLE)
@@ -420,13 +333,13 @@ def parse_share(text: str) -> ShareInput:
         raise ParseError(f"Start with the people you told, mentioned with @, e.g. {_SHARE_EXAMPLE}.")
     return ShareInput(
         told_user_ids=tuple(people),
-        note=check_text(_unescape(note), what="your note") if note.strip() else "",
+        note=check_text(unescape(note), what="your note") if note.strip() else "",
     )
 
 
 def parse_act(text: str) -> str:
     """The action in `/act <what you did>`."""
-    return _required_text(text, what="what you did", example="`/act Called three possible partners`")
+    return required_text(text, what="what you did", example="`/act Called three possible partners`")
 
 
 def parse_request(text: str, *, today: date) -> RequestInput:
@@ -439,26 +352,26 @@ def parse_request(text: str, *, today: date) -> RequestInput:
             "Let's make it one request per person, so each one gets a clear answer. "
             f"Start with one, e.g. {_REQUEST_EXAMPLE}, then send the next."
         )
-    what, due_on = _split_due_date(rest, today=today, example=_REQUEST_EXAMPLE)
+    what, due_on = split_due_date(rest, today=today, example=_REQUEST_EXAMPLE)
     return RequestInput(
         recipient_id=people[0],
-        what=_required_text(what, what=f"what you're asking <@{people[0]}> for", example=_REQUEST_EXAMPLE),
+        what=required_text(what, what=f"what you're asking <@{people[0]}> for", example=_REQUEST_EXAMPLE),
         due_on=due_on,
     )
 
 
 def parse_promise(text: str, *, today: date) -> PromiseInput:
     """What is promised and the optional date in `/promise <what> [by <date>]`."""
-    what, due_on = _split_due_date(text.strip(), today=today, example=_PROMISE_EXAMPLE)
+    what, due_on = split_due_date(text.strip(), today=today, example=_PROMISE_EXAMPLE)
     return PromiseInput(
-        what=_required_text(what, what="what you'll do", example=_PROMISE_EXAMPLE),
+        what=required_text(what, what="what you'll do", example=_PROMISE_EXAMPLE),
         due_on=due_on,
     )
 
 
 def parse_breakdown(text: str) -> str:
     """What is off track in `/breakdown <what is off track>`."""
-    return _required_text(
+    return required_text(
         text,
         what="what's off track",
         example="`/breakdown We're two partners short and the launch is next week`",
@@ -467,7 +380,7 @@ def parse_breakdown(text: str) -> str:
 
 def parse_breakthrough(text: str) -> str:
     """What happened in `/breakthrough <what happened>`."""
-    return _required_text(text, what="what happened", example="`/breakthrough Three partners signed in one day`")
+    return required_text(text, what="what happened", example="`/breakthrough Three partners signed in one day`")
 
 
 def parse_clock_time(text: str) -> time:

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import RequestMove
 from bot.coach.trajectory import Measure
-from handlers import flows, parsing
+from handlers import flows, parsing, stand_parsing
 from handlers import outbox as ox
 from handlers.commands import sender
 from handlers.ids import Field, Modal
@@ -105,10 +105,19 @@ class Form:
         raw = str(self._element(field).get("value") or "").strip()
         if not raw:
             return None
-        value = parsing.parse_figure(raw)
+        value = stand_parsing.parse_figure(raw)
         if value is None:
             self.errors[field] = f"Type {what} as a number, like 40 or 1,250."
         return value
+
+    def milestones(self) -> list[tuple[str, date]]:
+        """Milestones typed one per line, each with its date."""
+        typed = self.text(Field.MILESTONES, what="your milestones", required=False)
+        try:
+            return stand_parsing.parse_milestones(typed, today=self.today)
+        except parsing.ParseError as error:
+            self.errors[Field.MILESTONES] = error.message
+            return []
 
     def measure(self) -> Measure | None:
         """The stand's measure: all three parts, or none of them."""
@@ -125,7 +134,7 @@ class Form:
             return None
         assert start is not None and target is not None
         try:
-            return parsing.measure_of(what, start, target)
+            return stand_parsing.measure_of(what, start, target)
         except parsing.ParseError as error:
             self.errors[Field.MEASURE_TARGET] = error.message
             return None
@@ -154,7 +163,10 @@ def stand(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     outcome = form.dated_text(Field.OUTCOME, what="your stand")
     origin = form.choice(Field.ORIGIN, what="where it comes from", required=False) or None
     measure, due_on, channel = form.measure(), form.due_on(), StandForm.read(form.metadata).channel
-    return lambda: flows.declare_stand(coach, who, outcome, due_on, channel, measure=measure, origin=origin)
+    milestones = form.milestones()
+    return lambda: flows.declare_stand(
+        coach, who, outcome, due_on, channel, measure=measure, origin=origin, milestones=milestones
+    )
 
 
 def progress(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:

@@ -270,7 +270,7 @@ class Request(SQLModel, table=True):
 
 
 class Promise(SQLModel, table=True):
-    """A promise a member made on their own, followed up on its date."""
+    """A promise a member made on their own, followed up on its date; a milestone of their stand is one too."""
 
     __tablename__ = "promises"
     __table_args__ = (Index("ix_promises_member_status", "team_id", "user_id", "status"),)
@@ -283,6 +283,7 @@ class Promise(SQLModel, table=True):
     status: PromiseStatus = Field(default=PromiseStatus.OPEN, sa_type=String(16))
     created_at: datetime = Field(sa_column=_utc())
     updated_at: datetime = Field(sa_column=_utc())
+    milestone_of: int | None = Field(default=None, foreign_key="stands.id", ondelete="CASCADE", index=True)
 
 
 class RenegotiationStatus(StrEnum):

@@ -36,6 +36,7 @@ FORMS: list[tuple[Callable[[], dict[str, Any]], Modal, list[str], dict[str, Any]
             Field.MEASURE_START,
             Field.MEASURE_TARGET,
             Field.DUE_ON,
+            Field.MILESTONES,
         ],
         {"channel": "C1"},
     ),

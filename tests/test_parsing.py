@@ -13,11 +13,9 @@ from handlers.parsing import (
     CoachCommand,
     CoachCommandName,
     ParseError,
-    ProgressInput,
     PromiseInput,
     RequestInput,
     ShareInput,
-    StandInput,
     check_text,
     mentioned_user_ids,
     parse_act,
@@ -26,10 +24,18 @@ from handlers.parsing import (
     parse_clock_time,
     parse_coach,
     parse_date,
-    parse_progress,
     parse_promise,
     parse_request,
     parse_share,
+)
+from handlers.stand_parsing import (
+    MilestoneInput,
+    ProgressInput,
+    StandInput,
+    is_milestone,
+    parse_milestone,
+    parse_milestones,
+    parse_progress,
     parse_stand,
 )
 
@@ -809,3 +815,32 @@ def test_progress_reads_a_number_and_a_note() -> None:
 def test_progress_that_is_not_a_count_is_refused(text: str) -> None:
     with pytest.raises(ParseError):
         parse_progress(text)
+
+
+def test_a_milestone_is_told_from_a_stand_by_its_first_word() -> None:
+    assert is_milestone("milestone 60 sign-ups by friday") and is_milestone("Milestone: launch by friday")
+    assert not is_milestone("Milestones matter: sign 10 partners")
+
+
+def test_a_milestone_reads_what_it_is_and_its_date() -> None:
+    parsed = parse_milestone("milestone 60 sign-ups by 2026-12-04", today=date(2026, 11, 30))
+
+    assert parsed == MilestoneInput(what="60 sign-ups", due_on=date(2026, 12, 4))
+
+
+def test_a_milestone_without_a_date_is_refused_kindly() -> None:
+    with pytest.raises(ParseError) as refused:
+        parse_milestone("milestone 60 sign-ups", today=date(2026, 11, 30))
+
+    assert "needs its date" in refused.value.message
+
+
+def test_milestones_typed_in_the_form_are_read_one_per_line_up_to_five() -> None:
+    today = date(2026, 11, 30)
+
+    assert parse_milestones("A by 2026-12-01\n\nB by 2026-12-02\n", today=today) == [
+        ("A", date(2026, 12, 1)),
+        ("B", date(2026, 12, 2)),
+    ]
+    with pytest.raises(ParseError):
+        parse_milestones("\n".join(f"M{n} by 2026-12-0{n + 1}" for n in range(6)), today=today)

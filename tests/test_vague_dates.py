@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.coach.follow_ups import next_stage
-from handlers.parsing import ParseError, PromiseInput, parse_promise, parse_request, parse_stand, vague_date
+from handlers.parsing import ParseError, PromiseInput, parse_promise, parse_request, vague_date
+from handlers.stand_parsing import parse_stand
 from storage.models import Member
 from storage.schedule import FollowUpCandidate
 

@@ -164,6 +164,7 @@ class Coach:
         *,
         measure: Measure | None = None,
         origin: str | None = None,
+        milestones: Sequence[tuple[str, date]] = (),
         channel_id: str | None = None,
     ) -> StandDeclared | StandConflict:
         """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
@@ -174,6 +175,7 @@ class Coach:
                 due_on,
                 measure=measure,
                 origin=origin,
+                milestones=milestones,
                 channel_id=channel_id,
                 ctx=self.context(),
                 session=session,
@@ -230,6 +232,11 @@ class Coach:
         """The day's (today's, unless `on` names another local date) and its week's practice, and the program day."""
         with self._reading() as session:
             return practice.progress(who, on=on, ctx=self.context(), session=session)
+
+    def add_milestone(self, who: MemberId, text: str, due_on: date) -> Promise:
+        """A milestone on the way to the member's active stand, followed up like a promise of theirs."""
+        with self.transaction() as session:
+            return stands.add_milestone(who, text, due_on, ctx=self.context(), session=session)
 
     def record_progress(self, who: MemberId, value: float, note: str) -> Trajectory:
         """Where the member's measured stand stands today (`/progress`), and its trajectory now."""

@@ -60,7 +60,13 @@ def account(
         if new_date is None:
             raise CoachRefusal("A renegotiated promise needs its new date.")
         successor = Promise(
-            team_id=team_id, user_id=user_id, text=promise.text, due_on=new_date, created_at=ctx.now, updated_at=ctx.now
+            team_id=team_id,
+            user_id=user_id,
+            text=promise.text,
+            due_on=new_date,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            milestone_of=promise.milestone_of,  # a milestone moved is still the stand's milestone
         )
         session.add(successor)
         session.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot.coach import measures, members
 from bot.coach.trajectory import Measure
 from bot.coach.values import CoachRefusal, Context, Joined, MemberId, NotFound, StandConflict, StandDeclared
 from storage import queries
-from storage.models import Follower, Stand, StandDraft, StandStatus
+from storage.models import Follower, Promise, Stand, StandDraft, StandStatus
 
 
 def declare(
@@ -22,6 +23,7 @@ def declare(
     *,
     measure: Measure | None = None,
     origin: str | None = None,
+    milestones: Sequence[tuple[str, date]] = (),
     channel_id: str | None,
     ctx: Context,
     session: Session,
@@ -56,7 +58,45 @@ def declare(
         session.add(draft)
         session.flush()
         return StandConflict(current=current, draft=draft)
-    return StandDeclared(stand=_new(stand, ctx=ctx, session=session))
+    stand = _new(stand, ctx=ctx, session=session)
+    for text, on in milestones:
+        _milestone(stand, text, on, ctx=ctx, session=session)
+    return StandDeclared(stand=stand)
+
+
+MAX_MILESTONES = 5
+
+
+def add_milestone(who: MemberId, text: str, due_on: date, *, ctx: Context, session: Session) -> Promise:
+    """A milestone on the way to the member's active stand: a promise of theirs, followed up on its date."""
+    stand = queries.active_stand(team_id=who.team_id, user_id=who.user_id, session=session)
+    if stand is None:
+        raise CoachRefusal("You have no active stand to add a milestone to — declare one with `/stand`.")
+    return _milestone(stand, text, due_on, ctx=ctx, session=session)
+
+
+def _milestone(stand: Stand, text: str, due_on: date, *, ctx: Context, session: Session) -> Promise:
+    assert stand.id is not None
+    if stand.due_on is not None and due_on > stand.due_on:
+        raise CoachRefusal(
+            f"A milestone comes on the way to your stand: pick a date on or before {stand.due_on:%a %d %b}."
+        )
+    if len(queries.milestones(team_id=stand.team_id, stand_id=stand.id, session=session)) >= MAX_MILESTONES:
+        raise CoachRefusal(
+            f"Your stand carries {MAX_MILESTONES} milestones already, the most it takes: let those mark the path."
+        )
+    milestone = Promise(
+        team_id=stand.team_id,
+        user_id=stand.user_id,
+        text=text,
+        due_on=due_on,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+        milestone_of=stand.id,
+    )
+    session.add(milestone)
+    session.flush()
+    return milestone
 
 
 def _measure_columns(measure: Measure | None) -> dict[str, Any]:

@@ -54,6 +54,7 @@ def status(who: MemberId, *, ctx: Context, session: Session) -> Status:
         zone,
     )
     followers = queries.follower_ids(team_id=team_id, stand_id=stand.id, session=session) if stand and stand.id else []
+    milestones = queries.milestones(team_id=team_id, stand_id=stand.id, session=session) if stand and stand.id else []
     return Status(
         user_id=user_id,
         streak=streak,
@@ -69,6 +70,7 @@ def status(who: MemberId, *, ctx: Context, session: Session) -> Status:
         paused=member.paused,
         following=following(who, ctx=ctx, session=session),
         trajectory=measures.trajectory(stand, today=today, session=session),
+        milestones=milestones,
     )
 
 

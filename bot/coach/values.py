@@ -127,3 +127,4 @@ class Status:
     ledger: Ledger = field(default_factory=Ledger)
     following: list[FollowedStand] = field(default_factory=list)
     trajectory: Trajectory | None = None  # where the stand's measure stands, when it has one
+    milestones: Sequence[Promise] = ()  # the active stand's milestones, by date

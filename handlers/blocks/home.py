@@ -30,7 +30,7 @@ from handlers.blocks.primitives import (
 )
 from handlers.blocks.promises import ledger_line
 from handlers.blocks.requests import request_buttons, request_summary
-from handlers.blocks.stands import leave_stand_button
+from handlers.blocks.stands import leave_stand_button, milestones_line
 from handlers.ids import Action
 from storage.models import RequestStatus
 
@@ -40,6 +40,8 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     blocks: list[Block] = [section(program_line(progress), block_id="status-stand")]
     if status.trajectory is not None:
         blocks.append(section(trajectory_line(status.trajectory), block_id="status-measure"))
+    if status.milestones:
+        blocks.append(section(milestones_line(status.milestones), block_id="status-milestones"))
     if progress.stand is not None:
         blocks.append(context(followers_line(status.followers)))
     today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"

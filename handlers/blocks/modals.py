@@ -104,6 +104,13 @@ def build_stand_modal(*, channel_id: str | None) -> dict[str, Any]:
                 placeholder="the target: 120",
             ),
             _date_input("By when?"),
+            _text_input(
+                "Milestones on the way (optional, one per line)",
+                Field.MILESTONES,
+                multiline=True,
+                optional=True,
+                placeholder="60 sign-ups by 2026-12-04",
+            ),
         ],
         StandForm(channel=channel_id),
     )

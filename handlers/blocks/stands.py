@@ -10,9 +10,22 @@ from slack_sdk.models.blocks import ButtonElement
 from bot.coach.measures import measure_of
 from bot.coach.rules import PROGRAM_DAYS
 from handlers.blocks.measures import measure_line
-from handlers.blocks.primitives import Blocks, button, buttons, clip, context, dump, esc, person, quote, section, when
+from handlers.blocks.primitives import (
+    Blocks,
+    button,
+    buttons,
+    clip,
+    context,
+    dump,
+    esc,
+    person,
+    plural,
+    quote,
+    section,
+    when,
+)
 from handlers.ids import Action
-from storage.models import Stand, StandStatus
+from storage.models import Promise, PromiseStatus, Stand, StandStatus
 
 
 def leave_stand_button(stand_id: int | None, text: str = "Leave the stand") -> ButtonElement:
@@ -92,8 +105,10 @@ def build_joined_dm(joiner_id: str, *, is_first: bool) -> tuple[str, Blocks]:
     return text, dump([section(text, block_id="stand-joined")])
 
 
-def build_stand_conflict(current: Stand, draft_id: int, new_text: str) -> tuple[str, Blocks]:
-    """Asks whether a second stand replaces the active one."""
+def build_stand_conflict(
+    current: Stand, draft_id: int, new_text: str, *, milestones_waiting: int = 0
+) -> tuple[str, Blocks]:
+    """Asks whether a second stand replaces the active one; milestones typed with it wait for the choice."""
     value = str(draft_id)
     text = "You already have an active stand. Replace it with the new one, or keep it?"
     return text, dump(
@@ -109,7 +124,42 @@ def build_stand_conflict(current: Stand, draft_id: int, new_text: str) -> tuple[
                     button("Keep my current stand", Action.KEEP_STAND, value),
                 ],
             ),
-            context("Replacing withdraws the current stand and starts a fresh 14-day program."),
+            context(
+                "Replacing withdraws the current stand and starts a fresh 14-day program."
+                + (
+                    f" Not added yet: the {plural(milestones_waiting, 'milestone')} you typed. Once you've chosen, "
+                    "add them with `/stand milestone <what> by <date>`."
+                    if milestones_waiting
+                    else ""
+                )
+            ),
+        ]
+    )
+
+
+def milestone_mark(milestone: Promise) -> str:
+    """How a milestone stands, as a mark: kept, open, broken or revoked."""
+    return {
+        PromiseStatus.KEPT: ":white_check_mark:",
+        PromiseStatus.BROKEN: ":x:",
+        PromiseStatus.REVOKED: ":heavy_minus_sign:",
+    }.get(milestone.status, ":hourglass_flowing_sand:")
+
+
+def milestones_line(milestones: Sequence[Promise]) -> str:
+    """The stand's milestones in one line, by date, each with its mark."""
+    return "*Milestones:* " + " · ".join(
+        f"{milestone_mark(m)} {esc(clip(m.text, 150))} ({when(m.due_on)})" for m in milestones
+    )
+
+
+def build_milestone_set(milestone: Promise) -> tuple[str, Blocks]:
+    """The ephemeral answer to `/stand milestone`."""
+    text = f"Milestone set: {quote(milestone.text, 200)}"
+    return text, dump(
+        [
+            section(f":round_pushpin: *Milestone set* ({when(milestone.due_on)})\n>{esc(clip(milestone.text))}"),
+            context("I'll ask on the day, like any promise of yours: kept, renegotiated or revoked."),
         ]
     )
 

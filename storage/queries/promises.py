@@ -133,3 +133,16 @@ def count_overdue(*, team_id: str, before: date, session: Session, user_id: str 
     promises = session.exec(select(func.count()).select_from(Promise).where(*promise_where)).one()
     requests = session.exec(select(func.count()).select_from(Request).where(*request_where)).one()
     return int(promises) + int(requests)
+
+
+def milestones(*, team_id: str, stand_id: int, session: Session) -> Sequence[Promise]:
+    """The stand's milestones by date; one renegotiated to a new date is its successor, not a second milestone."""
+    return session.exec(
+        select(Promise)
+        .where(
+            col(Promise.team_id) == team_id,
+            col(Promise.milestone_of) == stand_id,
+            col(Promise.status) != PromiseStatus.RENEGOTIATED,
+        )
+        .order_by(col(Promise.due_on), col(Promise.id))
+    ).all()
