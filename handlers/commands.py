@@ -35,6 +35,7 @@ from handlers.blocks.modals import (
     build_stand_modal,
 )
 from handlers.blocks.practice import next_nudge_words
+from handlers.blocks.team import build_team
 from handlers.ids import Command
 from handlers.slack_io import ensure_profile, known_profile, require_people, require_person
 
@@ -179,6 +180,13 @@ def _status(sub: Subcommand) -> Work:
     return lambda: build_status(sub.coach.status(sub.who))
 
 
+def _team(sub: Subcommand) -> Work:
+    # Whether the member leads is partly Slack's to say (admin or owner): asked again when what is known is stale.
+    ensure_profile(sub.client, sub.coach, sub.who)
+    team = sub.coach.team(sub.who)
+    return lambda: build_team(team)
+
+
 def _recap_here(sub: Subcommand) -> Work:
     channel = sub.command.get("channel_id") or ""
     if not channel or channel.startswith("D"):
@@ -268,6 +276,7 @@ SUBCOMMANDS: dict[str, Callable[[Subcommand], Work]] = {
     "recap_here": _recap_here,
     "recap_at": _recap_at,
     "recap_integrity": _recap_integrity,
+    "team": _team,
     "nudge": _nudge,
     "weekends": _weekends,
     "pause": _pausing(True),

@@ -13,6 +13,7 @@ MAX_DAYS_AHEAD = 3650
 CoachCommandName = Literal[
     "help",
     "status",
+    "team",
     "recap_here",
     "recap_at",
     "recap_integrity",
@@ -122,7 +123,7 @@ _SHARE_EXAMPLE = "`/share @maria @sam Told them about my stand`"
 _REQUEST_EXAMPLE = "`/request @maria Review the pitch deck by friday`"
 _PROMISE_EXAMPLE = "`/promise Send Ana the budget by friday`"
 _COACH_MENU = (
-    "`help`, `status`, `recap here`, `recap <weekday> HH:MM`, `recap integrity on|off`, `nudge HH:MM`, "
+    "`help`, `status`, `team`, `recap here`, `recap <weekday> HH:MM`, `recap integrity on|off`, `nudge HH:MM`, "
     "`weekends on|off`, `pause`, `resume`, `export` or `forget me`"
 )
 
@@ -407,6 +408,8 @@ def parse_coach(text: str) -> CoachCommand:
             return CoachCommand("help")
         case ["status"]:
             return CoachCommand("status")
+        case ["team"]:
+            return CoachCommand("team")
         case ["recap", "here"]:
             return CoachCommand("recap_here")
         case ["recap", "integrity", "on" | "off" as choice]:

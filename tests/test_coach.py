@@ -227,3 +227,22 @@ def test_member_data_is_kept_per_workspace(coach: Coach) -> None:
     coach.log_action(MemberId("T2", "UADA"), "In T2")
     assert [a["text"] for a in coach.export(team_id="T2")["actions"]] == ["In T2"]
     assert coach.progress(MemberId(T, "UADA")).today_practice.actions == 1
+
+
+def test_the_team_view_is_for_admins_the_coach_admins_and_whoever_chose_the_recap_channel(
+    engine: Engine, clock: FixedClock
+) -> None:
+    coach = Coach(engine, clock, default_timezone="UTC", admins=frozenset({"UCY"}))
+    coach.remember_profile(MemberId(T, "UADA"), Profile(name="Ada", tz="UTC", is_admin=True, is_bot=False))
+    for user in ("UBOB", "UCY", "UDEE"):
+        coach.remember_profile(MemberId(T, user), Profile(name=user, tz="UTC", is_admin=False, is_bot=False))
+    coach.declare_stand(MemberId(T, "UDEE"), "Sign 10 partners", None)
+    coach.set_recap_channel(MemberId(T, "UBOB"), "CWINS")  # chose it when an admin; Slack says otherwise now
+
+    seen_by = {user: [s.stand.user_id for s in coach.team(MemberId(T, user))] for user in ("UADA", "UBOB", "UCY")}
+
+    assert seen_by == {"UADA": ["UDEE"], "UBOB": ["UDEE"], "UCY": ["UDEE"]}
+    with pytest.raises(CoachRefusal, match="for workspace admins"):
+        coach.team(MemberId(T, "UDEE"))
+    assert coach.status(MemberId(T, "UDEE")).team is None
+    assert [s.stand.user_id for s in coach.status(MemberId(T, "UBOB")).team or []] == ["UDEE"]

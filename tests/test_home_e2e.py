@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.app import Runtime
 from bot.coach import MemberId
+from bot.coach.trajectory import Measure
 from standin import SlackStandIn
 from tests.e2e import buttons, dm, export, last_ephemeral, seen
 
@@ -53,6 +56,13 @@ def test_logging_from_app_home_opens_the_form_and_refreshes_home(slack: SlackSta
 
 def test_a_busy_members_home_stays_within_slacks_block_kit_limits(slack: SlackStandIn, app: Runtime) -> None:
     long_text = "a long ask " * 270  # about 2,970 characters each
+    ada = MemberId("T1", "UADA")
+    app.coach.declare_stand(ada, long_text, date(2026, 12, 31), measure=Measure(long_text[:80], 40, 80))
+    for n in range(5):
+        app.coach.add_milestone(ada, long_text, date(2026, 12, 1 + n))
+    for n in range(15):  # Ada, an admin, follows fifteen stands: her Home has the team's stands too
+        app.coach.declare_stand(MemberId("T1", f"UOWNER{n:02d}"), long_text, None, measure=Measure("x", 1, 2))
+        app.coach.join_stand("T1", export(app)["stands"][-1]["id"], "UADA")
     for _ in range(25):
         app.coach.make_request(MemberId("T1", "UBOB"), "UADA", long_text, None)
         app.coach.make_request(MemberId("T1", "UADA"), "UCY", long_text, None)
@@ -63,6 +73,8 @@ def test_a_busy_members_home_stays_within_slacks_block_kit_limits(slack: SlackSt
     home = slack.wait_for(lambda: slack.home("UADA"))
     assert len(home.blocks) <= 100
     assert "more" in seen(home)
+    for every_list in ("*Milestones:*", ":chart_with_upwards_trend:", "The team's stands", "…and 6 more stands"):
+        assert every_list in seen(home)
     assert [c for c in slack.calls("views.publish") if not c.ok] == []
 
 

@@ -22,6 +22,7 @@ from bot.coach import (
     requests,
     stands,
     status,
+    team,
     workspaces,
 )
 from bot.coach.rules import RequestMove
@@ -36,6 +37,7 @@ from bot.coach.values import (
     StandConflict,
     StandDeclared,
     Status,
+    TeamStand,
 )
 from storage import asking, outbox, queries
 from storage.db import current_session, open_unit, unit_of_work
@@ -389,10 +391,15 @@ class Coach:
 
     # Reading -----------------------------------------------------------------------------------------
 
+    def team(self, who: MemberId) -> list[TeamStand]:
+        """Every active stand of the workspace side by side, for a member who leads it (else a refusal)."""
+        with self._reading() as session:
+            return team.team(who, admins=self.admins, ctx=self.context(), session=session)
+
     def status(self, who: MemberId) -> Status:
         """The member's stand, program day, practice, requests both ways and promises due."""
         with self._reading() as session:
-            return status.status(who, ctx=self.context(), session=session)
+            return status.status(who, ctx=self.context(), session=session, admins=self.admins)
 
     def export(self, *, team_id: str | None = None, user_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Everything stored (all teams, one team) as the contract's export document; with `user_id`, everything

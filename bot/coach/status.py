@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.coach import measures, practice
+from bot.coach import measures, practice, team
 from bot.coach.rules import (
     STREAK_LOOKBACK,
     LedgerEntry,
@@ -25,7 +25,7 @@ from storage import queries
 from storage.models import Member, Promise, PromiseStatus, Renegotiation, Request
 
 
-def status(who: MemberId, *, ctx: Context, session: Session) -> Status:
+def status(who: MemberId, *, ctx: Context, session: Session, admins: frozenset[str] = frozenset()) -> Status:
     """The member's stand, program day, practice, requests both ways and promises due."""
     team_id, user_id = who
     # Read only: a member the coach has not met yet reads as one with the default settings.
@@ -71,6 +71,10 @@ def status(who: MemberId, *, ctx: Context, session: Session) -> Status:
         following=following(who, ctx=ctx, session=session),
         trajectory=measures.trajectory(stand, today=today, session=session),
         milestones=milestones,
+        # A lead's App Home carries the team's stands too.
+        team=team.stands_side_by_side(team_id, ctx=ctx, session=session)
+        if team.may_see(who, admins=admins, session=session)
+        else None,
     )
 
 

@@ -110,6 +110,20 @@ class FollowedStand:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamStand:
+    """One active stand as a lead reads it beside the others."""
+
+    stand: Stand
+    day: int  # day N of the program, in its owner's zone
+    trajectory: Trajectory | None
+    week: Practice  # the owner's practice this week (their Monday to today)
+    open_breakdowns: int
+    overdue: int  # the owner's promises and accepted requests past their date, still open
+    first_follower: str | None
+    followers: int
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     """Everything `/coach status` and App Home show a member."""
 
@@ -128,3 +142,4 @@ class Status:
     following: list[FollowedStand] = field(default_factory=list)
     trajectory: Trajectory | None = None  # where the stand's measure stands, when it has one
     milestones: Sequence[Promise] = ()  # the active stand's milestones, by date
+    team: Sequence[TeamStand] | None = None  # the workspace's active stands, for a member who leads it

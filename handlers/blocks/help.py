@@ -16,6 +16,7 @@ HELP = """*Breakthrough Coach* — a stand, and a daily practice toward it.
 • `/breakdown &lt;what's off track&gt;` — meet it with coaching questions
 • `/breakthrough &lt;what happened&gt;` — celebrate it with the team
 • `/coach status` · `nudge HH:MM` · `weekends on|off` · `pause` · `resume` · `export` · `forget me`
+• `/coach team` — (admins, and whoever chose the recap channel) every active stand side by side
 • `/coach recap here` — (admins) send the weekly recap to this channel
 • `/coach recap &lt;weekday&gt; HH:MM` — (admins) when the weekly recap is posted
 • `/coach recap integrity on|off` — (admins) whether the recap shows the team's integrity (from five promises ended)

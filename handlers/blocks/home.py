@@ -31,6 +31,7 @@ from handlers.blocks.primitives import (
 from handlers.blocks.promises import ledger_line
 from handlers.blocks.requests import request_buttons, request_summary
 from handlers.blocks.stands import leave_stand_button, milestones_line
+from handlers.blocks.team import STANDS_AT_HOME, team_blocks
 from handlers.ids import Action
 from storage.models import RequestStatus
 
@@ -174,6 +175,10 @@ def build_home(status: Status) -> dict[str, Any]:
     blocks.append(DividerBlock())
     blocks += _following(status)
     blocks.append(DividerBlock())
+    if status.team is not None:
+        blocks.append(section(":busts_in_silhouette: *The team's stands*", block_id="home-team"))
+        blocks += team_blocks(status.team, limit=STANDS_AT_HOME)
+        blocks.append(DividerBlock())
     blocks += _accounts(status)
     # Buttons for requests waiting on this member, so they can answer from Home.
     for request in [r for r in status.received if request_buttons(r, Role.RECIPIENT)][:10]:

@@ -10,6 +10,7 @@ from storage.queries.breakdowns import (
     count_resolved_between,
     latest_unresolved_breakdown,
     noticed_on,
+    open_breakdowns_by_member,
     stand_has_breakthrough,
 )
 from storage.queries.common import (
@@ -38,6 +39,7 @@ from storage.queries.promises import (
     forget_follow_ups,
     member_promises,
     milestones,
+    open_due_dates_by_member,
     open_promises,
     proposed_renegotiation,
     week_accounts,
@@ -95,6 +97,8 @@ __all__ = [
     "members_with_weekends",
     "milestones",
     "noticed_on",
+    "open_breakdowns_by_member",
+    "open_due_dates_by_member",
     "open_pause",
     "open_promises",
     "pauses_between",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func
@@ -108,3 +109,20 @@ def breakthroughs_between(*, team_id: str, start: datetime, end: datetime, sessi
         .order_by(col(Breakthrough.created_at), col(Breakthrough.id))
     )
     return [(user_id, text) for user_id, text in rows]
+
+
+def open_breakdowns_by_member(*, team_id: str, user_ids: Collection[str], session: Session) -> dict[str, int]:
+    """How many declared breakdowns each of these members has not resolved yet (a check-in not taken up is none)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(
+        select(Breakdown.user_id, func.count())
+        .where(
+            col(Breakdown.team_id) == team_id,
+            col(Breakdown.user_id).in_(user_ids),
+            col(Breakdown.noticed).is_(False),
+            col(Breakdown.resolved_at).is_(None),
+        )
+        .group_by(col(Breakdown.user_id))
+    )
+    return {user_id: int(count) for user_id, count in rows}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, delete, func, update
@@ -146,3 +146,33 @@ def milestones(*, team_id: str, stand_id: int, session: Session) -> Sequence[Pro
         )
         .order_by(col(Promise.due_on), col(Promise.id))
     ).all()
+
+
+def open_due_dates_by_member(
+    *, team_id: str, user_ids: Collection[str], before: date, session: Session
+) -> dict[str, list[date]]:
+    """The dates before `before` of each member's open promises and accepted requests not yet done (as the person
+    who accepted them): what may be overdue, for the caller to compare with each member's own today."""
+    if not user_ids:
+        return {}
+    found: dict[str, list[date]] = {}
+    promises = session.exec(
+        select(col(Promise.user_id), col(Promise.due_on)).where(
+            col(Promise.team_id) == team_id,
+            col(Promise.user_id).in_(user_ids),
+            col(Promise.status) == PromiseStatus.OPEN,
+            col(Promise.due_on) < before,
+        )
+    )
+    accepted = session.exec(
+        select(col(Request.recipient_id), col(Request.due_on)).where(
+            col(Request.team_id) == team_id,
+            col(Request.recipient_id).in_(user_ids),
+            col(Request.status) == RequestStatus.ACCEPTED,
+            col(Request.due_on) < before,
+        )
+    )
+    for user_id, due_on in [*promises, *accepted]:
+        if due_on is not None:
+            found.setdefault(user_id, []).append(due_on)
+    return found

@@ -53,10 +53,10 @@ def stands_followed(*, team_id: str, user_id: str, session: Session) -> list[tup
 
 
 def active_stands_with_followers(
-    *, team_id: str, declared_before: datetime, session: Session
+    *, team_id: str, declared_before: datetime | None = None, session: Session
 ) -> list[tuple[Stand, int, str | None]]:
-    """(stand, followers, first follower) for each active stand declared before `declared_before`, most followed
-    first, in one query however many stands there are."""
+    """(stand, followers, first follower) for each active stand (declared before `declared_before`, when given),
+    most followed first, in one query however many stands there are."""
     # Correlated subqueries, each an index probe on (stand_id, user_id) per stand: a window over the team's
     # followers outer-joined to the stands let PostgreSQL re-rank every follower once per stand on a misestimate.
     # The stands are the team's, so their followers are too; a team_id test here would steer the planner to
@@ -70,13 +70,10 @@ def active_stands_with_followers(
         .limit(1)
         .scalar_subquery()
     )
+    declared = [] if declared_before is None else [col(Stand.created_at) < declared_before]
     rows = session.execute(
         select(Stand, followers.label("followers"), first)
-        .where(
-            col(Stand.team_id) == team_id,
-            col(Stand.status) == StandStatus.ACTIVE,
-            col(Stand.created_at) < declared_before,
-        )
+        .where(col(Stand.team_id) == team_id, col(Stand.status) == StandStatus.ACTIVE, *declared)
         .order_by(followers.desc(), col(Stand.created_at), col(Stand.id))
     )
     return [(stand, int(count), first) for stand, count, first in rows]
