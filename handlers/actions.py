@@ -32,6 +32,7 @@ from handlers.blocks.modals import (
     build_request_modal,
     build_resolve_modal,
     build_share_modal,
+    build_stand_modal,
 )
 from handlers.blocks.words import state_words
 from handlers.commands import sender
@@ -116,6 +117,11 @@ class Click:
 
 
 # Forms ----------------------------------------------------------------------------------------------------
+
+
+def build_stand_form() -> dict[str, Any]:
+    """The stand form, opened from a button (the announcement goes to the recap channel, if one is set)."""
+    return build_stand_modal(channel_id=None)
 
 
 def opener(build: Callable[[], dict[str, Any]]) -> Listener:
@@ -263,6 +269,7 @@ Listener = Callable[[Click], None]
 # Every button the coach's messages and views carry, and its listener. Buttons that open a form ack after opening
 # it; every other listener acks inside the transaction that stores what the press means.
 LISTENERS: tuple[tuple[str | re.Pattern[str], Listener], ...] = (
+    (Action.OPEN_STAND, opener(build_stand_form)),
     (Action.OPEN_SHARE, opener(build_share_modal)),
     (Action.OPEN_ACT, opener(build_act_modal)),
     (Action.OPEN_REQUEST, opener(build_request_modal)),

@@ -301,12 +301,13 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], who:
     return read(Subcommand(coach, client, command, who, parsed.arg))
 
 
-def stored_then_acked(coach: Coach, ack: Ack, work: Work) -> None:
+def stored_then_acked(coach: Coach, ack: Ack, work: Work, who: MemberId) -> None:
     """Store what the command means and ack with its answer, in one transaction: the ack records the delivery
     there too (handlers.deliveries), so the answer, the change and the record commit together. Slack hears the ack
     only when the listener returns (process_before_response), so after the commit, never before it."""
     with coach.transaction():
         text, blocks = work()
+        flows.welcome(coach, who)  # the first command a member uses brings their welcome DM
         ack(response_type="ephemeral", text=text, blocks=blocks)
 
 
@@ -334,7 +335,7 @@ def register(app: App, coach: Coach) -> None:
             who = sender(context)
             known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
             work = run(coach, client, who, command.get("text") or "", command.get("channel_id"))
-            stored_then_acked(coach, ack, work)
+            stored_then_acked(coach, ack, work, who)
 
         answer.__name__ = run.__name__
         return answer
@@ -345,6 +346,6 @@ def register(app: App, coach: Coach) -> None:
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         who = sender(context)
         known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
-        stored_then_acked(coach, ack, coach_command(coach, client, command, who))
+        stored_then_acked(coach, ack, coach_command(coach, client, command, who), who)
 
     app.command(Command.COACH)(coach_answer)

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.coach import Coach, MemberId
+from handlers import flows
 from handlers.blocks.home import build_home
 from handlers.slack_io import ensure_profile
 
@@ -22,6 +23,8 @@ def register(app: App, coach: Coach) -> None:
         # A view, rendered from what is stored: nothing to lose if it is cut short — the next open renders again.
         if event.get("tab", "home") == "home" and context.team_id and context.user_id:
             ensure_profile(client, coach, MemberId(context.team_id, context.user_id))
+            with coach.transaction():
+                flows.welcome(coach, MemberId(context.team_id, context.user_id))
             client.views_publish(
                 user_id=context.user_id, view=build_home(coach.status(MemberId(context.team_id, context.user_id)))
             )

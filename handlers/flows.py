@@ -37,6 +37,7 @@ from handlers.blocks.stands import (
     build_stand_conflict,
     build_stand_declared,
 )
+from handlers.blocks.welcome import build_welcome
 from storage.models import Promise, PromiseStatus, Ref, Request, RequestStatus, Stand, StandStatus
 
 Reply = tuple[str, list[dict[str, Any]]]
@@ -202,6 +203,12 @@ def add_milestone(coach: Coach, who: MemberId, what: str, due_on: date) -> Reply
         milestone = coach.add_milestone(who, what, due_on)
         coach.tell(ox.home(who))
     return build_milestone_set(milestone)
+
+
+def welcome(coach: Coach, who: MemberId) -> None:
+    """The member's one welcome DM, owed the first time the coach meets them through a command or App Home."""
+    if coach.welcome(who):
+        coach.tell(ox.dm(who, *build_welcome()))
 
 
 def record_progress(coach: Coach, who: MemberId, value: float, note: str) -> Reply:

@@ -50,6 +50,7 @@ class Action(StrEnum):
     KEEP_STAND = "stand_keep"
     REQUEST_MOVE = "request:"  # a prefix: the move follows it, so each button in a block has its own ID
     COUNTER_OFFER = "request_counter"
+    OPEN_STAND = "open_stand"
     OPEN_SHARE = "open_share"
     OPEN_ACT = "open_act"
     OPEN_REQUEST = "open_request"

@@ -288,6 +288,7 @@ def register(app: App, coach: Coach) -> None:
                 return
             with coach.transaction():  # the ack records the delivery in it too (handlers.deliveries)
                 _text, blocks = work()
+                flows.welcome(coach, who)
                 if Metadata.read(form.metadata).home:
                     coach.tell(ox.home(who))
                 ack(response_action="update", view=answered_view(body.get("view") or {}, blocks))

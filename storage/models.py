@@ -90,6 +90,7 @@ class Member(SQLModel, table=True):
     # a tick finds who is due with one indexed range query however many members there are.
     next_nudge_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))
     last_check_in_on: date | None = None  # the last local day a nudge met a noticed breakdown (at most every 3 days)
+    welcomed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))  # their one welcome DM
     created_at: datetime = Field(sa_column=_utc())
 
 

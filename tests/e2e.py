@@ -143,6 +143,7 @@ def run_pass(slack: SlackStandIn, app: Runtime, now: datetime) -> PassReport:
 
 def nudge_on(slack: SlackStandIn, app: Runtime, clock: FixedClock, instant: str) -> Message:
     """Ada's nudge of the day, from a nudge pass at `instant`: exactly one new DM."""
+    drained(slack, app)  # what earlier commands owe her (a welcome, a reply) is out before counting
     clock.set(at(instant))
     before = len(slack.messages("UADA"))
     nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())

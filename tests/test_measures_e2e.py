@@ -13,7 +13,7 @@ from handlers.ids import Field
 from handlers.jobs import daily_pass, recap_pass
 from standin import SlackStandIn
 from tests import support
-from tests.e2e import export, last_ephemeral, modal_answer, seen
+from tests.e2e import drained, export, last_ephemeral, modal_answer, seen
 from tests.support import at
 
 MEASURED = "80 sign-ups by 2026-12-04 (from 40)"
@@ -35,6 +35,7 @@ def progress_on_tuesday(slack: SlackStandIn, clock: FixedClock, text: str) -> st
 
 def morning(slack: SlackStandIn, app: Runtime, clock: FixedClock, instant: str) -> str:
     """Ada's morning message from the daily pass at `instant`."""
+    drained(slack, app)  # her welcome and what else earlier commands owe her are out before counting
     clock.set(at(instant))
     before = len(slack.messages("UADA"))
     poster = paced_poster(support.settings_for(slack.api_url, "sqlite://"))

@@ -120,3 +120,25 @@ def test_the_naming_convention_names_every_key_and_the_upgrade_keeps_every_row(
         command.check(alembic_config(url))
     finally:
         engine.dispose()
+
+
+def test_members_met_before_the_welcome_count_as_welcomed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'welcome.db'}"
+    command.upgrade(alembic_config(url), "0014")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO members (team_id, user_id, name, is_admin, is_bot, nudge_time, weekends, paused,"
+                    " created_at) VALUES ('T1', 'UADA', '', 0, 0, '09:00', 0, 0, '2026-11-01 09:00:00.000000')"
+                )
+            )
+
+        command.upgrade(alembic_config(url), "head")
+
+        with engine.connect() as connection:
+            welcomed = connection.execute(sa.text("SELECT welcomed_at FROM members")).scalar_one()
+        assert str(welcomed).startswith("2026-11-01 09:00")
+    finally:
+        engine.dispose()

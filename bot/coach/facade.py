@@ -151,6 +151,11 @@ class Coach:
                 is not None
             )
 
+    def welcome(self, who: MemberId) -> bool:
+        """Whether the member is met for the first time now: true exactly once, then never again."""
+        with self.transaction() as session:
+            return members.welcome(who, ctx=self.context(), session=session)
+
     def set_member_option(self, who: MemberId, **options: Any) -> Member:
         """Change the member's own coaching settings (nudge_time, weekends, paused)."""
         with self.transaction() as session:

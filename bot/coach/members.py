@@ -140,3 +140,13 @@ def mark_paused(member: Member, *, paused: bool, ctx: Context, session: Session,
         queries.close_pause(team_id=member.team_id, user_id=member.user_id, at=ctx.now, session=session)
         member.paused, member.paused_reason = False, None
     session.add(member)
+
+
+def welcome(who: MemberId, *, ctx: Context, session: Session) -> bool:
+    """Whether the member is met for the first time now (their first command, or App Home): true exactly once."""
+    member = ensure(who, ctx=ctx, session=session)
+    if member.welcomed_at is not None:
+        return False
+    welcomed = queries.mark_welcomed(team_id=who.team_id, user_id=who.user_id, now=ctx.now, session=session)
+    session.refresh(member)
+    return welcomed

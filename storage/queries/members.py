@@ -100,3 +100,15 @@ def pauses_between(
     for member_id, started_at, ended_at in rows:
         spans.setdefault(member_id, []).append((started_at, ended_at))
     return spans
+
+
+def mark_welcomed(*, team_id: str, user_id: str, now: datetime, session: Session) -> bool:
+    """Record the member's welcome unless it was already given; True when this call gave it (of two racing
+    first commands, one)."""
+    welcomed = session.execute(
+        update(Member)
+        .where(col(Member.team_id) == team_id, col(Member.user_id) == user_id, col(Member.welcomed_at).is_(None))
+        .values(welcomed_at=now)
+        .returning(col(Member.user_id))
+    ).first()
+    return welcomed is not None
