@@ -34,6 +34,7 @@ from handlers.blocks.stands import (
     build_joined_dm,
     build_milestone_set,
     build_stand_announcement,
+    build_stand_closed_for_follower,
     build_stand_conflict,
     build_stand_declared,
 )
@@ -154,6 +155,9 @@ def close_stand(coach: Coach, who: MemberId, ending: str, words: str) -> Reply:
         stand = coach.close_stand(who, status, words)
         celebrated = stand.id is not None and coach.has_breakthrough(team_id, stand.id)
         stand_settled(coach, stand)
+        assert stand.id is not None
+        for follower in coach.followers(team_id, stand.id):  # those who stood with it hear how it ended
+            coach.tell(ox.dm(MemberId(team_id, follower), *build_stand_closed_for_follower(stand)))
     if status == StandStatus.ACHIEVED and celebrated:
         return line(":trophy: Stand closed as achieved, its breakthrough already on record. Well done.")
     if status == StandStatus.ACHIEVED:

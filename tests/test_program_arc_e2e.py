@@ -8,7 +8,7 @@ from bot.coach.nudges import Nudges
 from handlers.jobs import nudge_pass
 from standin import SlackStandIn
 from tests import support
-from tests.e2e import a_stand_declared_on_monday, buttons, export, last_ephemeral, modal_answer, nudge_on, seen
+from tests.e2e import a_stand_declared_on_monday, buttons, dm, export, last_ephemeral, modal_answer, nudge_on, seen
 from tests.support import at
 
 
@@ -68,6 +68,25 @@ def test_closing_the_stand_as_achieved_stops_the_nudges_and_keeps_the_history(
     clock.set(at("2026-12-07T08:00:00Z"))
     report = nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     assert report.sent == 0
+
+
+def test_followers_hear_the_stand_closed_in_its_owners_words(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_stand_declared_on_monday(slack, clock)
+    announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
+    slack.click("UBOB", announcement, "Join the stand")
+    last_ephemeral(slack, "UBOB", "You joined")
+    closing = nudge_on(slack, app, clock, "2026-12-04T08:00:00Z")
+    slack.click("UADA", closing, "Close the stand")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+
+    slack.submit("UADA", modal, {"How did it end?": "Achieved", "In your words": "Twelve partners <!channel> signed."})
+
+    told = seen(dm(slack, "UBOB", "closed the stand you joined"))
+    assert "closed the stand you joined as achieved" in told
+    assert "Twelve partners &lt;!channel&gt; signed." in told
+    assert "<!channel>" not in told
 
 
 def test_two_idle_working_days_turn_the_next_nudge_into_a_breakdown_check_in_at_most_every_three_days(

@@ -137,6 +137,21 @@ def build_stand_conflict(
     )
 
 
+def build_stand_closed_for_follower(stand: Stand) -> tuple[str, Blocks]:
+    """The DM to a follower when the stand they joined closes, in its owner's closing words."""
+    how = "as achieved :trophy:" if stand.status == StandStatus.ACHIEVED else "— not achieved this time"
+    text = f"{person(stand.user_id)} closed the stand you joined {how}"
+    lines = [f"{person(stand.user_id)} closed the stand you joined {how}:\n>{esc(clip(stand.text, 1500))}"]
+    if stand.closing_words:
+        lines.append(f"In their words:\n>{esc(clip(stand.closing_words, 1500))}")
+    return text, dump(
+        [
+            section("\n".join(lines), block_id="follower-closed"),
+            context("Thank you for standing with it. Your own stand starts with `/stand`."),
+        ]
+    )
+
+
 def milestone_mark(milestone: Promise) -> str:
     """How a milestone stands, as a mark: kept, open, broken or revoked."""
     return {
