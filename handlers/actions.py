@@ -20,6 +20,7 @@ from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import RequestMove, Role, moves_for
 from handlers import flows
 from handlers import outbox as ox
+from handlers.blocks.ideas import build_idea_modal
 from handlers.blocks.modals import (
     build_act_modal,
     build_breakdown_modal,
@@ -155,6 +156,16 @@ def offer(click: Click) -> None:
     click.open_form(build_offer_modal(stand))
 
 
+def offer_idea(click: Click) -> None:
+    breakdown = click.coach.breakdown(click.who.team_id, click.item_id())
+    click.open_form(build_idea_modal(breakdown))
+
+
+def idea_to_request(click: Click) -> None:
+    idea_id = click.item_id()
+    click.answered(lambda: flows.request_from_idea(click.coach, click.who, idea_id, told_at=click.response_url))
+
+
 def counter(click: Click) -> None:
     request = click.coach.request(click.who.team_id, click.item_id())
     if click.who.user_id != request.recipient_id:
@@ -278,6 +289,8 @@ LISTENERS: tuple[tuple[str | re.Pattern[str], Listener], ...] = (
     (Action.CHECK_IN_DECLARE, check_in_declare),
     (Action.RESOLVE_BREAKDOWN, resolve),
     (Action.OFFER_HELP, offer),
+    (Action.OFFER_IDEA, offer_idea),
+    (Action.IDEA_TO_REQUEST, idea_to_request),
     (Action.COUNTER_OFFER, counter),
     (Action.FOLLOW_RENEGOTIATE, renegotiate),
     (Action.CLOSE_STAND, close),

@@ -25,6 +25,12 @@ from handlers.blocks.breakdowns import (
     build_breakthrough_for_follower,
 )
 from handlers.blocks.follow_ups import build_requester_told
+from handlers.blocks.ideas import (
+    build_breakdown_for_follower,
+    build_idea_for_owner,
+    build_idea_requested,
+    build_idea_sent,
+)
 from handlers.blocks.measures import build_progress_recorded
 from handlers.blocks.practice import build_practice_logged
 from handlers.blocks.primitives import SECTION_LIMIT, clip, day, person, quote, when
@@ -39,7 +45,7 @@ from handlers.blocks.stands import (
     build_stand_declared,
 )
 from handlers.blocks.welcome import build_welcome
-from storage.models import Promise, PromiseStatus, Ref, Request, RequestStatus, Stand, StandStatus
+from storage.models import Breakdown, Promise, PromiseStatus, Ref, Request, RequestStatus, Stand, StandStatus
 
 Reply = tuple[str, list[dict[str, Any]]]
 Where = tuple[str | None, str | None]
@@ -478,7 +484,37 @@ def declare_breakdown(coach: Coach, who: MemberId, text: str, *, noticed: int | 
             coach.tell(ox.questions(who, "breakdown", noticed))  # the check-in's buttons are spent
         else:
             breakdown = coach.declare_breakdown(who, text)
+        tell_followers_of_breakdown(coach, breakdown)
     return build_breakdown_coaching(breakdown)
+
+
+def tell_followers_of_breakdown(coach: Coach, breakdown: Breakdown) -> None:
+    """The followers of the member's active stand hear of the breakdown, each with Offer an idea."""
+    stand = coach.progress(MemberId(breakdown.team_id, breakdown.user_id)).stand
+    if stand is None or stand.id is None:
+        return
+    for follower in coach.followers(breakdown.team_id, stand.id):
+        coach.tell(ox.dm(MemberId(breakdown.team_id, follower), *build_breakdown_for_follower(breakdown, stand)))
+
+
+def offer_idea(coach: Coach, who: MemberId, breakdown_id: int, text: str) -> Reply:
+    """A follower's idea: stored, and owed to the stand's owner with Make it a request."""
+    with coach.transaction():
+        idea, stand = coach.offer_idea(who, breakdown_id, text)
+        coach.tell(ox.dm(MemberId(stand.team_id, stand.user_id), *build_idea_for_owner(idea)))
+    return line(build_idea_sent(stand))
+
+
+def request_from_idea(coach: Coach, who: MemberId, idea_id: int, *, told_at: str | None) -> Reply:
+    """The owner's one click: the idea becomes a request of the follower, whose card is owed; the idea's DM (its
+    response_url, `told_at`) loses the button."""
+    with coach.transaction():
+        idea, request = coach.request_from_idea(who, idea_id)
+        send_cards(coach, request)
+        refresh_nudge(coach, who)
+        if told_at:
+            coach.tell(ox.respond(who, told_at, *build_idea_for_owner(idea), replace_original=True))
+    return line(build_idea_requested(request))
 
 
 def on_it(coach: Coach, who: MemberId, check_in: int | None) -> Reply:

@@ -35,6 +35,7 @@ class Modal(StrEnum):
     CLOSE_STAND = "close_stand_modal"
     RESOLVE_BREAKDOWN = "resolve_breakdown_modal"
     PROGRESS = "progress_modal"
+    IDEA = "idea_modal"
 
 
 class Action(StrEnum):
@@ -63,6 +64,8 @@ class Action(StrEnum):
     FOLLOW_REVOKE = "follow_revoke"
     RENEGOTIATION_AGREE = "renegotiation_agree"  # the value is the renegotiation's ID
     RENEGOTIATION_KEEP = "renegotiation_keep"
+    OFFER_IDEA = "idea_offer"  # the value is the breakdown's ID
+    IDEA_TO_REQUEST = "idea_request"  # the value is the idea's ID
     FORGET_CONFIRM = "forget_confirm"
     FORGET_CANCEL = "forget_cancel"
 

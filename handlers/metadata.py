@@ -81,6 +81,11 @@ class StandItemForm(Metadata):
 
 
 @dataclass(frozen=True, slots=True)
+class IdeaForm(Metadata):
+    breakdown: int | None = None  # the breakdown the idea answers
+
+
+@dataclass(frozen=True, slots=True)
 class ResolveForm(Metadata):
     breakdown: int | None = None
     url: str | None = None  # the coaching's response_url, to replace It shifted with what shifted

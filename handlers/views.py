@@ -21,6 +21,7 @@ from handlers.metadata import (
     LOST,
     BreakdownForm,
     CounterForm,
+    IdeaForm,
     Metadata,
     RenegotiateForm,
     ResolveForm,
@@ -228,6 +229,12 @@ def offer(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     return lambda: flows.offer_help(coach, team_id, stand_id, user_id, what, due_on)
 
 
+def idea(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
+    breakdown_id = required(IdeaForm.read(form.metadata).breakdown)
+    text = form.text(Field.TEXT, what="your idea")
+    return lambda: flows.offer_idea(coach, who, breakdown_id, text)
+
+
 def renegotiate(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     asked = RenegotiateForm.read(form.metadata)
     kind, item_id = asked.kind, required(asked.id)
@@ -272,6 +279,7 @@ READERS: tuple[tuple[Modal, Reader], ...] = (
     (Modal.BREAKTHROUGH, breakthrough),
     (Modal.COUNTER, counter),
     (Modal.OFFER, offer),
+    (Modal.IDEA, idea),
 )
 
 

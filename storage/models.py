@@ -190,6 +190,22 @@ class Reading(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
+class Idea(SQLModel, table=True):
+    """An idea a follower offered the owner of a stand they joined, in answer to a breakdown; the owner may turn it
+    into a request of the follower."""
+
+    __tablename__ = "ideas"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True, max_length=32)
+    user_id: str = Field(max_length=32)  # the follower who offered it
+    stand_id: int = Field(foreign_key="stands.id", ondelete="CASCADE", index=True)
+    breakdown_id: int | None = Field(default=None, foreign_key="breakdowns.id", ondelete="SET NULL")
+    text: str
+    request_id: int | None = None  # the request the owner turned it into
+    created_at: datetime = Field(sa_column=_utc())
+
+
 class Follower(SQLModel, table=True):
     """Someone who joined a stand; the earliest is its first follower."""
 

@@ -36,6 +36,7 @@ from storage.models import (
     Follower,
     FollowUp,
     FollowUpKind,
+    Idea,
     Member,
     Nudge,
     Outbox,
@@ -69,6 +70,7 @@ MEMBER_COLUMNS: dict[tuple[str, str], str] = {
     ("stands", "user_id"): OWN,
     ("stand_drafts", "user_id"): OWN,
     ("readings", "user_id"): OWN,
+    ("ideas", "user_id"): OWN,
     ("followers", "user_id"): OWN,
     ("shares", "user_id"): OWN,
     ("shares", "told_user_id"): ANONYMISED,
@@ -211,6 +213,8 @@ def fill(session: Session) -> Fill:
     for user, stand in ((ADA, ada_stand), (BOB, bob_stand)):
         f.add(Reading(team_id=T, user_id=user, stand_id=stand.id, value=12, note="a count", local_date=today, **at))
     f.add(Follower(team_id=T, stand_id=bob_stand.id, user_id=ADA, **at), "ada_follows_bob")
+    f.add(Idea(team_id=T, user_id=ADA, stand_id=bob_stand.id, text="Ada's idea for Bob", **at), "ada_idea")
+    f.add(Idea(team_id=T, user_id=BOB, stand_id=ada_stand.id, text="Bob's idea for Ada", **at), "bob_idea")
     f.add(Follower(team_id=T, stand_id=ada_stand.id, user_id=BOB, **at), "bob_follows_ada")
     f.add(Share(team_id=T, user_id=ADA, told_user_id=BOB, text="told Bob", local_date=today, **at))
     f.add(Share(team_id=T, user_id=BOB, told_user_id=ADA, text="told Ada", local_date=today, **at), "bob_told_ada")
@@ -420,9 +424,10 @@ def test_export_gives_every_row_that_names_the_member_and_only_those(
         name: {key for key, row in before[name].items() if in_workspace(row, T) and names(name, row, ids)}
         for name, _ in EXPORTED
     }
-    # Beyond the rows that name her: the stand she follows, and Bob's follow of her stand.
+    # Beyond the rows that name her: the stand she follows, Bob's follow of her stand and his idea for it.
     expected["stands"].add((filled.ids["bob_stand"],))
     expected["followers"].add((filled.ids["bob_follows_ada"],))
+    expected["ideas"].add((filled.ids["bob_idea"],))
     assert export_keys(document) == expected
     assert set(document) >= set(CONTRACT_LISTS)
 
@@ -472,7 +477,7 @@ def test_forget_leaves_no_trace_of_the_member_and_keeps_the_others_rows_anonymis
                 continue
             survivor = after[table].get(key)
             if names(table, row, ids, how=lambda how: how == OWN) or (
-                table == "followers" and row["stand_id"] in ada_stands
+                table in ("followers", "ideas") and row["stand_id"] in ada_stands  # they go with her stand
             ):
                 assert survivor is None, f"{table} {key} is the member's and was kept"
                 continue

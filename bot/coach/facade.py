@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.coach import (
     breakdowns,
     deliveries,
+    ideas,
     measures,
     members,
     practice,
@@ -44,6 +45,7 @@ from storage.db import current_session, open_unit, unit_of_work
 from storage.models import (
     Breakdown,
     Breakthrough,
+    Idea,
     Member,
     Promise,
     PromiseStatus,
@@ -245,6 +247,16 @@ class Coach:
         with self.transaction() as session:
             return stands.add_milestone(who, text, due_on, ctx=self.context(), session=session)
 
+    def offer_idea(self, who: MemberId, breakdown_id: int, text: str) -> tuple[Idea, Stand]:
+        """A follower's idea for the stand whose breakdown they were told of."""
+        with self.transaction() as session:
+            return ideas.offer(who, breakdown_id, text, ctx=self.context(), session=session)
+
+    def request_from_idea(self, who: MemberId, idea_id: int) -> tuple[Idea, Request]:
+        """The stand's owner turns a follower's idea into a request of that follower, once."""
+        with self.transaction() as session:
+            return ideas.to_request(who, idea_id, ctx=self.context(), session=session)
+
     def record_progress(self, who: MemberId, value: float, note: str) -> Trajectory:
         """Where the member's measured stand stands today (`/progress`), and its trajectory now."""
         with self.transaction() as session:
@@ -341,6 +353,11 @@ class Coach:
         """A breakdown declared: a milestone to meet with questions, not a failure."""
         with self.transaction() as session:
             return breakdowns.declare(who, text, ctx=self.context(), session=session)
+
+    def breakdown(self, team_id: str, breakdown_id: int) -> Breakdown:
+        """One breakdown of this workspace."""
+        with self._reading() as session:
+            return members.one(Breakdown, breakdown_id, team_id=team_id, what="breakdown", session=session)
 
     def own_breakdown(self, who: MemberId, breakdown_id: int) -> Breakdown:
         """One of the member's own breakdowns."""

@@ -65,6 +65,7 @@ from storage.queries.stands import (
     members_with_stand_between,
     reading_spans,
     remove_follower,
+    set_idea_request,
     stands_declared_between,
     stands_followed,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "request_statuses",
     "requests_made",
     "requests_received",
+    "set_idea_request",
     "stand_has_breakthrough",
     "stands_declared_between",
     "stands_followed",

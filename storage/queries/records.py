@@ -16,6 +16,7 @@ from storage.models import (
     Delivery,
     Follower,
     FollowUp,
+    Idea,
     Member,
     Nudge,
     Outbox,
@@ -53,6 +54,7 @@ EXPORTED: tuple[tuple[str, type[SQLModel]], ...] = (
     ("followers", Follower),
     ("stand_drafts", StandDraft),
     ("readings", Reading),
+    ("ideas", Idea),
     ("follow_ups", FollowUp),
     ("outbox", Outbox),
     ("workspaces", Workspace),
@@ -72,6 +74,8 @@ def _names_member(model: type[SQLModel], user_id: str) -> ColumnElement[bool]:
         return own | col(Stand.id).in_(select(Follower.stand_id).where(Follower.user_id == user_id))
     if model is Follower:  # who follows their stands
         return own | col(Follower.stand_id).in_(select(Stand.id).where(Stand.user_id == user_id))
+    if model is Idea:  # ideas offered for their stand
+        return own | col(Idea.stand_id).in_(select(Stand.id).where(Stand.user_id == user_id))
     if model is Renegotiation:  # new dates asked of them, as the requester
         return own | col(Renegotiation.request_id).in_(select(Request.id).where(Request.user_id == user_id))
     return own
@@ -206,6 +210,7 @@ def _anonymize_shared(team_id: str, user_id: str) -> Statements:
 _OWN = (
     ("breakthroughs", Breakthrough),
     ("readings", Reading),
+    ("ideas", Idea),
     ("stands", Stand),
     ("stand_drafts", StandDraft),
     ("shares", Share),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.models import (
     Follower,
+    Idea,
     Member,
     Reading,
     Stand,
@@ -158,3 +159,14 @@ def reading_spans(
         first = spans[reading.stand_id][0] if reading.stand_id in spans else reading
         spans[reading.stand_id] = (first, reading)
     return spans
+
+
+def set_idea_request(*, team_id: str, idea_id: int, request_id: int, session: Session) -> bool:
+    """Record the request an idea became, unless it already became one (of two racing clicks, one wins)."""
+    moved = session.execute(
+        update(Idea)
+        .where(col(Idea.team_id) == team_id, col(Idea.id) == idea_id, col(Idea.request_id).is_(None))
+        .values(request_id=request_id)
+        .returning(col(Idea.id))
+    ).first()
+    return moved is not None
