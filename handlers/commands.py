@@ -98,6 +98,7 @@ def progress(coach: Coach, client: WebClient, who: MemberId, text: str, _: str |
 def share(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/share @a @b [note]`: only real people of this workspace count."""
     team_id, user_id = who
+    toward, text = parsing.parse_toward(text)
     parsed = parsing.parse_share(text)
     if len(parsed.told_user_ids) > MAX_PEOPLE_PER_SHARE:
         raise CoachRefusal(
@@ -107,23 +108,25 @@ def share(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | No
     if user_id in parsed.told_user_ids:
         raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
     require_people(client, coach, team_id, parsed.told_user_ids)
-    return lambda: flows.log_shares(coach, who, parsed.told_user_ids, parsed.note)
+    return lambda: flows.log_shares(coach, who, parsed.told_user_ids, parsed.note, toward=toward)
 
 
 def act(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
-    """`/act <what you did>`."""
+    """`/act [for @owner] <what you did>`."""
+    toward, text = parsing.parse_toward(text)
     what = parsing.parse_act(text)
-    return lambda: flows.log_action(coach, who, what)
+    return lambda: flows.log_action(coach, who, what, toward=toward)
 
 
 def request(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
-    """`/request @person <what> [by <date>]`."""
+    """`/request [for @owner] @person <what> [by <date>]`."""
     user_id = who.user_id
+    toward, text = parsing.parse_toward(text)
     parsed = parsing.parse_request(text, today=coach.today(who))
     if parsed.recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
     require_person(client, coach, MemberId(who.team_id, parsed.recipient_id))
-    return lambda: flows.make_request(coach, who, parsed.recipient_id, parsed.what, parsed.due_on)
+    return lambda: flows.make_request(coach, who, parsed.recipient_id, parsed.what, parsed.due_on, toward=toward)
 
 
 def promise(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:

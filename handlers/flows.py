@@ -190,21 +190,25 @@ def refresh_nudge(coach: Coach, who: MemberId) -> None:
         coach.tell(ox.nudge(who))
 
 
-def log_shares(coach: Coach, who: MemberId, told: Sequence[str], note: str) -> Reply:
-    """`/share`: one share per person told."""
+def _for(toward: str | None) -> str:
+    return f" For {person(toward)}'s stand too." if toward else ""
+
+
+def log_shares(coach: Coach, who: MemberId, told: Sequence[str], note: str, *, toward: str | None = None) -> Reply:
+    """`/share`: one share per person told (`for @owner`: for a stand the member follows too)."""
     with coach.transaction():
-        progress = coach.log_shares(who, told, note)
+        progress = coach.log_shares(who, told, note, toward=toward)
         refresh_nudge(coach, who)
     people = ", ".join(person(p) for p in told)
-    return build_practice_logged(f"Shared with {people}.", progress)
+    return build_practice_logged(f"Shared with {people}.{_for(toward)}", progress)
 
 
-def log_action(coach: Coach, who: MemberId, text: str) -> Reply:
-    """`/act`: one action."""
+def log_action(coach: Coach, who: MemberId, text: str, *, toward: str | None = None) -> Reply:
+    """`/act`: one action (`for @owner`: for a stand the member follows too)."""
     with coach.transaction():
-        progress = coach.log_action(who, text)
+        progress = coach.log_action(who, text, toward=toward)
         refresh_nudge(coach, who)
-    return build_practice_logged("Action logged.", progress)
+    return build_practice_logged(f"Action logged.{_for(toward)}", progress)
 
 
 def add_milestone(coach: Coach, who: MemberId, what: str, due_on: date) -> Reply:
@@ -232,17 +236,19 @@ def record_progress(coach: Coach, who: MemberId, value: float, note: str) -> Rep
 # Requests ----------------------------------------------------------------------------------------------
 
 
-def make_request(coach: Coach, who: MemberId, recipient_id: str, text: str, due_on: date | None) -> Reply:
+def make_request(
+    coach: Coach, who: MemberId, recipient_id: str, text: str, due_on: date | None, *, toward: str | None = None
+) -> Reply:
     """`/request`: stored, with both sides' cards owed (Accept / Decline / Counter-offer for the person asked)."""
     user_id = who.user_id
     if recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
     with coach.transaction():
-        request = coach.make_request(who, recipient_id, text, due_on)
+        request = coach.make_request(who, recipient_id, text, due_on, toward=toward)
         send_cards(coach, request)
         refresh_nudge(coach, who)
         progress = coach.progress(who)
-    return build_practice_logged(f"Request sent to {person(recipient_id)}.", progress)
+    return build_practice_logged(f"Request sent to {person(recipient_id)}.{_for(toward)}", progress)
 
 
 def send_cards(coach: Coach, request: Request) -> None:

@@ -327,6 +327,15 @@ def _leading_people(text: str, *, example: str) -> tuple[list[str], str]:
     return list(dict.fromkeys(people)), _BEFORE_TEXT.sub("", text[rest:])
 
 
+_FOR = re.compile(r"^\s*for\s+<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>[\s,:]*", re.IGNORECASE)
+
+
+def parse_toward(text: str) -> tuple[str | None, str]:
+    """A leading `for @owner` (practice logged for a stand the member follows), and the rest of the text."""
+    found = _FOR.match(text)
+    return (found.group(1), text[found.end() :]) if found else (None, text)
+
+
 def parse_share(text: str) -> ShareInput:
     """The people told and the optional note in `/share <@user> [<@user> …] [note]`."""
     people, note = _leading_people(text.strip(), example=_SHARE_EXAMPLE)

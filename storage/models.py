@@ -232,6 +232,8 @@ class Share(SQLModel, table=True):
     text: str = ""
     local_date: date
     created_at: datetime = Field(sa_column=_utc())
+    # A stand the member follows that this counts for too (logged `for @owner`); None for their own practice.
+    toward_stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL", index=True)
 
 
 class Action(SQLModel, table=True):
@@ -246,6 +248,8 @@ class Action(SQLModel, table=True):
     text: str
     local_date: date
     created_at: datetime = Field(sa_column=_utc())
+    # A stand the member follows that this counts for too (logged `for @owner`); None for their own practice.
+    toward_stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL", index=True)
 
 
 class Request(SQLModel, table=True):
@@ -284,6 +288,8 @@ class Request(SQLModel, table=True):
     recipient_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_column=_utc())
     updated_at: datetime = Field(sa_column=_utc())
+    # A stand the member follows that this counts for too (logged `for @owner`); None for their own practice.
+    toward_stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL", index=True)
 
 
 class Promise(SQLModel, table=True):

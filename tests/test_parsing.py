@@ -27,6 +27,7 @@ from handlers.parsing import (
     parse_promise,
     parse_request,
     parse_share,
+    parse_toward,
 )
 from handlers.stand_parsing import (
     MilestoneInput,
@@ -844,3 +845,9 @@ def test_milestones_typed_in_the_form_are_read_one_per_line_up_to_five() -> None
     ]
     with pytest.raises(ParseError):
         parse_milestones("\n".join(f"M{n} by 2026-12-0{n + 1}" for n in range(6)), today=today)
+
+
+def test_practice_for_a_followed_stand_starts_with_for_and_its_owner() -> None:
+    assert parse_toward("for <@UBOB|bob> Called a partner") == ("UBOB", "Called a partner")
+    assert parse_toward("For <@UBOB>: <@UADA> told Ada") == ("UBOB", "<@UADA> told Ada")
+    assert parse_toward("for the team: called a partner") == (None, "for the team: called a partner")

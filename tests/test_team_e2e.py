@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.app import Runtime
 from bot.clock import FixedClock
 from standin import SlackStandIn
-from tests.e2e import last_ephemeral, seen
+from tests.e2e import export, last_ephemeral, seen
 from tests.support import at
 
 
@@ -85,3 +85,42 @@ def test_a_leads_app_home_carries_the_team_section(slack: SlackStandIn, app: Run
     assert "The team's stands" in home
     assert "<@UBOB> · day 1 of 14 · _80 sign-ups_" in home
     assert "<@UCY> · day 1 of 14 · _Sign 10 new partners_" in home
+
+
+def test_a_follower_logs_practice_for_the_stand_they_joined_and_it_counts_for_it(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    bob_and_cy_take_stands(slack, clock)
+
+    slack.command("UCY", "/act", "for <@UBOB|bob> Introduced Bob to two newsletter editors")
+    slack.command("UCY", "/share", "for <@UBOB> <@UADA> told Ada about Bob's sign-ups")
+    slack.command("UCY", "/request", "for <@UBOB|bob> <@UADA> share Bob's launch post by friday")
+
+    assert "For <@UBOB>'s stand too" in seen(last_ephemeral(slack, "UCY", "Action logged"))
+    last_ephemeral(slack, "UCY", "Request sent")
+    [stand] = [s for s in export(app)["stands"] if s["user_id"] == "UBOB"]
+    logged = [
+        (kind, row["user_id"], row["toward_stand_id"])
+        for kind in ("actions", "shares", "requests")
+        for row in export(app)[kind]
+    ]
+    assert logged == [("actions", "UCY", stand["id"]), ("shares", "UCY", stand["id"]), ("requests", "UCY", stand["id"])]
+    slack.command("UBOB", "/coach", "status")
+    status = seen(last_ephemeral(slack, "UBOB", "they logged"))
+    assert "for your stand this week they logged 1 share, 1 action and 1 request" in status
+    slack.command("UADA", "/coach", "team")
+    assert "followers logged 1 share, 1 action and 1 request for it" in seen(last_ephemeral(slack, "UADA", "team's"))
+    assert "Act 1/2" in seen(last_ephemeral(slack, "UCY", "Action logged"))  # it is Cy's practice too
+
+
+def test_only_a_follower_logs_for_a_stand_and_never_for_their_own(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    bob_and_cy_take_stands(slack, clock)
+
+    slack.command("UADA", "/act", "for <@UBOB> Something for Bob")
+    slack.command("UBOB", "/act", "for <@UBOB> Something for me")
+
+    assert "Join it from its announcement first" in seen(last_ephemeral(slack, "UADA", "Join it"))
+    assert "your own stand" in seen(last_ephemeral(slack, "UBOB", "your own stand"))
+    assert export(app)["actions"] == []

@@ -227,15 +227,18 @@ class Coach:
 
     # Practice ----------------------------------------------------------------------------------------
 
-    def log_shares(self, who: MemberId, told: Sequence[str], note: str) -> Progress:
-        """Each person told about the stand counts as one share."""
+    def log_shares(self, who: MemberId, told: Sequence[str], note: str, *, toward: str | None = None) -> Progress:
+        """Each person told about the stand counts as one share; `toward` names the owner of a stand the member
+        follows that it counts for too."""
         with self.transaction() as session:
-            return practice.log_shares(who, told, note, ctx=self.context(), session=session)
+            stand = stands.followed(who, toward, session=session).id if toward else None
+            return practice.log_shares(who, told, note, toward=stand, ctx=self.context(), session=session)
 
-    def log_action(self, who: MemberId, text: str) -> Progress:
-        """One action toward the stand."""
+    def log_action(self, who: MemberId, text: str, *, toward: str | None = None) -> Progress:
+        """One action toward the stand (and toward a followed stand, `toward` naming its owner)."""
         with self.transaction() as session:
-            return practice.log_action(who, text, ctx=self.context(), session=session)
+            stand = stands.followed(who, toward, session=session).id if toward else None
+            return practice.log_action(who, text, toward=stand, ctx=self.context(), session=session)
 
     def progress(self, who: MemberId, *, on: date | None = None) -> Progress:
         """The day's (today's, unless `on` names another local date) and its week's practice, and the program day."""
@@ -264,10 +267,13 @@ class Coach:
 
     # Requests ----------------------------------------------------------------------------------------
 
-    def make_request(self, who: MemberId, recipient_id: str, text: str, due_on: date | None) -> Request:
-        """A request of someone else; it counts toward the requester's practice."""
+    def make_request(
+        self, who: MemberId, recipient_id: str, text: str, due_on: date | None, *, toward: str | None = None
+    ) -> Request:
+        """A request of someone else; it counts toward the requester's practice (and a followed stand's, `toward`)."""
         with self.transaction() as session:
-            return requests.make(who, recipient_id, text, due_on, ctx=self.context(), session=session)
+            stand = stands.followed(who, toward, session=session).id if toward else None
+            return requests.make(who, recipient_id, text, due_on, toward=stand, ctx=self.context(), session=session)
 
     def offer_help(self, team_id: str, stand_id: int, helper_id: str, text: str, due_on: date | None) -> Request:
         """An offer of help with a stand, waiting for its owner to accept it as the helper's promise."""

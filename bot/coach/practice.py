@@ -14,8 +14,10 @@ from storage import queries
 from storage.models import Action, Share, Stand
 
 
-def log_shares(who: MemberId, told: Sequence[str], note: str, *, ctx: Context, session: Session) -> Progress:
-    """Each person told about the stand counts as one share."""
+def log_shares(
+    who: MemberId, told: Sequence[str], note: str, *, toward: int | None = None, ctx: Context, session: Session
+) -> Progress:
+    """Each person told about the stand counts as one share (for a stand the member follows too, `toward`)."""
     team_id, user_id = who
     if user_id in told:
         raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
@@ -24,19 +26,29 @@ def log_shares(who: MemberId, told: Sequence[str], note: str, *, ctx: Context, s
     for person in told:
         session.add(
             Share(
-                team_id=team_id, user_id=user_id, told_user_id=person, text=note, local_date=today, created_at=ctx.now
+                team_id=team_id,
+                user_id=user_id,
+                told_user_id=person,
+                text=note,
+                local_date=today,
+                created_at=ctx.now,
+                toward_stand_id=toward,
             )
         )
     session.flush()
     return progress(who, ctx=ctx, session=session)
 
 
-def log_action(who: MemberId, text: str, *, ctx: Context, session: Session) -> Progress:
-    """One action toward the stand."""
+def log_action(who: MemberId, text: str, *, toward: int | None = None, ctx: Context, session: Session) -> Progress:
+    """One action toward the stand (and toward a stand the member follows, `toward`)."""
     team_id, user_id = who
     members.ensure(who, ctx=ctx, session=session)
     today = members.today(who, ctx=ctx, session=session)
-    session.add(Action(team_id=team_id, user_id=user_id, text=text, local_date=today, created_at=ctx.now))
+    session.add(
+        Action(
+            team_id=team_id, user_id=user_id, text=text, local_date=today, created_at=ctx.now, toward_stand_id=toward
+        )
+    )
     session.flush()
     return progress(who, ctx=ctx, session=session)
 

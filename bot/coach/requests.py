@@ -15,7 +15,14 @@ from storage.models import PromiseStatus, Request, RequestStatus, Stand
 
 
 def make(
-    who: MemberId, recipient_id: str, text: str, due_on: date | None, *, ctx: Context, session: Session
+    who: MemberId,
+    recipient_id: str,
+    text: str,
+    due_on: date | None,
+    *,
+    toward: int | None = None,
+    ctx: Context,
+    session: Session,
 ) -> Request:
     """A request of someone else; it counts toward the requester's practice."""
     team_id, user_id = who
@@ -31,6 +38,7 @@ def make(
         local_date=members.today(who, ctx=ctx, session=session),
         created_at=ctx.now,
         updated_at=ctx.now,
+        toward_stand_id=toward,
     )
     session.add(request)
     session.flush()

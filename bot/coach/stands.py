@@ -216,3 +216,17 @@ def leave(team_id: str, stand_id: int, user_id: str, *, session: Session) -> Sta
     if not queries.remove_follower(team_id=team_id, stand_id=stand_id, user_id=user_id, session=session):
         raise CoachRefusal("You're not following this stand — nothing changed.")
     return stand
+
+
+def followed(who: MemberId, owner_id: str, *, session: Session) -> Stand:
+    """The active stand of `owner_id` that the member follows, for practice logged `for @owner`."""
+    if owner_id == who.user_id:
+        raise CoachRefusal("That's your own stand — everything you log counts for it already.")
+    stand = queries.active_stand(team_id=who.team_id, user_id=owner_id, session=session)
+    if stand is None or stand.id is None:
+        raise CoachRefusal(f"<@{owner_id}> has no active stand to log this for — nothing changed.")
+    if who.user_id not in queries.follower_ids(team_id=who.team_id, stand_id=stand.id, session=session):
+        raise CoachRefusal(
+            f"Only those who joined <@{owner_id}>'s stand log for it. Join it from its announcement first."
+        )
+    return stand

@@ -19,6 +19,7 @@ from bot.coach.rules import (
     paused_days,
     program_day,
     streaks,
+    week_of,
 )
 from bot.coach.values import Context, FollowedStand, MemberId, Status
 from storage import queries
@@ -55,6 +56,13 @@ def status(who: MemberId, *, ctx: Context, session: Session, admins: frozenset[s
     )
     followers = queries.follower_ids(team_id=team_id, stand_id=stand.id, session=session) if stand and stand.id else []
     milestones = queries.milestones(team_id=team_id, stand_id=stand.id, session=session) if stand and stand.id else []
+    given = (
+        queries.contributions(
+            team_id=team_id, stand_ids=[stand.id], first=week_of(today)[0], last=today, session=session
+        ).get(stand.id)
+        if stand and stand.id
+        else None
+    )
     return Status(
         user_id=user_id,
         streak=streak,
@@ -71,6 +79,7 @@ def status(who: MemberId, *, ctx: Context, session: Session, admins: frozenset[s
         following=following(who, ctx=ctx, session=session),
         trajectory=measures.trajectory(stand, today=today, session=session),
         milestones=milestones,
+        from_followers=Practice(*given) if given else Practice(),
         # A lead's App Home carries the team's stands too.
         team=team.stands_side_by_side(team_id, ctx=ctx, session=session)
         if team.may_see(who, admins=admins, session=session)

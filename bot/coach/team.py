@@ -60,6 +60,13 @@ def stands_side_by_side(team_id: str, *, ctx: Context, session: Session) -> list
         team_id=team_id, user_ids=owners, before=max(today.values()), session=session
     )
     trajectories = _trajectories([stand for stand, _, _ in rows], today, session=session)
+    given = queries.contributions(
+        team_id=team_id,
+        stand_ids=[stand.id for stand, _, _ in rows if stand.id],
+        first=min(mondays.values()),
+        last=max(today.values()),
+        session=session,
+    )
     return [
         TeamStand(
             stand=stand,
@@ -70,6 +77,7 @@ def stands_side_by_side(team_id: str, *, ctx: Context, session: Session) -> list
             overdue=sum(1 for due in due_dates.get(stand.user_id, []) if due < today[stand.user_id]),
             first_follower=first,
             followers=followers,
+            from_followers=Practice(*given.get(stand.id or 0, (0, 0, 0))),
         )
         for stand, followers, first in rows
     ]

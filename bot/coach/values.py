@@ -121,6 +121,7 @@ class TeamStand:
     overdue: int  # the owner's promises and accepted requests past their date, still open
     first_follower: str | None
     followers: int
+    from_followers: Practice = field(default_factory=Practice)  # what followers logged for it this week
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +144,4 @@ class Status:
     trajectory: Trajectory | None = None  # where the stand's measure stands, when it has one
     milestones: Sequence[Promise] = ()  # the active stand's milestones, by date
     team: Sequence[TeamStand] | None = None  # the workspace's active stands, for a member who leads it
+    from_followers: Practice = field(default_factory=Practice)  # what followers logged for the stand this week

@@ -62,6 +62,7 @@ class StandFollowers:
     followers: int
     first_follower: str | None
     trajectory: Trajectory | None = None  # where its measure stood at the week's end, when it has one
+    from_followers: Practice = field(default_factory=Practice)  # what followers logged for it in the week
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,10 +299,26 @@ def summarize_week(
 
 
 def _stands(session: Session, *, team_id: str, declared_before: datetime, week_end: date) -> list[StandFollowers]:
-    """The active stands, most followed first, each with its measure's trajectory at the week's end."""
+    """The active stands, most followed first, each with its measure's trajectory at the week's end and what its
+    followers logged for it in the week."""
     rows = queries.active_stands_with_followers(team_id=team_id, declared_before=declared_before, session=session)
     found = measures.trajectories([stand for stand, _, _ in rows], today=week_end, session=session)
+    given = queries.contributions(
+        team_id=team_id,
+        stand_ids=[stand.id for stand, _, _ in rows if stand.id],
+        first=week_end - timedelta(days=WEEK_DAYS - 1),
+        last=week_end,
+        session=session,
+    )
     return [
-        StandFollowers(stand.id or 0, stand.user_id, stand.text, count, first, trajectory=found.get(stand.id or 0))
+        StandFollowers(
+            stand.id or 0,
+            stand.user_id,
+            stand.text,
+            count,
+            first,
+            trajectory=found.get(stand.id or 0),
+            from_followers=Practice(*given.get(stand.id or 0, (0, 0, 0))),
+        )
         for stand, count, first in rows
     ]

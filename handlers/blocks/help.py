@@ -12,6 +12,7 @@ HELP = """*Breakthrough Coach* — a stand, and a daily practice toward it.
 • `/share @person [@person…] [what you told them]` — each person told counts as one share
 • `/act &lt;what you did&gt;` — log an action
 • `/request @person &lt;what&gt; by &lt;date&gt;` — ask someone; they accept, decline or counter-offer
+• `/act for @owner &lt;what&gt;` (also `/share`, `/request`) — practice for a stand you joined: it counts for it too
 • `/promise &lt;what&gt; by &lt;date&gt;` — a promise of your own
 • `/breakdown &lt;what's off track&gt;` — meet it with coaching questions
 • `/breakthrough &lt;what happened&gt;` — celebrate it with the team

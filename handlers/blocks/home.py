@@ -11,9 +11,9 @@ from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
 from bot.coach import FollowedStand, Status
-from bot.coach.rules import PROGRAM_DAYS, Role
+from bot.coach.rules import PROGRAM_DAYS, Practice, Role
 from handlers.blocks.measures import trajectory_line
-from handlers.blocks.practice import program_line, tally, week_tally
+from handlers.blocks.practice import given_words, program_line, tally, week_tally
 from handlers.blocks.primitives import (
     Blocks,
     button,
@@ -44,7 +44,10 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
     if status.milestones:
         blocks.append(section(milestones_line(status.milestones), block_id="status-milestones"))
     if progress.stand is not None:
-        blocks.append(context(followers_line(status.followers)))
+        followed = followers_line(status.followers)
+        if status.from_followers != Practice():
+            followed += f" · for your stand this week they logged {given_words(status.from_followers)}"
+        blocks.append(context(followed))
     today = f"*Today:* {tally(progress.today_practice)}\n{week_tally(progress.week_practice)}"
     if status.ledger.made:
         today += f"\n{ledger_line(status.ledger)}"

@@ -68,3 +68,13 @@ def build_practice_logged(headline: str, progress: Progress) -> tuple[str, Block
             context(f"{program_line(progress)}\n{week_tally(progress.week_practice)}"),
         ]
     )
+
+
+def given_words(practice: Practice) -> str:
+    """What followers logged for a stand, in words: "2 shares, 1 action and 1 request"."""
+    parts = [
+        plural(count, word)
+        for count, word in ((practice.shares, "share"), (practice.actions, "action"), (practice.requests, "request"))
+        if count
+    ]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else (parts[0] if parts else "nothing")

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 
 from bot.coach.recaps import DueWeeklyLine
+from bot.coach.rules import Practice
 from bot.coach.trajectory import figure
 from bot.coach.weeks import ParticipantWeek, StandFollowers, WeekSummary
 from handlers.blocks.measures import pace_words
+from handlers.blocks.practice import given_words
 from handlers.blocks.primitives import (
     SECTION_LIMIT,
     Blocks,
@@ -86,6 +88,8 @@ def stand_line(stand: StandFollowers) -> str:
     else:
         followed = f"first follower {person(stand.first_follower)} · {plural(stand.followers, 'follower')}"
     line = f"{_quoted(stand.owner_id, stand.text)} · {followed}"
+    if stand.from_followers != Practice():
+        line += f" · followers logged {given_words(stand.from_followers)} for it"
     if stand.trajectory is not None:
         line += f" · {figure(stand.trajectory.current)} of {figure(stand.trajectory.measure.target)}"
         line += f" {esc(stand.trajectory.measure.what)}, {pace_words(stand.trajectory)}"

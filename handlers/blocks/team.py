@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from bot.coach.rules import DAILY_TARGET, PROGRAM_DAYS, WEEKLY_REQUEST_TARGET
+from bot.coach.rules import DAILY_TARGET, PROGRAM_DAYS, WEEKLY_REQUEST_TARGET, Practice
 from bot.coach.trajectory import figure
 from bot.coach.values import TeamStand
 from handlers.blocks.measures import pace_words
+from handlers.blocks.practice import given_words
 from handlers.blocks.primitives import Blocks, clip, context, dump, esc, person, plural, section
 
 STANDS_IN_A_MESSAGE = 40  # a section each, within Block Kit's 50 blocks with the header and footers
@@ -42,6 +43,8 @@ def team_stand_line(item: TeamStand) -> str:
         if item.first_follower
         else "no followers yet",
     ]
+    if item.from_followers != Practice():
+        signals.append(f"followers logged {given_words(item.from_followers)} for it")
     lines.append(" · ".join(signals))
     return "\n".join(lines)
 

@@ -30,6 +30,7 @@ from storage.queries.members import (
     pauses_between,
 )
 from storage.queries.practice import (
+    contributions,
     practice_by_member_day,
     practice_counts,
     program_numbers,
@@ -80,6 +81,7 @@ __all__ = [
     "breakthroughs_between",
     "close_pause",
     "compare_and_set",
+    "contributions",
     "count_breakdowns_between",
     "count_overdue",
     "count_resolved_between",

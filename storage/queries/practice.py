@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func
+from sqlalchemy import ColumnElement, bindparam, func, literal, union_all
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -156,3 +157,29 @@ def program_numbers(*, team_id: str, user_id: str, stand_id: int, first: date, s
             select(func.count()).select_from(Follower).where(Follower.team_id == team_id, Follower.stand_id == stand_id)
         ),
     }
+
+
+def contributions(
+    *, team_id: str, stand_ids: Collection[int], first: date, last: date, session: Session
+) -> dict[int, tuple[int, int, int]]:
+    """Shares, actions and requests followers logged for each of these stands (`for @owner`) from `first` to `last`,
+    in one round trip."""
+    if not stand_ids:
+        return {}
+    parts = [
+        core_select(literal(index).label("kind"), table.c.toward_stand_id.label("stand_id")).where(
+            table.c.team_id == team_id,
+            table.c.toward_stand_id.in_(list(stand_ids)),
+            table.c.local_date >= first,
+            table.c.local_date <= last,
+        )
+        for index, table in enumerate(m.__table__ for m in (Share, Action, Request))  # type: ignore[union-attr]
+    ]
+    logged = union_all(*parts).subquery()
+    rows = session.execute(
+        core_select(logged.c.stand_id, logged.c.kind, func.count()).group_by(logged.c.stand_id, logged.c.kind)
+    )
+    found: dict[int, list[int]] = {}
+    for stand_id, kind, count in rows:
+        found.setdefault(int(stand_id), [0, 0, 0])[int(kind)] = int(count)
+    return {stand_id: (c[0], c[1], c[2]) for stand_id, c in found.items()}
