@@ -1,5 +1,6 @@
-"""A two-week program, end to end: fourteen simulated days of nudges, practice, a breakdown noticed and met, a
-request kept and one renegotiated, the closing DM, and the two weekly recaps they add up to.
+"""A two-week program, end to end: fourteen simulated days of nudges, practice, a measured stand and a milestone, a
+breakdown noticed and met with a follower's idea, a request kept and one renegotiated, the leader's view, the closing
+DM, and the two weekly recaps they add up to.
 
 Ada (Berlin) declares a stand on Monday 23 November 2026 and practises on the working days, except for two idle
 days in the first week; Bob (New York) follows her stand and keeps a promise; Cy (Tokyo) renegotiates one. Every
@@ -107,10 +108,11 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
     run.at(FIRST_DAY, 7)
     run.command("UADA", "/coach", "recap here", channel="CWINS")
     assert "Your stand is declared" in seen(
-        run.command("UADA", "/stand", "Double the pilot sign-ups by 2026-12-31", channel="CGENERAL")
+        run.command("UADA", "/stand", "24 pilot sign-ups by 2026-12-31 (from 12)", channel="CGENERAL")
     )
     announcement = slack.wait_for(lambda: slack.messages("CGENERAL"))[-1]
     run.click("UBOB", announcement, "Join the stand", then="joined your stand", to="UADA")
+    assert "Milestone set" in seen(run.command("UADA", "/stand", "milestone 18 pilot sign-ups by 2026-12-02"))
 
     nudges: dict[date, list[Message]] = {}
     day = FIRST_DAY
@@ -129,6 +131,9 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
             run.click("UCY", dm(slack, "UCY", "the pilot numbers"), "Accept", then="accepted", to="UADA")
         elif day == date(2026, 11, 24):
             run.practise(day)
+            # 12 on Monday, 14 on Tuesday: 2 a day for the 37 days to the 31st reaches 88.
+            recorded = seen(run.command("UADA", "/progress", "14 two from the council"))
+            assert "14 of 24 (from 12) · 37 days left · on track for about 88" in recorded
             run.command("UADA", "/promise", "Send the partner deck by 2026-11-27")
             run.at(day, 1)  # 10:00 in Tokyo, before the date: Cy asks for the next Tuesday
             slack.click("UCY", card_for(slack, "UCY", "the pilot numbers"), "Renegotiate")
@@ -147,12 +152,30 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
             run.at(day, 9)
             slack.click("UADA", check_in, "Declare a breakdown")
             run.submit("UADA", {"What is off track?": "I stalled after two refusals."}, then="Breakdown declared")
+            # Bob, who follows the stand, answers the breakdown with an idea; Ada makes it a request of him.
+            slack.click("UBOB", dm(slack, "UBOB", "I stalled after two refusals."), "Offer an idea")
+            run.submit("UBOB", {"Your idea": "Ask the council for its pilot list"}, then="on its way")
+            idea = dm(slack, "UADA", "Ask the council for its pilot list")
+            run.click("UADA", idea, "Make it a request", then="the request is on its way")
+            assert "Ask the council for its pilot list" in seen(card_for(slack, "UBOB", "pilot list", "Accept"))
             kept = dm(slack, "UADA", "Today's the day for your promise")
             run.click("UADA", kept, "Kept", then="Kept.")
             run.practise(day)
         elif day == date(2026, 11, 30):
             run.at(day, 9)
             run.command("UADA", "/breakdown", "resolve Asked Bob to co-host the demo; two pilots said yes")
+            run.practise(day)
+            # The leader's view: Ada (an admin) sees her stand beside the team's, its measure where she left it.
+            team = seen(run.command("UADA", "/coach", "team"))
+            assert "<@UADA> · day 8 of 14 · _24 pilot sign-ups_" in team
+            assert "14 of 24 pilot sign-ups · on track for about 88" in team
+            assert "first follower <@UBOB> of 1" in team
+        elif day == date(2026, 12, 2):
+            # The milestone's day: its question comes inside Ada's morning message, and she kept it.
+            milestone = run.ada_mornings[day][0]
+            assert "18 pilot sign-ups" in seen(milestone)
+            run.at(day, 9)
+            run.click("UADA", milestone, "Kept", then="Kept.")
             run.practise(day)
         elif day == date(2026, 12, 1):
             run.at(day, 1)  # Tokyo's morning: the renegotiated date has come, and Cy kept it
@@ -191,20 +214,23 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
         if d < date(2026, 12, 7):
             assert f":compass: *{next(steps).title}.*" in morning
     assert "day 1 of 14" in seen(nudges[FIRST_DAY][0]) and "Your program begins" in seen(nudges[FIRST_DAY][0])
-    # The halfway note counts the program so far: three full days of practice (Monday, Tuesday, Friday).
-    assert "Your program so far: 6 shares, 6 actions and 6 requests" in seen(nudges[date(2026, 11, 30)][0])
+    # The halfway note counts the program so far: three full days of practice (Monday, Tuesday, Friday), and on
+    # Friday one more request: Bob's idea, made a request of him.
+    assert "Your program so far: 6 shares, 6 actions and 7 requests" in seen(nudges[date(2026, 11, 30)][0])
     # Each morning's week so far: on Friday, two full days (and the idle Wednesday and Thursday) behind it.
     assert "This week: 4 shares, 4 actions, 4 of 5 requests" in seen(nudges[date(2026, 11, 27)][0])
     last_day = seen(nudges[date(2026, 12, 4)][0])
     assert "day 12 of 14" in last_day and "two weeks in numbers" in last_day
-    # Seven full days before the closing morning; two requests completed; the promise kept; one breakdown.
+    # Seven full days before the closing morning and the idea's request; two requests completed; the promise and
+    # the milestone kept; one breakdown. The measure where Ada left it, 27 days before its date.
     for expected in (
         "14 shares (2 people told)",
         "14 actions",
-        "14 requests made, 2 kept",
-        "1 promise, 1 kept",
+        "15 requests made, 2 kept",
+        "2 promises, 2 kept",
         "1 breakdown met",
         "1 follower.",
+        "14 of 24 (from 12) · 27 days left · on track for about 88",
     ):
         assert expected in last_day
     assert run.mornings(date(2026, 12, 7)) == []  # closed: no more nudges
@@ -233,10 +259,13 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
     first_week, second_week = seen(first), seen(second)
     for expected in (
         "23–29 Nov 2026",
-        "<@UADA> — _Double the pilot sign-ups",
+        "<@UADA> — _24 pilot sign-ups_ · first follower <@UBOB> · 1 follower · 14 of 24 pilot sign-ups, on track "
+        "for about 88",
         "<@UBOB> joined <@UADA>'s stand",
         "1 breakdown met",
-        "Promises: 4 made this week · 3 due this week ended: 2 kept on time, 1 renegotiated in time, 0 broken, "
+        "Requests: 7 made",  # the idea's request among them
+        # Her milestone is a promise of hers too: five made in the week.
+        "Promises: 5 made this week · 3 due this week ended: 2 kept on time, 1 renegotiated in time, 0 broken, "
         "0 revoked",
     ):
         assert expected in first_week
@@ -244,7 +273,8 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
         "30 Nov – 6 Dec 2026",
         "Twelve pilots signed in one week.",
         "1 breakdown resolved",
-        "Promises: 1 due this week ended: 1 kept on time, 0 renegotiated in time, 0 broken, 0 revoked",
+        # Cy's renegotiated promise, and Ada's milestone of the 2nd: both kept.
+        "Promises: 2 due this week ended: 2 kept on time, 0 renegotiated in time, 0 broken, 0 revoked",
     ):
         assert expected in second_week
     # Fewer than five promises ended in each week: the team's figure would be one or two people's, so none is posted.
@@ -252,6 +282,6 @@ def test_a_two_week_program_runs_from_stand_to_close_with_the_expected_messages_
     # Bob, her follower, gets Ada's line for the first week; by the second, the stand had closed.
     lines = [seen(m) for m in slack.messages("UBOB") if "<@UADA>'s week on their stand" in seen(m)]
     assert len(lines) == 1
-    assert "shares 6 · actions 6 · requests 6 · full days 3 · current streak 1 · best streak 2" in lines[0]
+    assert "shares 6 · actions 6 · requests 7 · full days 3 · current streak 1 · best streak 2" in lines[0]
     thread = [m for m in slack.messages("CWINS") if m.thread_ts == first.ts]
-    assert "<@UADA> — shares 6 · actions 6 · requests 6 · full days 3" in "\n".join(seen(m) for m in thread)
+    assert "<@UADA> — shares 6 · actions 6 · requests 7 · full days 3" in "\n".join(seen(m) for m in thread)
