@@ -186,6 +186,7 @@ class Demo:
         self._app_server: Served | None = None
         self._page: Served | None = None
         self._scheduler: BackgroundScheduler | None = None
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -214,13 +215,16 @@ class Demo:
         runtime.start()
         self._scheduler = start_scheduler(runtime.coach, self.clock, runtime.poster)
         self.controls = DemoClock(self.clock, runtime, self.slack.team_id)
-        page = create_page(self.slack, commands=[c.value for c in Command], clock=self.controls)
+        page = create_page(
+            self.slack, commands=[c.value for c in Command], clock=self.controls, stopping=self._stopping
+        )
         self._page = Served(page, self.sock, "demo-page")
         self._page.start()
         return self
 
     def stop(self) -> None:
         """Stop the page, the scheduler, the app and the stand-in, in that order."""
+        self._stopping.set()
         if self._page is not None:
             self._page.stop()
         if self._scheduler is not None:

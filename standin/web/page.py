@@ -4,6 +4,8 @@ they do (type, click, submit, close), played against the stand-in exactly as Sla
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ HERE = Path(__file__).parent
 PAGE_SIZE = 50
 """Messages drawn when a conversation opens; earlier ones come a page at a time as the member scrolls up."""
 LONG_POLL_SECONDS = 10.0
+STOP_CHECK_SECONDS = 0.2
 
 
 class ClockControls(Protocol):
@@ -46,10 +49,16 @@ class Refusal(Exception):
 
 
 def create_page(
-    slack: SlackStandIn, *, commands: Sequence[str], clock: ClockControls, app_name: str = "Breakthrough Coach"
+    slack: SlackStandIn,
+    *,
+    commands: Sequence[str],
+    clock: ClockControls,
+    stopping: threading.Event | None = None,
+    app_name: str = "Breakthrough Coach",
 ) -> Starlette:
-    """The Slack client for the stand-in's workspace as an ASGI app."""
-    client = Client(slack, tuple(commands), clock, app_name)
+    """The Slack client for the stand-in's workspace as an ASGI app; set `stopping` before shutting it down, so
+    the pages' long polls end at once."""
+    client = Client(slack, tuple(commands), clock, app_name, stopping or threading.Event())
     templates = Jinja2Templates(directory=str(HERE / "templates"))
 
     async def index(request: Request) -> Response:
@@ -90,8 +99,16 @@ def create_page(
 class Client:
     """What the page asks of the workspace, one method per endpoint; each runs in a worker thread."""
 
-    def __init__(self, slack: SlackStandIn, commands: tuple[str, ...], clock: ClockControls, app_name: str) -> None:
+    def __init__(
+        self,
+        slack: SlackStandIn,
+        commands: tuple[str, ...],
+        clock: ClockControls,
+        app_name: str,
+        stopping: threading.Event,
+    ) -> None:
         self.slack = slack
+        self.stopping = stopping
         self.ws = slack.workspace
         self.commands = commands
         self.clock = clock
@@ -161,7 +178,11 @@ class Client:
     def changes(self, body: JsonDict) -> JsonDict:
         """Waits (a long poll) until anything changed since the version the page holds."""
         since = int(str(body.get("since") or "0"))
-        return {"version": self.ws.wait_for_change(since, LONG_POLL_SECONDS)}
+        deadline = time.monotonic() + LONG_POLL_SECONDS
+        version = since
+        while version == since and not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            version = self.ws.wait_for_change(since, min(left, STOP_CHECK_SECONDS))
+        return {"version": version}
 
     def download(self, body: JsonDict) -> Response:
         """An uploaded file's bytes, as a download."""

@@ -163,6 +163,9 @@
       return;
     }
     const modal = $("modal");
+    // Redrawn for errors or an update of the same view: what the member typed stays, as in Slack.
+    const typed = top.id === S.drawnModalId ? readFields(modal) : {};
+    S.drawnModalId = top.id;
     modal.replaceChildren();
     modal.setAttribute("aria-label", top.title.text);
     const head = document.createElement("div");
@@ -191,7 +194,25 @@
       submitModal(top, form);
     });
     modal.append(head, form);
+    writeFields(modal, typed);
     backdrop.hidden = false;
+  }
+
+  function readFields(container) {
+    const found = {};
+    for (const field of container.querySelectorAll("[id^=input-]")) {
+      found[field.id] = field.multiple ? [...field.selectedOptions].map((o) => o.value) : field.value;
+    }
+    return found;
+  }
+
+  function writeFields(container, values) {
+    for (const [id, value] of Object.entries(values)) {
+      const field = container.querySelector(`#${CSS.escape(id)}`);
+      if (!field) continue;
+      if (field.multiple) for (const option of field.options) option.selected = value.includes(option.value);
+      else field.value = value;
+    }
   }
 
   async function submitModal(view, form) {

@@ -1,0 +1,160 @@
+"""`breakthrough demo` in a real browser: members use the coach through the Slack-like page, as they would Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from bot.demo import Demo
+
+
+@pytest.fixture
+def page(browser: Browser, demo: Demo) -> Iterator[Page]:
+    """The demo's page, open as Ada (the admin, in Berlin) in #general."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    opened = context.new_page()
+    opened.goto(demo.url)
+    expect(opened.locator("body")).to_have_attribute("data-ready", "true")
+    yield opened
+    context.close()
+
+
+def act_as(page: Page, real_name: str) -> None:
+    page.get_by_label("Acting as").select_option(
+        label=next(
+            o for o in page.get_by_label("Acting as").locator("option").all_inner_texts() if o.startswith(real_name)
+        )
+    )
+
+
+def type_and_send(page: Page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def messages(page: Page) -> Locator:
+    return page.get_by_test_id("messages").locator("article.message")
+
+
+def open_dm(page: Page) -> None:
+    page.get_by_role("navigation").get_by_role("button", name="Breakthrough Coach").click()
+
+
+def test_a_stand_typed_in_general_is_announced_there_and_another_member_joins_it(page: Page) -> None:
+    type_and_send(page, "/stand Double our sign-ups to 80 by friday")
+
+    mine = messages(page).filter(has_text="Your stand is declared")
+    expect(mine).to_contain_text("Only visible to you")
+    announcement = messages(page).filter(has_text="takes a stand")
+    expect(announcement).to_contain_text("@ada takes a stand")
+    expect(announcement).to_contain_text("Double our sign-ups to 80")
+
+    act_as(page, "Bea Lindqvist")
+    expect(messages(page).filter(has_text="Your stand is declared")).to_have_count(0)  # only Ada saw it
+    announcement.get_by_role("button", name="Join the stand").click()
+
+    expect(announcement).to_contain_text("@bea")
+
+
+def test_a_bare_command_opens_its_modal_which_shows_the_apps_error_under_the_input_then_submits(page: Page) -> None:
+    type_and_send(page, "/promise")
+    dialog = page.get_by_role("dialog", name="Make a promise")
+    dialog.get_by_label("What will you do?").fill("Send the newsletter draft to Bea")
+    dialog.get_by_label("By when?").fill("2026-11-01")
+    dialog.get_by_role("button", name="Promise").click()
+
+    expect(dialog.locator(".bk-error")).to_contain_text("2026-11-01 is already behind us")
+    dialog.get_by_label("By when?").fill("2026-11-27")
+    dialog.get_by_role("button", name="Promise").click()
+
+    expect(dialog).to_contain_text("Promise made (by Fri 27 Nov 2026): Send the newsletter draft to Bea")
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_a_required_field_left_empty_is_flagged_by_the_page_and_cancel_closes_the_modal(page: Page) -> None:
+    type_and_send(page, "/act")
+    dialog = page.get_by_role("dialog", name="Log an action")
+    dialog.get_by_role("button", name="Log").click()
+
+    expect(dialog.locator(".bk-error")).to_have_text("Please complete this required field.")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_a_request_typed_with_a_completed_mention_is_accepted_by_the_person_asked_in_their_dm(page: Page) -> None:
+    box = page.get_by_role("textbox", name="Message")
+    box.press_sequentially("/request @be")
+    page.get_by_role("option", name="Bea Lindqvist @bea").click()
+    box.press_sequentially("review the landing page by friday")
+    expect(box).to_have_value("/request @bea review the landing page by friday")
+    box.press("Enter")
+    expect(messages(page).filter(has_text="Request sent to @bea")).to_contain_text("Only visible to you")
+
+    act_as(page, "Bea Lindqvist")
+    open_dm(page)
+    asked = messages(page).filter(has_text="asks you")
+    expect(asked).to_contain_text("@ada asks you")
+    asked.get_by_role("button", name="Accept").click()
+
+    expect(asked).to_contain_text("accepted")
+    expect(asked).to_contain_text("(edited)")  # updated in place, not posted again
+    expect(asked.get_by_role("button", name="Accept")).to_have_count(0)
+
+
+def test_next_morning_brings_the_nudge_whose_button_logs_an_action_and_updates_it(page: Page) -> None:
+    type_and_send(page, "/stand Double our sign-ups to 80 by friday")
+    expect(messages(page).filter(has_text="takes a stand")).to_have_count(1)
+
+    page.get_by_role("button", name="Next morning").click()
+    expect(page.get_by_label("Simulated time")).to_contain_text("Tue 24 Nov 2026, 09:00")
+    open_dm(page)
+    nudge = messages(page).filter(has_text="Good morning")
+    expect(nudge).to_contain_text("day 2 of 14")
+    nudge.get_by_role("button", name="Log an action").click()
+    dialog = page.get_by_role("dialog", name="Log an action")
+    dialog.get_by_label("What did you do?").fill("Called three partner schools")
+    dialog.get_by_role("button", name="Log").click()
+
+    expect(nudge).to_contain_text("Act 1/2")
+
+
+def test_app_home_shows_the_members_stand_and_practice(page: Page) -> None:
+    type_and_send(page, "/stand Double our sign-ups to 80 by friday")
+    expect(messages(page).filter(has_text="takes a stand")).to_have_count(1)
+
+    open_dm(page)
+    page.get_by_role("tab", name="Home").click()
+
+    home = page.get_by_role("region", name="Home")
+    expect(home).to_contain_text("Your breakthrough practice")
+    expect(home).to_contain_text("Double our sign-ups to 80")
+    expect(home.get_by_role("button", name="Make a promise")).to_be_visible()
+
+
+def test_next_recap_posts_the_weekly_recap_in_wins_and_its_thread_opens(page: Page) -> None:
+    type_and_send(page, "/stand Double our sign-ups to 80 by friday")
+    expect(messages(page).filter(has_text="takes a stand")).to_have_count(1)
+
+    page.get_by_role("button", name="Next recap").click()
+    expect(page.get_by_label("Simulated time")).to_contain_text("Mon 30 Nov 2026")
+    page.get_by_role("navigation").get_by_role("button", name="# wins").click()
+    recap = messages(page).filter(has_text="Weekly recap · 23–29 Nov 2026")
+    expect(recap).to_contain_text("Shares 0 / 10")
+    recap.get_by_role("button", name="1 reply").click()
+
+    thread = page.get_by_role("complementary", name="Thread")
+    expect(thread).to_contain_text("Each person's week")
+    expect(thread).to_contain_text("@ada")
+
+
+def test_an_unknown_command_is_answered_as_slack_answers_it(page: Page) -> None:
+    type_and_send(page, "/dance")
+
+    answer = messages(page).filter(has_text="is not a valid command")
+    expect(answer).to_contain_text("/dance")
+    expect(answer).to_contain_text("Slackbot")
+    expect(answer).to_contain_text("Only visible to you")
