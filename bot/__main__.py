@@ -28,6 +28,7 @@ from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import Nudges
 from bot.coach.recaps import Recaps
 from bot.demo import DEFAULT_DATABASE, Demo, PortInUse, bind, is_loopback
+from bot.demo_story import tell_story
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import create_web_app
@@ -81,8 +82,8 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
 
 
-def demo(host: str, port: int, database_url: str, story: bool) -> int:
-    """The app against the stand-in for Slack, with the page in the browser, until SIGINT/SIGTERM."""
+def demo(host: str, port: int, database_url: str, story: bool, *, stop: threading.Event | None = None) -> int:
+    """The app against the stand-in for Slack, with the page in the browser, until SIGINT/SIGTERM (or `stop`)."""
     if (unreachable := _unreachable_database(database_url)) is not None:
         print(f"breakthrough: {unreachable.replace('DATABASE_URL', '--database', 1)}", file=sys.stderr)
         return 2
@@ -92,28 +93,26 @@ def demo(host: str, port: int, database_url: str, story: bool) -> int:
         print(f"breakthrough: {error}", file=sys.stderr)
         return 2
     running = Demo(sock, database_url)
-    assert running.slack.signing_secret
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_SecretFilter([running.slack.workspace.bot_token, running.slack.signing_secret]))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    secret_filter = _SecretFilter([running.slack.workspace.bot_token, running.slack.signing_secret])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(secret_filter)
     if not is_loopback(host):
         log.warning(
-            "the demo listens on %s, beyond this machine, and has no authentication: anyone who reaches it"
-            " can act as any member",
+            "the demo listens on %s, beyond this machine, and has no authentication: anyone who reaches it can act"
+            " as any member",
             host,
         )
-    stop = _stop_on_signals()
+    stop = stop or _stop_on_signals()
     running.start()
     try:
         if story:
-            from bot.demo_story import tell_story
-
             tell_story(running)
         log.info("the demo is at %s (database %s); stop it with Ctrl+C", running.url, database_url)
         stop.wait()
     finally:
         running.stop()
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(secret_filter)
         log.info("stopped cleanly")
     return 0
 
@@ -262,6 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_parser.add_argument("--user", help="only this member (user ID)")
     args = parser.parse_args(argv)
     if args.command == "demo":
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its ticks would bury the page's address
         return demo(args.host, args.port, args.database, args.story)
 
     try:

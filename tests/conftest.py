@@ -163,13 +163,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def demo(tmp_path: Path, _sqlite_template: Path) -> Iterator[Demo]:
-    """`breakthrough demo` in this process: the real app, the stand-in with its team, the page on a free port."""
+def demo(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> Iterator[Demo]:
+    """`breakthrough demo` in this process: the real app, the stand-in with its team, the page on a free port.
+
+    A test that makes an ack fail on purpose names the errors Slack records for it (indirect parameter).
+    """
+    expected_failures = list(getattr(request, "param", {}).get("ack_failures", []))
     running = Demo(
         socket.create_server(("127.0.0.1", 0)), support.sqlite_copy(_sqlite_template, tmp_path), start_at=MONDAY
     )
     running.start()
     yield running
     running.stop()
-    # Every request the app received was acked in time and with valid Block Kit.
-    assert [c for c in running.slack.calls("ack") if not c.ok] == []
+    # Every request the app received was acked in time and with valid Block Kit, but those failed on purpose.
+    assert [c.error for c in running.slack.calls("ack") if not c.ok] == expected_failures

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+import sqlite3
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from sqlalchemy.engine import make_url
 
 from bot.demo import Demo
 
@@ -158,3 +164,54 @@ def test_an_unknown_command_is_answered_as_slack_answers_it(page: Page) -> None:
     expect(answer).to_contain_text("/dance")
     expect(answer).to_contain_text("Slackbot")
     expect(answer).to_contain_text("Only visible to you")
+
+
+@pytest.mark.parametrize("demo", [{"ack_failures": ["operation_timeout"]}], indirect=True)
+def test_a_command_not_acked_within_3_seconds_shows_slacks_error_and_the_page_keeps_working(
+    demo: Demo, page: Page
+) -> None:
+    # The database held by another writer: the app cannot store the command, so it cannot ack it in time.
+    database = sqlite3.connect(make_url(demo.database_url).database or "", isolation_level=None)
+    database.execute("BEGIN IMMEDIATE")
+    try:
+        type_and_send(page, "/act Called three partner schools")
+        expect(messages(page).filter(has_text="failed with the error")).to_contain_text(
+            '/act failed with the error "operation_timeout"', timeout=10_000
+        )
+    finally:
+        database.execute("ROLLBACK")
+        database.close()
+
+    type_and_send(page, "/promise Send the newsletter draft by friday")
+    expect(messages(page).filter(has_text="Send the newsletter draft")).to_contain_text("Only visible to you")
+
+
+def test_a_channel_of_thousands_of_messages_opens_on_the_latest_and_pages_back_on_scroll(
+    demo: Demo, page: Page
+) -> None:
+    for n in range(1, 3001):
+        demo.slack.workspace.post_as_member("UBEA", "CWINS", f"Win number {n}")
+
+    started = time.monotonic()
+    page.get_by_role("navigation").get_by_role("button", name="# wins").click()
+    expect(messages(page).filter(has_text="Win number 3000")).to_be_visible()
+    opened_in = time.monotonic() - started
+
+    assert opened_in < 0.5
+    expect(messages(page)).to_have_count(50)
+    page.get_by_test_id("messages").evaluate("list => list.scrollTo(0, 0)")
+    expect(messages(page)).to_have_count(100)
+    expect(messages(page).first).to_contain_text("Win number 2901")
+
+
+def test_the_export_uploaded_to_the_dm_downloads_as_a_file(page: Page) -> None:
+    open_dm(page)
+    type_and_send(page, "/coach export")
+    attachment = page.get_by_role("link", name=re.compile("📎"))
+
+    with page.expect_download() as downloading:
+        attachment.click()
+
+    download = downloading.value
+    assert download.suggested_filename.endswith(".json")
+    assert "stands" in json.loads(Path(download.path()).read_text())
