@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import demo, main
-from bot.demo import DEFAULT_DATABASE, is_loopback
+from bot.demo import DEFAULT_DATABASE, Demo, is_loopback
+from bot.demo_story import tell_story
 
 
 def _set() -> threading.Event:
@@ -112,3 +114,28 @@ def test_the_demo_as_a_process_serves_the_page_and_stops_cleanly_on_sigint(tmp_p
         child.kill()
     assert "stopped cleanly" in rest
     assert "xoxb-" not in rest
+
+
+def test_the_story_leaves_the_team_on_day_6_with_requests_in_every_state_and_a_breakthrough_in_wins(
+    demo: Demo,
+) -> None:
+    tell_story(demo)
+
+    assert demo.runtime is not None
+    exported = demo.runtime.coach.export(team_id=demo.slack.team_id)
+    assert {r["status"] for r in exported["requests"]} >= {
+        "open",
+        "accepted",
+        "declined",
+        "countered",
+        "done",
+        "completed",
+        "cancelled",
+    }
+    assert [p["status"] for p in exported["promises"] if p["user_id"] == "UDAI"] == ["open"]  # and overdue
+    assert exported["breakdowns"] and exported["breakthroughs"]
+    assert {s["user_id"] for s in exported["stands"]} == {"UADA", "UCAL", "UDAI"}
+    assert any("Breakthrough!" in m.text for m in demo.slack.messages("CWINS"))
+    demo.slack.open_home("UADA")
+    home = demo.slack.wait_for(lambda: demo.slack.home("UADA"))
+    assert "*Day 6 of 14*" in json.dumps(home.blocks)
