@@ -35,8 +35,10 @@ class Teller:
         """The clock to the program's `day` at the team's morning; the scheduler's passes run there."""
         self.controls.move_to(datetime.combine(self.first_day + timedelta(days=day - 1), MORNING, tzinfo=UTC))
 
-    def types(self, user_id: str, command: str, text: str, *, channel: str = GENERAL) -> None:
-        """A member types a command, with `@name` written as they would type it."""
+    def types(self, user_id: str, command: str, text: str) -> None:
+        """A member types a command, with `@name` written as they would type it: a stand in #general, the rest
+        in their DM with the app, where its answers stay out of the channel."""
+        channel = GENERAL if command == "/stand" else user_id
         reply = self.slack.command(user_id, command, self.slack.workspace.escape_typed(text), channel=channel)
         if reply.status != 200:
             raise RuntimeError(f"{command} as {user_id} was not acked ({reply.status})")

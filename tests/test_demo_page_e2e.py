@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import time
@@ -14,6 +15,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy.engine import make_url
 
 from bot.demo import Demo
+from bot.demo_story import tell_story
 
 
 @pytest.fixture
@@ -215,3 +217,24 @@ def test_the_export_uploaded_to_the_dm_downloads_as_a_file(page: Page) -> None:
     download = downloading.value
     assert download.suggested_filename.endswith(".json")
     assert "stands" in json.loads(Path(download.path()).read_text())
+
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "demo.png"
+
+
+def test_the_readmes_screenshot_is_of_the_demo_page_with_the_story_told(demo: Demo, page: Page) -> None:
+    tell_story(demo)
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    act_as(page, "Ada Okafor")
+    expect(messages(page).filter(has_text="takes a stand")).to_have_count(3)
+    expect(page.get_by_label("Simulated time")).to_contain_text("Mon 23 Nov 2026, 09:00 CET")
+
+    shot = page.screenshot()
+
+    assert shot.startswith(b"\x89PNG")
+    # Taken again, and committed, with UPDATE_SCREENSHOT=1: the README shows a real page, never a mock-up.
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        SCREENSHOT.write_bytes(shot)
+    assert SCREENSHOT.read_bytes()[16:24] == shot[16:24]  # the same width and height

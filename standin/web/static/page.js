@@ -42,6 +42,11 @@
     return new Date(Number(ts) * 1000).toLocaleTimeString("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit" });
   }
 
+  function dayOf(ts) {
+    const options = { timeZone: S.ws.clock.zone, weekday: "long", day: "numeric", month: "long" };
+    return new Date(Number(ts) * 1000).toLocaleDateString("en-GB", options);
+  }
+
   function drawMessage(message, inThread) {
     const node = document.createElement("article");
     node.className = "message" + (message.ephemeral ? " ephemeral" : "");
@@ -87,7 +92,13 @@
     const fromBottom = list.scrollHeight - list.scrollTop;
     list.replaceChildren();
     if (S.more) list.append(Object.assign(document.createElement("div"), { className: "earlier", textContent: "Scroll up for earlier messages" }));
-    for (const message of S.messages) list.append(drawMessage(message, false));
+    let day = "";
+    for (const message of S.messages) {
+      const on = dayOf(message.ts);
+      if (on !== day) list.append(Object.assign(document.createElement("div"), { className: "day-divider", textContent: on }));
+      day = on;
+      list.append(drawMessage(message, false));
+    }
     if (keepPosition) list.scrollTop = list.scrollHeight - fromBottom;
     else if (atBottom || !keepPosition) list.scrollTop = list.scrollHeight;
   }
