@@ -6,7 +6,6 @@ import json
 import os
 import re
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,21 +188,32 @@ def test_a_command_not_acked_within_3_seconds_shows_slacks_error_and_the_page_ke
 
 
 def test_a_channel_of_thousands_of_messages_opens_on_the_latest_and_pages_back_on_scroll(
-    demo: Demo, page: Page
+    demo: Demo, browser: Browser
 ) -> None:
     for n in range(1, 3001):
         demo.slack.workspace.post_as_member("UBEA", "CWINS", f"Win number {n}")
+    page = browser.new_page()
+    page.goto(demo.url)
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
 
-    started = time.monotonic()
-    page.get_by_role("navigation").get_by_role("button", name="# wins").click()
-    expect(messages(page).filter(has_text="Win number 3000")).to_be_visible()
-    opened_in = time.monotonic() - started
+    # Timed in the page, from the click to the latest message drawn: a person's wait, not the test's polling.
+    opened_in_ms = page.evaluate(
+        """() => new Promise((resolve) => {
+            const started = performance.now();
+            const drawn = () => [...document.querySelectorAll("#messages article")].some(
+                (m) => m.textContent.includes("Win number 3000"));
+            const check = () => (drawn() ? resolve(performance.now() - started) : requestAnimationFrame(check));
+            [...document.querySelectorAll("nav button")].find((b) => b.textContent === "# wins").click();
+            check();
+        })"""
+    )
 
-    assert opened_in < 0.5
+    assert opened_in_ms < 500
     expect(messages(page)).to_have_count(50)
     page.get_by_test_id("messages").evaluate("list => list.scrollTo(0, 0)")
     expect(messages(page)).to_have_count(100)
     expect(messages(page).first).to_contain_text("Win number 2901")
+    page.close()
 
 
 def test_the_export_uploaded_to_the_dm_downloads_as_a_file(page: Page) -> None:
@@ -238,3 +248,12 @@ def test_the_readmes_screenshot_is_of_the_demo_page_with_the_story_told(demo: De
         SCREENSHOT.parent.mkdir(exist_ok=True)
         SCREENSHOT.write_bytes(shot)
     assert SCREENSHOT.read_bytes()[16:24] == shot[16:24]  # the same width and height
+
+
+def test_words_typed_without_a_slash_are_posted_in_the_channel_under_the_members_name(page: Page) -> None:
+    type_and_send(page, "Morning all, @bea: the sign-up push starts today")
+
+    posted = messages(page).filter(has_text="the sign-up push starts today")
+    expect(posted).to_contain_text("Ada Okafor")
+    expect(posted).to_contain_text("Morning all, @bea:")
+    expect(posted).not_to_contain_text("Only visible to you")
