@@ -4,6 +4,7 @@ they do (type, click, submit, close), played against the stand-in exactly as Sla
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -66,10 +67,14 @@ def create_page(
 
     def route(path: str, name: str, method: str = "GET") -> Route:
         async def endpoint(request: Request) -> Response:
-            given: JsonDict = await request.json() if method == "POST" else dict(request.query_params)
-            body = {**given, **request.path_params}
             try:
+                given = await request.json() if method == "POST" else dict(request.query_params)
+                if not isinstance(given, dict):
+                    raise Refusal("the body must be a JSON object")
+                body = {**given, **request.path_params}
                 result = await run_in_threadpool(getattr(client, name), body)
+            except ValueError:
+                return JSONResponse({"error": "the body is not JSON"}, status_code=400)
             except Refusal as refusal:
                 return JSONResponse({"error": str(refusal)}, status_code=400)
             return result if isinstance(result, Response) else JSONResponse(result)
@@ -189,7 +194,8 @@ class Client:
         found = self.ws.file(str(body.get("file_id") or ""))
         if found is None:
             return Response("no such file", status_code=404)
-        disposition = f'attachment; filename="{found.filename.replace(chr(34), "")}"'
+        safe = re.sub(r"[^\w.-]", "_", found.filename) or "file"
+        disposition = f'attachment; filename="{safe}"'
         return Response(
             found.content, media_type="application/octet-stream", headers={"content-disposition": disposition}
         )

@@ -86,10 +86,12 @@
     return node;
   }
 
-  function drawMessages(keepPosition) {
+  // "open": to the latest; "earlier": where the member was, pages added above; "update": stay, unless at the end.
+  function drawMessages(mode) {
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const fromBottom = list.scrollHeight - list.scrollTop;
+    const scrollTop = list.scrollTop;
     list.replaceChildren();
     if (S.more) list.append(Object.assign(document.createElement("div"), { className: "earlier", textContent: "Scroll up for earlier messages" }));
     let day = "";
@@ -99,8 +101,9 @@
       day = on;
       list.append(drawMessage(message, false));
     }
-    if (keepPosition) list.scrollTop = list.scrollHeight - fromBottom;
-    else if (atBottom || !keepPosition) list.scrollTop = list.scrollHeight;
+    if (mode === "earlier") list.scrollTop = list.scrollHeight - fromBottom;
+    else if (mode === "open" || atBottom) list.scrollTop = list.scrollHeight;
+    else list.scrollTop = scrollTop;
   }
 
   async function loadMessages() {
@@ -109,7 +112,8 @@
     const earlier = S.loadedEarlier && first ? S.messages.filter((m) => Number(m.ts) < Number(first)) : [];
     S.messages = [...earlier, ...latest.messages];
     S.more = earlier.length ? S.more : latest.more;
-    drawMessages(false);
+    drawMessages(S.justOpened ? "open" : "update");
+    S.justOpened = false;
   }
 
   async function loadEarlier() {
@@ -120,7 +124,7 @@
     S.more = page.more;
     S.loadedEarlier = true;
     S.loading = false;
-    drawMessages(true);
+    drawMessages("earlier");
   }
 
   async function openThread(conversation, ts) {
@@ -285,6 +289,7 @@
   async function openConversation(conversation, tab) {
     S.conversation = conversation;
     S.loadedEarlier = false;
+    S.justOpened = true;
     S.tab = isDm() ? tab || S.tab : "messages";
     const channel = S.ws.channels.find((c) => c.id === conversation);
     $("conversation-name").textContent = channel ? `# ${channel.name}` : S.ws.app.name;
