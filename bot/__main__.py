@@ -105,7 +105,19 @@ def demo(host: str, port: int, database_url: str, story: bool, *, stop: threadin
     stop = stop or _stop_on_signals()
     running.start()
     try:
-        if story:
+        if running.holds_history():
+            if story:
+                print(
+                    f"breakthrough: --story needs an empty database, and {database_url} holds an earlier demo's"
+                    " team: delete it, or give another --database",
+                    file=sys.stderr,
+                )
+                return 2
+            log.warning(
+                "%s holds what an earlier demo stored; the page's channels start empty (delete it for a clean slate)",
+                database_url,
+            )
+        elif story:
             tell_story(running)
         log.info("the demo is at %s (database %s); stop it with Ctrl+C", running.url, database_url)
         stop.wait()

@@ -224,6 +224,12 @@ class Demo:
         self._page.start()
         return self
 
+    def holds_history(self) -> bool:
+        """Whether the database already holds what a team did (an earlier demo's, on the same file)."""
+        assert self.runtime is not None
+        stored = self.runtime.coach.export(team_id=self.slack.team_id)
+        return any(stored[kind] for kind in ("stands", "shares", "actions", "requests", "promises"))
+
     def stop(self) -> None:
         """Stop the page, the scheduler, the app and the stand-in, in that order."""
         self._stopping.set()

@@ -139,3 +139,19 @@ def test_the_story_leaves_the_team_on_day_6_with_requests_in_every_state_and_a_b
     demo.slack.open_home("UADA")
     home = demo.slack.wait_for(lambda: demo.slack.home("UADA"))
     assert "*Day 6 of 14*" in json.dumps(home.blocks)
+
+
+def test_a_story_on_a_database_an_earlier_demo_filled_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    database = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert demo("127.0.0.1", 0, database, True, stop=_set()) == 0
+    capsys.readouterr()
+
+    assert demo("127.0.0.1", 0, database, True, stop=_set()) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("breakthrough: --story needs an empty database")
+
+    caplog.set_level(logging.WARNING)
+    assert demo("127.0.0.1", 0, database, False, stop=_set()) == 0
+    assert "holds what an earlier demo stored" in caplog.text

@@ -250,10 +250,16 @@ def test_the_readmes_screenshot_is_of_the_demo_page_with_the_story_told(demo: De
     assert SCREENSHOT.read_bytes()[16:24] == shot[16:24]  # the same width and height
 
 
-def test_words_typed_without_a_slash_are_posted_in_the_channel_under_the_members_name(page: Page) -> None:
-    type_and_send(page, "Morning all, @bea: the sign-up push starts today")
+def test_words_typed_without_a_slash_are_posted_under_the_members_name_with_a_mention_completed_by_tab(
+    page: Page,
+) -> None:
+    box = page.get_by_role("textbox", name="Message")
+    box.press_sequentially("Morning all, @be")
+    box.press("Tab")
+    box.press_sequentially("the sign-up push starts today")
+    box.press("Enter")
 
     posted = messages(page).filter(has_text="the sign-up push starts today")
     expect(posted).to_contain_text("Ada Okafor")
-    expect(posted).to_contain_text("Morning all, @bea:")
+    expect(posted.locator(".bk-mention")).to_have_text("@bea")
     expect(posted).not_to_contain_text("Only visible to you")

@@ -384,7 +384,13 @@
     $("composer").addEventListener("submit", send);
     $("message-box").addEventListener("input", complete);
     $("message-box").addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && $("completions").hidden) send(event);
+      const offered = $("completions").hidden ? null : $("completions").querySelector("li");
+      if (offered && (event.key === "Enter" || event.key === "Tab")) {
+        event.preventDefault();
+        offered.dispatchEvent(new MouseEvent("mousedown"));
+      } else if (event.key === "Enter" && !event.shiftKey) {
+        send(event);
+      }
     });
     $("messages").addEventListener("scroll", () => {
       if ($("messages").scrollTop < 80) loadEarlier();
