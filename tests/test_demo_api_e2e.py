@@ -64,3 +64,11 @@ def test_plus_one_day_moves_the_clock_a_day_and_runs_the_passes(demo: Demo) -> N
 
     assert status == 200 and moved["said"].startswith("Tue 24 Nov 14:00 UTC")
     assert call(demo, "/api/workspace?as=UCAL")[1]["clock"]["text"] == "Tue 24 Nov 2026, 09:00 EST"
+
+
+def test_next_morning_is_the_next_nine_oclock_in_the_zone_of_the_member_who_presses_it(demo: Demo) -> None:
+    call(demo, "/api/clock", {"as": "UDAI", "move": "next_morning"})  # 23:00 in Tokyo: tomorrow's 09:00 there
+    assert call(demo, "/api/workspace?as=UDAI")[1]["clock"]["text"] == "Tue 24 Nov 2026, 09:00 JST"
+
+    call(demo, "/api/clock", {"as": "UADA", "move": "next_morning"})  # 01:00 in Berlin: today's 09:00 there
+    assert call(demo, "/api/workspace?as=UADA")[1]["clock"]["text"] == "Tue 24 Nov 2026, 09:00 CET"

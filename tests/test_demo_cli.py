@@ -26,6 +26,7 @@ def _set() -> threading.Event:
     return stop
 
 
+@pytest.mark.e2e  # the stand-in and the served app, in this process
 def test_the_demo_listens_on_loopback_with_its_own_database_and_stops_cleanly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -40,6 +41,7 @@ def test_the_demo_listens_on_loopback_with_its_own_database_and_stops_cleanly(
     assert "stopped cleanly" in caplog.text
 
 
+@pytest.mark.e2e  # the stand-in and the served app, in this process
 def test_a_host_beyond_loopback_is_warned_to_have_no_authentication(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -141,6 +143,7 @@ def test_the_story_leaves_the_team_on_day_6_with_requests_in_every_state_and_a_b
     assert "*Day 6 of 14*" in json.dumps(home.blocks)
 
 
+@pytest.mark.e2e  # the stand-in and the served app, in this process
 def test_a_story_on_a_database_an_earlier_demo_filled_is_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:

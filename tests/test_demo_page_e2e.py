@@ -16,6 +16,10 @@ from sqlalchemy.engine import make_url
 from bot.demo import Demo
 from bot.demo_story import tell_story
 
+# A bound, not a pause: each expectation returns as soon as the page shows it, and a busy machine running the suite
+# in parallel gets room.
+expect.set_options(timeout=10_000)
+
 
 @pytest.fixture
 def page(browser: Browser, demo: Demo) -> Iterator[Page]:
