@@ -31,6 +31,8 @@ PAGE_SIZE = 50
 """Messages drawn when a conversation opens; earlier ones come a page at a time as the member scrolls up."""
 LONG_POLL_SECONDS = 10.0
 STOP_CHECK_SECONDS = 0.2
+QUIET_SECONDS = 0.05
+SETTLE_SECONDS = 0.3
 
 
 class ClockControls(Protocol):
@@ -187,6 +189,14 @@ class Client:
         version = since
         while version == since and not self.stopping.is_set() and (left := deadline - time.monotonic()) > 0:
             version = self.ws.wait_for_change(since, min(left, STOP_CHECK_SECONDS))
+        # What the app does comes in bursts (an ack, its Web API calls, the outbox's posts): answered after a moment's
+        # quiet, the page redraws once for the burst rather than once for each call in it.
+        settled_by = time.monotonic() + SETTLE_SECONDS
+        while version != since and (left := settled_by - time.monotonic()) > 0:
+            newer = self.ws.wait_for_change(version, min(left, QUIET_SECONDS))
+            if newer == version:
+                break
+            version = newer
         return {"version": version}
 
     def download(self, body: JsonDict) -> Response:

@@ -37,14 +37,24 @@
     return member ? member.real_name : id;
   }
 
-  function timeOf(ts) {
+  // One formatter per zone and kind: making one for each message would cost more than drawing the message.
+  const formats = {};
+  function format(kind, ts) {
     const zone = S.ws.clock.zone;
-    return new Date(Number(ts) * 1000).toLocaleTimeString("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+    const key = `${kind} ${zone}`;
+    if (!formats[key]) {
+      const options = kind === "time" ? { hour: "2-digit", minute: "2-digit" } : { weekday: "long", day: "numeric", month: "long" };
+      formats[key] = new Intl.DateTimeFormat("en-GB", { timeZone: zone, ...options });
+    }
+    return formats[key].format(new Date(Number(ts) * 1000));
+  }
+
+  function timeOf(ts) {
+    return format("time", ts);
   }
 
   function dayOf(ts) {
-    const options = { timeZone: S.ws.clock.zone, weekday: "long", day: "numeric", month: "long" };
-    return new Date(Number(ts) * 1000).toLocaleDateString("en-GB", options);
+    return format("day", ts);
   }
 
   function drawMessage(message, inThread) {
@@ -106,8 +116,18 @@
     else list.scrollTop = scrollTop;
   }
 
+  // Loads overlap (a click's refresh, the long poll's): only the answer to the latest request is drawn, so an
+  // older one, perhaps for the conversation the member just left, never overwrites it.
+  const latestRequest = {};
+  async function latestOnly(kind, path) {
+    const mine = (latestRequest[kind] = (latestRequest[kind] || 0) + 1);
+    const answer = await api(path);
+    return mine === latestRequest[kind] ? answer : null;
+  }
+
   async function loadMessages() {
-    const latest = await api(`/api/messages?${query({ conversation: S.conversation })}`);
+    const latest = await latestOnly("messages", `/api/messages?${query({ conversation: S.conversation })}`);
+    if (!latest) return;
     const first = latest.messages.length ? latest.messages[0].ts : null;
     const earlier = S.loadedEarlier && first ? S.messages.filter((m) => Number(m.ts) < Number(first)) : [];
     S.messages = [...earlier, ...latest.messages];
@@ -119,7 +139,12 @@
   async function loadEarlier() {
     if (!S.more || S.loading || !S.messages.length) return;
     S.loading = true;
-    const page = await api(`/api/messages?${query({ conversation: S.conversation, before: S.messages[0].ts })}`);
+    const conversation = S.conversation;
+    const page = await api(`/api/messages?${query({ conversation, before: S.messages[0].ts })}`);
+    if (conversation !== S.conversation) {
+      S.loading = false;
+      return;
+    }
     S.messages = [...page.messages, ...S.messages];
     S.more = page.more;
     S.loadedEarlier = true;
@@ -134,7 +159,8 @@
 
   async function loadThread() {
     if (!S.thread) return;
-    const found = await api(`/api/thread?${query(S.thread)}`);
+    const found = await latestOnly("thread", `/api/thread?${query(S.thread)}`);
+    if (!found || !S.thread) return;
     const pane = $("thread-messages");
     pane.replaceChildren();
     if (found.parent) {
@@ -250,7 +276,8 @@
   }
 
   async function loadViews() {
-    const views = await api(`/api/views?${query({})}`);
+    const views = await latestOnly("views", `/api/views?${query({})}`);
+    if (!views) return;
     const before = S.modals.length ? S.modals[S.modals.length - 1].id : null;
     S.modals = views.modals;
     const after = S.modals.length ? S.modals[S.modals.length - 1].id : null;
@@ -261,13 +288,14 @@
   }
 
   async function loadWorkspace() {
-    S.ws = await api(`/api/workspace?${query({})}`);
+    const ws = await latestOnly("workspace", `/api/workspace?${query({})}`);
+    if (!ws) return;
+    S.ws = ws;
     $("clock-text").textContent = S.ws.clock.text;
   }
 
   async function refresh() {
-    await loadWorkspace();
-    await Promise.all([loadMessages(), loadViews(), loadThread()]);
+    await Promise.all([loadWorkspace(), loadMessages(), loadViews(), loadThread()]);
   }
 
   function drawSidebar() {
@@ -375,10 +403,11 @@
     S.me = params.get("as") || S.ws.members[0].id;
     const picker = $("as");
     for (const m of S.ws.members) picker.append(new Option(`${m.real_name}${m.is_admin ? " (admin)" : ""} — ${m.tz}`, m.id, false, m.id === S.me));
-    picker.addEventListener("change", () => {
+    picker.addEventListener("change", async () => {
       S.me = picker.value;
       S.drawnModal = "";
       S.errors = {};
+      await loadWorkspace(); // the member's zone, before anything is drawn in it
       openConversation(S.conversation.startsWith("D") ? `D${S.me}` : S.conversation, S.tab);
     });
     $("composer").addEventListener("submit", send);
