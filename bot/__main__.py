@@ -1,4 +1,4 @@
-"""`breakthrough` (also `python -m bot`): run the app, or export what it stores."""
+"""`breakthrough` (also `python -m bot`): run the app, try it in the browser, or export what it stores."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from bot.coach import Coach
 from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import Nudges
 from bot.coach.recaps import Recaps
+from bot.demo import DEFAULT_DATABASE, Demo, PortInUse, bind, is_loopback
+from bot.demo_story import tell_story
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import create_web_app
@@ -78,6 +80,53 @@ def _configure_logging(settings: Settings) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_SecretFilter([settings.bot_token, settings.app_token or "", settings.signing_secret or ""]))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+
+
+def demo(host: str, port: int, database_url: str, story: bool, *, stop: threading.Event | None = None) -> int:
+    """The app against the stand-in for Slack, with the page in the browser, until SIGINT/SIGTERM (or `stop`)."""
+    if (unreachable := _unreachable_database(database_url)) is not None:
+        print(f"breakthrough: {unreachable.replace('DATABASE_URL', '--database', 1)}", file=sys.stderr)
+        return 2
+    try:
+        sock = bind(host, port)
+    except PortInUse as error:
+        print(f"breakthrough: {error}", file=sys.stderr)
+        return 2
+    running = Demo(sock, database_url)
+    secret_filter = _SecretFilter([running.slack.workspace.bot_token, running.slack.signing_secret])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(secret_filter)
+    if not is_loopback(host):
+        log.warning(
+            "the demo listens on %s, beyond this machine, and has no authentication: anyone who reaches it can act"
+            " as any member",
+            host,
+        )
+    stop = stop or _stop_on_signals()
+    running.start()
+    try:
+        if running.holds_history():
+            if story:
+                print(
+                    f"breakthrough: --story needs an empty database, and {database_url} holds an earlier demo's"
+                    " team: delete it, or give another --database",
+                    file=sys.stderr,
+                )
+                return 2
+            log.warning(
+                "%s holds what an earlier demo stored; the page's channels start empty (delete it for a clean slate)",
+                database_url,
+            )
+        elif story:
+            tell_story(running)
+        log.info("the demo is at %s (database %s); stop it with Ctrl+C", running.url, database_url)
+        stop.wait()
+    finally:
+        running.stop()
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(secret_filter)
+        log.info("stopped cleanly")
+    return 0
 
 
 def run(settings: Settings) -> int:
@@ -212,15 +261,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     for job, what in (("nudge", "one pass of the daily-nudge job"), ("recap", "one pass of the weekly-recap job")):
         job_parser = sub.add_parser(job, help=what)
         job_parser.add_argument("--now", type=_instant, help="act as if the clock read this ISO 8601 instant")
+    demo_parser = sub.add_parser("demo", help="the app against a stand-in for Slack, in the browser")
+    demo_parser.add_argument("--host", default="127.0.0.1", help="where the page listens (default 127.0.0.1)")
+    demo_parser.add_argument("--port", type=int, default=8000, help="the page's port (default 8000)")
+    demo_parser.add_argument(
+        "--database", default=DEFAULT_DATABASE, help=f"SQLAlchemy URL (default {DEFAULT_DATABASE})"
+    )
+    demo_parser.add_argument("--story", action="store_true", help="start with a team in the middle of a program")
     export_parser = sub.add_parser("export", help="print everything stored as one JSON document")
     export_parser.add_argument("--team", help="only this workspace (team ID)")
     export_parser.add_argument("--user", help="only this member (user ID)")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its ticks would bury the page's address
+        return demo(args.host, args.port, args.database, args.story)
 
     try:
         settings = load_settings(need_slack=args.command != "export", serving=args.command == "run")
     except SettingsError as error:
-        print(f"breakthrough: {error}", file=sys.stderr)
+        hint = " (to try the coach without Slack: breakthrough demo)" if args.command == "run" else ""
+        print(f"breakthrough: {error}{hint}", file=sys.stderr)
         return 2
     _configure_logging(settings)
     # Checked before anything else touches the database, so that a wrong URL or a server that is down is one line.

@@ -33,6 +33,7 @@ class Message:
     response_url_posted: bool = False
     updates: int = 0
     files: tuple[str, ...] = ()
+    author: str | None = None  # who posted it when not the app: a member typing, or Slackbot's notices
     history: tuple[Message, ...] = field(default=(), repr=False)
 
 

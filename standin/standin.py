@@ -306,6 +306,22 @@ class SlackStandIn:
         `under` picks among buttons of the same label the way a person does: the one in the first row of
         buttons after the text that contains it.
         """
+        payload, blocks = self._block_actions(user_id, where, team_id)
+        block, element = self._button(self._under(blocks, under) if under else blocks, button_text)
+        return self._send_action(payload, block, element)
+
+    def press(self, user_id: str, where: Message | View, block_id: str, action_id: str) -> AppReply:
+        """Press the button with these IDs, as a Slack client does for the one a person clicked."""
+        payload, blocks = self._block_actions(user_id, where, None)
+        for block, element in blockkit.buttons(blocks):
+            if block.get("block_id") == block_id and element.get("action_id") == action_id:
+                return self._send_action(payload, block, element)
+        raise AssertionError(f"no button {block_id}/{action_id} here")
+
+    def _block_actions(
+        self, user_id: str, where: Message | View, team_id: str | None
+    ) -> tuple[JsonDict, list[JsonDict]]:
+        """A block_actions payload for `where` as the user sees it, without its action, and the blocks there."""
         user = self._user(user_id)
         team = team_id or user.team_id
         payload: JsonDict = {
@@ -318,35 +334,35 @@ class SlackStandIn:
             "enterprise": None,
             "is_enterprise_install": False,
         }
-        if isinstance(where, Message):
-            # A stale copy may be clicked, as from a second device or a fast double click; it must still exist.
-            self._ws.current_message(where)
-            message = where
-            if message.ephemeral and message.user != user.id:
-                raise AssertionError(f"{user.id} cannot see the ephemeral message {message.ts} shown to {message.user}")
-            blocks = message.blocks
-            payload["container"] = {
-                "type": "message",
-                "message_ts": message.ts,
-                "channel_id": message.channel,
-                "is_ephemeral": message.ephemeral,
-            }
-            payload["channel"] = {"id": message.channel, "name": self._ws.channel_name(message.channel)}
-            if not message.ephemeral:
-                payload["message"] = self._ws.message_object(message)
-            payload["state"] = {"values": blockkit.initial_state(blocks)}
-            payload["response_url"] = self._ws.issue_response_url(
-                user_id=user.id,
-                team_id=team,
-                channel=message.channel,
-                source=MessageRef(message.channel, message.ts, message.ephemeral),
-            )
-        else:
+        if isinstance(where, View):
             view = self._interactable_view(user.id, where)
-            blocks = view.blocks
             payload["container"] = {"type": "view", "view_id": view.id}
             payload["view"] = self._view_payload(view, team)
-        block, element = self._button(self._under(blocks, under) if under else blocks, button_text)
+            return payload, view.blocks
+        # A stale copy may be clicked, as from a second device or a fast double click; it must still exist.
+        self._ws.current_message(where)
+        message = where
+        if message.ephemeral and message.user != user.id:
+            raise AssertionError(f"{user.id} cannot see the ephemeral message {message.ts} shown to {message.user}")
+        payload["container"] = {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": message.channel,
+            "is_ephemeral": message.ephemeral,
+        }
+        payload["channel"] = {"id": message.channel, "name": self._ws.channel_name(message.channel)}
+        if not message.ephemeral:
+            payload["message"] = self._ws.message_object(message)
+        payload["state"] = {"values": blockkit.initial_state(message.blocks)}
+        payload["response_url"] = self._ws.issue_response_url(
+            user_id=user.id,
+            team_id=team,
+            channel=message.channel,
+            source=MessageRef(message.channel, message.ts, message.ephemeral),
+        )
+        return payload, message.blocks
+
+    def _send_action(self, payload: JsonDict, block: JsonDict, element: JsonDict) -> AppReply:
         action: JsonDict = {
             "action_id": element["action_id"],
             "block_id": block["block_id"],
@@ -363,14 +379,24 @@ class SlackStandIn:
             log.warning("Slack ignores the body of a block_actions ack; use respond() or the Web API: %s", reply.body)
         return reply
 
-    def submit(self, user_id: str, view: View, values: dict[str, Any] | None = None) -> AppReply:
-        """Fill the modal's inputs by label, submit it as the user, and apply the app's response_action."""
+    def submit(
+        self,
+        user_id: str,
+        view: View,
+        values: dict[str, Any] | None = None,
+        *,
+        state: dict[str, dict[str, JsonDict]] | None = None,
+    ) -> AppReply:
+        """Fill the modal's inputs by label (or give its `state.values` as a client builds them), submit it as the
+        user, and apply the app's response_action."""
         user = self._user(user_id)
         current = self._interactable_view(user.id, view)
         if current.type != "modal":
             raise AssertionError(f"view {current.id} is a {current.type} view; only modals can be submitted")
         raw = self._view_payload(current, user.team_id)
-        raw["state"] = {"values": blockkit.submitted_state(current.blocks, values or {})}
+        raw["state"] = {
+            "values": state if state is not None else blockkit.submitted_state(current.blocks, values or {})
+        }
         payload: JsonDict = {
             "type": "view_submission",
             "team": {"id": user.team_id, "domain": self._domain(user.team_id)},
@@ -386,6 +412,16 @@ class SlackStandIn:
         reply = self._deliver("interactive", payload)
         self._apply_submission(user.id, current, reply)
         return reply
+
+    def close_view(self, user_id: str, view: View) -> None:
+        """Close the user's top modal with its close button (the app asks for no view_closed event)."""
+        self._interactable_view(self._user(user_id).id, view)
+        self._ws.close_views(user_id, all_views=False)
+
+    @property
+    def workspace(self) -> Workspace:
+        """The workspace's state, for a Slack client drawing it."""
+        return self._ws
 
     def open_home(self, user_id: str) -> AppReply:
         """Open the app's Home tab as the user (an app_home_opened event)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from . import blockkit
 from .chat import ChatApi
 from .files import FilesApi
+from .listing import ListingApi
 from .model import JsonDict, Message
 from .records import (
     ApiResult,
@@ -31,7 +32,7 @@ from .views import ViewsApi
 log = logging.getLogger(__name__)
 
 
-class Workspace(ChatApi, ViewsApi, FilesApi, UsersApi):
+class Workspace(ChatApi, ViewsApi, FilesApi, UsersApi, ListingApi):
     """Everything Slack knows about one app's workspace; every method is safe to call from any thread."""
 
     def _web_api(self, method: str) -> Callable[[JsonDict], JsonDict] | None:

@@ -4,23 +4,26 @@ the stand-in for Slack with a small team, and the real app serving it."""
 from __future__ import annotations
 
 import os
+import socket
 import types
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from bot.app import Runtime
 from bot.clock import FixedClock
+from bot.demo import Demo
 from standin import SlackStandIn
 from storage.db import make_engine
 from tests import support
 
 # Fixtures that start the stand-in for Slack or serve the real app: a test that uses one (directly or through a
 # fixture built on it) is end-to-end.
-E2E_FIXTURES = frozenset({"slack", "app"})
+E2E_FIXTURES = frozenset({"slack", "app", "demo", "browser"})
 
 
 def _launches_a_process(function: types.FunctionType) -> bool:
@@ -145,3 +148,32 @@ def app(slack: SlackStandIn, database_url: str, clock: FixedClock) -> Iterator[R
     with support.serve_http(settings, clock) as (runtime, url):
         slack.request_url = url
         yield runtime
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright's own browser download cannot work here
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium driven by Playwright, one per test process."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> Iterator[Demo]:
+    """`breakthrough demo` in this process: the real app, the stand-in with its team, the page on a free port.
+
+    A test that makes an ack fail on purpose names the errors Slack records for it (indirect parameter).
+    """
+    expected_failures = list(getattr(request, "param", {}).get("ack_failures", []))
+    running = Demo(
+        socket.create_server(("127.0.0.1", 0)), support.sqlite_copy(_sqlite_template, tmp_path), start_at=MONDAY
+    )
+    running.start()
+    yield running
+    running.stop()
+    # Every request the app received was acked in time and with valid Block Kit, but those failed on purpose.
+    assert [c.error for c in running.slack.calls("ack") if not c.ok] == expected_failures

@@ -107,6 +107,15 @@ class Recaps:
         moment = datetime.combine(this_monday + timedelta(days=weekday), time.fromisoformat(at), tzinfo=zone)
         return RecapTime(workspace, zone, moment, this_monday - timedelta(days=WEEK_DAYS))
 
+    def next_recap_at(self, team_id: str, now: datetime) -> datetime:
+        """The first moment after `now` when the workspace's weekly recap falls (its day and time, in its zone)."""
+        with unit_of_work(self.coach.engine) as session:
+            moment = self._recap_time(session, team_id, now).moment
+        if moment > now:
+            return moment
+        # Wall-clock arithmetic in the workspace's zone: the same day and time next week, across a change of offset.
+        return datetime.combine(moment.date() + timedelta(days=WEEK_DAYS), moment.timetz())
+
     def due(self, now: datetime) -> list[DueRecap]:
         """Workspaces with a recap channel whose recap time this week has passed and whose recap is not out yet.
 
