@@ -95,9 +95,10 @@ def tell_story(demo: Demo) -> None:
 
 def declare_stands(t: Teller) -> None:
     """Three stands, their followers, and the first day's practice."""
-    t.types("UADA", "/stand", f"Double weekly sign-ups from 40 to 80 by {t.by(14)}")
-    t.presses("UBEA", GENERAL, "Double weekly sign-ups", "Join the stand")
-    t.presses("UCAL", GENERAL, "Double weekly sign-ups", "Join the stand")
+    t.types("UADA", "/stand", f"80 weekly sign-ups by {t.by(14)} (from 40)")
+    t.types("UADA", "/stand", f"milestone 60 weekly sign-ups by {t.by(7)}")
+    t.presses("UBEA", GENERAL, "80 weekly sign-ups", "Join the stand")
+    t.presses("UCAL", GENERAL, "80 weekly sign-ups", "Join the stand")
     t.types("UCAL", "/stand", f"Sign three enterprise pilots by {t.by(14)}")
     t.types("UDAI", "/stand", f"Ship the new onboarding to every pilot school by {t.by(14)}")
     t.presses("UCAL", GENERAL, "Ship the new onboarding", "Join the stand")
@@ -133,6 +134,11 @@ def practise(t: Teller, day: int) -> None:
     t.types("UDAI", "/act", "Walked a pilot school through the new onboarding")
     if day == 2:
         t.types("UCAL", "/breakdown", "The second pilot went quiet; as it stands I reach one of three")
+    if day == 3:
+        t.types("UADA", "/progress", "48 after the newsletter went out")
+        t.types("UBEA", "/act", "for @ada Posted Ada's sign-up link in the parents' forum")
+    if day == 5:
+        t.types("UADA", "/progress", "55")
     if day == 4:
         t.types("UADA", "/breakthrough", "52 sign-ups this week, past the halfway mark on day 4")
         t.types("UCAL", "/act", "Asked the first pilot for an introduction to their sister school")

@@ -18,6 +18,7 @@ import pytest
 from bot.__main__ import demo, main
 from bot.demo import DEFAULT_DATABASE, Demo, is_loopback
 from bot.demo_story import tell_story
+from standin import View
 
 
 def _set() -> threading.Event:
@@ -138,9 +139,18 @@ def test_the_story_leaves_the_team_on_day_6_with_requests_in_every_state_and_a_b
     assert exported["breakdowns"] and exported["breakthroughs"]
     assert {s["user_id"] for s in exported["stands"]} == {"UADA", "UCAL", "UDAI"}
     assert any("Breakthrough!" in m.text for m in demo.slack.messages("CWINS"))
-    demo.slack.open_home("UADA")
-    home = demo.slack.wait_for(lambda: demo.slack.home("UADA"))
-    assert "*Day 6 of 14*" in json.dumps(home.blocks)
+    demo.slack.open_home("UADA")  # Home was published before (a milestone set on day 1): wait for today's
+
+    def todays_home() -> View | None:
+        view = demo.slack.home("UADA")
+        return view if view is not None and "*Day 6 of 14*" in json.dumps(view.blocks) else None
+
+    home = demo.slack.wait_for(todays_home)
+    # Ada's measure: 40 when declared, 55 recorded on day 5.
+    assert "55 of 80 (from 40)" in json.dumps(home.blocks, ensure_ascii=False)
+    assert [(a["user_id"], a["toward_stand_id"]) for a in exported["actions"] if a["toward_stand_id"]] == [
+        ("UBEA", next(s["id"] for s in exported["stands"] if s["user_id"] == "UADA"))
+    ]
 
 
 @pytest.mark.e2e  # the stand-in and the served app, in this process

@@ -158,3 +158,18 @@ def test_every_coach_subcommand_the_parser_reads_has_an_answer() -> None:
     from handlers.parsing import CoachCommandName
 
     assert set(SUBCOMMANDS) == set(get_args(CoachCommandName))
+
+
+def test_the_demo_page_draws_every_emoji_the_coach_writes() -> None:
+    import re
+
+    script = (ROOT / "standin" / "web" / "static" / "blockkit.js").read_text()
+    table = script[script.index("const EMOJI = {") : script.index("};", script.index("const EMOJI = {"))]
+    known = set(re.findall(r'"?([a-z0-9_+-]+)"?:\s*"', table))
+    written = {
+        name
+        for path in (ROOT / "handlers").rglob("*.py")
+        for literal in re.findall(r'"[^"\n]*"', path.read_text())
+        for name in re.findall(r"(?<![\w`}]):([a-z][a-z0-9_+-]*):(?![\w`{])", literal)
+    }
+    assert written - known == set()

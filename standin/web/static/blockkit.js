@@ -9,6 +9,7 @@
     people_holding_hands: "🧑‍🤝‍🧑", raised_hands: "🙌", repeat: "🔁", rocket: "🚀", seedling: "🌱", tada: "🎉",
     trophy: "🏆", wave: "👋", white_check_mark: "✅", x: "❌", warning: "⚠️", sparkles: "✨", star: "⭐",
     thumbsup: "👍", "+1": "👍", heart: "❤️", smile: "😄", bulb: "💡", muscle: "💪", clap: "👏", eyes: "👀",
+    chart_with_upwards_trend: "📈", hourglass_flowing_sand: "⏳", heavy_minus_sign: "➖", round_pushpin: "📍",
   };
 
   function escapeHtml(text) {
