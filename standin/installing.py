@@ -99,6 +99,10 @@ class Installer:
         event: JsonDict = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [self._ws.bot_user_id]}}
         return self._send_event(event, team_id=team_id)
 
+    def revoke_tokens_silently(self, team_id: str) -> None:
+        """The workspace's tokens stop working, and no event tells the app (it was down, or missed it)."""
+        self._ws.revoke(team_id)
+
     def token_of(self, team_id: str) -> str | None:
         """The bot token Slack last gave the app for `team_id`."""
         return self._ws.bot_token_of(team_id)

@@ -104,7 +104,8 @@ def record_departure(*, team_id: str, left_at: datetime, purge_after: datetime, 
 
 def forget_departure(*, team_id: str, session: Session) -> bool:
     """The workspace is back (reinstalled): keep its data. Whether it had left."""
-    return bool(session.execute(delete(departures).where(departures.c.team_id == team_id)).rowcount)
+    result = session.execute(delete(departures).where(departures.c.team_id == team_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def departed(*, team_id: str, session: Session) -> bool:
@@ -123,7 +124,8 @@ def purge_workspace(*, team_id: str, session: Session) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table in reversed(SQLModel.metadata.sorted_tables):
         if "team_id" in table.c:
-            counts[table.name] = session.execute(delete(table).where(table.c.team_id == team_id)).rowcount
+            result = session.execute(delete(table).where(table.c.team_id == team_id))
+            counts[table.name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     session.execute(delete(departures).where(departures.c.team_id == team_id))
     return {name: count for name, count in counts.items() if count}
 
