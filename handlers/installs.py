@@ -26,7 +26,7 @@ from logging import Logger
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store import OAuthStateStore
@@ -167,15 +167,27 @@ class WorkspacePosters:
             refreshed = self.rotator.perform_token_rotation(
                 installation=installation, minutes_before_expiration=ROTATE_BEFORE_MINUTES
             )
-        except SlackApiError as error:
-            self.refused(team_id, "token_revoked")
-            log.warning("workspace %s's token could not be refreshed: %s", team_id, error.response.get("error"))
-            return None
+        except SlackTokenRotationError as error:
+            return self._not_refreshed(team_id, installation, str(error.api_error.response.get("error")))
+        except OSError as error:  # Slack could not be reached: the token still works until it expires
+            return self._not_refreshed(team_id, installation, type(error).__name__)
         if refreshed is not None:
             self.store.save(refreshed)
             log.info("refreshed workspace %s's bot token", team_id)
             return refreshed
         return installation
+
+    def _not_refreshed(self, team_id: str, tried: Installation, code: str) -> Installation | None:
+        """Slack did not refresh the token: another instance (or a listener) may have just done it with the same
+        refresh token; otherwise a refresh token Slack no longer knows means the workspace is gone."""
+        latest = self.store.find_installation(enterprise_id=None, team_id=team_id)
+        if latest is not None and latest.bot_token not in (None, tried.bot_token):
+            return latest
+        log.warning("workspace %s's token could not be refreshed: %s", team_id, code)
+        if code in ("invalid_refresh_token", "invalid_grant_type", "token_revoked"):
+            self.refused(team_id, "token_revoked")
+            return None
+        return tried  # Slack's own trouble: the token still works until it expires, and the next lookup tries again
 
     def _remember(self, team_id: str, installation: Installation | None, earlier: _Known | None) -> _Known:
         if installation is None or installation.bot_token is None:

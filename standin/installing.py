@@ -53,11 +53,21 @@ class Installer:
         self.cookie: str | None = None
 
     def app(
-        self, client_id: str, client_secret: str, *, rotation: bool = False, redirect_url: str | None = None
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        rotation: bool = False,
+        token_lifetime: int | None = None,
+        redirect_url: str | None = None,
     ) -> None:
-        """Give the app its client ID and secret, token rotation on or off, and its configured Redirect URL."""
+        """Give the app its client ID and secret, token rotation on or off (tokens lasting `token_lifetime`
+        seconds, twelve hours unless set), and its configured Redirect URL."""
         self._ws.oauth_app(client_id, client_secret, rotation=rotation)
-        self._ws.oauth_redirect_url = redirect_url
+        if token_lifetime is not None:
+            self._ws.token_lifetime = token_lifetime
+        if redirect_url is not None:
+            self._ws.oauth_redirect_url = redirect_url
 
     def install(self, install_url: str, *, team_id: str, user_id: str, state: str | None = None) -> Page:
         """`user_id` of `team_id` opens the app's install page, clicks Add to Slack, then Allow; the page the app
@@ -98,6 +108,11 @@ class Installer:
         self._ws.revoke(team_id)
         event: JsonDict = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [self._ws.bot_user_id]}}
         return self._send_event(event, team_id=team_id)
+
+    def grant(self, team_id: str) -> str:
+        """A bot token for `team_id` as if the workspace had installed the app (no browser): for set-ups."""
+        with self._ws.cond:
+            return self._ws.issue(team_id)
 
     def revoke_tokens_silently(self, team_id: str) -> None:
         """The workspace's tokens stop working, and no event tells the app (it was down, or missed it)."""

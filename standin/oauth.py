@@ -108,7 +108,7 @@ class OAuthApi(WorkspaceState):
             raise SlackError("bad_redirect_uri")
         token = current.get(consent.team_id)
         if self.rotation or token is None or grants[token].revoked:
-            token = self._issue(consent.team_id)
+            token = self.issue(consent.team_id)
         body: JsonDict = {
             "app_id": self.app_id,
             "authed_user": {"id": consent.user_id},
@@ -127,7 +127,7 @@ class OAuthApi(WorkspaceState):
         team_id = refresh.get(refresh_token)
         if team_id is None or current.get(team_id) is None:
             raise SlackError("invalid_refresh_token")
-        token = self._issue(team_id)
+        token = self.issue(team_id)
         del refresh[refresh_token]
         return {
             "app_id": self.app_id,
@@ -141,7 +141,7 @@ class OAuthApi(WorkspaceState):
             **self._rotation_fields(token),
         }
 
-    def _issue(self, team_id: str) -> str:
+    def issue(self, team_id: str) -> str:
         grants, _, _, current = self._oauth_state()
         prefix = "xoxe.xoxb-1-" if self.rotation else "xoxb-"
         token = f"{prefix}{team_id}-{secrets.token_hex(8)}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import Runtime
 from bot.clock import FixedClock
@@ -22,7 +22,9 @@ from bot.coach.nudges import Nudges
 from bot.coach.recaps import Recaps
 from bot.scheduler import housekeeping
 from bot.settings import Settings
+from handlers.installs import WorkspacePosters
 from handlers.jobs import daily_pass, recap_pass
+from handlers.posting import PacedPoster
 from standin import SlackStandIn
 from standin.installing import Page
 from storage.db import unit_of_work
@@ -248,3 +250,96 @@ def test_tokens_revoked_for_the_bot_counts_as_leaving(slack: SlackStandIn, serve
     assert app.coach.has_left(ACME)
     with unit_of_work(app.engine, read_only=True) as session:
         assert session.execute(select(installations.c.team_id)).all() == []
+
+
+def test_with_token_rotation_a_token_close_to_expiring_is_refreshed_before_the_morning_sends(
+    slack: SlackStandIn, served: Deployment, clock: FixedClock
+) -> None:
+    app = served.app
+    slack.oauth.app(CLIENT_ID, CLIENT_SECRET, rotation=True)
+    install(slack, served, ACME)
+    first = slack.oauth.token_of(ACME)
+    slack.command("UAL", "/stand", "Ship the TACME launch by 2026-12-31", channel=CHANNELS[ACME])
+    drained(slack, app)
+    # Eleven hours later: the token has an hour left, within the two hours in which the app refreshes it.
+    with unit_of_work(app.engine) as session:
+        soon = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+        session.execute(update(installations).values(bot_token_expires_at=soon))
+    assert isinstance(app.poster, WorkspacePosters)
+    app.poster.forget(ACME)  # as a minute later, when the cached lookup is checked again
+
+    clock.set(TUESDAY_MORNING)
+    morning(app, clock.now())
+
+    refreshed = [c for c in slack.calls("oauth.v2.access") if c.ok and c.args.get("grant_type") == "refresh_token"]
+    assert len(refreshed) == 1 and slack.oauth.token_of(ACME) != first
+    assert [m for m in slack.messages("UAL") if "of 14" in seen(m)]
+    with unit_of_work(app.engine, read_only=True) as session:
+        stored = session.execute(select(installations.c.bot_token).order_by(installations.c.id.desc())).first()
+    assert stored is not None and stored[0] == slack.oauth.token_of(ACME)
+
+
+def test_with_token_rotation_a_refresh_token_slack_no_longer_knows_means_the_workspace_is_gone(
+    slack: SlackStandIn, served: Deployment, clock: FixedClock
+) -> None:
+    app = served.app
+    slack.oauth.app(CLIENT_ID, CLIENT_SECRET, rotation=True)
+    install(slack, served, ACME)
+    slack.command("UAL", "/stand", "Ship the TACME launch by 2026-12-31", channel=CHANNELS[ACME])
+    drained(slack, app)
+    slack.oauth.revoke_tokens_silently(ACME)
+    with unit_of_work(app.engine) as session:
+        soon = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+        session.execute(update(installations).values(bot_token_expires_at=soon))
+    assert isinstance(app.poster, WorkspacePosters)
+    app.poster.forget(ACME)
+
+    clock.set(TUESDAY_MORNING)
+    morning(app, clock.now())
+    morning(app, clock.now() + timedelta(minutes=30))
+
+    assert len([c for c in slack.calls("oauth.v2.access") if c.args.get("grant_type") == "refresh_token"]) == 1
+    assert [
+        c for c in slack.calls("chat.postMessage") if c.args.get("channel") == "UAL" and "of 14" in str(c.args)
+    ] == []
+    assert app.coach.has_left(ACME)
+
+
+class UninstalledMidway:
+    """The app's senders, with the workspace uninstalled (as the event does it) once the pass has begun there."""
+
+    def __init__(self, app: Runtime, team: str) -> None:
+        assert isinstance(app.poster, WorkspacePosters) and app.installs is not None
+        self.posters, self.installs, self.team = app.poster, app.installs, team
+        self.per_second = self.posters.per_second
+        self.asked = 0
+
+    def for_team(self, team_id: str) -> PacedPoster | None:
+        if team_id == self.team:
+            self.asked += 1
+            if self.asked == 2:  # the first member claimed, about to be sent
+                self.installs.lost(team_id)
+        return self.posters.for_team(team_id)
+
+    def refused(self, team_id: str, code: str) -> bool:
+        return self.posters.refused(team_id, code)
+
+
+def test_a_pass_already_running_skips_a_workspace_uninstalled_during_it(
+    slack: SlackStandIn, served: Deployment, clock: FixedClock
+) -> None:
+    app = served.app
+    for team, members in MEMBERS.items():
+        install(slack, served, team)
+        for member in members:
+            slack.command(member, "/stand", f"Ship the {team} launch by 2026-12-31", channel=CHANNELS[team])
+    drained(slack, app)
+    calls_before = len(slack.calls())
+
+    clock.set(TUESDAY_MORNING)
+    report = daily_pass(Nudges(app.coach), FollowUps(app.coach), UninstalledMidway(app, BETA), clock.now())
+
+    after = slack.calls()[calls_before:]
+    assert [c for c in after if c.method == "chat.postMessage" and c.args.get("channel") in MEMBERS[BETA]] == []
+    assert all([m for m in slack.messages(member) if "of 14" in seen(m)] for member in MEMBERS[ACME])
+    assert (report.sent, report.skipped) == (2, 2)
