@@ -45,6 +45,11 @@ _SLACK_HOOK_URL = re.compile(
 )
 
 
+# Tokens the app is given at run time (each workspace's bot token, refresh tokens under rotation) are not in the
+# settings: slack_sdk logs oauth.v2.access's answer at DEBUG. Slack's tokens all have one shape: xox?- or xapp-.
+_SLACK_TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)[.-][\w.-]+")
+
+
 class _SecretFilter(logging.Filter):
     """Belt and braces: no log line ever carries a token, the signing secret or a response_url, whether in the
     message, its arguments or an exception's text."""
@@ -57,6 +62,7 @@ class _SecretFilter(logging.Filter):
         """`text` with every secret and Slack hook URL replaced."""
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
+        text = _SLACK_TOKEN.sub("[redacted token]", text)
         return _SLACK_HOOK_URL.sub("[redacted hooks.slack.com URL]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -8,9 +8,14 @@ only for the workspace whose token it carries.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -343,3 +348,52 @@ def test_a_pass_already_running_skips_a_workspace_uninstalled_during_it(
     assert [c for c in after if c.method == "chat.postMessage" and c.args.get("channel") in MEMBERS[BETA]] == []
     assert all([m for m in slack.messages(member) if "of 14" in seen(m)] for member in MEMBERS[ACME])
     assert (report.sent, report.skipped) == (2, 2)
+
+
+def test_run_in_distribution_mode_serves_the_install_pages_and_installs_from_a_process(
+    slack: SlackStandIn, tmp_path: Path
+) -> None:
+    for team, (admin, member) in MEMBERS.items():
+        slack.add_user(admin, team_id=team, name=admin.lower(), tz="Europe/Berlin", is_admin=True)
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT", "HOST"))}
+    env = {
+        **keep,
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_STATE_SECRET": STATE_SECRET,
+        "SLACK_SIGNING_SECRET": support.SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "LOG_LEVEL": "DEBUG",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        log = []
+        for line in process.stderr:
+            log.append(line)
+            if "listening for Slack" in line:
+                break
+        base = log[-1].rsplit(" ", 1)[1].strip().removesuffix("/slack/events")
+        slack.request_url = f"{base}/slack/events"
+        slack.oauth.app(CLIENT_ID, CLIENT_SECRET, redirect_url=f"{base}/slack/oauth_redirect")
+
+        page = slack.oauth.install(f"{base}/slack/install", team_id=ACME, user_id="UANN")
+
+        assert page.status == 200 and "Breakthrough Coach is installed" in page.text
+        assert slack.wait_for(lambda: slack.messages("UANN"))
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=20)
+        assert process.returncode == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    everything = "".join(log) + rest
+    assert "distribution mode" in everything
+    for secret in (CLIENT_SECRET, STATE_SECRET, support.SIGNING_SECRET, str(slack.oauth.token_of(ACME))):
+        assert secret not in everything
