@@ -353,7 +353,7 @@ def test_a_pass_already_running_skips_a_workspace_uninstalled_during_it(
 def test_run_in_distribution_mode_serves_the_install_pages_and_installs_from_a_process(
     slack: SlackStandIn, tmp_path: Path
 ) -> None:
-    for team, (admin, member) in MEMBERS.items():
+    for team, (admin, _) in MEMBERS.items():
         slack.add_user(admin, team_id=team, name=admin.lower(), tz="Europe/Berlin", is_admin=True)
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT", "HOST"))}
     env = {
