@@ -200,7 +200,10 @@ class WorkspacePosters:
                 poster = PacedPoster(client, self.per_second, stop=self._stop)
             else:
                 poster.client = client
-            known = _Known(poster, _expiry(installation), time.monotonic())
+            expiry = _expiry(installation)
+            if expiry is not None and expiry - time.time() < ROTATE_BEFORE_MINUTES * 60:
+                expiry = None  # not refreshed this time (Slack's trouble): tried again at the next recheck, not sooner
+            known = _Known(poster, expiry, time.monotonic())
         with self._lock:
             self._known[team_id] = known
         return known

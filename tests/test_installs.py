@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -22,7 +23,7 @@ from bot.clock import FixedClock
 from bot.coach import Coach, MemberId
 from bot.settings import Settings, SettingsError
 from handlers import outbox as ox
-from handlers.installs import SignedStates
+from handlers.installs import SignedStates, WorkspacePosters
 from handlers.jobs import side_by_side
 from handlers.oauth import install_page, refused_page
 from handlers.outbox import OutboxSender
@@ -264,3 +265,50 @@ def test_leaving_twice_keeps_the_first_date_and_returning_ends_the_window(coach:
     coach.workspace_left("TBACK")
     assert coach.workspace_returned("TBACK") is True
     assert coach.purge_departed(datetime(2030, 1, 1, tzinfo=UTC)) == {}
+
+
+# Token rotation when Slack cannot be reached -----------------------------------------------------------------
+
+
+class OneInstallation:
+    def __init__(self, installation: Installation) -> None:
+        self.installation = installation
+        self.saved: list[Installation] = []
+
+    def find_installation(self, **_: Any) -> Installation:
+        return self.installation
+
+    def save(self, installation: Installation) -> None:
+        self.saved.append(installation)
+
+
+class Unreachable:
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def perform_token_rotation(self, **_: Any) -> Installation | None:
+        self.tries += 1
+        raise ConnectionRefusedError("Slack is down")
+
+
+def test_a_token_that_could_not_be_refreshed_is_used_and_tried_again_only_at_the_next_recheck() -> None:
+    expiring = Installation(
+        app_id="A1",
+        team_id="TACME",
+        user_id="UANN",
+        bot_token="xoxe.xoxb-1-old",
+        bot_refresh_token="xoxe-1-refresh",
+        bot_token_expires_in=600,
+    )
+    rotator = Unreachable()
+    posters = WorkspacePosters(
+        OneInstallation(expiring),  # type: ignore[arg-type]
+        api_url="http://127.0.0.1:9/api/",
+        per_second=5,
+        rotator=rotator,  # type: ignore[arg-type]
+    )
+
+    first, second = posters.for_team("TACME"), posters.for_team("TACME")
+
+    assert first is not None and first is second and first.client.token == "xoxe.xoxb-1-old"
+    assert rotator.tries == 1
