@@ -312,3 +312,9 @@ def test_a_token_that_could_not_be_refreshed_is_used_and_tried_again_only_at_the
 
     assert first is not None and first is second and first.client.token == "xoxe.xoxb-1-old"
     assert rotator.tries == 1
+
+
+def test_every_table_of_members_records_carries_the_workspace_so_a_purge_reaches_it() -> None:
+    from sqlmodel import SQLModel
+
+    assert [table.name for table in SQLModel.metadata.sorted_tables if "team_id" not in table.c] == []
