@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot.app import Runtime, create_app, paced_poster
+from bot.app import Runtime, create_app, make_coach, paced_poster, workspace_posters
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.coach import Coach
 from bot.coach.follow_ups import FollowUps
@@ -47,6 +47,11 @@ _SLACK_HOOK_URL = re.compile(
 )
 
 
+# Tokens the app is given at run time (each workspace's bot token, refresh tokens under rotation) are not in the
+# settings: slack_sdk logs oauth.v2.access's answer at DEBUG. Slack's tokens all have one shape: xox?- or xapp-.
+_SLACK_TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)[.-][\w.-]+")
+
+
 class _SecretFilter(logging.Filter):
     """Belt and braces: no log line ever carries a token, the signing secret or a response_url, whether in the
     message, its arguments or an exception's text."""
@@ -59,6 +64,7 @@ class _SecretFilter(logging.Filter):
         """`text` with every secret and Slack hook URL replaced."""
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
+        text = _SLACK_TOKEN.sub("[redacted token]", text)
         return _SLACK_HOOK_URL.sub("[redacted hooks.slack.com URL]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -78,7 +84,8 @@ class _SecretFilter(logging.Filter):
 def _configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_SecretFilter([settings.bot_token, settings.app_token or "", settings.signing_secret or ""]))
+    secrets = [settings.bot_token, settings.app_token, settings.signing_secret, settings.client_secret]
+    handler.addFilter(_SecretFilter([s or "" for s in [*secrets, settings.state_secret]]))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
 
 
@@ -133,13 +140,10 @@ def run(settings: Settings) -> int:
     """Migrate, then serve Slack (Socket Mode or HTTP) until SIGINT/SIGTERM."""
     upgrade(settings.database_url)
     runtime = create_app(settings)
-    try:
-        identity = runtime.app.client.auth_test()
-    except SlackApiError as error:
-        print(f"SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr)
-        runtime.close()
+    if settings.distribution:
+        log.info("distribution mode: any workspace can install the app from /slack/install")
+    elif not _connected(runtime):
         return 2
-    log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
     stop = _stop_on_signals()
     runtime.start()  # the outbox's sender: what an earlier run acknowledged but had not yet told Slack goes now
     scheduler = start_scheduler(runtime.coach, runtime.coach.clock, runtime.poster)
@@ -154,6 +158,20 @@ def run(settings: Settings) -> int:
         runtime.close()
         log.info("stopped cleanly")
     return 0
+
+
+def _connected(runtime: Runtime) -> bool:
+    """Whether Slack takes the one workspace's token (the workspace is then back, if it had uninstalled the app)."""
+    try:
+        identity = runtime.app.client.auth_test()
+    except SlackApiError as error:
+        print(f"SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr)
+        runtime.close()
+        return False
+    log.info("connected to %s as %s", identity.get("team"), identity.get("user"))
+    if identity.get("team_id"):
+        runtime.coach.workspace_returned(str(identity["team_id"]))
+    return True
 
 
 def _stop_on_signals() -> threading.Event:
@@ -222,8 +240,8 @@ def one_pass(settings: Settings, job: str, now: datetime | None) -> int:
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     clock: Clock = FixedClock(now) if now else SystemClock()
-    coach = Coach(engine, clock, default_timezone=settings.default_timezone, recap_channel=settings.recap_channel)
-    poster = paced_poster(settings, threading.Event())
+    coach = make_coach(settings, engine, clock)
+    poster = workspace_posters(settings, engine) if settings.distribution else paced_poster(settings, threading.Event())
     sender = OutboxSender(coach, poster)
     try:
         if job == "nudge":

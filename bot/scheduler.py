@@ -19,7 +19,7 @@ from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import Nudges
 from bot.coach.recaps import Recaps
 from handlers.jobs import daily_pass, recap_pass
-from handlers.posting import PacedPoster
+from handlers.posting import Posters
 from storage import outbox
 from storage.db import unit_of_work
 from storage.deliveries import prune_deliveries
@@ -36,16 +36,19 @@ FAILED_KEPT = timedelta(days=7)
 
 
 def housekeeping(coach: Coach, now: datetime) -> None:
-    """Forget deliveries too old to be retried, and outbox items Slack refused long ago."""
+    """Forget deliveries too old to be retried, and outbox items Slack refused long ago; delete the data of
+    workspaces that uninstalled the app longer ago than the retention window."""
     with unit_of_work(coach.engine) as session:
         pruned = prune_deliveries(before=now - DELIVERIES_KEPT, session=session)
         # The outbox keeps wall-clock time (see handlers.outbox).
         failed = outbox.prune_failed(before=datetime.now(UTC) - FAILED_KEPT, session=session)
     if pruned or failed:
         log.info("housekeeping: forgot %s deliveries and %s failed outbox items", pruned, failed)
+    for team_id, rows in coach.purge_departed(now).items():
+        log.info("purged workspace %s, uninstalled past the retention window: %s rows", team_id, sum(rows.values()))
 
 
-def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> BackgroundScheduler:
+def start_scheduler(coach: Coach, clock: Clock, poster: Posters) -> BackgroundScheduler:
     """Start the ticks; the caller shuts the scheduler down (waiting for a pass in progress) when it stops."""
     nudges, follow_ups, recaps = Nudges(coach), FollowUps(coach), Recaps(coach)
 
@@ -62,7 +65,7 @@ def start_scheduler(coach: Coach, clock: Clock, poster: PacedPoster) -> Backgrou
     for job_id, name, tick in (
         ("nudges", "daily nudges and follow-ups", nudge_tick),
         ("recaps", "weekly recaps", recap_tick),
-        ("housekeeping", "forget old deliveries and failed outbox items", housekeeping_tick),
+        ("housekeeping", "forget old deliveries and failed outbox items, purge departed workspaces", housekeeping_tick),
     ):
         scheduler.add_job(
             tick,

@@ -37,11 +37,20 @@ class Settings:
     log_level: str = "INFO"
     coach_admins: frozenset[str] = frozenset()
     posts_per_second: float = 5.0
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    state_secret: str | None = field(default=None, repr=False)
+    uninstall_retention_days: int = 30
 
     @property
     def socket_mode(self) -> bool:
         """Whether `run` connects over Socket Mode rather than listening for HTTP."""
         return self.app_token is not None
+
+    @property
+    def distribution(self) -> bool:
+        """Whether any workspace can install the app (Add to Slack), each on its own token."""
+        return self.client_id is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], *, need_slack: bool = True, serving: bool = True) -> Settings:
@@ -51,7 +60,13 @@ class Settings:
             value = env.get(name)
             return value.strip() if value is not None and value.strip() else None
 
-        bot_token, app_token, signing_secret = _slack_tokens(get, need_slack=need_slack, serving=serving)
+        client_id, client_secret, state_secret = _oauth_credentials(get)
+        distribution = client_id is not None
+        bot_token, app_token, signing_secret = _slack_tokens(
+            get, need_slack=need_slack and not distribution, serving=serving
+        )
+        if need_slack and distribution:
+            _check_distribution(app_token, signing_secret, serving=serving)
         # Checked in this order, so the first bad one is named.
         return cls(
             bot_token=bot_token or "",
@@ -66,6 +81,10 @@ class Settings:
             recap_channel=_recap_channel(get),
             coach_admins=_admins(get),
             posts_per_second=_posts_per_second(get),
+            client_id=client_id,
+            client_secret=client_secret,
+            state_secret=state_secret,
+            uninstall_retention_days=_retention_days(get),
         )
 
 
@@ -87,6 +106,42 @@ def _slack_tokens(get: Get, *, need_slack: bool, serving: bool) -> tuple[str | N
             "SLACK_SIGNING_SECRET is missing: HTTP mode needs it (or set SLACK_APP_TOKEN for Socket Mode)."
         )
     return bot_token, app_token, signing_secret
+
+
+OAUTH_SETTINGS = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
+
+
+def _oauth_credentials(get: Get) -> tuple[str | None, str | None, str | None]:
+    """The three settings of distribution mode: all three, or none."""
+    client_id, client_secret, state_secret = (get(name) for name in OAUTH_SETTINGS)
+    given = [name for name in OAUTH_SETTINGS if get(name) is not None]
+    if given and len(given) < len(OAUTH_SETTINGS):
+        missing = next(name for name in OAUTH_SETTINGS if name not in given)
+        raise SettingsError(
+            f"{missing} is missing: distribution mode needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+            "SLACK_STATE_SECRET together (or none of them for a single workspace)."
+        )
+    if state_secret is not None and len(state_secret) < 16:
+        raise SettingsError("SLACK_STATE_SECRET is malformed: use a random string of at least 16 characters.")
+    return client_id, client_secret, state_secret
+
+
+def _check_distribution(app_token: str | None, signing_secret: str | None, *, serving: bool) -> None:
+    if app_token is not None:
+        raise SettingsError(
+            "SLACK_APP_TOKEN is set in distribution mode: Add to Slack needs HTTP mode, so unset SLACK_APP_TOKEN."
+        )
+    if serving and signing_secret is None:
+        raise SettingsError("SLACK_SIGNING_SECRET is missing: distribution mode serves HTTP and needs it.")
+
+
+def _retention_days(get: Get) -> int:
+    days_text = get("UNINSTALL_RETENTION_DAYS") or "30"
+    if not (days_text.isascii() and days_text.isdigit()) or int(days_text) > 36500:
+        raise SettingsError(
+            f"UNINSTALL_RETENTION_DAYS is malformed: {days_text!r} is not a number of days (0 deletes at once)."
+        )
+    return int(days_text)
 
 
 def _api_url(get: Get) -> str:

@@ -120,7 +120,8 @@ def create_web_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     read_timeout: float = READ_TIMEOUT,
 ) -> Starlette:
-    """The ASGI app: `POST /slack/events` for everything Slack sends, `GET /healthz` for load balancers."""
+    """The ASGI app: `POST /slack/events` for everything Slack sends, `GET /healthz` for load balancers, and in
+    distribution mode (the app has an OAuth flow) `GET /slack/install` and `GET /slack/oauth_redirect`."""
 
     secret = signing_secret.encode() if signing_secret else None
 
@@ -143,9 +144,24 @@ def create_web_app(
             return JSONResponse({"ok": True, "database": "reachable"})
         return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
 
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+    routes = [
+        Route("/slack/events", slack_events, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    flow = app.oauth_flow
+    if flow is not None:
+
+        async def install(request: Request) -> Response:
+            bolt_request = BoltRequest(body="", query=request.url.query, headers=dict(request.headers))
+            return to_starlette_response(await run_in_threadpool(flow.handle_installation, bolt_request))
+
+        async def oauth_redirect(request: Request) -> Response:
+            # Bolt checks the state (the cookie against the query, then used once in the store) before anything.
+            bolt_request = BoltRequest(body="", query=request.url.query, headers=dict(request.headers))
+            return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
+
+        routes += [
+            Route(flow.install_path, install, methods=["GET"]),
+            Route(flow.redirect_uri_path, oauth_redirect, methods=["GET"]),
         ]
-    )
+    return Starlette(routes=routes)

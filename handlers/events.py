@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -13,8 +14,21 @@ from handlers.blocks.home import build_home
 from handlers.slack_io import ensure_profile
 
 
-def register(app: App, coach: Coach) -> None:
-    """Listen to the events the manifest subscribes to."""
+def register(app: App, coach: Coach, lost: Callable[[str], None] | None = None) -> None:
+    """Listen to the events the manifest subscribes to. `lost` is what the app does when a workspace uninstalls it
+    or revokes its token (distribution mode: forget the installation too); by default the data's retention
+    window starts."""
+    leave = lost or coach.workspace_left
+
+    def left(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
+        # Acknowledged means stored: the workspace is gone for the app before Slack hears the ack.
+        revoked_bot = event.get("type") == "app_uninstalled" or bool((event.get("tokens") or {}).get("bot"))
+        if context.team_id and revoked_bot:
+            leave(context.team_id)
+        ack()
+
+    app.event("app_uninstalled")(left)
+    app.event("tokens_revoked")(left)
 
     def take(ack: Ack) -> None:
         ack()  # Slack needs only the 200; the view is published after it

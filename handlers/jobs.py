@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,7 +24,7 @@ from handlers.blocks.nudges import build_nudge
 from handlers.blocks.primitives import Blocks
 from handlers.blocks.recaps import build_weekly_line_for_follower, build_weekly_recap
 from handlers.flows import expire_request, promise_broken, tell_requester
-from handlers.posting import PacedPoster, PostFailed
+from handlers.posting import PacedPoster, Posters, PostFailed
 from storage.models import Promise, Request, Stand
 
 log = logging.getLogger(__name__)
@@ -39,12 +42,48 @@ class PassReport:
     failed: int = 0
 
 
-def nudge_pass(nudges: Nudges, poster: PacedPoster, now: datetime) -> PassReport:
+T = TypeVar("T")
+
+SENDERS = 128
+"""Threads one pass sends with at most, across workspaces: each workspace gets a few (up to 16, fewer when many
+workspaces are due at once), enough to keep up with its own pace."""
+
+
+def side_by_side(posters: Posters, items: Sequence[T], send: Callable[[T], str], *, name: str) -> list[str]:
+    """Each item sent by `send`, the workspaces side by side: Slack's limits are per workspace, so one workspace's
+    pace (or a 429 it meets) never holds up another's. Items carry `team_id`; outcomes come back unordered."""
+    queues: dict[str, deque[T]] = {}
+    for item in items:
+        queues.setdefault(getattr(item, "team_id"), deque()).append(item)  # noqa: B009
+    if not queues:
+        return []
+    per_team = max(1, min(16, int(posters.per_second), SENDERS // len(queues)))
+    # Round robin: every workspace gets its first sender before any gets a second.
+    tasks = [queue for turn in range(per_team) for queue in queues.values() if len(queue) > turn]
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def drain(queue: deque[T]) -> None:
+        while True:
+            try:
+                item = queue.popleft()
+            except IndexError:
+                return
+            outcome = send(item)
+            with lock:
+                outcomes.append(outcome)
+
+    with ThreadPoolExecutor(max_workers=min(SENDERS, len(tasks)), thread_name_prefix=name) as pool:
+        list(pool.map(drain, tasks))
+    return outcomes
+
+
+def nudge_pass(nudges: Nudges, poster: Posters, now: datetime) -> PassReport:
     """One pass of the daily nudge alone (no follow-ups) as if the clock read `now`."""
     return morning_pass(nudges, None, poster, now)
 
 
-def daily_pass(nudges: Nudges, follow_ups: FollowUps, poster: PacedPoster, now: datetime) -> PassReport:
+def daily_pass(nudges: Nudges, follow_ups: FollowUps, poster: Posters, now: datetime) -> PassReport:
     """The daily-nudge job: each member's morning message, their nudge carrying the follow-ups due with it."""
     return morning_pass(nudges, follow_ups, poster, now)
 
@@ -80,7 +119,7 @@ def mornings(
     ]
 
 
-def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPoster, now: datetime) -> PassReport:
+def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: Posters, now: datetime) -> PassReport:
     """One pass as if the clock read `now`: one message per member with anything due; safe on many instances."""
     due_nudges = nudges.due(now)
     recaps = Recaps(follow_ups.coach) if follow_ups is not None else None
@@ -92,9 +131,7 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: PacedPost
     sender = MorningSender(nudges, follow_ups, recaps, poster, now, nudges.due_items(due_nudges))
     # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
     # Slack's latency at the allowed pace; more would only contend for the interpreter and the connection pool.
-    workers = max(1, min(16, int(poster.per_second)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="morning") as pool:
-        outcomes = list(pool.map(sender.send, due))
+    outcomes = side_by_side(poster, due, sender.send, name="morning")
     report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
     if due:
         log.info("morning pass at %s: %s", now.isoformat(), report)
@@ -117,7 +154,7 @@ class MorningSender:
     nudges: Nudges
     follow_ups: FollowUps | None
     recaps: Recaps | None
-    poster: PacedPoster
+    poster: Posters
     now: datetime
     items: dict[tuple[str, str], DueItems]
 
@@ -131,6 +168,8 @@ class MorningSender:
             return "failed"
 
     def _deliver(self, morning: Morning) -> str:
+        if self.poster.for_team(morning.team_id) is None:
+            return "skipped"  # the app is not installed there (any more): nothing is claimed, nothing sent
         claimed = self._claim(morning)
         if claimed is None:
             return "skipped"
@@ -140,10 +179,15 @@ class MorningSender:
             text, blocks = build_nudge(claimed.content, questions, told)
         else:
             text, blocks = build_follow_ups(questions, told)
+        poster = self.poster.for_team(morning.team_id)
+        if poster is None:
+            return "skipped"  # uninstalled while this pass ran: its claims time out, and the workspace is skipped
         try:
-            response = self.poster.post_message(channel=morning.user_id, text=text, blocks=blocks)
+            response = poster.post_message(channel=morning.user_id, text=text, blocks=blocks)
         except SlackApiError as error:
-            self._refused(morning, claimed, str(error.response.get("error")))
+            code = str(error.response.get("error"))
+            if not self.poster.refused(morning.team_id, code):
+                self._refused(morning, claimed, code)
             return "failed"
         except PostFailed as error:
             who = f"{morning.team_id}/{morning.user_id}"
@@ -235,7 +279,7 @@ def claimed_follow_ups(
 CHANNEL_GONE = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
-def recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
+def recap_pass(recaps: Recaps, poster: Posters, now: datetime) -> PassReport:
     """One pass of the weekly-recap job: the recaps, then each stand owner's weekly line to their followers."""
     first, second = channel_recap_pass(recaps, poster, now), weekly_line_pass(recaps, poster, now)
     return PassReport(
@@ -243,11 +287,12 @@ def recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport
     )
 
 
-def channel_recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
+def channel_recap_pass(recaps: Recaps, posters: Posters, now: datetime) -> PassReport:
     """One pass of the weekly recap as if the clock read `now`; safe to run on many instances at once."""
     sent = skipped = failed = 0
     for due in recaps.due(now):
-        if not recaps.claim(due, now):
+        poster = posters.for_team(due.team_id)
+        if poster is None or not recaps.claim(due, now):
             skipped += 1
             continue
         text, blocks, replies = build_weekly_recap(recaps.summary(due))
@@ -256,6 +301,9 @@ def channel_recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> Pa
         except SlackApiError as error:
             code = str(error.response.get("error"))
             log.error("recap for %s in %s refused: %s", due.team_id, due.channel_id, code)
+            if posters.refused(due.team_id, code):
+                failed += 1
+                continue
             if code in CHANNEL_GONE:
                 recaps.failed(due)
                 _tell_admin(poster, due, code)
@@ -276,7 +324,7 @@ def channel_recap_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> Pa
     return PassReport(sent=sent, skipped=skipped, failed=failed)
 
 
-def weekly_line_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> PassReport:
+def weekly_line_pass(recaps: Recaps, posters: Posters, now: datetime) -> PassReport:
     """Each follower of an active stand gets its owner's line of the week once; safe on many instances at once."""
     due = recaps.weekly_lines_due(now, leave_to_mornings=True)
 
@@ -289,13 +337,16 @@ def weekly_line_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> Pass
             return "failed"
 
     def deliver(line: DueWeeklyLine) -> str:
-        if not recaps.claim_line(line, now):
-            return "skipped"  # another instance has it
+        poster = posters.for_team(line.team_id)
+        if poster is None or not recaps.claim_line(line, now):
+            return "skipped"  # not installed there, or another instance has it
         text, blocks = build_weekly_line_for_follower(line)
         try:
             response = poster.post_message(channel=line.user_id, text=text, blocks=blocks)
         except SlackApiError as error:
             code = str(error.response.get("error"))
+            if posters.refused(line.team_id, code):
+                return "failed"
             if code in GONE:
                 log.warning("weekly line for %s/%s: Slack says %s; pausing them", line.team_id, line.user_id, code)
                 recaps.follower_gone(line, code)
@@ -313,9 +364,7 @@ def weekly_line_pass(recaps: Recaps, poster: PacedPoster, now: datetime) -> Pass
         recaps.line_sent(line, str(response["channel"]), str(response["ts"]))
         return "sent"
 
-    workers = max(1, min(16, int(poster.per_second)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="weekly-line") as pool:
-        outcomes = list(pool.map(send, due))
+    outcomes = side_by_side(posters, due, send, name="weekly-line")
     report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
     if due:
         log.info("weekly lines at %s: %s", now.isoformat(), report)

@@ -34,7 +34,7 @@ from handlers.blocks.home import build_home
 from handlers.blocks.nudges import build_nudge
 from handlers.blocks.requests import build_request_card
 from handlers.blocks.stands import build_stand_announcement
-from handlers.posting import PacedPoster, PostFailed, Stopping
+from handlers.posting import PacedPoster, Posters, PostFailed, Stopping
 from storage.models import Ref
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ class OutboxSender:
     def __init__(
         self,
         coach: Coach,
-        poster: PacedPoster,
+        poster: Posters,
         *,
         lease: timedelta = timedelta(seconds=60),
         poll_seconds: float = 1.0,
@@ -306,14 +306,24 @@ class OutboxSender:
             return "failed"
 
     def _send(self, item: Claimed) -> str:
+        poster = self.poster.for_team(item.team_id)
+        if poster is None:
+            # The app is not installed there (any more): nothing more goes to that workspace, and nothing is retried.
+            log.info("outbox item %s (%s) dropped: the app is not installed in %s", item.id, item.kind, item.team_id)
+            self.owed.failed(item, error="not_installed")
+            return "failed"
         try:
-            where = self._deliver(item)
+            where = self._deliver(item, poster)
         except (_Moot, NotFound):
             self.owed.sent(item)
             return "sent"
         except SlackApiError as error:
             # The poster has already told a refusal from a 429 or a fault (those come as PostFailed below).
-            return self._fail(item, str(error.response.get("error")))
+            code = str(error.response.get("error"))
+            if self.poster.refused(item.team_id, code):
+                self.owed.failed(item, error=code)  # no token there: no one to tell, nothing to retry
+                return "failed"
+            return self._fail(item, code)
         except Stopping:
             # Shutting down: hand the item back untouched; the next start (or another instance) sends it.
             self.owed.release(item)
@@ -349,12 +359,12 @@ class OutboxSender:
                 self.coach.tell(dm(MemberId(item.team_id, notice["user"]), notice["text"]))
         return "failed"
 
-    def _deliver(self, item: Claimed) -> tuple[str | None, str | None]:
+    def _deliver(self, item: Claimed, poster: PacedPoster) -> tuple[str | None, str | None]:
         """Make the item's Slack call; where the message is, for a post."""
         payload = item.payload
         if item.kind == POST:
             arguments = {k: v for k, v in payload.items() if k in ("channel", "text", "blocks", "thread_ts")}
-            response = self.poster.call("chat.postMessage", attempts=1, **arguments)
+            response = poster.call("chat.postMessage", attempts=1, **arguments)
             return str(response["channel"]), str(response["ts"])
         if item.kind in (UPDATE, CARD, ANNOUNCEMENT):
             channel, ts = payload.get("channel"), payload.get("ts")
@@ -372,7 +382,7 @@ class OutboxSender:
                 text, blocks = build_stand_announcement(stand, self.coach.followers(item.team_id, stand_id))
             else:
                 text, blocks = payload["text"], payload["blocks"]
-            self._update(channel, ts, text, blocks)
+            self._update(poster, channel, ts, text, blocks)
             return None, None
         if item.kind == RESPOND:
             body = {k: v for k, v in payload.items() if k != "url"}
@@ -385,7 +395,7 @@ class OutboxSender:
         assert item.user_id is not None
         if item.kind == HOME:
             view = build_home(self.coach.status(MemberId(item.team_id, item.user_id)))
-            self.poster.call("views.publish", attempts=1, user_id=item.user_id, view=view)
+            poster.call("views.publish", attempts=1, user_id=item.user_id, view=view)
             return None, None
         if item.kind == NUDGE:
             nudges = Nudges(self.coach)
@@ -397,18 +407,18 @@ class OutboxSender:
                 item.user_id,
                 self.coach.today(MemberId(item.team_id, item.user_id)),
             )
-            self._update(where[0], where[1], *self._morning(item.team_id, *where, nudge=today))
+            self._update(poster, where[0], where[1], *self._morning(item.team_id, *where, nudge=today))
             return None, None
         if item.kind == QUESTIONS:
             about = FollowUps(self.coach).messages_about(item.team_id, str(payload["kind"]), int(payload["id"]))
             for _, channel, ts in about:
                 try:
-                    self._update(channel, ts, *self._morning(item.team_id, channel, ts))
+                    self._update(poster, channel, ts, *self._morning(item.team_id, channel, ts))
                 except _Moot:
                     continue  # that one is gone; the others still show the answer
             return None, None
         if item.kind == EXPORT:
-            self._send_export(item.team_id, item.user_id)
+            self._send_export(poster, item.team_id, item.user_id)
             return None, None
         log.error("outbox item %s has a kind this version does not know: %s", item.id, item.kind)
         raise _Moot()
@@ -425,20 +435,20 @@ class OutboxSender:
             raise _Moot()  # not a message of ours that asks anything
         return build_follow_ups(questions, told)
 
-    def _update(self, channel: str | None, ts: str | None, text: str, blocks: Blocks) -> None:
+    def _update(self, poster: PacedPoster, channel: str | None, ts: str | None, text: str, blocks: Blocks) -> None:
         try:
-            self.poster.call("chat.update", attempts=1, channel=channel, ts=ts, text=text, blocks=blocks)
+            poster.call("chat.update", attempts=1, channel=channel, ts=ts, text=text, blocks=blocks)
         except SlackApiError as error:
             if error.response.get("error") in _MOOT:
                 raise _Moot() from None
             raise
 
-    def _send_export(self, team_id: str, user_id: str) -> None:
+    def _send_export(self, poster: PacedPoster, team_id: str, user_id: str) -> None:
         document = self.coach.export(team_id=team_id, user_id=user_id)
-        response = self.poster.call(
+        response = poster.call(
             "chat.postMessage", attempts=1, channel=user_id, text="Here is everything I keep about you, as JSON."
         )
-        self.poster.call(
+        poster.call(
             "files.upload_v2",
             attempts=1,
             channel=str(response["channel"]),

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -65,6 +65,19 @@ class Stopping(PostFailed):
 
     def __init__(self) -> None:
         super().__init__("the app is stopping")
+
+
+class Posters(Protocol):
+    """Who sends to which workspace: one paced poster per workspace, each with that workspace's token."""
+
+    per_second: float
+
+    def for_team(self, team_id: str) -> PacedPoster | None:
+        """The workspace's poster; None when the app has no token there (never installed, or gone)."""
+
+    def refused(self, team_id: str, code: str) -> bool:
+        """Slack refused the workspace's call with `code`: True when that means its token is no good (and the
+        workspace is now treated as gone)."""
 
 
 class PacedPoster:
@@ -115,6 +128,14 @@ class PacedPoster:
         # one window after the oldest of them, so no window ever holds more than `burst`.
         self._slots: deque[float] = deque(maxlen=self.burst)
         self._paused_until: dict[str, float] = {}
+
+    def for_team(self, team_id: str) -> PacedPoster:
+        """The one workspace's poster (single-workspace mode: one token for every team ID it meets)."""
+        return self
+
+    def refused(self, team_id: str, code: str) -> bool:
+        """With one token from the settings there is no installation to forget: errors are handled as before."""
+        return False
 
     def post_message(self, **arguments: Any) -> SlackResponse:
         """chat.postMessage, paced and retried; raises SlackApiError for a permanent refusal, PostFailed otherwise."""

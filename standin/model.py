@@ -17,6 +17,8 @@ class Call:
     at: float
     ok: bool
     error: str | None = None
+    team_id: str | None = None
+    """The workspace whose bot token made the call (None for calls without one)."""
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if path.startswith("/api/"):
+        if path == "/oauth/v2/authorize":
+            self._send_json(self.server.workspace.consent(query))
+        elif path.startswith("/api/"):
             self._web_api(unquote(path[len("/api/") :]), query, body)
         elif path.startswith("/response/"):
             self._response_url(path[len("/response/") :], body)
@@ -95,8 +97,11 @@ class _Handler(BaseHTTPRequestHandler):
             workspace.record(method, {"body": body.decode("utf-8", "replace")}, ok=False, error="invalid_json")
             self._send_json(ApiResult(200, {"ok": False, "error": "invalid_json"}))
             return
-        token = args.pop("token", None)
         authorization = self.headers.get("Authorization") or ""
+        if method == "oauth.v2.access":
+            self._send_json(workspace.oauth_access(args, authorization))
+            return
+        token = args.pop("token", None)
         if authorization.startswith("Bearer "):
             token = authorization[len("Bearer ") :].strip()
         delay, fault = workspace.plan(method)

@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 from . import blockkit, client
+from .installing import Installer
 from .model import AppReply, Call, JsonDict, Message, UploadedFile, View
 from .records import MAX_MODAL_STACK, MessageRef, User, WallClock
 from .server import ApiServer
@@ -66,6 +67,8 @@ class SlackStandIn:
         self._api: ApiServer | None = None
         self._api_thread: threading.Thread | None = None
         self._socket = SocketLink(self._ws)
+        self.oauth = Installer(self._ws, self.send_event)
+        """Installing the app through the browser and Slack's consent page; uninstalling it; revoking tokens."""
 
     def start(self) -> SlackStandIn:
         """Start the Web API and Socket Mode servers on ephemeral loopback ports."""

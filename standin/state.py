@@ -23,6 +23,8 @@ from .records import (
     index_of,
 )
 
+_calling = threading.local()
+
 
 class WorkspaceState:
     """Everything Slack knows about one app's workspace, which the families of Web API methods build on and
@@ -69,7 +71,8 @@ class WorkspaceState:
         self._tickets: set[str] = set()
         self._faults: dict[str, Fault] = {}
         self._stalls: dict[str, float] = {}
-        self._bucket: Bucket | None = None
+        self._rate: float | None = None
+        self._buckets: dict[str, Bucket] = {}
         self._last_ts_us = 0
         self._serial = 0
         self.add_user(bot_user_id, name="bot", real_name="Bot", is_bot=True)
@@ -248,10 +251,21 @@ class WorkspaceState:
                     return user_id, view
             raise AssertionError(f"view {view_id} is not open any more")
 
+    @property
+    def calling_team(self) -> str | None:
+        """The workspace whose token the call being answered (in this thread) carries."""
+        return getattr(_calling, "team", None)
+
+    @calling_team.setter
+    def calling_team(self, team_id: str | None) -> None:
+        _calling.team = team_id
+
     def record(self, method: str, args: JsonDict, *, ok: bool, error: str | None = None) -> None:
-        """Append a Call and wake waiters."""
+        """Append a Call (with the workspace whose token made it) and wake waiters."""
         with self.cond:
-            self._calls.append(Call(method=method, args=args, at=self.now(), ok=ok, error=error))
+            self._calls.append(
+                Call(method=method, args=args, at=self.now(), ok=ok, error=error, team_id=self.calling_team)
+            )
             self.touch()
 
     def _store_message(self, message: Message) -> Message:

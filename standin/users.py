@@ -15,11 +15,13 @@ class UsersApi(WorkspaceState):
 
     def _auth_test(self, args: JsonDict) -> JsonDict:
         bot = self._users[self.bot_user_id]
+        team_id = self.calling_team or self.team_id
+        domain = self.team_domain if team_id == self.team_id else team_id.lower()
         return {
-            "url": f"https://{self.team_domain}.slack.com/",
-            "team": self.team_domain,
+            "url": f"https://{domain}.slack.com/",
+            "team": domain,
             "user": bot.name,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "is_enterprise_install": False,

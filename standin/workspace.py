@@ -15,6 +15,7 @@ from .chat import ChatApi
 from .files import FilesApi
 from .listing import ListingApi
 from .model import JsonDict, Message
+from .oauth import OAuthApi
 from .records import (
     ApiResult,
     Bucket,
@@ -32,8 +33,9 @@ from .views import ViewsApi
 log = logging.getLogger(__name__)
 
 
-class Workspace(ChatApi, ViewsApi, FilesApi, UsersApi, ListingApi):
-    """Everything Slack knows about one app's workspace; every method is safe to call from any thread."""
+class Workspace(ChatApi, ViewsApi, FilesApi, UsersApi, ListingApi, OAuthApi):
+    """Everything Slack knows about one app and the workspaces it is installed in (each with its own bot token);
+    every method is safe to call from any thread."""
 
     def _web_api(self, method: str) -> Callable[[JsonDict], JsonDict] | None:
         """The stand-in's answer to a Web API method, or None for a method Slack would not know."""
@@ -70,13 +72,11 @@ class Workspace(ChatApi, ViewsApi, FilesApi, UsersApi, ListingApi):
                 self._stalls.pop(method, None)
 
     def rate_limit(self, per_second: float | None) -> None:
-        """Limit chat.postMessage across the workspace (None lifts the limit)."""
+        """Limit chat.postMessage in each workspace to `per_second` (None lifts the limit): Slack counts per
+        workspace, so one workspace's posts never use up another's."""
         with self.cond:
-            if per_second is None:
-                self._bucket = None
-            else:
-                capacity = max(1.0, per_second)
-                self._bucket = Bucket(per_second, capacity, capacity, time.monotonic())
+            self._rate = per_second
+            self._buckets = {}
 
     def plan(self, method: str) -> tuple[float, Fault | None]:
         """How long to hold a call before acting on it, and the fault it meets, if any."""
@@ -111,8 +111,9 @@ class Workspace(ChatApi, ViewsApi, FilesApi, UsersApi, ListingApi):
             handler = self._web_api(method)
             if handler is None:
                 raise SlackError("unknown_method")
-            self._authenticate(method, token)
-            if method == "chat.postMessage" and not self._take_post_token():
+            self.calling_team = self._authenticate(method, token)
+            self._within_workspace(method, args)
+            if method == "chat.postMessage" and not self._take_post_token(self.calling_team or self.team_id):
                 raise SlackError("ratelimited", status=429)
             with self.cond:
                 body = {"ok": True, **handler(args)}
@@ -123,21 +124,47 @@ class Workspace(ChatApi, ViewsApi, FilesApi, UsersApi, ListingApi):
             if e.error == "ratelimited":
                 headers["Retry-After"] = "1"
             self.record(method, args, ok=False, error=e.error)
+        finally:
+            self.calling_team = None
         return ApiResult(status, body, headers)
 
-    def _authenticate(self, method: str, token: str | None) -> None:
+    def _authenticate(self, method: str, token: str | None) -> str | None:
+        """The workspace the token is for; SlackError when Slack would refuse it."""
         if not token:
             raise SlackError("not_authed")
-        wanted, other = (
-            (self.app_token, self.bot_token) if method == "apps.connections.open" else (self.bot_token, self.app_token)
-        )
-        if method == "api.test" or token == wanted:
-            return
-        raise SlackError("not_allowed_token_type" if token == other else "invalid_auth")
+        if method == "apps.connections.open":
+            if token == self.app_token:
+                return None
+            raise SlackError("not_allowed_token_type" if self.token_team(token) else "invalid_auth")
+        if method == "api.test":
+            return None
+        if token == self.app_token:
+            raise SlackError("not_allowed_token_type")
+        team = self.token_team(token)
+        if team is None:
+            raise SlackError("invalid_auth")
+        return team
 
-    def _take_post_token(self) -> bool:
+    def _within_workspace(self, method: str, args: JsonDict) -> None:
+        """A bot token reaches its own workspace only: a DM to a member of another one is not found."""
+        channel = args.get("channel")
+        if not method.startswith("chat.") or not isinstance(channel, str) or self.calling_team is None:
+            return
         with self.cond:
-            return self._bucket is None or self._bucket.take(time.monotonic())
+            member = self._users.get(channel)
+            if member is not None and member.team_id != self.calling_team:
+                raise SlackError("channel_not_found")
+
+    def _take_post_token(self, team_id: str) -> bool:
+        with self.cond:
+            rate = self._rate
+            if rate is None:
+                return True
+            bucket = self._buckets.get(team_id)
+            if bucket is None:
+                capacity = max(1.0, rate)
+                bucket = self._buckets[team_id] = Bucket(rate, capacity, capacity, time.monotonic())
+            return bucket.take(time.monotonic())
 
     def _api_test(self, args: JsonDict) -> JsonDict:
         return {"args": args} if args else {}

@@ -73,6 +73,10 @@ TABLES = (
     "workspaces",
     "outbox",
     "deliveries",
+    "slack_installations",
+    "slack_bots",
+    "slack_oauth_states",
+    "workspace_departures",
 )
 
 

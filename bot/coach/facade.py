@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.coach import (
     breakdowns,
     deliveries,
+    departures,
     ideas,
     measures,
     members,
@@ -68,8 +69,11 @@ class Coach:
         default_timezone: str = "UTC",
         recap_channel: str | None = None,
         admins: frozenset[str] = frozenset(),
+        retention: timedelta = timedelta(days=30),
     ) -> None:
         self.engine = engine
+        self.retention = retention
+        """How long a workspace's data is kept after it uninstalls the app (UNINSTALL_RETENTION_DAYS)."""
         self.clock = clock
         self.default_timezone = default_timezone
         self.default_recap_channel = recap_channel
@@ -416,6 +420,28 @@ class Coach:
         """Show the team's integrity in the weekly recap (from five promises ended in the week), or never."""
         with self.transaction() as session:
             workspaces.set_recap_integrity(team_id, shown=shown, ctx=self.context(), session=session)
+
+    # Workspaces arriving and leaving ----------------------------------------------------------------
+
+    def workspace_left(self, team_id: str) -> None:
+        """The app was uninstalled from the workspace: its data waits out the retention window (0: goes now)."""
+        with self.transaction() as session:
+            departures.left(team_id, retention=self.retention, ctx=self.context(), session=session)
+
+    def workspace_returned(self, team_id: str) -> bool:
+        """The workspace installed the app (again): everything kept is its own again. Whether it had left."""
+        with self.transaction() as session:
+            return departures.returned(team_id, session=session)
+
+    def has_left(self, team_id: str) -> bool:
+        """Whether the workspace uninstalled the app and has not come back."""
+        with self._reading() as session:
+            return departures.has_left(team_id, session=session)
+
+    def purge_departed(self, now: datetime | None = None) -> dict[str, dict[str, int]]:
+        """Delete the data of the workspaces whose window after uninstalling has passed (by `now`)."""
+        with self.transaction() as session:
+            return departures.purge_due(ctx=self.context(now), session=session)
 
     # Reading -----------------------------------------------------------------------------------------
 

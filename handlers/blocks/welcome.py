@@ -1,6 +1,9 @@
-"""The one welcome DM a member gets the first time they use a command or open App Home."""
+"""The one welcome DM a member gets the first time they use a command or open App Home; the installer gets it when
+the app is added, with the recap channel's step when they are an admin."""
 
 from __future__ import annotations
+
+from slack_sdk.models.blocks import Block
 
 from bot.coach.rules import PROGRAM_DAYS
 from handlers.blocks.primitives import Blocks, button, buttons, context, dump, section
@@ -17,13 +20,24 @@ WELCOME = (
 )
 
 
-def build_welcome() -> tuple[str, Blocks]:
-    """What the coach is, in three steps, and the first one a click away."""
+RECAP_STEP = (
+    "*As an admin:* choose where the weekly recap and breakthroughs go — invite me to that channel "
+    "(`/invite @Breakthrough Coach`) and type `/coach recap here` in it. `/coach recap &lt;weekday&gt; HH:MM` sets "
+    "when the recap is posted."
+)
+
+
+def build_welcome(*, installer: bool = False, admin: bool = False) -> tuple[str, Blocks]:
+    """What the coach is, in three steps, and the first one a click away; for the admin who installed it, where the
+    weekly recap goes."""
     text = "Welcome to Breakthrough Coach: take a stand, then share 2, act 2, request 2 each day."
-    return text, dump(
-        [
-            section(WELCOME, block_id="welcome"),
-            buttons("welcome-start", [button("Declare a stand", Action.OPEN_STAND, style="primary")]),
-            context("`/coach help` for everything I do · `/coach pause` any time · nothing is posted without you"),
-        ]
+    blocks: list[Block] = [section(WELCOME, block_id="welcome")]
+    if installer and admin:
+        blocks.append(section(RECAP_STEP, block_id="welcome-recap"))
+    elif installer:
+        blocks.append(context("A workspace admin chooses the recap channel with `/coach recap here`."))
+    blocks.append(buttons("welcome-start", [button("Declare a stand", Action.OPEN_STAND, style="primary")]))
+    blocks.append(
+        context("`/coach help` for everything I do · `/coach pause` any time · nothing is posted without you")
     )
+    return text, dump(blocks)
