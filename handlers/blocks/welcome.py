@@ -12,8 +12,8 @@ from handlers.ids import Action
 WELCOME = (
     ":wave: *Welcome to Breakthrough Coach.* I help you produce a result well beyond what you already know how "
     "to produce.\n"
-    "*1. Take a stand:* a public, specific commitment to an outcome, with a date — if you know how to grow 10%, "
-    "stand for 30%. Add what you'll count, and I'll keep its trajectory.\n"
+    "*1. Take a stand* (`/stand`, or the button below): a public, specific commitment to an outcome, with a date — "
+    "if you know how to grow 10%, stand for 30%. Add what you'll count, and I'll keep its trajectory.\n"
     f"*2. Practise for {PROGRAM_DAYS} days:* each working day share 2 (tell two people), act 2 (two actions) and "
     "request 2 (ask two people for something). I'll nudge you each morning at 09:00 your time.\n"
     "*3. Keep an honest account* of the promises that come back — kept, renegotiated or revoked."
