@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import RequestMove, Role, moves_for
-from handlers import flows
+from handlers import breakdown_flows, flows
 from handlers import outbox as ox
 from handlers.blocks.ideas import build_idea_modal
 from handlers.blocks.modals import (
@@ -163,7 +163,9 @@ def offer_idea(click: Click) -> None:
 
 def idea_to_request(click: Click) -> None:
     idea_id = click.item_id()
-    click.answered(lambda: flows.request_from_idea(click.coach, click.who, idea_id, told_at=click.response_url))
+    click.answered(
+        lambda: breakdown_flows.request_from_idea(click.coach, click.who, idea_id, told_at=click.response_url)
+    )
 
 
 def counter(click: Click) -> None:
@@ -210,7 +212,7 @@ def leave(click: Click) -> None:
 
 def on_it(click: Click) -> None:
     check_in = int(click.value) if click.value.isdigit() else None  # nudges sent before it carried one have none
-    click.answered(lambda: flows.on_it(click.coach, click.who, check_in))
+    click.answered(lambda: breakdown_flows.on_it(click.coach, click.who, check_in))
 
 
 def settle(click: Click) -> None:

@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 
 from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import member_zone
-from handlers import flows, parsing, stand_parsing
+from handlers import breakdown_flows, flows, parsing, stand_parsing
 from handlers.blocks.help import build_forget_confirmation, build_help
 from handlers.blocks.home import build_status
 from handlers.blocks.modals import (
@@ -142,14 +142,14 @@ def breakdown(coach: Coach, client: WebClient, who: MemberId, text: str, _: str 
     if word.lower() == "resolve":
         if not shifted.strip():
             raise CoachRefusal("Tell me what shifted, e.g. `/breakdown resolve Two new partners said yes`.")
-        return lambda: flows.resolve_breakdown(coach, who, None, shifted.strip())
-    return lambda: flows.declare_breakdown(coach, who, what)
+        return lambda: breakdown_flows.resolve_breakdown(coach, who, None, shifted.strip())
+    return lambda: breakdown_flows.declare_breakdown(coach, who, what)
 
 
 def breakthrough(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/breakthrough <what happened>`."""
     what = parsing.parse_breakthrough(text)
-    return lambda: flows.declare_breakthrough(coach, who, what)
+    return lambda: breakdown_flows.declare_breakthrough(coach, who, what)
 
 
 INLINE: dict[Command, Inline] = {

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.coach import Coach, CoachRefusal, MemberId
 from bot.coach.rules import RequestMove
 from bot.coach.trajectory import Measure
-from handlers import flows, parsing, stand_parsing
+from handlers import breakdown_flows, flows, parsing, stand_parsing
 from handlers import outbox as ox
 from handlers.commands import sender
 from handlers.ids import Field, Modal
@@ -205,12 +205,12 @@ def promise(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
 def breakdown(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     what = form.text(Field.TEXT, what="what's off track")
     noticed_id = BreakdownForm.read(form.metadata).noticed
-    return lambda: flows.declare_breakdown(coach, who, what, noticed=noticed_id)
+    return lambda: breakdown_flows.declare_breakdown(coach, who, what, noticed=noticed_id)
 
 
 def breakthrough(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     what = form.text(Field.TEXT, what="your breakthrough")
-    return lambda: flows.declare_breakthrough(coach, who, what)
+    return lambda: breakdown_flows.declare_breakthrough(coach, who, what)
 
 
 def counter(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
@@ -232,7 +232,7 @@ def offer(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
 def idea(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     breakdown_id = required(IdeaForm.read(form.metadata).breakdown)
     text = form.text(Field.TEXT, what="your idea")
-    return lambda: flows.offer_idea(coach, who, breakdown_id, text)
+    return lambda: breakdown_flows.offer_idea(coach, who, breakdown_id, text)
 
 
 def renegotiate(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
@@ -257,7 +257,7 @@ def resolve(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     breakdown_id = required(resolving.breakdown)
     shifted = form.text(Field.TEXT, what="what shifted")
     coaching = resolving.url or None  # ours, in a signed submission
-    return lambda: flows.resolve_breakdown(coach, who, breakdown_id, shifted, coaching=coaching)
+    return lambda: breakdown_flows.resolve_breakdown(coach, who, breakdown_id, shifted, coaching=coaching)
 
 
 Reader = Callable[[Coach, Form, MemberId, WebClient], Work]

@@ -8,18 +8,17 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from storage.bookkeeping import Delivery, Outbox, OutboxStatus, Ref
+from storage.types import NAMING_CONVENTION, UTCDateTime, utc_column
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-"""Names for every index and constraint not named by hand, the same on SQLite and PostgreSQL, so a migration can
-find one by name (migration 0012 gave the older ones these names)."""
-SQLModel.metadata.naming_convention = NAMING_CONVENTION
+__all__ = [  # the bookkeeping records and the naming convention are part of the one vocabulary of record types
+    "NAMING_CONVENTION",
+    "Delivery",
+    "Outbox",
+    "OutboxStatus",
+    "Ref",
+]
+
 
 FORGOTTEN_USER = "forgotten"
 """Stands in for a member who asked to be forgotten, on records that also belong to someone else."""
@@ -50,10 +49,6 @@ class PromiseStatus(StrEnum):
     REVOKED = "revoked"
 
 
-def _utc(nullable: bool = False) -> Column[datetime]:
-    return Column(UTCDateTime(), nullable=nullable)
-
-
 class Workspace(SQLModel, table=True):
     """A Slack workspace's settings for the coach."""
 
@@ -67,7 +62,7 @@ class Workspace(SQLModel, table=True):
     recap_time: str = Field(default="09:00", max_length=5)
     # Whether the weekly recap shows the team's integrity (it does only from five promises ended in the week).
     recap_integrity: bool = True
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Member(SQLModel, table=True):
@@ -81,7 +76,7 @@ class Member(SQLModel, table=True):
     tz: str | None = Field(default=None, max_length=64)
     is_admin: bool = False
     is_bot: bool = False
-    profile_fetched_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    profile_fetched_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     nudge_time: str = Field(default="09:00", max_length=5)
     weekends: bool = False
     paused: bool = False
@@ -90,8 +85,8 @@ class Member(SQLModel, table=True):
     # a tick finds who is due with one indexed range query however many members there are.
     next_nudge_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True))
     last_check_in_on: date | None = None  # the last local day a nudge met a noticed breakdown (at most every 3 days)
-    welcomed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))  # their one welcome DM
-    created_at: datetime = Field(sa_column=_utc())
+    welcomed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))  # their one welcome DM
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Pause(SQLModel, table=True):
@@ -115,10 +110,10 @@ class Pause(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
-    started_at: datetime = Field(sa_column=_utc())
-    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    started_at: datetime = Field(sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reason: str | None = Field(default=None, max_length=64)  # None when the member paused themselves
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Stand(SQLModel, table=True):
@@ -146,8 +141,8 @@ class Stand(SQLModel, table=True):
     program_started_on: date
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
-    created_at: datetime = Field(sa_column=_utc())
-    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     closing_words: str | None = None  # how the member said it ended, when they closed it
     # Its measure, when it has one: what is counted, where it stood when declared, the number it commits to.
     measure: str | None = Field(default=None, max_length=80)
@@ -167,7 +162,7 @@ class StandDraft(SQLModel, table=True):
     text: str
     due_on: date | None = None
     channel_id: str | None = Field(default=None, max_length=32)
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
     measure: str | None = Field(default=None, max_length=80)
     measure_start: float | None = None
     measure_target: float | None = None
@@ -187,7 +182,7 @@ class Reading(SQLModel, table=True):
     value: float
     note: str | None = None
     local_date: date
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Idea(SQLModel, table=True):
@@ -203,7 +198,7 @@ class Idea(SQLModel, table=True):
     breakdown_id: int | None = Field(default=None, foreign_key="breakdowns.id", ondelete="SET NULL")
     text: str
     request_id: int | None = None  # the request the owner turned it into
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Follower(SQLModel, table=True):
@@ -216,7 +211,7 @@ class Follower(SQLModel, table=True):
     team_id: str = Field(index=True, max_length=32)
     stand_id: int = Field(foreign_key="stands.id", ondelete="CASCADE")
     user_id: str = Field(max_length=32)
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Share(SQLModel, table=True):
@@ -231,7 +226,7 @@ class Share(SQLModel, table=True):
     told_user_id: str = Field(max_length=32)
     text: str = ""
     local_date: date
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
     # A stand the member follows that this counts for too (logged `for @owner`); None for their own practice.
     toward_stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL", index=True)
 
@@ -247,7 +242,7 @@ class Action(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     text: str
     local_date: date
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
     # A stand the member follows that this counts for too (logged `for @owner`); None for their own practice.
     toward_stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL", index=True)
 
@@ -286,8 +281,8 @@ class Request(SQLModel, table=True):
     requester_ts: str | None = Field(default=None, max_length=32)
     recipient_channel: str | None = Field(default=None, max_length=32)
     recipient_ts: str | None = Field(default=None, max_length=32)
-    created_at: datetime = Field(sa_column=_utc())
-    updated_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
     # A stand the member follows that this counts for too (logged `for @owner`); None for their own practice.
     toward_stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL", index=True)
 
@@ -304,8 +299,8 @@ class Promise(SQLModel, table=True):
     text: str
     due_on: date | None = None
     status: PromiseStatus = Field(default=PromiseStatus.OPEN, sa_type=String(16))
-    created_at: datetime = Field(sa_column=_utc())
-    updated_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())
     milestone_of: int | None = Field(default=None, foreign_key="stands.id", ondelete="CASCADE", index=True)
 
 
@@ -346,8 +341,8 @@ class Renegotiation(SQLModel, table=True):
     status: RenegotiationStatus = Field(default=RenegotiationStatus.PROPOSED, sa_type=String(16))
     channel_id: str | None = Field(default=None, max_length=32)  # the question in the requester's DM
     message_ts: str | None = Field(default=None, max_length=32)
-    created_at: datetime = Field(sa_column=_utc())
-    settled_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    settled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Breakdown(SQLModel, table=True):
@@ -362,8 +357,8 @@ class Breakdown(SQLModel, table=True):
     text: str
     noticed: bool = False  # a check-in the coach made that the member has not taken up: not a breakdown met
     resolution: str | None = None
-    resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    created_at: datetime = Field(sa_column=_utc())
+    resolved_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Breakthrough(SQLModel, table=True):
@@ -379,7 +374,7 @@ class Breakthrough(SQLModel, table=True):
     stand_id: int | None = Field(default=None, foreign_key="stands.id", ondelete="SET NULL")
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
-    created_at: datetime = Field(sa_column=_utc())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class ClaimStatus(StrEnum):
@@ -439,8 +434,8 @@ class Nudge(SQLModel, table=True):
     moment: str | None = Field(default=None, max_length=16)  # "opening", "midpoint" or "closing"
     check_in_id: int | None = None  # the breakdown the coach noticed in it
     check_in_answer: str | None = Field(default=None, max_length=16)  # "on_it": the member answered "I'm on it"
-    claimed_at: datetime = Field(sa_column=_utc())
-    created_at: datetime = Field(sa_column=_utc())
+    claimed_at: datetime = Field(sa_column=utc_column())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class Recap(SQLModel, table=True):
@@ -456,8 +451,8 @@ class Recap(SQLModel, table=True):
     status: ClaimStatus = Field(default=ClaimStatus.CLAIMED, sa_type=String(16))
     channel_id: str | None = Field(default=None, max_length=32)
     message_ts: str | None = Field(default=None, max_length=32)
-    claimed_at: datetime = Field(sa_column=_utc())
-    created_at: datetime = Field(sa_column=_utc())
+    claimed_at: datetime = Field(sa_column=utc_column())
+    created_at: datetime = Field(sa_column=utc_column())
 
 
 class FollowUp(SQLModel, table=True):
@@ -482,69 +477,5 @@ class FollowUp(SQLModel, table=True):
     # Block Kit JSON of what it told, for a line rendered once when sent (a weekly line inside a morning message),
     # so rewriting that message keeps it; questions are rendered again from their state instead.
     blocks: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
-    claimed_at: datetime = Field(sa_column=_utc())
-    created_at: datetime = Field(sa_column=_utc())
-
-
-class Ref(StrEnum):
-    """A message the app posted and keeps the place of, to update it later: which row and which columns."""
-
-    REQUESTER_CARD = "requester_card"
-    RECIPIENT_CARD = "recipient_card"
-    ANNOUNCEMENT = "announcement"
-    CELEBRATION = "celebration"
-    RENEGOTIATION_QUESTION = "renegotiation_question"
-
-
-class OutboxStatus(StrEnum):
-    """Where a message for Slack stands. A sent one is deleted: the outbox holds only what is still owed."""
-
-    PENDING = "pending"  # waiting for its turn (or for its next attempt after a failure)
-    CLAIMED = "claimed"  # a sender has it; taken over by another once the claim is older than the lease
-    FAILED = "failed"  # Slack refused for good; kept a while for the operator, then pruned
-
-
-class Outbox(SQLModel, table=True):
-    """Something Slack must be told after a change, written in the same transaction as the change.
-
-    Items of one lane (a member's DM, a channel, a member's response_urls) go out in the order they were
-    written, one at a time, so a card's update never overtakes the card itself.
-    """
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-        Index("ix_outbox_lane", "lane", "id"),
-        Index("ix_outbox_member", "team_id", "user_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
-    user_id: str | None = Field(default=None, max_length=32)  # the member it is addressed to or about
-    lane: str = Field(max_length=80)
-    kind: str = Field(max_length=16)  # see handlers.outbox.Kind
-    payload: str = Field(sa_column=Column(Text(), nullable=False))  # JSON: what to send
-    ref_kind: str | None = Field(default=None, max_length=32)  # a posted message to remember, or one to update
-    ref_id: int | None = None
-    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=String(16))
-    attempts: int = 0
-    next_attempt_at: datetime = Field(sa_column=_utc())
-    claimed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    last_error: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(sa_column=_utc())
-
-
-class Delivery(SQLModel, table=True):
-    """A request from Slack already taken in, keyed by event_id or by its signature, so that a retried or
-    replayed delivery changes nothing the second time and gets the first answer again."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_created", "created_at"),)
-
-    key: str = Field(primary_key=True, max_length=64)
-    team_id: str | None = Field(default=None, max_length=32)
-    user_id: str | None = Field(default=None, max_length=32)
-    status: str = Field(default="handling", max_length=16)  # handling | done
-    response: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))  # the ack body
-    created_at: datetime = Field(sa_column=_utc())
-    updated_at: datetime = Field(sa_column=_utc())
+    claimed_at: datetime = Field(sa_column=utc_column())
+    created_at: datetime = Field(sa_column=utc_column())

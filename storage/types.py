@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import Column, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Names for every index and constraint not named by hand, the same on SQLite and PostgreSQL, so a migration can
+find one by name (migration 0012 gave the older ones these names)."""
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -30,3 +42,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_column(nullable: bool = False) -> Column[datetime]:
+    """A column of aware UTC datetimes."""
+    return Column(UTCDateTime(), nullable=nullable)
