@@ -124,9 +124,10 @@ class PacedPoster:
         self.window = max(1.0, 1.0 / per_second) + margin
         self._stop = stop or threading.Event()
         self._lock = threading.Lock()
-        # When the latest `burst` calls were (or are to be) sent, oldest first; a new call goes no sooner than
-        # one window after the oldest of them, so no window ever holds more than `burst`.
-        self._slots: deque[float] = deque(maxlen=self.burst)
+        # The latest `burst` calls, oldest first: [when sent (or to be), when answered (None until then)]. Slack
+        # counts a call somewhere between the two, so a new call goes no sooner than one window after the oldest
+        # of them was answered: however late a call is counted, no window ever holds more than `burst`.
+        self._slots: deque[list[float | None]] = deque(maxlen=self.burst)
         self._paused_until: dict[str, float] = {}
 
     def for_team(self, team_id: str) -> PacedPoster:
@@ -155,7 +156,7 @@ class PacedPoster:
         send = self._sender(method)
         failure: PostFailed | None = None
         for attempt in range(tries):
-            self._wait_for_slot(method, wait_out_pause=tries > 1)
+            slot = self._wait_for_slot(method, wait_out_pause=tries > 1)
             try:
                 return send(**arguments)
             except SlackApiError as error:
@@ -173,6 +174,9 @@ class PacedPoster:
                 # it is the one case that can post twice: Slack offers no idempotency key for chat.postMessage.)
                 failure = PostFailed(f"{method} failed: {error}")
                 failure.__cause__ = error
+            finally:
+                with self._lock:
+                    slot[1] = time.monotonic()
             if attempt + 1 < tries:
                 log.info("%s; trying again", failure)
                 if self._stop.wait(min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt)):
@@ -194,8 +198,9 @@ class PacedPoster:
 
         return via_api_call
 
-    def _wait_for_slot(self, method: str, *, wait_out_pause: bool) -> None:
-        """Sleep until this call's place in the pace; Stopping, or RateLimited when paused and not to wait."""
+    def _wait_for_slot(self, method: str, *, wait_out_pause: bool) -> list[float | None]:
+        """Sleep until this call's place in the pace, and return it; Stopping, or RateLimited when paused and not
+        to wait."""
         while True:
             if self._stop.is_set():
                 raise Stopping()
@@ -206,24 +211,36 @@ class PacedPoster:
                     if not wait_out_pause:
                         raise RateLimited(method, paused_until - now)
                     # No place is taken while paused: a paused method must not hold back the others.
-                    wake, placed = paused_until, False
+                    wake, slot = paused_until, None
                 else:
-                    wake, placed = self._take_place(now), True
+                    wake, slot = self._take_place(now)
             if wake > now and self._stop.wait(wake - now):
                 raise Stopping()
-            if placed:
+            if slot is not None:
                 with self._lock:
                     # A 429 may have paused this method while we slept: then the place is forfeit.
                     if self._paused_until.get(method, 0.0) <= time.monotonic():
-                        return
+                        return slot
+                    slot[1] = slot[0]  # never sent: it holds the pace only as long as a place does
 
-    def _take_place(self, now: float) -> float:
-        """The time of the next place in the pace, taken: no window ever holds more than `burst` places."""
-        at = max(now, self._slots[-1]) if self._slots else now
+    def _take_place(self, now: float) -> tuple[float, list[float | None] | None]:
+        """When to look again, and the next place in the pace if one was taken (None while the oldest of the last
+        `burst` calls is not answered yet): no window ever holds more than `burst` calls."""
+        at = max(now, self._latest_start()) if self._slots else now
         if len(self._slots) == self.burst:
-            at = max(at, self._slots[0] + self.window)
-        self._slots.append(at)
-        return at
+            started, answered = self._slots[0]
+            if answered is None:
+                assert started is not None
+                return max(now + 0.005, started + self.window), None  # look again once it could be answered
+            at = max(at, answered + self.window)
+        slot: list[float | None] = [at, None]
+        self._slots.append(slot)
+        return at, slot
+
+    def _latest_start(self) -> float:
+        started = self._slots[-1][0]
+        assert started is not None
+        return started
 
     def _pause(self, method: str, seconds: float) -> None:
         with self._lock:
