@@ -125,15 +125,17 @@ class Form:
         what = self.text(Field.MEASURE, what="what you will count", required=False)
         start = self.figure(Field.MEASURE_START, what="where it stands today")
         target = self.figure(Field.MEASURE_TARGET, what="the target")
-        given = {Field.MEASURE: bool(what), Field.MEASURE_START: start is not None, Field.MEASURE_TARGET: target}
-        if not any(v is not None and v is not False for v in given.values()) or self.errors:
+        given = {
+            Field.MEASURE: bool(what),
+            Field.MEASURE_START: start is not None,
+            Field.MEASURE_TARGET: target is not None,
+        }
+        if not any(given.values()) or self.errors:
             return None
-        missing = [field for field, value in given.items() if value is None or value is False]
-        if missing:
-            for field in missing:
+        if start is None or target is None or not what:
+            for field in (field for field, typed in given.items() if not typed):
                 self.errors[field] = "To measure your stand, fill in all three — or leave all three empty."
             return None
-        assert start is not None and target is not None
         try:
             return stand_parsing.measure_of(what, start, target)
         except parsing.ParseError as error:

@@ -5,10 +5,12 @@ stage, like nudges."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.coach.facade import Coach
@@ -166,15 +168,7 @@ class FollowUps:
 
     def claim(self, due: DueFollowUp, now: datetime) -> bool:
         """Claim one follow-up; only one instance gets True."""
-        with unit_of_work(self.coach.engine) as session:
-            return claims.claim(
-                FollowUp,
-                due.key,
-                now=now,
-                stale_before=now - CLAIM_TIMEOUT,
-                session=session,
-                extra={"user_id": due.user_id, "local_date": due.local_date},
-            )
+        return claim_row(self.coach.engine, due.key, user_id=due.user_id, local_date=due.local_date, now=now)
 
     def at_message(self, team_id: str, channel_id: str, message_ts: str) -> tuple[list[Asked], list[str]]:
         """What one message (a morning nudge, or follow-ups sent on their own) asked, as it stands now, and the lines
@@ -269,3 +263,17 @@ class FollowUps:
         """Slack refused it for good."""
         with unit_of_work(self.coach.engine) as session:
             claims.finish(FollowUp, due.key, status=ClaimStatus.FAILED, session=session)
+
+
+def claim_row(engine: Engine, key: Mapping[str, Any], *, user_id: str, local_date: date, now: datetime) -> bool:
+    """Claim one follow_ups row (a question, or a follower's weekly line) by its key; only one instance gets True.
+    A claim older than its timeout belongs to a sender that died, and is taken over."""
+    with unit_of_work(engine) as session:
+        return claims.claim(
+            FollowUp,
+            dict(key),
+            now=now,
+            stale_before=now - CLAIM_TIMEOUT,
+            session=session,
+            extra={"user_id": user_id, "local_date": local_date},
+        )

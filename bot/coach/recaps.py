@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.coach import members
 from bot.coach.facade import Coach
+from bot.coach.follow_ups import claim_row
 from bot.coach.nudges import CLAIM_TIMEOUT
 from bot.coach.rules import (
     local_today,
@@ -251,15 +252,7 @@ class Recaps:
 
     def claim_line(self, due: DueWeeklyLine, now: datetime) -> bool:
         """Claim one follower's weekly line; only one instance gets True."""
-        with unit_of_work(self.coach.engine) as session:
-            return claims.claim(
-                FollowUp,
-                due.key,
-                now=now,
-                stale_before=now - CLAIM_TIMEOUT,
-                session=session,
-                extra={"user_id": due.user_id, "local_date": due.local_date},
-            )
+        return claim_row(self.coach.engine, due.key, user_id=due.user_id, local_date=due.local_date, now=now)
 
     def line_sent(self, due: DueWeeklyLine, channel_id: str, ts: str, *, blocks: str | None = None) -> None:
         """The weekly line is out; `blocks` (JSON) when it went inside a morning message, to keep it there when
