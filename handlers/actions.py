@@ -257,6 +257,14 @@ def another(click: Click) -> None:
     click.answered(lambda: flows.restart_program(click.coach, click.who))
 
 
+def week_picture(click: Click) -> None:
+    def send() -> flows.Reply:
+        click.coach.tell(ox.week_chart(click.who))
+        return flows.line("Your week so far is on its way to your DMs with me, as a picture.")
+
+    click.answered(send)
+
+
 def forget(click: Click) -> None:
     words = "Done: I've forgotten you. Requests you shared with others stay with them, without your name."
     coach = click.coach
@@ -307,6 +315,7 @@ LISTENERS: tuple[tuple[str | re.Pattern[str], Listener], ...] = (
     (Action.RENEGOTIATION_AGREE, answer_renegotiation),
     (Action.RENEGOTIATION_KEEP, answer_renegotiation),
     (Action.ANOTHER_PROGRAM, another),
+    (Action.WEEK_PICTURE, week_picture),
     (Action.FORGET_CONFIRM, forget),
     (Action.FORGET_CANCEL, keep),
 )

@@ -66,6 +66,7 @@ class Action(StrEnum):
     RENEGOTIATION_KEEP = "renegotiation_keep"
     OFFER_IDEA = "idea_offer"  # the value is the breakdown's ID
     IDEA_TO_REQUEST = "idea_request"  # the value is the idea's ID
+    WEEK_PICTURE = "week_picture"
     FORGET_CONFIRM = "forget_confirm"
     FORGET_CANCEL = "forget_cancel"
 

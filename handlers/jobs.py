@@ -19,6 +19,7 @@ from bot.coach import MemberId
 from bot.coach.follow_ups import Asked, DueFollowUp, FollowUps
 from bot.coach.nudges import DueItems, DueNudge, NudgeContent, Nudges
 from bot.coach.recaps import DueRecap, DueWeeklyLine, Recaps
+from handlers import outbox as ox
 from handlers.blocks.follow_ups import build_follow_ups
 from handlers.blocks.nudges import build_nudge
 from handlers.blocks.primitives import Blocks
@@ -295,7 +296,8 @@ def channel_recap_pass(recaps: Recaps, posters: Posters, now: datetime) -> PassR
         if poster is None or not recaps.claim(due, now):
             skipped += 1
             continue
-        text, blocks, replies = build_weekly_recap(recaps.summary(due))
+        summary = recaps.summary(due)
+        text, blocks, replies = build_weekly_recap(summary)
         try:
             response = poster.post_message(channel=due.channel_id, text=text, blocks=blocks)
         except SlackApiError as error:
@@ -314,7 +316,9 @@ def channel_recap_pass(recaps: Recaps, posters: Posters, now: datetime) -> PassR
             failed += 1
             continue
         channel, ts = str(response["channel"]), str(response["ts"])
-        recaps.posted(due, channel, ts)
+        drawn = summary.participants or any(stand.trajectory for stand in summary.stands)
+        chart = ox.recap_chart(due.team_id, due.week_start, due.zone.key, channel=channel, thread_ts=ts)
+        recaps.posted(due, channel, ts, then=[chart] if drawn else [])
         sent += 1
         for reply_text, reply_blocks in replies:
             try:

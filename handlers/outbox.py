@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -35,6 +35,7 @@ from handlers.blocks.nudges import build_nudge
 from handlers.blocks.requests import build_request_card
 from handlers.blocks.stands import build_stand_announcement
 from handlers.posting import PacedPoster, Posters, PostFailed, Stopping
+from handlers.uploads import send_chart, send_export
 from storage.models import Ref
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 Blocks = list[dict[str, Any]]
 
 # The kinds of item, each a Slack call (or a view rendered when it is sent, so it shows the latest state).
-POST, UPDATE, RESPOND, HOME, NUDGE, EXPORT = "post", "update", "respond", "home", "nudge", "export"
+POST, UPDATE, RESPOND, HOME, NUDGE, EXPORT, CHART = "post", "update", "respond", "home", "nudge", "export", "chart"
 QUESTIONS = "questions"
 CARD, ANNOUNCEMENT = "card", "announcement"
 
@@ -196,6 +197,23 @@ def export(who: MemberId) -> Outgoing:
     """The member's data as a JSON file in their DM, read when it is sent."""
     team_id, user_id = who
     return Outgoing(team_id=team_id, kind=EXPORT, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
+
+
+def recap_chart(team_id: str, week_start: date, zone: str, *, channel: str, thread_ts: str) -> Outgoing:
+    """The week's chart, drawn when it is sent, into the thread of the recap posted at `channel`, `thread_ts`."""
+    where = {"channel": channel, "thread_ts": thread_ts}
+    return Outgoing(
+        team_id=team_id,
+        kind=CHART,
+        lane=f"{team_id}:recap",
+        payload={"week": week_start.isoformat(), "zone": zone} | where,
+    )
+
+
+def week_chart(who: MemberId) -> Outgoing:
+    """The member's own week so far as a picture in their DM, drawn when it is sent."""
+    team_id, user_id = who
+    return Outgoing(team_id=team_id, kind=CHART, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
 
 
 # Sending -----------------------------------------------------------------------------------------------
@@ -367,61 +385,66 @@ class OutboxSender:
             response = poster.call("chat.postMessage", attempts=1, **arguments)
             return str(response["channel"]), str(response["ts"])
         if item.kind in (UPDATE, CARD, ANNOUNCEMENT):
-            channel, ts = payload.get("channel"), payload.get("ts")
-            if not (channel and ts) and item.ref is not None:
-                channel, ts = self.owed.locate(item.ref, team_id=item.team_id)
-            if not (channel and ts):
-                raise _Moot()  # its post never landed: there is nothing to rewrite
-            if item.kind == CARD:
-                request = self.coach.request(item.team_id, int(payload["request_id"]))
-                reminded = FollowUps(self.coach).reminded_on(item.team_id, int(payload["request_id"]))
-                text, blocks = build_request_card(request, Role(payload["role"]), reminded_on=reminded)
-            elif item.kind == ANNOUNCEMENT:
-                stand_id = int(payload["stand_id"])
-                stand = self.coach.stand(item.team_id, stand_id)
-                text, blocks = build_stand_announcement(stand, self.coach.followers(item.team_id, stand_id))
-            else:
-                text, blocks = payload["text"], payload["blocks"]
-            self._update(poster, channel, ts, text, blocks)
-            return None, None
-        if item.kind == RESPOND:
+            self._rewrite(item, poster)
+        elif item.kind == RESPOND:
             body = {k: v for k, v in payload.items() if k != "url"}
             answer = WebhookClient(payload["url"], timeout=10).send_dict(body)
             if answer.status_code in (404, 410):
                 raise _Moot()  # the response_url expired (30 minutes) or was used up
             if answer.status_code >= 500 or answer.status_code == 429:
                 raise PostFailed(f"response_url answered {answer.status_code}")
-            return None, None
+        elif item.kind == CHART:
+            if not send_chart(self.coach, poster, item):
+                raise _Moot()  # nothing to draw
+        else:
+            self._refresh(item, poster)
+        return None, None
+
+    def _rewrite(self, item: Claimed, poster: PacedPoster) -> None:
+        """Update a message the app posted: to the text the item carries, or a card or announcement as it reads."""
+        payload = item.payload
+        channel, ts = payload.get("channel"), payload.get("ts")
+        if not (channel and ts) and item.ref is not None:
+            channel, ts = self.owed.locate(item.ref, team_id=item.team_id)
+        if not (channel and ts):
+            raise _Moot()  # its post never landed: there is nothing to rewrite
+        if item.kind == CARD:
+            request = self.coach.request(item.team_id, int(payload["request_id"]))
+            reminded = FollowUps(self.coach).reminded_on(item.team_id, int(payload["request_id"]))
+            text, blocks = build_request_card(request, Role(payload["role"]), reminded_on=reminded)
+        elif item.kind == ANNOUNCEMENT:
+            stand_id = int(payload["stand_id"])
+            stand = self.coach.stand(item.team_id, stand_id)
+            text, blocks = build_stand_announcement(stand, self.coach.followers(item.team_id, stand_id))
+        else:
+            text, blocks = payload["text"], payload["blocks"]
+        self._update(poster, channel, ts, text, blocks)
+
+    def _refresh(self, item: Claimed, poster: PacedPoster) -> None:
+        """What a member is shown, as it reads when it is sent: their Home, today's nudge, answered questions, or
+        their exported data."""
         assert item.user_id is not None
+        who = MemberId(item.team_id, item.user_id)
         if item.kind == HOME:
-            view = build_home(self.coach.status(MemberId(item.team_id, item.user_id)))
-            poster.call("views.publish", attempts=1, user_id=item.user_id, view=view)
-            return None, None
-        if item.kind == NUDGE:
-            nudges = Nudges(self.coach)
-            where = nudges.todays(MemberId(item.team_id, item.user_id))
+            poster.call("views.publish", attempts=1, user_id=item.user_id, view=build_home(self.coach.status(who)))
+        elif item.kind == NUDGE:
+            where = Nudges(self.coach).todays(who)
             if where is None:
                 raise _Moot()  # no nudge today: nothing to refresh
-            today = DueNudge(
-                item.team_id,
-                item.user_id,
-                self.coach.today(MemberId(item.team_id, item.user_id)),
-            )
+            today = DueNudge(item.team_id, item.user_id, self.coach.today(who))
             self._update(poster, where[0], where[1], *self._morning(item.team_id, *where, nudge=today))
-            return None, None
-        if item.kind == QUESTIONS:
-            about = FollowUps(self.coach).messages_about(item.team_id, str(payload["kind"]), int(payload["id"]))
-            for _, channel, ts in about:
+        elif item.kind == QUESTIONS:
+            kind, about_id = str(item.payload["kind"]), int(item.payload["id"])
+            for _, channel, ts in FollowUps(self.coach).messages_about(item.team_id, kind, about_id):
                 try:
                     self._update(poster, channel, ts, *self._morning(item.team_id, channel, ts))
                 except _Moot:
                     continue  # that one is gone; the others still show the answer
-            return None, None
-        if item.kind == EXPORT:
-            self._send_export(poster, item.team_id, item.user_id)
-            return None, None
-        log.error("outbox item %s has a kind this version does not know: %s", item.id, item.kind)
-        raise _Moot()
+        elif item.kind == EXPORT:
+            send_export(self.coach, poster, who)
+        else:
+            log.error("outbox item %s has a kind this version does not know: %s", item.id, item.kind)
+            raise _Moot()
 
     def _morning(self, team_id: str, channel: str, ts: str, *, nudge: DueNudge | None = None) -> tuple[str, Blocks]:
         """A morning message as it reads now: the nudge posted there (if it is one) and the questions it asked."""
@@ -442,17 +465,3 @@ class OutboxSender:
             if error.response.get("error") in _MOOT:
                 raise _Moot() from None
             raise
-
-    def _send_export(self, poster: PacedPoster, team_id: str, user_id: str) -> None:
-        document = self.coach.export(team_id=team_id, user_id=user_id)
-        response = poster.call(
-            "chat.postMessage", attempts=1, channel=user_id, text="Here is everything I keep about you, as JSON."
-        )
-        poster.call(
-            "files.upload_v2",
-            attempts=1,
-            channel=str(response["channel"]),
-            content=json.dumps(document, indent=2, ensure_ascii=False),
-            filename="breakthrough-coach-export.json",
-            title="Your Breakthrough Coach data",
-        )

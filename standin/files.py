@@ -19,7 +19,9 @@ class FilesApi(WorkspaceState):
             raise SlackError("invalid_arguments", extra=response_metadata(["[ERROR] filename and length are required"]))
         file_id = self.next_id("F")
         key = secrets.token_urlsafe(18)
-        self._uploads[file_id] = Upload(file_id=file_id, filename=str(filename), length=int(str(length)))
+        self._uploads[file_id] = Upload(
+            file_id=file_id, filename=str(filename), length=int(str(length)), alt_txt=str(args.get("alt_txt") or "")
+        )
         self._upload_tokens[key] = file_id
         return {"upload_url": f"{self.http_base}/upload/v1/{key}", "file_id": file_id}
 
@@ -52,7 +54,10 @@ class FilesApi(WorkspaceState):
         for target in targets or [None]:
             for upload, title in uploads:
                 assert upload.content is not None
-                self._files.append(UploadedFile(upload.file_id, upload.filename, title, upload.content, target))
+                thread = str(args["thread_ts"]) if args.get("thread_ts") else None
+                self._files.append(
+                    UploadedFile(upload.file_id, upload.filename, title, upload.content, target, thread, upload.alt_txt)
+                )
             if target is not None:
                 thread_ts = args.get("thread_ts")
                 self._store_message(

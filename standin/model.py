@@ -61,6 +61,8 @@ class UploadedFile:
     title: str
     content: bytes
     channel: str | None
+    thread_ts: str | None = None  # the thread it was shared into, if any
+    alt_txt: str = ""
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ class Upload:
     filename: str
     length: int
     content: bytes | None = None
+    alt_txt: str = ""  # an image's description for screen readers
 
 
 @dataclass

@@ -14,20 +14,46 @@ from handlers.blocks.home import (
     promise_line,
 )
 from storage.models import RequestStatus
-from tests.blocks_support import TODAY, action_ids, all_text, block, button_labels, promise, request, status
+from tests.blocks_support import (
+    TODAY,
+    action_ids,
+    all_text,
+    block,
+    button_labels,
+    progress,
+    promise,
+    request,
+    status,
+)
 
 
 def test_home_is_a_home_view_with_the_members_log_buttons() -> None:
     home = build_home(status())
 
     assert home["type"] == "home"
-    assert action_ids(block(home["blocks"], "status-log")) == ["open_share", "open_act", "open_request", "open_promise"]
+    assert action_ids(block(home["blocks"], "status-log")) == [
+        "open_share",
+        "open_act",
+        "open_request",
+        "open_promise",
+        "week_picture",
+    ]
 
 
-def test_status_answers_in_a_message_without_buttons() -> None:
+def test_status_answers_in_a_message_whose_one_button_is_the_week_as_a_picture() -> None:
     _, blocks = build_status(status(received=[request(recipient_id="UADA", user_id="UCAL")]))
 
+    assert button_labels(blocks) == ["My week in a picture"]
+
+
+def test_without_a_stand_neither_status_nor_home_offers_a_picture_of_the_week() -> None:
+    without = status(progress=progress(with_stand=None))
+
+    _, blocks = build_status(without)
+    home = build_home(without)
+
     assert button_labels(blocks) == []
+    assert "week_picture" not in action_ids(block(home["blocks"], "status-log"))
 
 
 def test_home_lets_a_member_answer_requests_waiting_on_them() -> None:

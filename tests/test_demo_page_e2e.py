@@ -155,11 +155,15 @@ def test_next_recap_posts_the_weekly_recap_in_wins_and_its_thread_opens(page: Pa
     page.get_by_role("navigation").get_by_role("button", name="# wins").click()
     recap = messages(page).filter(has_text="Weekly recap · 23–29 Nov 2026")
     expect(recap).to_contain_text("Shares 0 / 10")
-    recap.get_by_role("button", name="1 reply").click()
+    # Ada's line of the week, then the week as a picture (drawn and uploaded after the recap, from the outbox).
+    recap.get_by_role("button", name="2 replies").click()
 
     thread = page.get_by_role("complementary", name="Thread")
     expect(thread).to_contain_text("Each person's week")
     expect(thread).to_contain_text("@ada")
+    chart = thread.get_by_role("img", name="The week of 23 Nov: practice and stands. Share")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 400") is True
 
 
 def test_an_unknown_command_is_answered_as_slack_answers_it(page: Page) -> None:

@@ -18,6 +18,7 @@ from bot.coach import (
     ideas,
     measures,
     members,
+    pictures,
     practice,
     promises,
     records,
@@ -27,6 +28,7 @@ from bot.coach import (
     team,
     workspaces,
 )
+from bot.coach.pictures import WeekPicture
 from bot.coach.rules import RequestMove
 from bot.coach.trajectory import Measure, Trajectory
 from bot.coach.values import (
@@ -454,6 +456,14 @@ class Coach:
         """The member's stand, program day, practice, requests both ways and promises due."""
         with self._reading() as session:
             return status.status(who, ctx=self.context(), session=session, admins=self.admins)
+
+    def week_picture(self, who: MemberId) -> WeekPicture:
+        """The figures of the member's own week so far, for a chart: their practice day by day, their stand's line."""
+        with self._reading() as session:
+            member = queries.get_member(team_id=who.team_id, user_id=who.user_id, session=session)
+            today = members.today(who, ctx=self.context(), session=session)
+            weekends = member.weekends if member is not None else False
+            return pictures.member_week(session, who=who, today=today, weekends=weekends)
 
     def export(self, *, team_id: str | None = None, user_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
         """Everything stored (all teams, one team) as the contract's export document; with `user_id`, everything

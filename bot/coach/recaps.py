@@ -3,16 +3,18 @@ line; claimed once each, like nudges. The week itself is worked out in `bot.coac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.coach import members
+from bot.coach import members, pictures
 from bot.coach.facade import Coach
 from bot.coach.follow_ups import claim_row
 from bot.coach.nudges import CLAIM_TIMEOUT
+from bot.coach.pictures import WeekPicture
 from bot.coach.rules import (
     local_today,
     member_zone,
@@ -30,6 +32,7 @@ from bot.coach.weeks import (
 from storage import asking, claims, queries, schedule
 from storage.db import unit_of_work
 from storage.models import ClaimStatus, FollowUp, Recap, Workspace
+from storage.outbox import Outgoing
 
 # Posting the recap ---------------------------------------------------------------------------------------
 
@@ -161,12 +164,20 @@ class Recaps:
                 team_integrity=due.team_integrity,
             )
 
-    def posted(self, due: DueRecap, channel_id: str, ts: str) -> None:
-        """The recap is out: remember where."""
-        with unit_of_work(self.coach.engine) as session:
+    def picture(self, team_id: str, week_start: date, zone: ZoneInfo) -> WeekPicture:
+        """The figures of the week's chart: the team's practice day by day and each measured stand's line."""
+        with unit_of_work(self.coach.engine, read_only=True) as session:
+            return pictures.team_week(session, team_id=team_id, week_start=week_start, zone=zone)
+
+    def posted(self, due: DueRecap, channel_id: str, ts: str, *, then: Sequence[Outgoing] = ()) -> None:
+        """The recap is out: remember where, and owe Slack what follows it in its thread (its chart) in the same
+        transaction, so a crash between the two can lose neither."""
+        with self.coach.transaction() as session:
             claims.finish(
                 Recap, due.key, status=ClaimStatus.SENT, channel_id=channel_id, message_ts=ts, session=session
             )
+            if then:
+                self.coach.tell(*then)
 
     def failed(self, due: DueRecap) -> None:
         """The channel refused the recap for good; `/coach recap here` gives it another chance."""

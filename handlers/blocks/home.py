@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
+from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
 
 from bot.coach import FollowedStand, Status
@@ -63,12 +63,20 @@ def _status_blocks(status: Status, *, with_buttons: bool) -> list[Block]:
                     button("Log an action", Action.OPEN_ACT),
                     button("Make a request", Action.OPEN_REQUEST),
                     button("Make a promise", Action.OPEN_PROMISE),
+                    *_picture_button(status),
                 ],
             )
         )
     else:
         blocks.append(section(today, block_id="status-today"))
+        if _picture_button(status):
+            blocks.append(buttons("status-picture", _picture_button(status)))
     return blocks
+
+
+def _picture_button(status: Status) -> list[ButtonElement]:
+    """The week as a picture, offered to a member with a stand (a week of practice and, maybe, a measure to draw)."""
+    return [button("My week in a picture", Action.WEEK_PICTURE)] if status.progress.stand is not None else []
 
 
 FOLLOWERS_NAMED = 10  # a stand can have hundreds of followers; a context line names the first few

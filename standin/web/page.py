@@ -173,7 +173,17 @@ class Client:
             "ephemeral": message.ephemeral,
             "edited": message.updates > 0,
             "replies": replies,
-            "files": [{"id": f.file_id, "name": f.filename, "title": f.title} for f in files if f is not None],
+            "files": [
+                {
+                    "id": f.file_id,
+                    "name": f.filename,
+                    "title": f.title,
+                    "alt": f.alt_txt,
+                    "image": _is_image(f.filename),
+                }
+                for f in files
+                if f is not None
+            ],
         }
 
     def views(self, body: JsonDict) -> JsonDict:
@@ -205,6 +215,10 @@ class Client:
         if found is None:
             return Response("no such file", status_code=404)
         safe = re.sub(r"[^\w.-]", "_", found.filename) or "file"
+        if _is_image(found.filename):  # shown in the page, as Slack shows an uploaded image
+            return Response(
+                found.content, media_type="image/png", headers={"content-disposition": f'inline; filename="{safe}"'}
+            )
         disposition = f'attachment; filename="{safe}"'
         return Response(
             found.content, media_type="application/octet-stream", headers={"content-disposition": disposition}
@@ -297,3 +311,8 @@ class Client:
         if owner != viewer:
             raise Refusal("that view is someone else's")
         return view
+
+
+def _is_image(filename: str) -> bool:
+    """Whether an uploaded file is a picture the page shows (the app uploads PNG charts)."""
+    return filename.lower().endswith(".png")

@@ -54,6 +54,14 @@ def member_zones(*, team_id: str, user_ids: Collection[str], session: Session) -
     return {member_id: tz for member_id, tz in rows}
 
 
+def member_names(*, team_id: str, user_ids: Collection[str], session: Session) -> dict[str, str]:
+    """The name Slack gave each of these members, where it gave one."""
+    rows = session.exec(
+        select(Member.user_id, Member.name).where(Member.team_id == team_id, col(Member.user_id).in_(user_ids))
+    )
+    return {member_id: name for member_id, name in rows if name}
+
+
 def members_with_weekends(*, team_id: str, session: Session) -> set[str]:
     """Members who practise on weekends too."""
     return set(session.exec(select(Member.user_id).where(Member.team_id == team_id, col(Member.weekends).is_(True))))

@@ -161,6 +161,27 @@ def reading_spans(
     return spans
 
 
+def readings_by_day(
+    *, team_id: str, stand_ids: Sequence[int], through: date, session: Session
+) -> dict[int, list[tuple[date, float]]]:
+    """Each stand's readings on or before `through`, one per day (the day's last), oldest first."""
+    if not stand_ids:
+        return {}
+    rows = session.exec(
+        select(col(Reading.stand_id), col(Reading.local_date), col(Reading.value))
+        .where(
+            col(Reading.team_id) == team_id,
+            col(Reading.stand_id).in_(stand_ids),
+            col(Reading.local_date) <= through,
+        )
+        .order_by(col(Reading.local_date), col(Reading.id))
+    )
+    days: dict[int, dict[date, float]] = {}
+    for stand_id, day, value in rows:
+        days.setdefault(stand_id, {})[day] = value  # a later reading of the same day replaces the earlier
+    return {stand_id: sorted(by_day.items()) for stand_id, by_day in days.items()}
+
+
 def set_idea_request(*, team_id: str, idea_id: int, request_id: int, session: Session) -> bool:
     """Record the request an idea became, unless it already became one (of two racing clicks, one wins)."""
     moved = session.execute(

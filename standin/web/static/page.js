@@ -81,6 +81,14 @@
       node.append(text);
     }
     for (const file of message.files || []) {
+      if (file.image) {
+        const figure = Object.assign(document.createElement("figure"), { className: "file-image" });
+        const img = Object.assign(document.createElement("img"), { src: `/files/${file.id}`, alt: file.alt || file.title || file.name });
+        const caption = Object.assign(document.createElement("figcaption"), { textContent: file.title || file.name });
+        figure.append(caption, img);
+        node.append(figure);
+        continue;
+      }
       const a = Object.assign(document.createElement("a"), { className: "file", href: `/files/${file.id}`, textContent: `📎 ${file.title || file.name}` });
       a.setAttribute("download", file.name);
       node.append(a);
