@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.coach import Coach, CoachRefusal, MemberId
+from bot.coach import Coach, CoachRefusal, FollowedStand, MemberId
 from bot.coach.rules import RequestMove, Role, moves_for
 from handlers import breakdown_flows, flows
 from handlers import outbox as ox
@@ -130,6 +130,16 @@ def opener(build: Callable[[], dict[str, Any]]) -> Listener:
 
     def open_it(click: Click) -> None:
         click.open_form(build())
+
+    open_it.__name__ = f"open_{build.__name__.removeprefix('build_')}"
+    return open_it
+
+
+def practice_opener(build: Callable[[Sequence[FollowedStand]], dict[str, Any]]) -> Listener:
+    """A button that opens a practice form, offering the stands the member joined; it stores nothing."""
+
+    def open_it(click: Click) -> None:
+        click.open_form(build(click.coach.following(click.who)))
 
     open_it.__name__ = f"open_{build.__name__.removeprefix('build_')}"
     return open_it
@@ -291,9 +301,9 @@ Listener = Callable[[Click], None]
 # it; every other listener acks inside the transaction that stores what the press means.
 LISTENERS: tuple[tuple[str | re.Pattern[str], Listener], ...] = (
     (Action.OPEN_STAND, opener(build_stand_form)),
-    (Action.OPEN_SHARE, opener(build_share_modal)),
-    (Action.OPEN_ACT, opener(build_act_modal)),
-    (Action.OPEN_REQUEST, opener(build_request_modal)),
+    (Action.OPEN_SHARE, practice_opener(build_share_modal)),
+    (Action.OPEN_ACT, practice_opener(build_act_modal)),
+    (Action.OPEN_REQUEST, practice_opener(build_request_modal)),
     (Action.OPEN_PROMISE, opener(build_promise_modal)),
     (Action.OPEN_BREAKTHROUGH, opener(build_breakthrough_modal)),
     (Action.CHECK_IN_DECLARE, check_in_declare),

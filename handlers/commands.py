@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.coach import Coach, CoachRefusal, MemberId
+from bot.coach import Coach, CoachRefusal, FollowedStand, MemberId
 from bot.coach.rules import member_zone
 from handlers import breakdown_flows, flows, parsing, stand_parsing
 from handlers.blocks.help import build_forget_confirmation, build_help
@@ -58,15 +58,21 @@ def sender(context: BoltContext) -> MemberId:
     return MemberId(team_id, user_id)
 
 
-BARE_FORMS: dict[Command, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    Command.STAND: lambda command: build_stand_modal(channel_id=command.get("channel_id")),
-    Command.SHARE: lambda _: build_share_modal(),
-    Command.ACT: lambda _: build_act_modal(),
-    Command.REQUEST: lambda _: build_request_modal(),
-    Command.PROMISE: lambda _: build_promise_modal(),
-    Command.BREAKDOWN: lambda _: build_breakdown_modal(),
-    Command.BREAKTHROUGH: lambda _: build_breakthrough_modal(),
-    Command.PROGRESS: lambda _: build_progress_modal(),
+def _following(coach: Coach, command: dict[str, Any]) -> list[FollowedStand]:
+    """The stands the member typing a bare command joined (their practice can count for one of them too)."""
+    team_id, user_id = command.get("team_id"), command.get("user_id")
+    return coach.following(MemberId(team_id, user_id)) if team_id and user_id else []
+
+
+BARE_FORMS: dict[Command, Callable[[Coach, dict[str, Any]], dict[str, Any]]] = {
+    Command.STAND: lambda _, command: build_stand_modal(channel_id=command.get("channel_id")),
+    Command.SHARE: lambda coach, command: build_share_modal(_following(coach, command)),
+    Command.ACT: lambda coach, command: build_act_modal(_following(coach, command)),
+    Command.REQUEST: lambda coach, command: build_request_modal(_following(coach, command)),
+    Command.PROMISE: lambda *_: build_promise_modal(),
+    Command.BREAKDOWN: lambda *_: build_breakdown_modal(),
+    Command.BREAKTHROUGH: lambda *_: build_breakthrough_modal(),
+    Command.PROGRESS: lambda *_: build_progress_modal(),
 }
 
 
@@ -320,11 +326,11 @@ def register(app: App, coach: Coach) -> None:
     def take(ack: Ack) -> None:
         ack()
 
-    def opener(build: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
+    def opener(build: Callable[[Coach, dict[str, Any]], dict[str, Any]]) -> Callable[..., None]:
         def open_form(command: dict[str, Any], client: WebClient) -> None:
             # Started with the ack rather than after it: a trigger_id lives three seconds, and neither the ack
             # nor the modal should wait for the other.
-            client.views_open(trigger_id=command["trigger_id"], view=build(command))
+            client.views_open(trigger_id=command["trigger_id"], view=build(coach, command))
 
         return open_form
 

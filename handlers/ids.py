@@ -87,3 +87,4 @@ class Field(StrEnum):
     MEASURE_TARGET = "measure_target"
     VALUE = "value"
     MILESTONES = "milestones"
+    TOWARD = "toward"

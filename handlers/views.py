@@ -184,19 +184,22 @@ def share(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     team_id, user_id = who
     told, note = form.people(user_id), form.text(Field.NOTE, what="your note", required=False)
     person_checked(form, Field.PEOPLE, lambda: require_people(client, coach, team_id, told))
-    return lambda: flows.log_shares(coach, who, told, note)
+    toward = form.choice(Field.TOWARD, what="a stand", required=False) or None
+    return lambda: flows.log_shares(coach, who, told, note, toward=toward)
 
 
 def act(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     what = form.text(Field.TEXT, what="what you did")
-    return lambda: flows.log_action(coach, who, what)
+    toward = form.choice(Field.TOWARD, what="a stand", required=False) or None
+    return lambda: flows.log_action(coach, who, what, toward=toward)
 
 
 def request(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:
     team_id, user_id = who
     recipient, what, due_on = form.person(user_id), form.dated_text(Field.TEXT, what="your request"), form.due_on()
     person_checked(form, Field.PERSON, lambda: require_person(client, coach, MemberId(team_id, recipient)))
-    return lambda: flows.make_request(coach, who, recipient, what, due_on)
+    toward = form.choice(Field.TOWARD, what="a stand", required=False) or None
+    return lambda: flows.make_request(coach, who, recipient, what, due_on, toward=toward)
 
 
 def promise(coach: Coach, form: Form, who: MemberId, client: WebClient) -> Work:

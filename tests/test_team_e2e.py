@@ -1,12 +1,12 @@
 """The leader's view, end to end: `/coach team` and a lead's App Home show every active stand side by side; a
-member who does not lead is refused kindly."""
+member who does not lead is refused kindly. And followers' practice for a stand they joined, inline or in a form."""
 
 from __future__ import annotations
 
 from bot.app import Runtime
 from bot.clock import FixedClock
 from standin import SlackStandIn
-from tests.e2e import export, last_ephemeral, seen
+from tests.e2e import export, last_ephemeral, modal_answer, seen
 from tests.support import at
 
 
@@ -124,3 +124,39 @@ def test_only_a_follower_logs_for_a_stand_and_never_for_their_own(
     assert "Join it from its announcement first" in seen(last_ephemeral(slack, "UADA", "Join it"))
     assert "your own stand" in seen(last_ephemeral(slack, "UBOB", "your own stand"))
     assert export(app)["actions"] == []
+
+
+def test_a_follower_picks_the_stand_their_practice_is_for_in_the_form(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    bob_and_cy_take_stands(slack, clock)
+
+    slack.command("UCY", "/act", "")
+    form = slack.wait_for(lambda: slack.open_views("UCY"))[-1]
+    slack.submit(
+        "UCY", form, {"What did you do?": "Introduced Bob to an editor", "For a stand you joined?": "80 sign-ups"}
+    )
+
+    assert "For <@UBOB>'s stand too" in seen(modal_answer(slack, "UCY", "Action logged"))
+    [stand] = [s for s in export(app)["stands"] if s["user_id"] == "UBOB"]
+    [action] = export(app)["actions"]
+    assert (action["user_id"], action["toward_stand_id"]) == ("UCY", stand["id"])
+
+
+def test_practice_forms_offer_the_stands_a_member_joined_and_only_to_a_follower(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    bob_and_cy_take_stands(slack, clock)
+
+    slack.open_home("UCY")
+    home = slack.wait_for(lambda: slack.home("UCY"))
+    slack.click("UCY", home, "Make a request")
+    request_form = slack.wait_for(lambda: slack.open_views("UCY"))[-1]
+    slack.command("UADA", "/share", "")
+    share_form = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+
+    assert "For a stand you joined?" in seen(request_form)
+    assert "For a stand you joined?" not in seen(share_form)  # Ada joined no stand
+    slack.submit("UCY", request_form, {"Who are you asking?": "UADA", "What are you asking for?": "an intro"})
+    [request] = export(app)["requests"]
+    assert request["toward_stand_id"] is None  # left blank: only Cy's own practice

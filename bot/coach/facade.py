@@ -33,6 +33,7 @@ from bot.coach.rules import RequestMove
 from bot.coach.trajectory import Measure, Trajectory
 from bot.coach.values import (
     Context,
+    FollowedStand,
     Joined,
     MemberId,
     Profile,
@@ -456,6 +457,11 @@ class Coach:
         """The member's stand, program day, practice, requests both ways and promises due."""
         with self._reading() as session:
             return status.status(who, ctx=self.context(), session=session, admins=self.admins)
+
+    def following(self, who: MemberId) -> list[FollowedStand]:
+        """The active stands the member joined, each with its program day."""
+        with self._reading() as session:
+            return status.following(who, ctx=self.context(), session=session)
 
     def week_picture(self, who: MemberId) -> WeekPicture:
         """The figures of the member's own week so far, for a chart: their practice day by day, their stand's line."""

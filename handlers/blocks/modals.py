@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.coach import FollowedStand
 from handlers.blocks.primitives import clip, context, esc, person, section, when
 from handlers.ids import Field, Modal
 from handlers.metadata import (
@@ -135,8 +137,29 @@ def build_progress_modal() -> dict[str, Any]:
     )
 
 
-def build_share_modal() -> dict[str, Any]:
-    """The form behind a bare `/share`."""
+TOWARD_SHOWN = 100  # Slack's most options in a select
+
+
+def _toward(following: Sequence[FollowedStand]) -> list[Block]:
+    """For a member who joined stands: which one (if any) this practice is for too, as `for @owner` says inline."""
+    if not following:
+        return []
+    return [
+        InputBlock(
+            block_id=Field.TOWARD,
+            label="For a stand you joined?",
+            optional=True,
+            element=StaticSelectElement(
+                action_id=Field.TOWARD,
+                placeholder="Only your own practice",
+                options=[Option(value=s.owner_id, label=clip(s.text, 75)) for s in following[:TOWARD_SHOWN]],
+            ),
+        )
+    ]
+
+
+def build_share_modal(following: Sequence[FollowedStand] = ()) -> dict[str, Any]:
+    """The form behind a bare `/share`; `following`: the stands the member joined, to log it for one of them too."""
     return _modal(
         Modal.SHARE,
         "Log shares",
@@ -146,17 +169,19 @@ def build_share_modal() -> dict[str, Any]:
                 block_id=Field.PEOPLE, label="Who did you tell?", element=UserMultiSelectElement(action_id=Field.PEOPLE)
             ),
             _text_input("What did you tell them?", Field.NOTE, multiline=True, optional=True),
+            *_toward(following),
         ],
     )
 
 
-def build_act_modal() -> dict[str, Any]:
-    """The form behind a bare `/act`."""
-    return _modal(Modal.ACT, "Log an action", "Log", [_text_input("What did you do?", Field.TEXT, multiline=True)])
+def build_act_modal(following: Sequence[FollowedStand] = ()) -> dict[str, Any]:
+    """The form behind a bare `/act`; `following` as for `/share`."""
+    blocks = [_text_input("What did you do?", Field.TEXT, multiline=True), *_toward(following)]
+    return _modal(Modal.ACT, "Log an action", "Log", blocks)
 
 
-def build_request_modal() -> dict[str, Any]:
-    """The form behind a bare `/request`."""
+def build_request_modal(following: Sequence[FollowedStand] = ()) -> dict[str, Any]:
+    """The form behind a bare `/request`; `following` as for `/share`."""
     return _modal(
         Modal.REQUEST,
         "Make a request",
@@ -167,6 +192,7 @@ def build_request_modal() -> dict[str, Any]:
             ),
             _text_input("What are you asking for?", Field.TEXT, multiline=True),
             _date_input("By when?"),
+            *_toward(following),
         ],
     )
 
