@@ -194,6 +194,7 @@ def test_logging_practice_later_that_day_updates_the_nudge_in_place(
 ) -> None:
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
     last_ephemeral(slack, "UADA", "Your stand is declared")
+    drained(slack, app)  # the welcome DM is out: the last message in the DM is the nudge
     nudge_pass(Nudges(app.coach), paced_poster(support.settings_for(slack.api_url, "sqlite://")), clock.now())
     nudge = slack.last_message("UADA")
     assert "Act 0/2" in seen(nudge)
