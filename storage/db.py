@@ -8,6 +8,7 @@ handler, which sleeps and polls. PostgreSQL needs neither: rows are locked where
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Iterator
@@ -18,10 +19,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -117,8 +121,18 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Bring the schema at `url` up to date."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the schema at `url` up to date, and say so in one line."""
+    config = alembic_config(url)
+    # Alembic logs every migration's whole docstring at INFO on a fresh database: eighteen paragraphs at each first
+    # start. Its warnings still show; the revision reached is logged once, below.
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(max(level, logging.WARNING))
+    try:
+        command.upgrade(config, "head")
+    finally:
+        alembic_log.setLevel(level)
+    log.info("database schema up to date (revision %s)", ScriptDirectory.from_config(config).get_current_head())
 
 
 def database_is_reachable(engine: Engine) -> bool:
