@@ -9,8 +9,9 @@ How: two runs, each on a fresh scratch database and a fresh stand-in for Slack i
 shares neither the GIL nor the memory with the pass). The first has one workspace installed, the second all of
 them; both run one `nudge_pass` at 09:00 Berlin with the app's own per-workspace senders (`workspace_posters`,
 SLACK_POSTS_PER_SECOND = `--rate`). Every workspace is the same size, so one alone stands for the slowest alone.
-Exit status 1 means a member got two nudges or none, a post went out with another workspace's token, or a side
-failed; a missed time target is only reported.
+Beside the app's CPU through the pass it reports the stand-in's: on a small machine both share its cores, so the
+two together bound how fast the pass can go. Exit status 1 means a member got two nudges or none, a post went out
+with another workspace's token, or a side failed; a missed time target is only reported.
 
     .venv/bin/python benchmarks/oauth_fanout.py                           # 50 x 200 at 20/s
     .venv/bin/python benchmarks/oauth_fanout.py --workspaces 10 --members 100
