@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -53,26 +54,42 @@ workspaces are due at once), enough to keep up with its own pace."""
 def side_by_side(posters: Posters, items: Sequence[T], send: Callable[[T], str], *, name: str) -> list[str]:
     """Each item sent by `send`, the workspaces side by side: Slack's limits are per workspace, so one workspace's
     pace (or a 429 it meets) never holds up another's. Items carry `team_id`; outcomes come back unordered."""
+    return in_chunks(posters, items, lambda chunk: [send(item) for item in chunk], name=name, chunked=False)
+
+
+def in_chunks(
+    posters: Posters,
+    items: Sequence[T],
+    send: Callable[[Sequence[T]], list[str]],
+    *,
+    name: str,
+    chunked: bool = True,
+) -> list[str]:
+    """`side_by_side`, each sender taking a chunk of its workspace's items at a time (with `chunked`): about its
+    share of one second of that workspace's posts, so what is read and recorded for the chunk at once costs a
+    few statements, not a few per item, and is held back for no more than a second. `send` gets one workspace's
+    chunk and returns an outcome per item."""
     queues: dict[str, deque[T]] = {}
     for item in items:
         queues.setdefault(getattr(item, "team_id"), deque()).append(item)  # noqa: B009
     if not queues:
         return []
     per_team = max(1, min(16, int(posters.per_second), SENDERS // len(queues)))
+    size = max(1, math.ceil(posters.per_second / per_team)) if chunked else 1
     # Round robin: every workspace gets its first sender before any gets a second.
-    tasks = [queue for turn in range(per_team) for queue in queues.values() if len(queue) > turn]
+    tasks = [queue for turn in range(per_team) for queue in queues.values() if len(queue) > turn * size]
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def drain(queue: deque[T]) -> None:
         while True:
-            try:
-                item = queue.popleft()
-            except IndexError:
-                return
-            outcome = send(item)
             with lock:
-                outcomes.append(outcome)
+                chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
+            if not chunk:
+                return
+            done = send(chunk)
+            with lock:
+                outcomes.extend(done)
 
     with ThreadPoolExecutor(max_workers=min(SENDERS, len(tasks)), thread_name_prefix=name) as pool:
         list(pool.map(drain, tasks))
@@ -132,7 +149,7 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: Posters, 
     sender = MorningSender(nudges, follow_ups, recaps, poster, now, nudges.due_items(due_nudges))
     # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
     # Slack's latency at the allowed pace; more would only contend for the interpreter and the connection pool.
-    outcomes = side_by_side(poster, due, sender.send, name="morning")
+    outcomes = in_chunks(poster, due, sender.send_chunk, name="morning")
     report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
     if due:
         log.info("morning pass at %s: %s", now.isoformat(), report)
@@ -150,7 +167,7 @@ class Claimed:
 
 @dataclass(frozen=True, slots=True)
 class MorningSender:
-    """Claims, composes, posts and records one member's morning message at a time."""
+    """Claims, composes, posts and records the morning messages of a chunk of one workspace's members."""
 
     nudges: Nudges
     follow_ups: FollowUps | None
@@ -159,19 +176,47 @@ class MorningSender:
     now: datetime
     items: dict[tuple[str, str], DueItems]
 
-    def send(self, morning: Morning) -> str:
-        """ "sent", "skipped" (another instance has it, or nothing was left) or "failed"."""
+    def send_chunk(self, chunk: Sequence[Morning]) -> list[str]:
+        """Each member's outcome: "sent", "skipped" (another instance has it, or nothing was left) or "failed".
+
+        The chunk's nudges are claimed and composed in one unit of work, and those sent are recorded in another
+        once the chunk is through (a second of posts at most): the claims stay one compare-and-set per member, and
+        a crash between the two leaves open claims, taken over after their timeout, as it did one at a time.
+        """
+        if self.poster.for_team(chunk[0].team_id) is None:
+            return ["skipped"] * len(chunk)  # the app is not installed there (any more): nothing claimed or sent
         try:
-            return self._deliver(morning)
+            due = [morning.nudge for morning in chunk if morning.nudge is not None]
+            won = self.nudges.claim_and_compose_many(due, self.now, items=self.items)
+        except SQLAlchemyError:
+            # Nothing was claimed: the next pass (or another instance) sends these.
+            log.exception("morning messages for %s: the database failed", chunk[0].team_id)
+            return ["failed"] * len(chunk)
+        sent: list[tuple[DueNudge, str, str]] = []
+        outcomes = [self.send(morning, won, sent) for morning in chunk]
+        try:
+            self.nudges.sent_many(sent)
+        except SQLAlchemyError:
+            # Posted, not recorded: their claims stay open and are taken over after the timeout.
+            log.exception("morning messages for %s: recording %d sent failed", chunk[0].team_id, len(sent))
+            return ["failed" if outcome == "sent" else outcome for outcome in outcomes]
+        return outcomes
+
+    def send(
+        self, morning: Morning, won: dict[tuple[str, str], NudgeContent], sent: list[tuple[DueNudge, str, str]]
+    ) -> str:
+        """One member's outcome; a nudge that went out joins `sent`, for the caller to record."""
+        try:
+            return self._deliver(morning, won, sent)
         except SQLAlchemyError:
             # Open claims are taken over after their timeout; the other members still get theirs.
             log.exception("morning message for %s/%s: the database failed", morning.team_id, morning.user_id)
             return "failed"
 
-    def _deliver(self, morning: Morning) -> str:
-        if self.poster.for_team(morning.team_id) is None:
-            return "skipped"  # the app is not installed there (any more): nothing is claimed, nothing sent
-        claimed = self._claim(morning)
+    def _deliver(
+        self, morning: Morning, won: dict[tuple[str, str], NudgeContent], sent: list[tuple[DueNudge, str, str]]
+    ) -> str:
+        claimed = self._claim(morning, won.get((morning.team_id, morning.user_id)))
         if claimed is None:
             return "skipped"
         questions = [question for _, question in claimed.asked]
@@ -194,15 +239,17 @@ class MorningSender:
             who = f"{morning.team_id}/{morning.user_id}"
             log.error("morning for %s not sent: %s (retried after the claims time out)", who, error)
             return "failed"
-        self._sent(morning, claimed, told, str(response["channel"]), str(response["ts"]))
+        channel, ts = str(response["channel"]), str(response["ts"])
+        if morning.nudge is not None:
+            sent.append((morning.nudge, channel, ts))
+        self._sent(claimed, told, channel, ts)
         return "sent"
 
-    def _claim(self, morning: Morning) -> Claimed | None:
-        """Claim what is due; None when there is nothing of it left for this instance to send."""
-        content = None
+    def _claim(self, morning: Morning, content: NudgeContent | None) -> Claimed | None:
+        """Claim what is due beside the nudge (`content`, when this instance won it); None when there is nothing
+        of it left for this instance to send."""
         key = (morning.team_id, morning.user_id)
         if morning.nudge is not None:
-            content = self.nudges.claim_and_compose(morning.nudge, self.now, items=self.items.get(key))
             if content is None:
                 return None  # another instance has this member's morning
         elif morning.follow_ups and self.nudges.in_flight(MemberId(*key), morning.follow_ups[0].local_date):
@@ -229,9 +276,7 @@ class MorningSender:
             assert self.recaps is not None
             self.recaps.follower_gone(line, code)
 
-    def _sent(self, morning: Morning, claimed: Claimed, told: list[Blocks], channel: str, ts: str) -> None:
-        if morning.nudge is not None:
-            self.nudges.sent(morning.nudge, channel, ts)
+    def _sent(self, claimed: Claimed, told: list[Blocks], channel: str, ts: str) -> None:
         for follow_up, question in claimed.asked:
             assert self.follow_ups is not None
             self.follow_ups.sent(follow_up, channel, ts)

@@ -3,10 +3,12 @@ carries, the messages that asked about one item."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -32,6 +34,43 @@ def remember_nudge(
         .where(*(getattr(Nudge, name) == value for name, value in key.items()))
         .values(stand_id=stand_id, program_day=program_day, moment=moment, check_in_id=check_in_id)
     )
+
+
+@lru_cache(maxsize=1)
+def _remember_nudges_statement() -> Any:
+    table = Nudge.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(
+            table.c.team_id == bindparam("key_team"),
+            table.c.user_id == bindparam("key_user"),
+            table.c.local_date == bindparam("key_date"),
+        )
+        .values(
+            stand_id=bindparam("stand_id"),
+            program_day=bindparam("program_day"),
+            moment=bindparam("moment"),
+            check_in_id=bindparam("check_in_id"),
+        )
+    )
+
+
+def remember_nudges(asked: Sequence[Mapping[str, Any]], *, session: Session) -> None:
+    """`remember_nudge` for many claimed nudges in one statement: each mapping holds the nudge's key (`team_id`,
+    `user_id`, `local_date`) and what it asks (`stand_id`, `program_day`, `moment`, `check_in_id`)."""
+    if asked:
+        session.execute(
+            _remember_nudges_statement(),
+            [
+                {
+                    "key_team": row["team_id"],
+                    "key_user": row["user_id"],
+                    "key_date": row["local_date"],
+                    **{name: row[name] for name in ("stand_id", "program_day", "moment", "check_in_id")},
+                }
+                for row in asked
+            ],
+        )
 
 
 def answer_check_in(*, team_id: str, user_id: str, check_in_id: int, answer: str, session: Session) -> bool:

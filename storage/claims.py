@@ -6,10 +6,12 @@ records Slack's ts. A claim whose sender died is taken over once it is older tha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
@@ -74,6 +76,53 @@ def claim(
     return retaken.first() is not None
 
 
+@lru_cache(maxsize=2)
+def _claim_nudges_statement(dialect_name: str) -> Any:
+    # Built once and run with many rows of values (SQLAlchemy sends them as one multi-row insert, RETURNING what was
+    # inserted): the morning pass claims a chunk of members at a time.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = Nudge.__table__  # type: ignore[attr-defined]
+    return (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=["team_id", "user_id", "local_date"])
+        .returning(table.c.team_id, table.c.user_id, table.c.local_date)
+    )
+
+
+def claim_nudges(
+    keys: Sequence[tuple[str, str, date]], *, now: datetime, stale_before: datetime, session: Session
+) -> set[tuple[str, str, date]]:
+    """Claim many members' nudges at once, each (team, member, local date) as `claim` would: every key is won by
+    exactly one claimant, here or on another instance. The keys this call won come back.
+
+    Two statements however many keys: one insert that skips the keys already claimed, and one compare-and-set that
+    takes over those whose sender never finished. Keys go in sorted, so two instances lock rows in one order.
+    """
+    if not keys:
+        return set()
+    ordered = sorted(set(keys))
+    claimed = {"status": ClaimStatus.CLAIMED, "claimed_at": now, "created_at": now}
+    inserted = session.execute(
+        _claim_nudges_statement(session.get_bind().dialect.name),
+        [{"team_id": t, "user_id": u, "local_date": d, **claimed} for t, u, d in ordered],
+    )
+    won: set[tuple[str, str, date]] = {(t, u, d) for t, u, d in inserted}
+    taken = [key for key in ordered if key not in won]
+    if taken:
+        retaken = session.execute(
+            update(Nudge)
+            .where(
+                tuple_(col(Nudge.team_id), col(Nudge.user_id), col(Nudge.local_date)).in_(taken),
+                col(Nudge.status) == ClaimStatus.CLAIMED,
+                col(Nudge.claimed_at) < stale_before,
+            )
+            .values(claimed_at=now)
+            .returning(col(Nudge.team_id), col(Nudge.user_id), col(Nudge.local_date))
+        )
+        won.update((t, u, d) for t, u, d in retaken)
+    return won
+
+
 def finish(
     model: Claimable,
     key: dict[str, Any],
@@ -90,6 +139,32 @@ def finish(
         .where(*(getattr(model, name) == value for name, value in key.items()))
         .values(status=status, channel_id=channel_id, message_ts=message_ts, **remembered)
     )
+
+
+@lru_cache(maxsize=1)
+def _nudges_sent_statement() -> Any:
+    table = Nudge.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(
+            table.c.team_id == bindparam("key_team"),
+            table.c.user_id == bindparam("key_user"),
+            table.c.local_date == bindparam("key_date"),
+        )
+        .values(status=ClaimStatus.SENT, channel_id=bindparam("channel"), message_ts=bindparam("ts"))
+    )
+
+
+def nudges_sent(sent: Sequence[tuple[DueNudge, str, str]], *, session: Session) -> None:
+    """Record many nudges as sent, each with its channel and ts, in one statement (run once per row)."""
+    if sent:
+        session.execute(
+            _nudges_sent_statement(),
+            [
+                {"key_team": d.team_id, "key_user": d.user_id, "key_date": d.local_date, "channel": c, "ts": ts}
+                for d, c, ts in sent
+            ],
+        )
 
 
 def nudge_key(due: DueNudge) -> dict[str, Any]:

@@ -6,7 +6,8 @@ import json
 import re
 import subprocess
 import threading
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from sqlalchemy import Engine
 from bot.app import Runtime, paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, MemberId, Profile
-from bot.coach.nudges import Nudges, theme_for
+from bot.coach.nudges import NudgeContent, Nudges, theme_for
+from bot.coach.trajectory import Measure
 from handlers.jobs import nudge_pass
 from standin import SlackStandIn
 from tests import support
@@ -128,6 +130,82 @@ def test_concurrent_claimants_get_exactly_one_win(coach: Coach, clock: FixedCloc
     for thread in threads:
         thread.join()
     assert sorted(wins) == [False] * 7 + [True]
+
+
+def twins(coach: Coach, clock: FixedClock) -> None:
+    """Members in pairs (1 and 2) with the same history: a measured stand with practice, a reading and a promise
+    gone past its date (A); a plain stand with no practice since its first day (B)."""
+    clock.set(at("2026-11-16T06:00:00Z"))  # Monday
+    for twin in ("1", "2"):
+        for name in ("UA", "UB"):
+            coach.remember_profile(MemberId(T, name + twin), Profile(name=name, tz="UTC", is_admin=False, is_bot=False))
+        ada, bob = MemberId(T, "UA" + twin), MemberId(T, "UB" + twin)
+        coach.declare_stand(ada, "80 sign-ups", date(2026, 12, 4), measure=Measure("sign-ups", 40, 80))
+        coach.declare_stand(bob, "Bob's stand", None)
+        coach.log_shares(ada, ["UX", "UY"], "told them")
+        coach.log_action(ada, "called the printer")
+        coach.log_action(bob, "a first step")
+    clock.set(at("2026-11-17T12:00:00Z"))
+    for twin in ("1", "2"):
+        coach.record_progress(MemberId(T, "UA" + twin), 47, "a good day")
+        coach.make_promise(MemberId(T, "UA" + twin), "send the flyer", date(2026, 11, 18))
+        coach.log_action(MemberId(T, "UA" + twin), "booked the hall")
+
+
+def alike(content: NudgeContent) -> NudgeContent:
+    """The content with what names the member or a row of theirs left out."""
+    progress = replace(content.progress, stand=None)
+    return replace(content, user_id="", progress=progress, check_in_id=None, promises_due=[], requests_due=[])
+
+
+def test_a_chunk_of_nudges_composed_at_once_shows_what_each_would_alone(coach: Coach, clock: FixedClock) -> None:
+    twins(coach, clock)
+    nudges = Nudges(coach)
+    now = at("2026-11-19T10:00:00Z")  # Thursday: Ada's promise is overdue, Bob has logged nothing since Monday
+    clock.set(now)
+    due = {d.user_id: d for d in nudges.due(now)}
+    items = nudges.due_items(list(due.values()))
+
+    alone = {u: nudges.claim_and_compose(due[u], now, items=items[(T, u)]) for u in ("UA1", "UB1")}
+    together = nudges.claim_and_compose_many([due["UA2"], due["UB2"]], now, items=items)
+    nudges.sent_many([(due[u], "D" + u, "1") for u in ("UA2", "UB2")])
+
+    for name in ("UA", "UB"):
+        one, other = alone[name + "1"], together[(T, name + "2")]
+        assert one is not None and alike(one) == alike(other)
+        assert other.check_in is not None and other.progress.day == 4
+        assert nudges.content(due[name + "2"]) == other  # what it asked is remembered as it was sent
+    assert together[(T, "UA2")].trajectory is not None and together[(T, "UA2")].progress.week_practice.actions == 2
+
+
+def test_a_chunk_is_claimed_once_across_instances_and_a_stale_claim_is_taken_over(
+    coach: Coach, clock: FixedClock
+) -> None:
+    clock.set(at("2026-11-23T06:00:00Z"))
+    for name in ("UONE", "UTWO", "UTHREE"):
+        participant(coach, name, "UTC")
+    nudges, other = Nudges(coach), Nudges(coach)
+    now = at("2026-11-23T10:00:00Z")
+    due = nudges.due(now)
+    start = threading.Barrier(2)
+    won: list[set[str]] = []
+
+    def claim(instance: Nudges) -> None:
+        start.wait()
+        won.append({user for _, user in instance.claim_and_compose_many(due, now, items={})})
+
+    threads = [threading.Thread(target=claim, args=(instance,)) for instance in (nudges, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(won[0] | won[1]) == ["UONE", "UTHREE", "UTWO"] and not won[0] & won[1]
+    assert nudges.claim_and_compose_many(due, now, items={}) == {}
+    nudges.sent_many([(d, "D", "1") for d in due if d.user_id == "UONE"])
+    later = now + timedelta(minutes=11)  # the other senders died before recording theirs
+    assert {d.user_id for d in nudges.due(later)} == {"UTWO", "UTHREE"}
+    assert set(nudges.claim_and_compose_many(nudges.due(later), later, items={})) == {(T, "UTWO"), (T, "UTHREE")}
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot.coach import measures, members, practice
 from bot.coach.facade import Coach
+from bot.coach.read_ahead import ReadAhead, read_ahead
 from bot.coach.rules import (
     CHECK_IN_EVERY,
     Practice,
@@ -198,6 +199,54 @@ class Nudges:
             )
             return content
 
+    def claim_and_compose_many(
+        self, due: Sequence[DueNudge], now: datetime, *, items: Mapping[tuple[str, str], DueItems]
+    ) -> dict[tuple[str, str], NudgeContent]:
+        """`claim_and_compose` for many members of one workspace in one unit of work and a few statements: what
+        each nudge this instance won shows, by (team, member). Every member's schedule moves on, winner or not.
+
+        Each claim is still its own compare-and-set (see `claims.claim_nudges`): the chunk only shares the
+        transaction, so two instances given the same members never both win one.
+        """
+        if not due:
+            return {}
+        team_id = due[0].team_id
+        users = [d.user_id for d in due]
+        ctx = self.coach.context(now)
+        with unit_of_work(self.engine) as session:
+            keys = [(d.team_id, d.user_id, d.local_date) for d in due]
+            won = claims.claim_nudges(keys, now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
+            found = queries.get_members(team_id=team_id, user_ids=users, session=session)
+            stands = queries.active_stands(team_id=team_id, user_ids=users, session=session)
+            for d in due:
+                member = found.get(d.user_id)
+                if member is not None:
+                    members.schedule_next_nudge(
+                        member, stands.get(d.user_id), done_through=d.local_date, ctx=ctx, session=session
+                    )
+            winners = [d for d in due if (d.team_id, d.user_id, d.local_date) in won]
+            ahead = read_ahead(winners, stands, session=session)
+            contents: dict[tuple[str, str], NudgeContent] = {}
+            asked: list[dict[str, object]] = []
+            for d in winners:
+                stand, key = stands.get(d.user_id), (d.team_id, d.user_id)
+                hour = self._local_hour(found.get(d.user_id), now)
+                content = self._compose(
+                    session, d, stand, items.get(key), record_check_in=True, sent_hour=hour, ahead=ahead
+                )
+                contents[key] = content
+                asked.append(
+                    {
+                        **claims.nudge_key(d),
+                        "stand_id": stand.id if stand else None,
+                        "program_day": content.progress.day,
+                        "moment": content.moment,
+                        "check_in_id": content.check_in_id,
+                    }
+                )
+            asking.remember_nudges(asked, session=session)
+            return contents
+
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge of that day shows now: as it was sent, with its questions as answered since."""
         with unit_of_work(self.engine, read_only=True) as session:
@@ -226,14 +275,18 @@ class Nudges:
         record_check_in: bool = False,
         sent_hour: int = 9,
         sent: Nudge | None = None,
+        ahead: ReadAhead | None = None,
     ) -> NudgeContent:
-        progress = practice.progress(
-            MemberId(due.team_id, due.user_id),
-            on=due.local_date,
-            stand=stand,
-            ctx=self.coach.context(),
-            session=session,
-        )
+        if ahead is not None:
+            progress = ahead.progress(due, stand)
+        else:
+            progress = practice.progress(
+                MemberId(due.team_id, due.user_id),
+                on=due.local_date,
+                stand=stand,
+                ctx=self.coach.context(),
+                session=session,
+            )
         member = session.get(Member, (due.team_id, due.user_id))
         weekends = bool(member and member.weekends)
         started_on = stand.program_started_on if stand is not None else None
@@ -258,14 +311,17 @@ class Nudges:
                 first=started_on,
                 session=session,
             )
-        trajectory = measures.trajectory(stand, today=due.local_date, session=session)
+        if ahead is not None:
+            trajectory = ahead.trajectory(stand, due.local_date)
+        else:
+            trajectory = measures.trajectory(stand, today=due.local_date, session=session)
         if sent is not None:
             check_in_id = sent.check_in_id
             noticed = session.get(Breakdown, check_in_id) if check_in_id is not None else None
             check_in = noticed.text if noticed is not None else None
         else:
             check_in, check_in_id = self._check_in(
-                session, due, stand, member, moment, trajectory, record=record_check_in
+                session, due, stand, member, moment, trajectory, record=record_check_in, ahead=ahead
             )
             noticed = None
         closing = None
@@ -302,6 +358,7 @@ class Nudges:
         trajectory: Trajectory | None,
         *,
         record: bool,
+        ahead: ReadAhead | None = None,
     ) -> tuple[str | None, int | None]:
         """The breakdown this nudge meets, if the coach noticed one; recorded (once every three days) when sent."""
         if stand is None or member is None:
@@ -314,20 +371,27 @@ class Nudges:
             )
         if member.last_check_in_on is not None and today - member.last_check_in_on < CHECK_IN_EVERY:
             return None, None
-        counts = queries.practice_by_member_day(
-            team_id=due.team_id,
-            first=stand.program_started_on,
-            last=today - timedelta(days=1),
-            user_id=due.user_id,
-            session=session,
-        )
+        yesterday = today - timedelta(days=1)
+        if ahead is not None:
+            daily = ahead.practice_between(due.user_id, stand.program_started_on, yesterday)
+            overdue = ahead.overdue.get((due.user_id, today), 0)
+        else:
+            counts = queries.practice_by_member_day(
+                team_id=due.team_id,
+                first=stand.program_started_on,
+                last=yesterday,
+                user_id=due.user_id,
+                session=session,
+            )
+            daily = {day: Practice(*done) for (_, day), done in counts.items()}
+            overdue = queries.count_overdue(team_id=due.team_id, user_id=due.user_id, before=today, session=session)
         reason = notice_breakdown(
             today=today,
             started_on=stand.program_started_on,
             weekends=member.weekends,
-            daily={day: Practice(*done) for (_, day), done in counts.items()},
+            daily=daily,
             midpoint=moment == "midpoint",
-            overdue=queries.count_overdue(team_id=due.team_id, user_id=due.user_id, before=today, session=session),
+            overdue=overdue,
             off_track=trajectory.off_track if trajectory is not None else None,
         )
         if reason is None:
@@ -352,6 +416,12 @@ class Nudges:
                 message_ts=ts,
                 session=session,
             )
+
+    def sent_many(self, sent: Sequence[tuple[DueNudge, str, str]]) -> None:
+        """`sent` for many nudges at once: each (nudge, channel, ts), recorded in one statement."""
+        if sent:
+            with unit_of_work(self.engine) as session:
+                claims.nudges_sent(sent, session=session)
 
     def gone(self, due: DueNudge, reason: str) -> None:
         """Slack says the member is gone: fail this nudge for good and pause their program."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -24,6 +26,22 @@ def get_workspace(*, team_id: str, session: Session) -> Workspace | None:
 def get_member(*, team_id: str, user_id: str, session: Session) -> Member | None:
     """The member row, if the coach has met them."""
     return session.get(Member, (team_id, user_id))
+
+
+@lru_cache(maxsize=1)
+def _members_statement() -> Any:
+    # Built once and run with bound values: the morning pass reads it for every chunk of members.
+    return select(Member).where(
+        Member.team_id == bindparam("team_id"), col(Member.user_id).in_(bindparam("user_ids", expanding=True))
+    )
+
+
+def get_members(*, team_id: str, user_ids: Collection[str], session: Session) -> dict[str, Member]:
+    """These members' rows, by member, in one query (and in the session, so `get_member` finds them after)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(_members_statement(), params={"team_id": team_id, "user_ids": list(user_ids)})
+    return {member.user_id: member for member in rows}
 
 
 def ensure_member(*, team_id: str, user_id: str, now: datetime, session: Session) -> Member:

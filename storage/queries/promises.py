@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, union_all, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -133,6 +136,33 @@ def count_overdue(*, team_id: str, before: date, session: Session, user_id: str 
     promises = session.exec(select(func.count()).select_from(Promise).where(*promise_where)).one()
     requests = session.exec(select(func.count()).select_from(Request).where(*request_where)).one()
     return int(promises) + int(requests)
+
+
+@lru_cache(maxsize=1)
+def _overdue_by_member_statement() -> Any:
+    # Built once and run with bound values: the morning pass reads it for every chunk of members.
+    promises: Any = core_select(col(Promise.user_id).label("user_id")).where(
+        col(Promise.team_id) == bindparam("team_id"),
+        col(Promise.user_id).in_(bindparam("user_ids", expanding=True)),
+        col(Promise.status) == PromiseStatus.OPEN,
+        col(Promise.due_on) < bindparam("before"),
+    )
+    requests: Any = core_select(col(Request.recipient_id).label("user_id")).where(
+        col(Request.team_id) == bindparam("team_id"),
+        col(Request.recipient_id).in_(bindparam("user_ids", expanding=True)),
+        col(Request.status) == RequestStatus.ACCEPTED,
+        col(Request.due_on) < bindparam("before"),
+    )
+    overdue = union_all(promises, requests).subquery()
+    return core_select(overdue.c.user_id, func.count()).group_by(overdue.c.user_id)
+
+
+def overdue_by_member(*, team_id: str, user_ids: Collection[str], before: date, session: Session) -> dict[str, int]:
+    """`count_overdue` for each of these members (those with none left out), in one round trip."""
+    if not user_ids:
+        return {}
+    values = {"team_id": team_id, "user_ids": list(user_ids), "before": before}
+    return {user_id: int(count) for user_id, count in session.execute(_overdue_by_member_statement(), values)}
 
 
 def milestones(*, team_id: str, stand_id: int, session: Session) -> Sequence[Promise]:

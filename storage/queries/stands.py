@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -24,6 +26,24 @@ def active_stand(*, team_id: str, user_id: str, session: Session) -> Stand | Non
     return session.exec(
         select(Stand).where(Stand.team_id == team_id, Stand.user_id == user_id, Stand.status == StandStatus.ACTIVE)
     ).first()
+
+
+@lru_cache(maxsize=1)
+def _active_stands_statement() -> Any:
+    # Built once and run with bound values: the morning pass reads it for every chunk of members.
+    return select(Stand).where(
+        Stand.team_id == bindparam("team_id"),
+        col(Stand.user_id).in_(bindparam("user_ids", expanding=True)),
+        Stand.status == StandStatus.ACTIVE,
+    )
+
+
+def active_stands(*, team_id: str, user_ids: Collection[str], session: Session) -> dict[str, Stand]:
+    """Each of these members' one active stand, by member, in one query."""
+    if not user_ids:
+        return {}
+    rows = session.exec(_active_stands_statement(), params={"team_id": team_id, "user_ids": list(user_ids)})
+    return {stand.user_id: stand for stand in rows}
 
 
 def follower_ids(*, team_id: str, stand_id: int, session: Session) -> list[str]:
