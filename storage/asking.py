@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -126,13 +126,16 @@ def nudges_in_flight(*, team_id: str, user_ids: set[str], claimed_since: datetim
     )
 
 
+_TODAYS_NUDGE = model_select(Nudge).where(
+    Nudge.team_id == bindparam("team_id"),
+    Nudge.user_id == bindparam("user_id"),
+    Nudge.local_date == bindparam("local_date"),
+    Nudge.status == ClaimStatus.SENT,
+)
+"""Built once: every /act, /share and /request asks whether the member has a nudge of today to refresh."""
+
+
 def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Session) -> Nudge | None:
     """The member's nudge of that local day, if one was sent."""
-    return session.exec(
-        model_select(Nudge).where(
-            Nudge.team_id == team_id,
-            Nudge.user_id == user_id,
-            Nudge.local_date == local_date,
-            Nudge.status == ClaimStatus.SENT,
-        )
-    ).first()
+    params = {"team_id": team_id, "user_id": user_id, "local_date": local_date}
+    return session.exec(_TODAYS_NUDGE, params=params).first()

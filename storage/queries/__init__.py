@@ -30,6 +30,8 @@ from storage.queries.members import (
     pauses_between,
 )
 from storage.queries.practice import (
+    add_action,
+    add_shares,
     contributions,
     practice_by_member_day,
     practice_counts,
@@ -76,6 +78,8 @@ __all__ = [
     "Row",
     "active_stand",
     "active_stands_with_followers",
+    "add_action",
+    "add_shares",
     "agreed_renegotiations",
     "breakthrough_since",
     "breakthroughs_between",
