@@ -76,6 +76,10 @@ def _is_bare(command: dict[str, Any]) -> bool:
     return not str(command.get("text") or "").strip()
 
 
+def _is_typed(command: dict[str, Any]) -> bool:
+    return not _is_bare(command)
+
+
 Work = Callable[[], flows.Reply]
 """What a command does once it is read and checked: run inside the transaction its ack is given in."""
 
@@ -362,11 +366,6 @@ def register(app: App, coach: Coach) -> None:
 
         return open_form
 
-    # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these are
-    # registered before the inline forms. Nothing is stored, so there is nothing to wait for before the ack.
-    for name, build in BARE_FORMS.items():
-        app.command(name, matchers=[_is_bare])(ack=take, lazy=[opener(build)])
-
     def inline(run: Inline) -> Callable[..., None]:
         def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             who = sender(context)
@@ -376,11 +375,17 @@ def register(app: App, coach: Coach) -> None:
         answer.__name__ = run.__name__
         return answer
 
+    # Bolt tries the listeners in the order they were registered, building every listener argument for each matcher
+    # it asks, so the inline forms (nearly every command) come first and each command's bare form after them.
     for name, run in INLINE.items():
-        app.command(name)(inline(run))
+        app.command(name, matchers=[_is_typed])(inline(run))
 
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         who = sender(context)
         answered(coach, client, ack, who, lambda: coach_command(coach, client, command, who))
 
     app.command(Command.COACH)(coach_answer)
+
+    # Typed bare, a command opens its form. Nothing is stored, so there is nothing to wait for before the ack.
+    for name, build in BARE_FORMS.items():
+        app.command(name, matchers=[_is_bare])(ack=take, lazy=[opener(build)])
