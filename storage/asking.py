@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, exists, literal_column, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -132,6 +132,7 @@ _TODAYS_NUDGE = model_select(Nudge).where(
     Nudge.local_date == bindparam("local_date"),
     Nudge.status == ClaimStatus.SENT,
 )
+_NUDGE_SENT = select(exists(_TODAYS_NUDGE.with_only_columns(literal_column("1"))))
 """Built once: every /act, /share and /request asks whether the member has a nudge of today to refresh."""
 
 
@@ -139,3 +140,9 @@ def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Sessi
     """The member's nudge of that local day, if one was sent."""
     params = {"team_id": team_id, "user_id": user_id, "local_date": local_date}
     return session.exec(_TODAYS_NUDGE, params=params).first()
+
+
+def nudge_sent(*, team_id: str, user_id: str, local_date: date, session: Session) -> bool:
+    """Whether the member's nudge of that local day was sent (without loading it)."""
+    params = {"team_id": team_id, "user_id": user_id, "local_date": local_date}
+    return bool(session.connection().execute(_NUDGE_SENT, params).scalar())

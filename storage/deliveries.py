@@ -54,8 +54,8 @@ def record_delivery(
     """
     statement = _record_statement(session.get_bind().dialect.name)
     values = {"key": key, "team_id": team_id, "user_id": user_id, "status": DONE, "response": response, "now": now}
-    # RETURNING, not rowcount: through the ORM session psycopg reports no rowcount for this insert.
-    return session.execute(statement, values).first() is not None
+    # RETURNING, not rowcount: psycopg reports no rowcount for this insert.
+    return session.connection().execute(statement, values).first() is not None
 
 
 def seen_delivery(*, key: str, session: Session) -> SeenDelivery | None:
