@@ -89,10 +89,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Connection) -> None:
             read_only = connection.get_execution_options().get("read_only", False)
-            # Straight to the driver: every transaction starts here, and SQLAlchemy's statement machinery (events,
-            # cursor and result set-up) cost several times the BEGIN itself.
-            driver: Any = connection.connection.driver_connection
-            driver.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         _writer_locks[engine] = WriterQueue()
         return engine
