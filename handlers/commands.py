@@ -158,11 +158,13 @@ def breakthrough(coach: Coach, client: WebClient, who: MemberId, text: str, _: s
     return lambda: breakdown_flows.declare_breakthrough(coach, who, what)
 
 
+# In the order their listeners are tried (see `register`): the daily practice first, typed several times a day by
+# everyone in a program, then the rest.
 INLINE: dict[Command, Inline] = {
-    Command.STAND: stand,
-    Command.SHARE: share,
     Command.ACT: act,
+    Command.SHARE: share,
     Command.REQUEST: request,
+    Command.STAND: stand,
     Command.PROMISE: promise,
     Command.BREAKDOWN: breakdown,
     Command.BREAKTHROUGH: breakthrough,
