@@ -37,7 +37,9 @@ from handlers.blocks.modals import (
 from handlers.blocks.practice import next_nudge_words
 from handlers.blocks.team import build_team
 from handlers.ids import Command
-from handlers.slack_io import ensure_profile, known_profile, require_people, require_person
+from handlers.parsing import ParseError
+from handlers.slack_io import ensure_profile, known_profile, refresh_profile, require_people, require_person
+from storage.models import Member
 
 ADMIN_ONLY = (
     "Setting where and when the weekly recap goes, and what it shows, is for workspace admins and owners "
@@ -78,6 +80,10 @@ BARE_FORMS: dict[Command, Callable[[Coach, dict[str, Any]], dict[str, Any]]] = {
 
 def _is_bare(command: dict[str, Any]) -> bool:
     return not str(command.get("text") or "").strip()
+
+
+def _is_typed(command: dict[str, Any]) -> bool:
+    return not _is_bare(command)
 
 
 Work = Callable[[], flows.Reply]
@@ -158,11 +164,13 @@ def breakthrough(coach: Coach, client: WebClient, who: MemberId, text: str, _: s
     return lambda: breakdown_flows.declare_breakthrough(coach, who, what)
 
 
+# In the order their listeners are tried (see `register`): the daily practice first, typed several times a day by
+# everyone in a program, then the rest.
 INLINE: dict[Command, Inline] = {
-    Command.STAND: stand,
-    Command.SHARE: share,
     Command.ACT: act,
+    Command.SHARE: share,
     Command.REQUEST: request,
+    Command.STAND: stand,
     Command.PROMISE: promise,
     Command.BREAKDOWN: breakdown,
     Command.BREAKTHROUGH: breakthrough,
@@ -310,14 +318,46 @@ def coach_command(coach: Coach, client: WebClient, command: dict[str, Any], who:
     return read(Subcommand(coach, client, command, who, parsed.arg))
 
 
-def stored_then_acked(coach: Coach, ack: Ack, work: Work, who: MemberId) -> None:
+class _Unmet(Exception):
+    """The coach has never met the member who typed the command: nothing is stored until Slack has said their zone."""
+
+
+def stored_then_acked(coach: Coach, ack: Ack, work: Work, who: MemberId, *, meet_first: bool) -> Member | None:
     """Store what the command means and ack with its answer, in one transaction: the ack records the delivery
     there too (handlers.deliveries), so the answer, the change and the record commit together. Slack hears the ack
-    only when the listener returns (process_before_response), so after the commit, never before it."""
+    only when the listener returns (process_before_response), so after the commit, never before it.
+
+    Returns the member as stored before the command; with `meet_first`, a member the coach has never met rolls
+    back at once (`_Unmet`), before anything is stored."""
     with coach.transaction():
+        # Read in the transaction rather than in a unit of its own before it: one member read per command.
+        member = coach.member(who)
+        if member is None and meet_first:
+            raise _Unmet
         text, blocks = work()
         flows.welcome(coach, who)  # the first command a member uses brings their welcome DM
         ack(response_type="ephemeral", text=text, blocks=blocks)
+    return member
+
+
+def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Callable[[], Work]) -> None:
+    """Read and check the command (`read`), then store it and ack with the answer (`stored_then_acked`).
+
+    The member's Slack profile (zone, admin flag) is kept fresh beside the answer: the ack uses the zone already
+    stored, and a profile over a day old is refreshed after it. Only a member's very first command waits a moment
+    for Slack (FIRST_PROFILE_SECONDS), so that their first "tomorrow" is their own: found unmet in the transaction
+    (rolled back, nothing stored), or refused while unmet (a date read in the default zone), it is read again once
+    Slack has answered.
+    """
+    try:
+        member = stored_then_acked(coach, ack, read(), who, meet_first=True)
+    except (_Unmet, ParseError, CoachRefusal) as error:
+        if not isinstance(error, _Unmet) and coach.member(who) is not None:
+            raise  # a member met before: the refusal stands
+        known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
+        member = stored_then_acked(coach, ack, read(), who, meet_first=False)
+    if coach.needs_profile(member):
+        refresh_profile(client, coach, who)
 
 
 def register(app: App, coach: Coach) -> None:
@@ -334,27 +374,26 @@ def register(app: App, coach: Coach) -> None:
 
         return open_form
 
-    # Typed bare, a command opens its form; Bolt runs the first listener whose matchers match, so these are
-    # registered before the inline forms. Nothing is stored, so there is nothing to wait for before the ack.
-    for name, build in BARE_FORMS.items():
-        app.command(name, matchers=[_is_bare])(ack=take, lazy=[opener(build)])
-
     def inline(run: Inline) -> Callable[..., None]:
         def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             who = sender(context)
-            known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
-            work = run(coach, client, who, command.get("text") or "", command.get("channel_id"))
-            stored_then_acked(coach, ack, work, who)
+            text, channel = command.get("text") or "", command.get("channel_id")
+            answered(coach, client, ack, who, lambda: run(coach, client, who, text, channel))
 
         answer.__name__ = run.__name__
         return answer
 
+    # Bolt tries the listeners in the order they were registered, building every listener argument for each matcher
+    # it asks, so the inline forms (nearly every command) come first and each command's bare form after them.
     for name, run in INLINE.items():
-        app.command(name)(inline(run))
+        app.command(name, matchers=[_is_typed])(inline(run))
 
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         who = sender(context)
-        known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
-        stored_then_acked(coach, ack, coach_command(coach, client, command, who), who)
+        answered(coach, client, ack, who, lambda: coach_command(coach, client, command, who))
 
     app.command(Command.COACH)(coach_answer)
+
+    # Typed bare, a command opens its form. Nothing is stored, so there is nothing to wait for before the ack.
+    for name, build in BARE_FORMS.items():
+        app.command(name, matchers=[_is_bare])(ack=take, lazy=[opener(build)])

@@ -53,6 +53,14 @@ def known_profile(client: WebClient, coach: Coach, who: MemberId, *, within: flo
     member = coach.member(who)
     if not coach.needs_profile(member):
         return
+    asked = refresh_profile(client, coach, who)
+    if member is None:
+        asked.wait(within)
+
+
+def refresh_profile(client: WebClient, coach: Coach, who: MemberId) -> threading.Event:
+    """Ask Slack about the member on a thread of its own (users.info); the event is set once the answer is stored
+    (or the question failed)."""
     key = (id(coach), who)
     with _asking_lock:
         # One question to Slack per member at a time: a burst of their first commands shares it.
@@ -60,8 +68,7 @@ def known_profile(client: WebClient, coach: Coach, who: MemberId, *, within: flo
         if done is None:
             done = _asking[key] = threading.Event()
             threading.Thread(target=_fetch, args=(client, coach, key, done), name="profile", daemon=True).start()
-    if member is None:
-        done.wait(within)
+    return done
 
 
 _asking: dict[tuple[int, MemberId], threading.Event] = {}

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, exists, literal_column, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -165,13 +165,23 @@ def nudges_in_flight(*, team_id: str, user_ids: set[str], claimed_since: datetim
     )
 
 
+_TODAYS_NUDGE = model_select(Nudge).where(
+    Nudge.team_id == bindparam("team_id"),
+    Nudge.user_id == bindparam("user_id"),
+    Nudge.local_date == bindparam("local_date"),
+    Nudge.status == ClaimStatus.SENT,
+)
+_NUDGE_SENT = select(exists(_TODAYS_NUDGE.with_only_columns(literal_column("1"))))
+"""Built once: every /act, /share and /request asks whether the member has a nudge of today to refresh."""
+
+
 def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Session) -> Nudge | None:
     """The member's nudge of that local day, if one was sent."""
-    return session.exec(
-        model_select(Nudge).where(
-            Nudge.team_id == team_id,
-            Nudge.user_id == user_id,
-            Nudge.local_date == local_date,
-            Nudge.status == ClaimStatus.SENT,
-        )
-    ).first()
+    params = {"team_id": team_id, "user_id": user_id, "local_date": local_date}
+    return session.exec(_TODAYS_NUDGE, params=params).first()
+
+
+def nudge_sent(*, team_id: str, user_id: str, local_date: date, session: Session) -> bool:
+    """Whether the member's nudge of that local day was sent (without loading it)."""
+    params = {"team_id": team_id, "user_id": user_id, "local_date": local_date}
+    return bool(session.connection().execute(_NUDGE_SENT, params).scalar())

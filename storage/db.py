@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,7 +30,41 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-_writer_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+class WriterQueue:
+    """One writer at a time, in the order they came: a lock that is handed to the longest waiter when released.
+
+    A plain lock lets whichever thread the scheduler wakes first take it, so under a burst one writer can wait behind
+    many that came after it (the slowest of twenty concurrent commands waited twice as long as the median); here a
+    writer waits for exactly those ahead of it.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiting: deque[threading.Lock] = deque()
+
+    def acquire(self) -> None:
+        """Wait for the writers ahead, then hold the queue."""
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the writer before us, who hands us the queue as it stays held
+
+    def release(self) -> None:
+        """Hand the queue to the next writer waiting, or leave it free."""
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._held = False
+
+
+_writer_locks: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
 _current: ContextVar[Session | None] = ContextVar("unit_of_work", default=None)
 
 
@@ -60,7 +95,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -
             read_only = connection.get_execution_options().get("read_only", False)
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
-        _writer_locks[engine] = threading.Lock()
+        _writer_locks[engine] = WriterQueue()
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 

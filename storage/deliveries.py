@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from storage.models import Delivery
+from storage.types import table_of
 
 DONE = "done"
 
@@ -25,6 +28,22 @@ class SeenDelivery:
     response: str | None
 
 
+@lru_cache(maxsize=2)
+def _record_statement(dialect_name: str) -> Any:
+    # Built once per dialect and run with bound values: every command, button and form that stores something
+    # records its delivery, and building this insert anew cost more than running it. A Core insert into the table
+    # (not the ORM entity): nothing here needs an object back, only whether a row went in.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    table = table_of(Delivery)
+    return (
+        dialect.insert(table)
+        .values({name: bindparam(name) for name in ("key", "team_id", "user_id", "status", "response")})
+        .values(created_at=bindparam("now"), updated_at=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.key)
+    )
+
+
 def record_delivery(
     *, key: str, team_id: str | None, user_id: str | None, response: str, now: datetime, session: Session
 ) -> bool:
@@ -33,17 +52,10 @@ def record_delivery(
     On PostgreSQL a second copy racing the first waits here for the first to commit or roll back; on SQLite the
     writer lock has already put them one after the other.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = session.execute(
-        dialect.insert(Delivery)
-        .values(
-            key=key, team_id=team_id, user_id=user_id, status=DONE, response=response, created_at=now, updated_at=now
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(Delivery.key))
-    )
-    # RETURNING, not rowcount: through the ORM session psycopg reports no rowcount for this insert.
-    return inserted.first() is not None
+    statement = _record_statement(session.get_bind().dialect.name)
+    values = {"key": key, "team_id": team_id, "user_id": user_id, "status": DONE, "response": response, "now": now}
+    # RETURNING, not rowcount: psycopg reports no rowcount for this insert.
+    return session.connection().execute(statement, values).first() is not None
 
 
 def seen_delivery(*, key: str, session: Session) -> SeenDelivery | None:

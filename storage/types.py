@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -47,3 +47,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utc_column(nullable: bool = False) -> Column[datetime]:
     """A column of aware UTC datetimes."""
     return Column(UTCDateTime(), nullable=nullable)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table a model is stored in, for Core statements on the hot path (no ORM object in or out)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table

@@ -155,10 +155,7 @@ class Coach:
         """Whether the member has a nudge of today to keep up to date."""
         with self._reading() as session:
             today = members.today(who, ctx=self.context(), session=session)
-            return (
-                asking.todays_nudge(team_id=who.team_id, user_id=who.user_id, local_date=today, session=session)
-                is not None
-            )
+            return asking.nudge_sent(team_id=who.team_id, user_id=who.user_id, local_date=today, session=session)
 
     def welcome(self, who: MemberId) -> bool:
         """Whether the member is met for the first time now: true exactly once, then never again."""

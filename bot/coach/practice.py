@@ -11,7 +11,7 @@ from bot.coach import members
 from bot.coach.rules import PROGRAM_DAYS, Practice, program_day, week_of
 from bot.coach.values import CoachRefusal, Context, MemberId, Progress
 from storage import queries
-from storage.models import Action, Share, Stand
+from storage.models import Stand
 
 
 def log_shares(
@@ -23,19 +23,16 @@ def log_shares(
         raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
     members.ensure(who, ctx=ctx, session=session)
     today = members.today(who, ctx=ctx, session=session)
-    for person in told:
-        session.add(
-            Share(
-                team_id=team_id,
-                user_id=user_id,
-                told_user_id=person,
-                text=note,
-                local_date=today,
-                created_at=ctx.now,
-                toward_stand_id=toward,
-            )
-        )
-    session.flush()
+    queries.add_shares(
+        team_id=team_id,
+        user_id=user_id,
+        told_user_ids=told,
+        text=note,
+        local_date=today,
+        toward_stand_id=toward,
+        now=ctx.now,
+        session=session,
+    )
     return progress(who, ctx=ctx, session=session)
 
 
@@ -44,12 +41,15 @@ def log_action(who: MemberId, text: str, *, toward: int | None = None, ctx: Cont
     team_id, user_id = who
     members.ensure(who, ctx=ctx, session=session)
     today = members.today(who, ctx=ctx, session=session)
-    session.add(
-        Action(
-            team_id=team_id, user_id=user_id, text=text, local_date=today, created_at=ctx.now, toward_stand_id=toward
-        )
+    queries.add_action(
+        team_id=team_id,
+        user_id=user_id,
+        text=text,
+        local_date=today,
+        toward_stand_id=toward,
+        now=ctx.now,
+        session=session,
     )
-    session.flush()
     return progress(who, ctx=ctx, session=session)
 
 

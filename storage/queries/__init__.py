@@ -32,6 +32,8 @@ from storage.queries.members import (
     pauses_between,
 )
 from storage.queries.practice import (
+    add_action,
+    add_shares,
     contributions,
     practice_by_member_day,
     practice_counts,
@@ -83,6 +85,8 @@ __all__ = [
     "active_stand",
     "active_stands",
     "active_stands_with_followers",
+    "add_action",
+    "add_shares",
     "agreed_renegotiations",
     "breakthrough_since",
     "breakthroughs_between",

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, literal, union_all
+from sqlalchemy import ColumnElement, bindparam, func, insert, literal, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,45 @@ from storage.models import (
     RequestStatus,
     Share,
 )
+from storage.types import table_of
+
+# Written with Core inserts of statements built once, run on the session's connection: every /act and /share writes
+# here before its ack, and the ORM's unit of work (an object, a flush) cost several times the insert itself.
+# Nothing reads the new rows back as objects.
+_ADD_ACTION = insert(table_of(Action))
+_ADD_SHARE = insert(table_of(Share))
+
+
+def add_action(
+    *,
+    team_id: str,
+    user_id: str,
+    text: str,
+    local_date: date,
+    toward_stand_id: int | None,
+    now: datetime,
+    session: Session,
+) -> None:
+    """Store one action the member took on their local day."""
+    values = {"team_id": team_id, "user_id": user_id, "text": text, "local_date": local_date}
+    session.connection().execute(_ADD_ACTION, {**values, "created_at": now, "toward_stand_id": toward_stand_id})
+
+
+def add_shares(
+    *,
+    team_id: str,
+    user_id: str,
+    told_user_ids: Sequence[str],
+    text: str,
+    local_date: date,
+    toward_stand_id: int | None,
+    now: datetime,
+    session: Session,
+) -> None:
+    """Store one share per person the member told about their stand on their local day."""
+    common = {"team_id": team_id, "user_id": user_id, "text": text, "local_date": local_date, "created_at": now}
+    rows = [{**common, "told_user_id": told, "toward_stand_id": toward_stand_id} for told in told_user_ids]
+    session.connection().execute(_ADD_SHARE, rows)
 
 
 def _count(model: Any, span: int) -> Any:
@@ -50,7 +89,7 @@ def practice_counts(
     values: dict[str, Any] = {"team_id": team_id, "user_id": user_id}
     for span, (first, last) in enumerate(spans):
         values[f"first_{span}"], values[f"last_{span}"] = first, last
-    row = session.execute(_practice_counts_statement(len(spans)), values).one()
+    row = session.connection().execute(_practice_counts_statement(len(spans)), values).one()
     return [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(0, 3 * len(spans), 3)]
 
 

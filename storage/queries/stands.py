@@ -20,12 +20,16 @@ from storage.models import (
     StandStatus,
 )
 
+# Built once and run with bound values: nearly every command and button reads the member's active stand, and
+# building the statement anew cost as much as running it.
+_ACTIVE_STAND = select(Stand).where(
+    Stand.team_id == bindparam("team_id"), Stand.user_id == bindparam("user_id"), Stand.status == StandStatus.ACTIVE
+)
+
 
 def active_stand(*, team_id: str, user_id: str, session: Session) -> Stand | None:
     """The member's one active stand."""
-    return session.exec(
-        select(Stand).where(Stand.team_id == team_id, Stand.user_id == user_id, Stand.status == StandStatus.ACTIVE)
-    ).first()
+    return session.exec(_ACTIVE_STAND, params={"team_id": team_id, "user_id": user_id}).first()
 
 
 @lru_cache(maxsize=1)
