@@ -218,8 +218,9 @@ class SlackStandIn:
         """Uploaded files, optionally only those shared to a conversation (or a user's DM)."""
         return self._ws.files(channel)
 
-    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
-        """Wait until `predicate()` is truthy and return it; it should only read the stand-in's state."""
+    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 10.0) -> T:
+        """Wait until `predicate()` is truthy and return it; it should only read the stand-in's state. The timeout
+        is a bound, not a pause (it returns as soon as the predicate holds): room for two cores running the suite."""
         deadline = time.monotonic() + timeout
         cond = self._ws.cond
         while True:

@@ -113,8 +113,9 @@ def drained(slack: SlackStandIn, runtime: Runtime) -> None:
     eventually(empty)
 
 
-def eventually(predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
-    """Wait until `predicate()`, which reads the app's database rather than the stand-in, is truthy."""
+def eventually(predicate: Callable[[], T | None], timeout: float = 10.0) -> T:
+    """Wait until `predicate()`, which reads the app's database rather than the stand-in, is truthy (a bound, like
+    the stand-in's `wait_for`, not a pause)."""
     deadline, tick = time.monotonic() + timeout, threading.Event()
     while True:
         result = predicate()
