@@ -82,6 +82,11 @@ def enqueue(items: Iterable[Outgoing], *, now: datetime, session: Session) -> in
 
 
 def _waiting(lane: str, kind: str, payload: str, *, session: Session) -> bool:
+    """Whether the same refresh is already waiting in the lane, not yet taken; it is then held until this transaction
+    ends. A refresh is rendered when sent, so the waiting one shows this change too, but only if no sender takes it
+    and renders it before this change commits: on PostgreSQL a sender's claim (an UPDATE of that row) would not wait
+    for a transaction that only read it, and the card would show the state before the change, for good. The row
+    lock makes the claim wait. (SQLite runs one writer at a time, and a claim is a write.)"""
     found = session.execute(
         select(col(Outbox.id))
         .where(
@@ -91,6 +96,7 @@ def _waiting(lane: str, kind: str, payload: str, *, session: Session) -> bool:
             col(Outbox.status) == OutboxStatus.PENDING,
         )
         .limit(1)
+        .with_for_update()
     ).first()
     return found is not None
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.app import paced_poster
 from bot.clock import FixedClock
 from bot.coach import Coach, MemberId
-from bot.coach.rules import RequestMove
+from bot.coach.rules import RequestMove, Role
 from bot.scheduler import housekeeping
 from handlers import outbox as ox
 from handlers.outbox import DrainReport, OutboxSender
@@ -96,6 +96,35 @@ def test_only_the_first_item_of_a_lane_is_due_and_one_claim_wins(coach: Coach) -
 
     assert len(due) == 2  # UBOB's first and UCY's: UBOB's second waits for its turn
     assert first is not None and first.payload["text"] == "first" and again is None
+
+
+def test_a_refresh_coalesced_into_a_waiting_one_holds_it_until_the_change_commits(coach: Coach) -> None:
+    card = ox.card(T, 7, Role.REQUESTER, "UADA", at=("DUADA", "1.0"))
+    owe(coach, card)  # waiting, not yet taken
+    [waiting] = rows(coach)
+    assert waiting.id is not None
+    waiting_id = waiting.id
+    claimed: list[object] = []
+    change_open, claim_tried = threading.Event(), threading.Event()
+
+    def sender_claims() -> None:
+        change_open.wait()
+        claim_tried.set()
+        with unit_of_work(coach.engine) as session:
+            claimed.append(outbox.claim(waiting_id, now=datetime.now(UTC), session=session))
+
+    sender = threading.Thread(target=sender_claims)
+    sender.start()
+    with coach.transaction():
+        coach.tell(card)  # the same refresh: coalesced into the waiting one
+        change_open.set()
+        claim_tried.wait()
+        sender.join(timeout=0.5)
+        still_waiting = sender.is_alive()  # the claim waits for this change to commit
+    sender.join()
+
+    assert still_waiting
+    assert len(rows(coach)) == 1 and claimed and claimed[0] is not None
 
 
 def test_a_claim_whose_sender_died_is_handed_back_after_the_lease(coach: Coach) -> None:
