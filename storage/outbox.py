@@ -58,12 +58,20 @@ class Claimed:
 
 def enqueue(items: Iterable[Outgoing], *, now: datetime, session: Session) -> int:
     """Write `items` in the caller's transaction; returns how many were written (coalesced ones are not)."""
+    written = [
+        (item, item.lane[:80], json.dumps(item.payload, separators=(",", ":"), ensure_ascii=False)) for item in items
+    ]
+    # Refreshes already waiting are looked for (and held, see `_waiting`) in one order in every transaction, so two
+    # changes that coalesce into the same two waiting rows cannot each hold one and wait for the other.
+    refreshes = sorted({(lane, item.kind, payload) for item, lane, payload in written if item.coalesce})
+    redundant = {key for key in refreshes if _waiting(*key, session=session)}
     rows = []
-    for item in items:
-        payload = json.dumps(item.payload, separators=(",", ":"), ensure_ascii=False)
-        lane = item.lane[:80]
-        if item.coalesce and _waiting(lane, item.kind, payload, session=session):
-            continue
+    for item, lane, payload in written:
+        key = (lane, item.kind, payload)
+        if item.coalesce:
+            if key in redundant:
+                continue
+            redundant.add(key)  # the same refresh twice in one change: once is enough
         rows.append(
             Outbox(
                 team_id=item.team_id,
