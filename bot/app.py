@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from bot.clock import Clock, SystemClock
 from bot.coach import Coach
 from bot.settings import Settings
-from handlers import actions, commands, deliveries, errors, events, views
+from handlers import actions, commands, deliveries, errors, events, views, web_client
 from handlers.installs import Installs, SignedStates, WorkspacePosters
 from handlers.oauth import CoachOAuthFlow, callbacks
 from handlers.outbox import OutboxSender
@@ -173,6 +173,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         logger=logging.getLogger("bolt"),
         **mode,
     )
+    web_client.register(app, client)  # listeners reuse the app client's connections to Slack
     deliveries.register(app, coach)  # retried or replayed deliveries change nothing twice
     register_listeners(app, coach, installs.lost if installs is not None else None)
     sender = OutboxSender(coach, poster)

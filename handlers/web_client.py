@@ -22,11 +22,13 @@ import select
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request
 
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 log = logging.getLogger(__name__)
@@ -85,10 +87,26 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
     if sock is None:
         return False
     try:
+        if hasattr(select, "poll"):  # no limit on descriptor numbers, unlike select()
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return not poller.poll(0)
         readable, _, _ = select.select([sock], [], [], 0)
     except (OSError, ValueError):
         return False
     return not readable
+
+
+def register(app: App, client: KeepAliveWebClient) -> None:
+    """Listeners call Slack over `client`'s kept connections: Bolt gives each request a WebClient of its own."""
+
+    @app.middleware
+    def keep_connections(context: BoltContext, next_: Callable[[], None]) -> None:
+        # After Bolt's authorization, so the request's client already carries the workspace's token.
+        given = context.client
+        if given is not None and not isinstance(given, KeepAliveWebClient):
+            context["client"] = client.twin(given)
+        next_()
 
 
 class KeepAliveWebClient(WebClient):
@@ -102,11 +120,33 @@ class KeepAliveWebClient(WebClient):
         super().__init__(*args, **kwargs)
         self._connections = _Connections()
         # A client dropped without close() (a throwaway for one install, a token refreshed) still closes its sockets.
-        self._finalizer = weakref.finalize(self, self._connections.close)
+        weakref.finalize(self, self._connections.close)
 
     def close(self) -> None:
         """Close the kept connections (a later call opens a new one)."""
         self._connections.close()
+
+    def twin(self, other: WebClient) -> KeepAliveWebClient:
+        """A client with `other`'s token and settings that calls over this client's kept connections (the token
+        travels with each request, so one connection serves every token)."""
+        twin = KeepAliveWebClient(
+            token=other.token,
+            base_url=other.base_url,
+            timeout=other.timeout,
+            ssl=other.ssl,
+            proxy=other.proxy,
+            headers=dict(other.headers),
+            logger=other.logger,
+            retry_handlers=other.retry_handlers,
+        )
+        twin.default_params = dict(other.default_params)  # team_id, for an org-wide install
+        twin._connections = self._connections  # closed with this client (its twins then open new ones)
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> KeepAliveWebClient:
+        # Bolt deep-copies a request, its client included, for each lazy listener: the copy shares the connections
+        # (a lock and open sockets cannot be copied, and need not be).
+        return self.twin(self)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         parts = urlsplit(url)

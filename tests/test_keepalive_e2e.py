@@ -11,6 +11,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.app import Runtime
 from handlers.posting import PacedPoster
 from handlers.web_client import KeepAliveWebClient
 from standin import SlackStandIn
@@ -121,3 +122,16 @@ def test_closing_the_client_closes_its_connection_and_the_next_call_opens_anothe
 
     assert slack.connections_accepted - before == 1
     assert len(slack.messages("UBOB")) == 2
+
+
+def test_the_apps_listeners_call_slack_over_kept_connections(slack: SlackStandIn, app: Runtime) -> None:
+    slack.open_home("UADA")
+    slack.wait_for(lambda: slack.calls("views.publish"))
+    before, published = slack.connections_accepted, len(slack.calls("views.publish"))
+
+    for _ in range(5):
+        slack.open_home("UADA")
+    slack.wait_for(lambda: len(slack.calls("views.publish")) >= published + 5 or None)
+
+    assert slack.connections_accepted - before <= 1  # Bolt's client per request, one connection between them
+    assert all(call.ok for call in slack.calls("views.publish"))
