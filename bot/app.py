@@ -23,11 +23,12 @@ from sqlalchemy import Engine
 from bot.clock import Clock, SystemClock
 from bot.coach import Coach
 from bot.settings import Settings
-from handlers import actions, commands, deliveries, errors, events, views
+from handlers import actions, commands, deliveries, errors, events, views, web_client
 from handlers.installs import Installs, SignedStates, WorkspacePosters
 from handlers.oauth import CoachOAuthFlow, callbacks
 from handlers.outbox import OutboxSender
 from handlers.posting import PacedPoster, Posters
+from handlers.web_client import KeepAliveWebClient
 from storage.db import make_engine
 
 # Bolt's threads run each listener to its ack (store, then answer) and the lazy listeners after it.
@@ -80,7 +81,7 @@ def register_listeners(app: App, coach: Coach, lost: Callable[[str], None] | Non
 
 def paced_poster(settings: Settings, stop: threading.Event | None = None) -> PacedPoster:
     """The workspace's one paced sender, shared by scheduled sends and the outbox (it does its own retrying)."""
-    client = WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10, retry_handlers=[])
+    client = KeepAliveWebClient(token=settings.bot_token, base_url=settings.api_url, timeout=10, retry_handlers=[])
     return PacedPoster(client, settings.posts_per_second, stop=stop)
 
 
@@ -103,7 +104,7 @@ def workspace_posters(settings: Settings, engine: Engine, stop: threading.Event 
     rotator = TokenRotator(
         client_id=settings.client_id,
         client_secret=settings.client_secret,
-        client=WebClient(base_url=settings.api_url, timeout=10),
+        client=KeepAliveWebClient(base_url=settings.api_url, timeout=10),
     )
     return WorkspacePosters(
         store, api_url=settings.api_url, per_second=settings.posts_per_second, stop=stop, rotator=rotator
@@ -146,7 +147,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
     """A Bolt app for `settings`, with no I/O until it handles a request or is started."""
     engine = engine or make_engine(settings.database_url)
     coach = make_coach(settings, engine, clock or SystemClock())
-    client = WebClient(
+    client = KeepAliveWebClient(
         token=settings.bot_token or None,
         base_url=settings.api_url,
         timeout=10,
@@ -172,6 +173,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         logger=logging.getLogger("bolt"),
         **mode,
     )
+    web_client.register(app, client)  # listeners reuse the app client's connections to Slack
     deliveries.register(app, coach)  # retried or replayed deliveries change nothing twice
     register_listeners(app, coach, installs.lost if installs is not None else None)
     sender = OutboxSender(coach, poster)

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from logging import Logger
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -37,6 +36,7 @@ from handlers.blocks.welcome import build_welcome
 from handlers.outbox import dm
 from handlers.posting import PacedPoster
 from handlers.slack_io import ensure_profile
+from handlers.web_client import KeepAliveWebClient
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,9 @@ class WorkspacePosters:
         else:
             # The same poster across token refreshes: its pace and any pause Slack asked for carry over.
             poster = earlier.poster if earlier is not None and earlier.poster is not None else None
-            client = WebClient(token=installation.bot_token, base_url=self.api_url, timeout=10, retry_handlers=[])
+            client = KeepAliveWebClient(
+                token=installation.bot_token, base_url=self.api_url, timeout=10, retry_handlers=[]
+            )
             if poster is None:
                 poster = PacedPoster(client, self.per_second, stop=self._stop)
             else:
@@ -231,7 +233,7 @@ class Installs:
             return
         self.posters.forget(team_id)
         installer = MemberId(team_id, user_id)
-        client = WebClient(token=installation.bot_token, base_url=self.api_url, timeout=10)
+        client = KeepAliveWebClient(token=installation.bot_token, base_url=self.api_url, timeout=10)
         # Slack's word on whether the installer is an admin (and their zone); without it, the welcome still goes.
         member = ensure_profile(client, self.coach, installer)
         admin = user_id in self.coach.admins or (member is not None and member.is_admin)

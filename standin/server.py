@@ -8,6 +8,7 @@ import logging
 import socket
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -30,6 +31,43 @@ class ApiServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.workspace = workspace
         self.stopping = stopping
+        self.connections_accepted = 0
+        """TCP connections accepted so far (a client that keeps its connection open makes one for many calls)."""
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self.connections_accepted += 1
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Stop listening and drop the connections callers keep open: a stopped Slack answers nothing more."""
+        super().server_close()
+        self.drop_connections()
+
+    def drop_connections(self, *, reset: bool = False) -> None:
+        """Close the connections callers keep open between calls (with `reset`, abortively: RST, not FIN)."""
+        with self._open_lock:
+            still_open = list(self._open)
+        for connection in still_open:
+            with contextlib.suppress(OSError):
+                if reset:
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                connection.shutdown(socket.SHUT_RDWR)
+        # Return once each handler has closed its side, so the caller's next call meets a closed connection.
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            with self._open_lock:
+                if self._open.isdisjoint(still_open):
+                    return
+            time.sleep(0.005)
 
     @property
     def base_url(self) -> str:
@@ -60,6 +98,9 @@ def decode_args(query: str, body: bytes, content_type: str) -> JsonDict:
 class _Handler(BaseHTTPRequestHandler):
     server: ApiServer
     protocol_version = "HTTP/1.1"
+    # The status line and headers go out in one write and the body in another: with Nagle's algorithm on, a caller
+    # that keeps its connection open would wait for its own delayed ACK (40 ms) before the body arrives.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._route()

@@ -112,6 +112,20 @@ class SlackStandIn:
         return f"{self._ws.http_base}/api/"
 
     @property
+    def connections_accepted(self) -> int:
+        """TCP connections the Web API has accepted so far."""
+        if self._api is None:
+            raise RuntimeError("start the stand-in first")
+        return self._api.connections_accepted
+
+    def drop_connections(self, *, reset: bool = False) -> None:
+        """Close every connection callers keep open to the Web API, as a server does with idle ones (with `reset`,
+        abortively, as a crashed load balancer would)."""
+        if self._api is None:
+            raise RuntimeError("start the stand-in first")
+        self._api.drop_connections(reset=reset)
+
+    @property
     def team_id(self) -> str:
         """The default workspace's ID."""
         return self._ws.team_id

@@ -1,0 +1,137 @@
+"""The Web API client that keeps its connection to Slack open, against the stand-in: calls share one connection,
+a connection Slack closed between calls is replaced without sending a call twice, and every fault (429 with
+Retry-After, a server error, a reset after the call was sent) reaches the caller exactly as through slack_sdk's
+own client."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Runtime
+from handlers.posting import PacedPoster
+from handlers.web_client import KeepAliveWebClient
+from standin import SlackStandIn
+from tests import support
+
+
+def kept(slack: SlackStandIn) -> KeepAliveWebClient:
+    """A keep-alive client for the stand-in, with no retry handlers: what it does itself is what is tested."""
+    return KeepAliveWebClient(token=support.BOT_TOKEN, base_url=slack.api_url, timeout=5, retry_handlers=[])
+
+
+def stock(slack: SlackStandIn) -> WebClient:
+    """slack_sdk's own client, one connection per call: the behaviour to match."""
+    return WebClient(token=support.BOT_TOKEN, base_url=slack.api_url, timeout=5, retry_handlers=[])
+
+
+def test_calls_in_a_row_go_over_one_connection(slack: SlackStandIn) -> None:
+    client, before = kept(slack), slack.connections_accepted
+
+    for n in range(5):
+        client.chat_postMessage(channel="UBOB", text=f"nudge {n}")
+
+    assert slack.connections_accepted - before == 1
+    assert [m.text for m in slack.messages("UBOB")] == [f"nudge {n}" for n in range(5)]
+
+
+def test_callers_at_once_open_no_more_connections_than_there_are_callers(slack: SlackStandIn) -> None:
+    client, before = kept(slack), slack.connections_accepted
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda n: client.chat_postMessage(channel="UBOB", text=f"nudge {n}"), range(40)))
+
+    assert 1 <= slack.connections_accepted - before <= 4
+    assert sorted(m.text for m in slack.messages("UBOB")) == sorted(f"nudge {n}" for n in range(40))
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+def test_a_connection_slack_dropped_between_calls_is_replaced_and_the_next_post_lands_once(
+    slack: SlackStandIn, reset: bool
+) -> None:
+    client = kept(slack)
+    client.chat_postMessage(channel="UBOB", text="first")
+    before = slack.connections_accepted
+
+    slack.drop_connections(reset=reset)
+    client.chat_postMessage(channel="UBOB", text="second")
+
+    assert slack.connections_accepted - before == 1
+    assert [c.error for c in slack.calls("chat.postMessage")] == [None, None]
+    assert [m.text for m in slack.messages("UBOB")] == ["first", "second"]
+
+
+def test_a_reset_after_the_call_was_sent_is_raised_as_slack_sdk_raises_it_and_never_sent_again(
+    slack: SlackStandIn,
+) -> None:
+    raised: list[type[BaseException]] = []
+    for client in (stock(slack), kept(slack)):
+        client.chat_postMessage(channel="UBOB", text="before")  # the keep-alive client now holds a connection
+        slack.fail("chat.postMessage", "connection_reset")
+        with pytest.raises(OSError) as error:
+            client.chat_postMessage(channel="UBOB", text="dropped")
+        raised.append(type(error.value))
+        client.chat_postMessage(channel="UBOB", text="after")
+
+    assert raised[0] is raised[1]
+    assert [c.error for c in slack.calls("chat.postMessage")] == [None, "connection_reset", None] * 2
+    assert [m.text for m in slack.messages("UBOB")] == ["before", "after"] * 2
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [("ratelimited", None), ("internal_error", 500), ("channel_not_found", None)]
+)
+def test_a_refusal_reaches_the_caller_with_the_same_status_headers_and_error_as_through_slack_sdk(
+    slack: SlackStandIn, error: str, status: int | None
+) -> None:
+    answers = []
+    for client in (stock(slack), kept(slack)):
+        slack.fail("chat.postMessage", error, status=status, retry_after=7)
+        with pytest.raises(SlackApiError) as refused:
+            client.chat_postMessage(channel="UBOB", text="refused")
+        response = refused.value.response
+        answers.append((response.status_code, response.get("error"), response.headers.get("Retry-After")))
+        client.chat_postMessage(channel="UBOB", text="then fine")  # the connection survives a refusal
+
+    assert answers[0] == answers[1]
+    assert answers[1][0] == (status or (429 if error == "ratelimited" else 200))
+    assert [m.text for m in slack.messages("UBOB")] == ["then fine"] * 2
+
+
+def test_the_paced_poster_tries_a_reset_call_again_and_it_lands_once(slack: SlackStandIn) -> None:
+    poster = PacedPoster(kept(slack), 20)
+    poster.post_message(channel="UBOB", text="first")
+    slack.fail("chat.postMessage", "connection_reset")
+
+    poster.post_message(channel="UBOB", text="second")
+
+    assert [c.error for c in slack.calls("chat.postMessage")] == [None, "connection_reset", None]
+    assert [m.text for m in slack.messages("UBOB")] == ["first", "second"]
+
+
+def test_closing_the_client_closes_its_connection_and_the_next_call_opens_another(slack: SlackStandIn) -> None:
+    client = kept(slack)
+    client.chat_postMessage(channel="UBOB", text="first")
+    before = slack.connections_accepted
+
+    client.close()
+    client.chat_postMessage(channel="UBOB", text="second")
+
+    assert slack.connections_accepted - before == 1
+    assert len(slack.messages("UBOB")) == 2
+
+
+def test_the_apps_listeners_call_slack_over_kept_connections(slack: SlackStandIn, app: Runtime) -> None:
+    slack.open_home("UADA")
+    slack.wait_for(lambda: slack.calls("views.publish"))
+    before, published = slack.connections_accepted, len(slack.calls("views.publish"))
+
+    for _ in range(5):
+        slack.open_home("UADA")
+    slack.wait_for(lambda: len(slack.calls("views.publish")) >= published + 5 or None)
+
+    assert slack.connections_accepted - before <= 1  # Bolt's client per request, one connection between them
+    assert all(call.ok for call in slack.calls("views.publish"))
