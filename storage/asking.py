@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, exists, literal_column, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
+from storage import claims
 from storage.models import (
     ClaimStatus,
     FollowUp,
@@ -38,20 +39,11 @@ def remember_nudge(
 
 @lru_cache(maxsize=1)
 def _remember_nudges_statement() -> Any:
-    table = Nudge.__table__  # type: ignore[attr-defined]
-    return (
-        update(table)
-        .where(
-            table.c.team_id == bindparam("key_team"),
-            table.c.user_id == bindparam("key_user"),
-            table.c.local_date == bindparam("key_date"),
-        )
-        .values(
-            stand_id=bindparam("stand_id"),
-            program_day=bindparam("program_day"),
-            moment=bindparam("moment"),
-            check_in_id=bindparam("check_in_id"),
-        )
+    return claims.each_nudge().values(
+        stand_id=bindparam("stand_id"),
+        program_day=bindparam("program_day"),
+        moment=bindparam("moment"),
+        check_in_id=bindparam("check_in_id"),
     )
 
 

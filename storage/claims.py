@@ -141,18 +141,20 @@ def finish(
     )
 
 
+def each_nudge() -> Any:
+    """An UPDATE of nudges run once per row of parameters, each naming its nudge by `key_team`, `key_user` and
+    `key_date` (not the column names: SQLAlchemy keeps those for the values set)."""
+    table = Nudge.__table__  # type: ignore[attr-defined]
+    return update(table).where(
+        table.c.team_id == bindparam("key_team"),
+        table.c.user_id == bindparam("key_user"),
+        table.c.local_date == bindparam("key_date"),
+    )
+
+
 @lru_cache(maxsize=1)
 def _nudges_sent_statement() -> Any:
-    table = Nudge.__table__  # type: ignore[attr-defined]
-    return (
-        update(table)
-        .where(
-            table.c.team_id == bindparam("key_team"),
-            table.c.user_id == bindparam("key_user"),
-            table.c.local_date == bindparam("key_date"),
-        )
-        .values(status=ClaimStatus.SENT, channel_id=bindparam("channel"), message_ts=bindparam("ts"))
-    )
+    return each_nudge().values(status=ClaimStatus.SENT, channel_id=bindparam("channel"), message_ts=bindparam("ts"))
 
 
 def nudges_sent(sent: Sequence[tuple[DueNudge, str, str]], *, session: Session) -> None:

@@ -86,16 +86,7 @@ def build_stand_modal(*, channel_id: str | None) -> dict[str, Any]:
             _text_input(
                 "The outcome you commit to", Field.OUTCOME, multiline=True, placeholder="Well beyond the predictable"
             ),
-            InputBlock(
-                block_id=Field.ORIGIN,
-                label="Where does it come from?",
-                optional=True,
-                element=StaticSelectElement(
-                    action_id=Field.ORIGIN,
-                    placeholder="A crisis or an inspiration",
-                    options=[Option(value=value, label=label) for value, label in ORIGINS.items()],
-                ),
-            ),
+            _optional_choice(Field.ORIGIN, "Where does it come from?", "A crisis or an inspiration", ORIGINS),
             context("Measure it (optional): what you count, where it stands today, and the target."),
             _text_input("What will you count?", Field.MEASURE, optional=True, placeholder="sign-ups"),
             _text_input("Where does it stand today?", Field.MEASURE_START, optional=True, placeholder="40"),
@@ -144,18 +135,22 @@ def _toward(following: Sequence[FollowedStand]) -> list[Block]:
     """For a member who joined stands: which one (if any) this practice is for too, as `for @owner` says inline."""
     if not following:
         return []
-    return [
-        InputBlock(
-            block_id=Field.TOWARD,
-            label="For a stand you joined?",
-            optional=True,
-            element=StaticSelectElement(
-                action_id=Field.TOWARD,
-                placeholder="Only your own practice",
-                options=[Option(value=s.owner_id, label=clip(s.text, 75)) for s in following[:TOWARD_SHOWN]],
-            ),
-        )
-    ]
+    stands = {s.owner_id: clip(s.text, 75) for s in following[:TOWARD_SHOWN]}  # 75: an option's most characters
+    return [_optional_choice(Field.TOWARD, "For a stand you joined?", "Only your own practice", stands)]
+
+
+def _optional_choice(field: Field, label: str, placeholder: str, options: dict[str, str]) -> InputBlock:
+    """A select that may be left blank: `options` maps each option's value to what it shows."""
+    return InputBlock(
+        block_id=field,
+        label=label,
+        optional=True,
+        element=StaticSelectElement(
+            action_id=field,
+            placeholder=placeholder,
+            options=[Option(value=value, label=shown) for value, shown in options.items()],
+        ),
+    )
 
 
 def build_share_modal(following: Sequence[FollowedStand] = ()) -> dict[str, Any]:
