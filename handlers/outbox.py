@@ -429,6 +429,9 @@ class OutboxSender:
             poster.call("views.publish", attempts=1, user_id=item.user_id, view=build_home(self.coach.status(who)))
         elif item.kind == NUDGE:
             where = Nudges(self.coach).todays(who)
+            if where is None and self.coach.nudged_today(who):
+                # Posted, or about to be, by a morning pass that records its chunk once the chunk is through.
+                raise PostFailed("today's nudge is still on its way")
             if where is None:
                 raise _Moot()  # no nudge today: nothing to refresh
             today = DueNudge(item.team_id, item.user_id, self.coach.today(who))

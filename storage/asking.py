@@ -163,7 +163,16 @@ _TODAYS_NUDGE = model_select(Nudge).where(
     Nudge.local_date == bindparam("local_date"),
     Nudge.status == ClaimStatus.SENT,
 )
-_NUDGE_SENT = select(exists(_TODAYS_NUDGE.with_only_columns(literal_column("1"))))
+_NUDGE_OUT = select(
+    exists(
+        model_select(literal_column("1")).where(
+            Nudge.team_id == bindparam("team_id"),
+            Nudge.user_id == bindparam("user_id"),
+            Nudge.local_date == bindparam("local_date"),
+            col(Nudge.status).in_([ClaimStatus.SENT, ClaimStatus.CLAIMED]),
+        )
+    )
+)
 """Built once: every /act, /share and /request asks whether the member has a nudge of today to refresh."""
 
 
@@ -173,7 +182,8 @@ def todays_nudge(*, team_id: str, user_id: str, local_date: date, session: Sessi
     return session.exec(_TODAYS_NUDGE, params=params).first()
 
 
-def nudge_sent(*, team_id: str, user_id: str, local_date: date, session: Session) -> bool:
-    """Whether the member's nudge of that local day was sent (without loading it)."""
+def nudge_out(*, team_id: str, user_id: str, local_date: date, session: Session) -> bool:
+    """Whether the member's nudge of that local day was sent or is being sent (without loading it): the morning
+    pass records a chunk of nudges as sent once the chunk's posts are through, a second or so after each landed."""
     params = {"team_id": team_id, "user_id": user_id, "local_date": local_date}
-    return bool(session.connection().execute(_NUDGE_SENT, params).scalar())
+    return bool(session.connection().execute(_NUDGE_OUT, params).scalar())

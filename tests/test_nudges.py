@@ -18,6 +18,7 @@ from bot.clock import FixedClock
 from bot.coach import Coach, MemberId, Profile
 from bot.coach.nudges import NudgeContent, Nudges, theme_for
 from bot.coach.trajectory import Measure
+from handlers.blocks.nudges import build_nudge
 from handlers.jobs import nudge_pass
 from standin import SlackStandIn
 from tests import support
@@ -281,6 +282,29 @@ def test_logging_practice_later_that_day_updates_the_nudge_in_place(
 
     updated = slack.wait_for(lambda: next((m for m in slack.messages("UADA") if "Act 1/2" in seen(m)), None))
     assert updated.ts == nudge.ts
+
+
+def test_practice_logged_while_the_pass_is_still_recording_the_nudge_rewrites_it_once_recorded(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
+    last_ephemeral(slack, "UADA", "Your stand is declared")
+    drained(slack, app)
+    nudges, now = Nudges(app.coach), clock.now()
+    [due] = [d for d in nudges.due(now) if d.user_id == "UADA"]
+    composed = nudges.claim_and_compose_many([due], now, items=nudges.due_items([due]))
+    # The pass has posted the nudge but records its chunk only once the chunk's posts are through.
+    text, blocks = build_nudge(composed[(due.team_id, "UADA")], [], [])
+    posted = paced_poster(support.settings_for(slack.api_url, "sqlite://")).post_message(
+        channel="UADA", text=text, blocks=blocks
+    )
+
+    slack.command("UADA", "/act", "Called the mayor")
+    last_ephemeral(slack, "UADA", "Action logged")
+    nudges.sent_many([(due, str(posted["channel"]), str(posted["ts"]))])
+
+    updated = slack.wait_for(lambda: next((m for m in slack.messages("UADA") if "Act 1/2" in seen(m)), None))
+    assert updated.ts == posted["ts"] and "Act 0/2" in text
 
 
 def test_a_member_slack_no_longer_knows_is_paused_and_the_others_still_get_theirs(

@@ -152,10 +152,10 @@ class Coach:
             return members.today(who, ctx=self.context(), session=session)
 
     def nudged_today(self, who: MemberId) -> bool:
-        """Whether the member has a nudge of today to keep up to date."""
+        """Whether the member has a nudge of today to keep up to date (sent, or on its way)."""
         with self._reading() as session:
             today = members.today(who, ctx=self.context(), session=session)
-            return asking.nudge_sent(team_id=who.team_id, user_id=who.user_id, local_date=today, session=session)
+            return asking.nudge_out(team_id=who.team_id, user_id=who.user_id, local_date=today, session=session)
 
     def welcome(self, who: MemberId) -> bool:
         """Whether the member is met for the first time now: true exactly once, then never again."""
