@@ -5,7 +5,16 @@ own client."""
 
 from __future__ import annotations
 
+import json
+import socket
+import ssl
+import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.error import URLError
 
 import pytest
 from slack_sdk import WebClient
@@ -135,3 +144,64 @@ def test_the_apps_listeners_call_slack_over_kept_connections(slack: SlackStandIn
 
     assert slack.connections_accepted - before <= 1  # Bolt's client per request, one connection between them
     assert all(call.ok for call in slack.calls("views.publish"))
+
+
+class _TlsApi(ThreadingHTTPServer):
+    """A Web API answering `{"ok": true}` over TLS with HTTP/1.1 keep-alive, counting the connections established
+    (the TLS handshake is done as each is accepted)."""
+
+    daemon_threads = True
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(("127.0.0.1", 0), _TlsHandler)
+        self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.accepted = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        accepted = super().get_request()
+        self.accepted += 1
+        return accepted
+
+
+class _TlsHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"ok": True, "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_over_tls_as_to_slack_itself_calls_share_one_verified_connection(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+        + ["-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    serving = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    serving.load_cert_chain(cert, key)
+    server = _TlsApi(serving)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    trusting = ssl.create_default_context(cafile=str(cert))  # the certificate is checked, as Slack's is
+    base_url = f"https://localhost:{server.server_address[1]}/api/"
+    try:
+        client = KeepAliveWebClient(token=support.BOT_TOKEN, base_url=base_url, ssl=trusting, timeout=5)
+        answers = [client.api_test()["path"] for _ in range(3)]
+        untrusting = KeepAliveWebClient(token=support.BOT_TOKEN, base_url=base_url, timeout=5, retry_handlers=[])
+        with pytest.raises(URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            untrusting.api_test()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert answers == ["/api/api.test"] * 3
+    assert server.accepted == 1  # one kept connection for the three calls (the refused one never completed TLS)
