@@ -361,9 +361,9 @@ def channel_recap_pass(recaps: Recaps, posters: Posters, now: datetime) -> PassR
             failed += 1
             continue
         channel, ts = str(response["channel"]), str(response["ts"])
-        drawn = summary.participants or any(stand.trajectory for stand in summary.stands)
+        # The week's chart follows in the thread; a week with nothing to draw is found so when it is sent.
         chart = ox.recap_chart(due.team_id, due.week_start, due.zone.key, channel=channel, thread_ts=ts)
-        recaps.posted(due, channel, ts, then=[chart] if drawn else [])
+        recaps.posted(due, channel, ts, then=[chart])
         sent += 1
         for reply_text, reply_blocks in replies:
             try:

@@ -8,7 +8,6 @@ import logging
 import socket
 import struct
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -34,7 +33,7 @@ class ApiServer(ThreadingHTTPServer):
         self.connections_accepted = 0
         """TCP connections accepted so far (a client that keeps its connection open makes one for many calls)."""
         self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
+        self._open_lock = threading.Condition()  # notified as each connection closes
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -45,6 +44,7 @@ class ApiServer(ThreadingHTTPServer):
     def shutdown_request(self, request: Any) -> None:
         with self._open_lock:
             self._open.discard(request)
+            self._open_lock.notify_all()
         super().shutdown_request(request)
 
     def server_close(self) -> None:
@@ -62,12 +62,8 @@ class ApiServer(ThreadingHTTPServer):
                     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 connection.shutdown(socket.SHUT_RDWR)
         # Return once each handler has closed its side, so the caller's next call meets a closed connection.
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline:
-            with self._open_lock:
-                if self._open.isdisjoint(still_open):
-                    return
-            time.sleep(0.005)
+        with self._open_lock:
+            self._open_lock.wait_for(lambda: self._open.isdisjoint(still_open), timeout=2.0)
 
     @property
     def base_url(self) -> str:

@@ -29,7 +29,7 @@ from bot.coach import (
     workspaces,
 )
 from bot.coach.pictures import WeekPicture
-from bot.coach.rules import RequestMove
+from bot.coach.rules import RequestMove, local_today, member_zone
 from bot.coach.trajectory import Measure, Trajectory
 from bot.coach.values import (
     Context,
@@ -464,7 +464,8 @@ class Coach:
         """The figures of the member's own week so far, for a chart: their practice day by day, their stand's line."""
         with self._reading() as session:
             member = queries.get_member(team_id=who.team_id, user_id=who.user_id, session=session)
-            today = members.today(who, ctx=self.context(), session=session)
+            ctx = self.context()
+            today = local_today(ctx.now, member_zone(member.tz if member else None, ctx.default_timezone))
             weekends = member.weekends if member is not None else False
             return pictures.member_week(session, who=who, today=today, weekends=weekends)
 
