@@ -6,12 +6,11 @@ import json
 import logging
 import math
 import threading
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,54 +44,63 @@ class PassReport:
 
 
 T = TypeVar("T")
+U = TypeVar("U")
+R = TypeVar("R")
 
 SENDERS = 128
-"""Threads one pass sends with at most, across workspaces: each workspace gets a few (up to 16, fewer when many
-workspaces are due at once), enough to keep up with its own pace."""
+"""Threads one pass posts with at most, across workspaces: each workspace gets a few (up to 16, fewer when many
+workspaces are due at once), enough to keep up with its own pace at Slack's latency."""
+
+
+class SideBySide(Protocol):
+    """Runs `send` over `items` on the pass's posting threads; the outcomes in the items' order."""
+
+    def __call__(self, send: Callable[[U], R], items: Sequence[U], /) -> list[R]: ...
 
 
 def side_by_side(posters: Posters, items: Sequence[T], send: Callable[[T], str], *, name: str) -> list[str]:
     """Each item sent by `send`, the workspaces side by side: Slack's limits are per workspace, so one workspace's
     pace (or a 429 it meets) never holds up another's. Items carry `team_id`; outcomes come back unordered."""
-    return in_chunks(posters, items, lambda chunk: [send(item) for item in chunk], name=name, chunked=False)
+    return in_chunks(posters, items, lambda chunk, each: each(send, chunk), name=name)
 
 
 def in_chunks(
     posters: Posters,
     items: Sequence[T],
-    send: Callable[[Sequence[T]], list[str]],
+    send: Callable[[Sequence[T], SideBySide], list[str]],
     *,
     name: str,
-    chunked: bool = True,
 ) -> list[str]:
-    """`side_by_side`, each sender taking a chunk of its workspace's items at a time (with `chunked`): about its
-    share of one second of that workspace's posts, so what is read and recorded for the chunk at once costs a
-    few statements, not a few per item, and is held back for no more than a second. `send` gets one workspace's
-    chunk and returns an outcome per item."""
-    queues: dict[str, deque[T]] = {}
+    """`side_by_side`, a chunk of one workspace's items at a time: one second of that workspace's posts, so what
+    is read and recorded for the chunk costs a few statements, not a few per item, and is held back for no more
+    than a second. `send` gets the chunk and a way to post its items side by side (up to a few at once per
+    workspace, so Slack's latency does not slow the pace), and returns an outcome per item."""
+    queues: dict[str, list[T]] = {}
     for item in items:
-        queues.setdefault(getattr(item, "team_id"), deque()).append(item)  # noqa: B009
+        queues.setdefault(getattr(item, "team_id"), []).append(item)  # noqa: B009
     if not queues:
         return []
     per_team = max(1, min(16, int(posters.per_second), SENDERS // len(queues)))
-    size = max(1, math.ceil(posters.per_second / per_team)) if chunked else 1
-    # Round robin: every workspace gets its first sender before any gets a second.
-    tasks = [queue for turn in range(per_team) for queue in queues.values() if len(queue) > turn * size]
+    size = max(1, math.ceil(posters.per_second))
     outcomes: list[str] = []
     lock = threading.Lock()
 
-    def drain(queue: deque[T]) -> None:
-        while True:
-            with lock:
-                chunk = [queue.popleft() for _ in range(min(size, len(queue)))]
-            if not chunk:
-                return
-            done = send(chunk)
-            with lock:
-                outcomes.extend(done)
+    with (
+        ThreadPoolExecutor(max_workers=min(SENDERS, per_team * len(queues)), thread_name_prefix=name) as posting,
+        ThreadPoolExecutor(max_workers=min(SENDERS, len(queues)), thread_name_prefix=f"{name}-chunks") as chunks,
+    ):
 
-    with ThreadPoolExecutor(max_workers=min(SENDERS, len(tasks)), thread_name_prefix=name) as pool:
-        list(pool.map(drain, tasks))
+        def each(send_one: Callable[[U], R], chunk: Sequence[U]) -> list[R]:
+            return list(posting.map(send_one, chunk))
+
+        def drain(queue: list[T]) -> None:
+            # One chunk after another: the next is claimed once this one is through, well inside a second.
+            for start in range(0, len(queue), size):
+                done = send(queue[start : start + size], each)
+                with lock:
+                    outcomes.extend(done)
+
+        list(chunks.map(drain, queues.values()))
     return outcomes
 
 
@@ -176,12 +184,13 @@ class MorningSender:
     now: datetime
     items: dict[tuple[str, str], DueItems]
 
-    def send_chunk(self, chunk: Sequence[Morning]) -> list[str]:
+    def send_chunk(self, chunk: Sequence[Morning], each: SideBySide) -> list[str]:
         """Each member's outcome: "sent", "skipped" (another instance has it, or nothing was left) or "failed".
 
-        The chunk's nudges are claimed and composed in one unit of work, and those sent are recorded in another
-        once the chunk is through (a second of posts at most): the claims stay one compare-and-set per member, and
-        a crash between the two leaves open claims, taken over after their timeout, as it did one at a time.
+        The chunk's nudges are claimed and composed in one unit of work, posted side by side, and those sent are
+        recorded in another once the chunk is through (a second of posts at most): the claims stay one
+        compare-and-set per member, and a crash between the two leaves open claims, taken over after their timeout,
+        as it did one at a time.
         """
         if self.poster.for_team(chunk[0].team_id) is None:
             return ["skipped"] * len(chunk)  # the app is not installed there (any more): nothing claimed or sent
@@ -192,8 +201,8 @@ class MorningSender:
             # Nothing was claimed: the next pass (or another instance) sends these.
             log.exception("morning messages for %s: the database failed", chunk[0].team_id)
             return ["failed"] * len(chunk)
-        sent: list[tuple[DueNudge, str, str]] = []
-        outcomes = [self.send(morning, won, sent) for morning in chunk]
+        sent: list[tuple[DueNudge, str, str]] = []  # appended to by the posting threads (list.append is atomic)
+        outcomes = each(lambda morning: self.send(morning, won, sent), chunk)
         try:
             self.nudges.sent_many(sent)
         except SQLAlchemyError:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import copy
-
 from . import blockkit
-from .model import JsonDict, Message
+from .model import JsonDict, Message, json_copy
 from .records import MAX_MESSAGE_TEXT, SlackError, invalid
 from .state import WorkspaceState
 
@@ -42,7 +40,7 @@ class ChatApi(WorkspaceState):
             "text": message.text,
             "ts": message.ts,
             "team": self.team_id,
-            "blocks": copy.deepcopy(message.blocks),
+            "blocks": json_copy(message.blocks),
         }
         if message.thread_ts:
             obj["thread_ts"] = message.thread_ts

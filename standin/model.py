@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 JsonDict = dict[str, Any]
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON data, by a round trip through the C encoder: several times cheaper than copy.deepcopy,
+    which at a fan-out of a thousand posts a second was a third of the stand-in's time."""
+    return json.loads(json.dumps(value))
 
 
 @dataclass(frozen=True)
