@@ -38,14 +38,7 @@ from handlers.blocks.practice import next_nudge_words
 from handlers.blocks.team import build_team
 from handlers.ids import Command
 from handlers.parsing import ParseError
-from handlers.slack_io import (
-    SlackTooSlow,
-    ensure_profile,
-    known_profile,
-    refresh_profile,
-    require_people,
-    require_person,
-)
+from handlers.slack_io import ensure_profile, known_profile, refresh_profile, require_people, require_person
 from storage.models import Member
 
 ADMIN_ONLY = (
@@ -354,13 +347,13 @@ def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Cal
     stored, and a profile over a day old is refreshed after it. Only a member's very first command waits a moment
     for Slack (FIRST_PROFILE_SECONDS), so that their first "tomorrow" is their own: found unmet in the transaction
     (rolled back, nothing stored), or refused while unmet (a date read in the default zone), it is read again once
-    Slack has answered — unless Slack was too slow to say who the command names: then the time is spent.
+    Slack has answered.
     """
     try:
         member = stored_then_acked(coach, ack, read(), who, meet_first=True)
     except (_Unmet, ParseError, CoachRefusal) as error:
-        if isinstance(error, SlackTooSlow) or (not isinstance(error, _Unmet) and coach.member(who) is not None):
-            raise  # a member met before, or Slack already too slow: the refusal stands
+        if not isinstance(error, _Unmet) and coach.member(who) is not None:
+            raise  # a member met before: the refusal stands
         known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
         member = stored_then_acked(coach, ack, read(), who, meet_first=False)
     if coach.needs_profile(member):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, wait
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,19 +17,6 @@ from storage.models import Member
 log = logging.getLogger(__name__)
 
 SLACKBOT = "USLACKBOT"
-
-NAMED_SECONDS = 1.2
-"""How long a command waits for Slack to say who the people it names are. Slack answers in a fraction of it; past
-it the member is told to try again (nothing stored), since an ack later than Slack's three seconds shows them an
-error while what they asked for is done — and a retry then does it twice. With the wait for a first-time sender's
-own profile (commands.FIRST_PROFILE_SECONDS) it leaves a second of the three for everything else."""
-
-T = TypeVar("T")
-
-
-class SlackTooSlow(CoachRefusal):
-    """Slack did not say in time who someone named is: nothing changed, and the command is not read again (its
-    three seconds are spent)."""
 
 
 def _profile(user: dict[str, Any]) -> Profile:
@@ -101,61 +88,26 @@ def _fetch(client: WebClient, coach: Coach, key: tuple[int, MemberId], done: thr
 
 def require_person(client: WebClient, coach: Coach, who: MemberId) -> None:
     """Someone a member named must be a person in this workspace: not a bot, not gone, not from another one."""
-    reasons, slow = _checked(client, coach, who.team_id, [who.user_id])
-    if reasons:
-        why = reasons[0]
+    why = why_not_a_person(client, coach, who)
+    if why is not None:
         raise CoachRefusal(f"{why[:1].upper()}{why[1:]} — nothing changed.")
-    if slow:
-        raise SlackTooSlow(_too_slow(slow))
 
 
 def require_people(client: WebClient, coach: Coach, team_id: str, user_ids: Sequence[str]) -> None:
     """Every one of `user_ids` is a person in this workspace; one kind refusal naming all who are not.
 
-    Slack is asked about the ones not known yet side by side, and for no longer than NAMED_SECONDS in all, so a
-    share naming several new people answers well within Slack's three seconds even when Slack is slow.
+    Slack is asked about the ones not known yet side by side, so a share naming several new people still
+    answers well within Slack's three seconds.
     """
-    reasons, slow = _checked(client, coach, team_id, user_ids)
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(user_ids)))) as pool:
+        reasons = [
+            why for why in pool.map(lambda u: why_not_a_person(client, coach, MemberId(team_id, u)), user_ids) if why
+        ]
     if reasons:
         raise CoachRefusal(
             f"I can only count people in this workspace: {'; '.join(reasons)}. Nothing was logged — "
             "try again without them."
         )
-    if slow:
-        raise SlackTooSlow(_too_slow(slow))
-
-
-def _checked(client: WebClient, coach: Coach, team_id: str, user_ids: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Why each of `user_ids` can't be named (the reasons found), and those Slack has not answered about in time.
-    A question still open goes on in the background: its answer is stored, so trying again is quick."""
-    asked = {
-        user_id: _in_background(why_not_a_person, client, coach, MemberId(team_id, user_id)) for user_id in user_ids
-    }
-    wait(asked.values(), timeout=NAMED_SECONDS)
-    slow = [user_id for user_id, answer in asked.items() if not answer.done()]
-    reasons = [why for answer in asked.values() if answer.done() and (why := answer.result())]
-    return reasons, slow
-
-
-def _too_slow(user_ids: Sequence[str]) -> str:
-    people = ", ".join(f"<@{user_id}>" for user_id in user_ids)
-    verb = "is" if len(user_ids) == 1 else "are"
-    return f"Slack is slow to tell me who {people} {verb} just now, so nothing changed — please try again in a moment."
-
-
-def _in_background(work: Callable[..., T], *args: Any) -> Future[T]:
-    # A daemon thread, not a pool: a question Slack sits on must neither hold up the app's exit nor take a worker
-    # from the next command's questions.
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work(*args))
-        except BaseException as error:  # handed to the caller waiting on the future, raised there
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="who", daemon=True).start()
-    return future
 
 
 def why_not_a_person(client: WebClient, coach: Coach, who: MemberId) -> str | None:

@@ -41,26 +41,6 @@ def test_a_command_acks_in_time_even_when_users_info_stalls(slack: SlackStandIn,
     assert len(export(app)["actions"]) == 1
 
 
-def test_a_share_naming_people_slack_is_slow_about_answers_in_time_changes_nothing_and_works_once_slack_answers(
-    slack: SlackStandIn, app: Runtime
-) -> None:
-    slack.stall("users.info", 4)  # Ada, Bob and Cy are all new to the coach
-
-    started = time.monotonic()
-    reply = slack.command("UADA", "/share", "<@UBOB|bob> <@UCY|cy> over lunch")
-
-    assert reply.status == 200 and time.monotonic() - started < 3
-    answer = seen(last_ephemeral(slack, "UADA", "Slack is slow"))
-    assert "<@UBOB>, <@UCY> are" in answer and "nothing changed" in answer
-    assert export(app)["shares"] == []
-    # The questions went on: once Slack answers, who they are is stored and the same share goes through.
-    slack.stall("users.info", 0)
-    slack.wait_for(lambda: {call.args["user"] for call in slack.calls("users.info") if call.ok} >= {"UBOB", "UCY"})
-    slack.command("UADA", "/share", "<@UBOB|bob> <@UCY|cy> over lunch")
-    last_ephemeral(slack, "UADA", "Shared with")
-    assert [s["told_user_id"] for s in export(app)["shares"]] == ["UBOB", "UCY"]
-
-
 def test_a_rate_limited_users_info_is_retried_after_retry_after(slack: SlackStandIn, app: Runtime) -> None:
     slack.fail("users.info", "ratelimited", retry_after=1)
 
