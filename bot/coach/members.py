@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlmodel import Session
@@ -88,21 +88,25 @@ def schedule_next_nudge(
     member: Member, stand: Stand | None, *, ctx: Context, session: Session, done_through: date | None
 ) -> None:
     """Set the member's next nudge instant from what the caller already read."""
-    if stand is None:
-        member.next_nudge_at = None
-    else:
-        member.next_nudge_at = (
-            next_nudge(
-                now=ctx.now,
-                zone=member_zone(member.tz, ctx.default_timezone),
-                nudge_time=member.nudge_time,
-                weekends=member.weekends,
-                program_started_on=stand.program_started_on,
-                done_through=done_through,
-            )
-            or schedule.NEVER
-        )
+    member.next_nudge_at = next_nudge_at(member, stand, ctx=ctx, done_through=done_through)
     session.add(member)
+
+
+def next_nudge_at(member: Member, stand: Stand | None, *, ctx: Context, done_through: date | None) -> datetime | None:
+    """The member's next nudge instant (None without an active stand, NEVER when the program has no day left)."""
+    if stand is None:
+        return None
+    return (
+        next_nudge(
+            now=ctx.now,
+            zone=member_zone(member.tz, ctx.default_timezone),
+            nudge_time=member.nudge_time,
+            weekends=member.weekends,
+            program_started_on=stand.program_started_on,
+            done_through=done_through,
+        )
+        or schedule.NEVER
+    )
 
 
 def set_option(who: MemberId, *, ctx: Context, session: Session, **options: Any) -> Member:

@@ -218,12 +218,20 @@ class Nudges:
             won = claims.claim_nudges(keys, now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
             found = queries.get_members(team_id=team_id, user_ids=users, session=session)
             stands = queries.active_stands(team_id=team_id, user_ids=users, session=session)
-            for d in due:
-                member = found.get(d.user_id)
-                if member is not None:
-                    members.schedule_next_nudge(
-                        member, stands.get(d.user_id), done_through=d.local_date, ctx=ctx, session=session
+            # One UPDATE for the chunk (executemany), not an ORM flush of each member: the members read above are
+            # not changed in the session, whose copies of next_nudge_at go stale until it ends (nothing reads them).
+            schedule.schedule_nudges(
+                [
+                    (
+                        d.team_id,
+                        d.user_id,
+                        members.next_nudge_at(member, stands.get(d.user_id), ctx=ctx, done_through=d.local_date),
                     )
+                    for d in due
+                    if (member := found.get(d.user_id)) is not None
+                ],
+                session=session,
+            )
             winners = [d for d in due if (d.team_id, d.user_id, d.local_date) in won]
             ahead = read_ahead(winners, stands, session=session)
             contents: dict[tuple[str, str], NudgeContent] = {}
