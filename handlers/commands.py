@@ -349,6 +349,12 @@ def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Cal
     (rolled back, nothing stored), or refused while unmet (a date read in the default zone), it is read again once
     Slack has answered.
     """
+    key = (id(coach), who)
+    if key not in _answered_before:
+        # Maybe a member the coach never met: Slack is asked about them now, beside the command's own checks (who
+        # it names, its dates), instead of after the transaction found them unmet — one wait, not two in a row.
+        # A member met before costs that thread one read, once per process.
+        refresh_profile(client, coach, who)
     try:
         member = stored_then_acked(coach, ack, read(), who, meet_first=True)
     except (_Unmet, ParseError, CoachRefusal) as error:
@@ -356,8 +362,13 @@ def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Cal
             raise  # a member met before: the refusal stands
         known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
         member = stored_then_acked(coach, ack, read(), who, meet_first=False)
+    _answered_before.add(key)
     if coach.needs_profile(member):
         refresh_profile(client, coach, who)
+
+
+_answered_before: set[tuple[int, MemberId]] = set()
+"""Members (by coach) whose command this process has answered: met, so their next command starts no question."""
 
 
 def register(app: App, coach: Coach) -> None:
