@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, exists, literal_column, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
-from storage import claims
+from storage import bulk, claims
 from storage.models import (
     ClaimStatus,
     FollowUp,
@@ -37,32 +36,16 @@ def remember_nudge(
     )
 
 
-@lru_cache(maxsize=1)
-def _remember_nudges_statement() -> Any:
-    return claims.each_nudge().values(
-        stand_id=bindparam("stand_id"),
-        program_day=bindparam("program_day"),
-        moment=bindparam("moment"),
-        check_in_id=bindparam("check_in_id"),
-    )
-
-
 def remember_nudges(asked: Sequence[Mapping[str, Any]], *, session: Session) -> None:
     """`remember_nudge` for many claimed nudges in one statement: each mapping holds the nudge's key (`team_id`,
     `user_id`, `local_date`) and what it asks (`stand_id`, `program_day`, `moment`, `check_in_id`)."""
-    if asked:
-        session.execute(
-            _remember_nudges_statement(),
-            [
-                {
-                    "key_team": row["team_id"],
-                    "key_user": row["user_id"],
-                    "key_date": row["local_date"],
-                    **{name: row[name] for name in ("stand_id", "program_day", "moment", "check_in_id")},
-                }
-                for row in asked
-            ],
-        )
+    fields = (*claims.NUDGE_KEY, "stand_id", "program_day", "moment", "check_in_id")
+    bulk.update_each(
+        session,
+        Nudge.__table__,  # type: ignore[attr-defined]
+        [{name: row[name] for name in fields} for row in asked],
+        keys=claims.NUDGE_KEY,
+    )
 
 
 def answer_check_in(*, team_id: str, user_id: str, check_in_id: int, answer: str, session: Session) -> bool:

@@ -11,11 +11,12 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, tuple_, update
+from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
+from storage import bulk
 from storage.models import (
     ClaimStatus,
     FollowUp,
@@ -141,32 +142,22 @@ def finish(
     )
 
 
-def each_nudge() -> Any:
-    """An UPDATE of nudges run once per row of parameters, each naming its nudge by `key_team`, `key_user` and
-    `key_date` (not the column names: SQLAlchemy keeps those for the values set)."""
-    table = Nudge.__table__  # type: ignore[attr-defined]
-    return update(table).where(
-        table.c.team_id == bindparam("key_team"),
-        table.c.user_id == bindparam("key_user"),
-        table.c.local_date == bindparam("key_date"),
+def nudges_sent(sent: Sequence[tuple[DueNudge, str, str]], *, session: Session) -> None:
+    """Record many nudges as sent, each with its channel and ts, in one statement."""
+    bulk.update_each(
+        session,
+        Nudge.__table__,  # type: ignore[attr-defined]
+        [
+            {"team_id": d.team_id, "user_id": d.user_id, "local_date": d.local_date, "channel_id": c, "message_ts": ts}
+            for d, c, ts in sent
+        ],
+        keys=NUDGE_KEY,
+        fixed={"status": ClaimStatus.SENT},
     )
 
 
-@lru_cache(maxsize=1)
-def _nudges_sent_statement() -> Any:
-    return each_nudge().values(status=ClaimStatus.SENT, channel_id=bindparam("channel"), message_ts=bindparam("ts"))
-
-
-def nudges_sent(sent: Sequence[tuple[DueNudge, str, str]], *, session: Session) -> None:
-    """Record many nudges as sent, each with its channel and ts, in one statement (run once per row)."""
-    if sent:
-        session.execute(
-            _nudges_sent_statement(),
-            [
-                {"key_team": d.team_id, "key_user": d.user_id, "key_date": d.local_date, "channel": c, "ts": ts}
-                for d, c, ts in sent
-            ],
-        )
+NUDGE_KEY = ("team_id", "user_id", "local_date")
+"""The columns naming a member's nudge of one local day."""
 
 
 def nudge_key(due: DueNudge) -> dict[str, Any]:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, func, literal, or_, select, update
+from sqlalchemy import Date, and_, func, literal, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
+from storage import bulk
 from storage.models import (
     ClaimStatus,
     Follower,
@@ -114,11 +115,12 @@ def unscheduled(*, session: Session) -> list[Schedule]:
 
 def schedule_nudges(schedules: Sequence[tuple[str, str, datetime | None]], *, session: Session) -> None:
     """Store each member's next nudge instant."""
-    if schedules:
-        session.execute(
-            update(Member),
-            [{"team_id": team, "user_id": user, "next_nudge_at": at} for team, user, at in schedules],
-        )
+    bulk.update_each(
+        session,
+        Member.__table__,  # type: ignore[attr-defined]
+        [{"team_id": team, "user_id": user, "next_nudge_at": at} for team, user, at in schedules],
+        keys=("team_id", "user_id"),
+    )
 
 
 def last_nudged_on(*, team_id: str, user_id: str, session: Session) -> date | None:
