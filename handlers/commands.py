@@ -38,16 +38,7 @@ from handlers.blocks.practice import next_nudge_words
 from handlers.blocks.team import build_team
 from handlers.ids import Command
 from handlers.parsing import ParseError
-from handlers.slack_io import (
-    NAMED_SECONDS,
-    SlackTooSlow,
-    asking_within,
-    ensure_profile,
-    known_profile,
-    refresh_profile,
-    require_people,
-    require_person,
-)
+from handlers.slack_io import ensure_profile, known_profile, refresh_profile, require_people, require_person
 from storage.models import Member
 
 ADMIN_ONLY = (
@@ -356,7 +347,7 @@ def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Cal
     stored, and a profile over a day old is refreshed after it. Only a member's very first command waits a moment
     for Slack (FIRST_PROFILE_SECONDS), so that their first "tomorrow" is their own: found unmet in the transaction
     (rolled back, nothing stored), or refused while unmet (a date read in the default zone), it is read again once
-    Slack has answered — unless Slack was too slow to say who the command names: then its time is spent.
+    Slack has answered.
     """
     key = (id(coach), who)
     if key not in _answered_before:
@@ -364,24 +355,16 @@ def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Cal
         # it names, its dates), instead of after the transaction found them unmet — one wait, not two in a row.
         # A member met before costs that thread one read, once per process.
         refresh_profile(client, coach, who)
-    with asking_within(NAMED_SECONDS):
-        member = _read_stored_and_acked(coach, client, ack, who, read)
+    try:
+        member = stored_then_acked(coach, ack, read(), who, meet_first=True)
+    except (_Unmet, ParseError, CoachRefusal) as error:
+        if not isinstance(error, _Unmet) and coach.member(who) is not None:
+            raise  # a member met before: the refusal stands
+        known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
+        member = stored_then_acked(coach, ack, read(), who, meet_first=False)
     _answered_before.add(key)
     if coach.needs_profile(member):
         refresh_profile(client, coach, who)
-
-
-def _read_stored_and_acked(
-    coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Callable[[], Work]
-) -> Member | None:
-    """`answered`'s reading and storing: the member as stored before the command."""
-    try:
-        return stored_then_acked(coach, ack, read(), who, meet_first=True)
-    except (_Unmet, ParseError, CoachRefusal) as error:
-        if isinstance(error, SlackTooSlow) or (not isinstance(error, _Unmet) and coach.member(who) is not None):
-            raise  # a member met before, or Slack too slow to read it again in time: the refusal stands
-        known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
-        return stored_then_acked(coach, ack, read(), who, meet_first=False)
 
 
 _answered_before: set[tuple[int, MemberId]] = set()
