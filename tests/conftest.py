@@ -44,12 +44,16 @@ def _launches_a_process(function: types.FunctionType) -> bool:
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """Workers for `-n auto`: none for the unit tier (starting workers costs more than it saves), else two per core,
-    since the end-to-end tests spend most of their time waiting. PYTEST_XDIST_AUTO_NUM_WORKERS still wins."""
+    since the end-to-end tests spend most of their time waiting — but one per core on a machine of two cores or
+    fewer: there four workers, each running an app, a stand-in and PostgreSQL's share, starved some of them long
+    enough that an ack took over Slack's three seconds (3.2–3.7 s, in two of five full runs on such a machine).
+    PYTEST_XDIST_AUTO_NUM_WORKERS still wins."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     if config.option.markexpr == "unit":
         return 0
-    return 2 * (os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    return cores if cores <= 2 else 2 * cores
 
 
 def pytest_configure(config: pytest.Config) -> None:
