@@ -73,8 +73,9 @@ def in_chunks(
 ) -> list[str]:
     """`side_by_side`, a chunk of one workspace's items at a time: one second of that workspace's posts, so what
     is read and recorded for the chunk costs a few statements, not a few per item, and is held back for no more
-    than a second. `send` gets the chunk and a way to post its items side by side (up to a few at once per
-    workspace, so Slack's latency does not slow the pace), and returns an outcome per item."""
+    than a second. `send` gets the chunk and a way to post its items side by side on the pass's posting threads (a
+    few for each workspace due, SENDERS at most, so Slack's latency does not slow the pace; each workspace's poster
+    keeps its own rate), and returns an outcome per item."""
     queues: dict[str, list[T]] = {}
     for item in items:
         queues.setdefault(getattr(item, "team_id"), []).append(item)  # noqa: B009
