@@ -23,7 +23,10 @@ def test_writers_waiting_for_the_queue_get_it_in_the_order_they_came() -> None:
         thread = threading.Thread(target=writer, args=(n,))
         thread.start()
         writers.append(thread)
-        while len(queue._waiting) < n + 1:  # each is queued before the next comes
+        # Each is queued before the next comes (the queue has no event to wait on: its state is polled, bounded).
+        deadline = time.monotonic() + 5
+        while len(queue._waiting) < n + 1:
+            assert time.monotonic() < deadline, f"writer {n} never queued"
             time.sleep(0.001)
     queue.release()
     for thread in writers:

@@ -42,8 +42,17 @@ def add_action(
     session: Session,
 ) -> None:
     """Store one action the member took on their local day."""
-    values = {"team_id": team_id, "user_id": user_id, "text": text, "local_date": local_date}
-    session.connection().execute(_ADD_ACTION, {**values, "created_at": now, "toward_stand_id": toward_stand_id})
+    session.connection().execute(
+        _ADD_ACTION,
+        {
+            "team_id": team_id,
+            "user_id": user_id,
+            "text": text,
+            "local_date": local_date,
+            "created_at": now,
+            "toward_stand_id": toward_stand_id,
+        },
+    )
 
 
 def add_shares(
