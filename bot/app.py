@@ -28,6 +28,7 @@ from handlers.installs import Installs, SignedStates, WorkspacePosters
 from handlers.oauth import CoachOAuthFlow, callbacks
 from handlers.outbox import OutboxSender
 from handlers.posting import PacedPoster, Posters
+from handlers.slack_io import NAMED_SECONDS
 from handlers.web_client import KeepAliveWebClient
 from storage.db import make_engine
 
@@ -70,12 +71,15 @@ class Runtime:
         self.engine.dispose()
 
 
-def register_listeners(app: App, coach: Coach, lost: Callable[[str], None] | None = None) -> None:
-    """Wire every Slack surface to the coach; `lost` is called when a workspace uninstalls the app."""
+def register_listeners(
+    app: App, coach: Coach, lost: Callable[[str], None] | None = None, *, named_seconds: float = NAMED_SECONDS
+) -> None:
+    """Wire every Slack surface to the coach; `lost` is called when a workspace uninstalls the app; a command or
+    form naming people waits at most `named_seconds` for Slack to say who they are."""
     errors.register(app)
-    commands.register(app, coach)
+    commands.register(app, coach, named_seconds=named_seconds)
     actions.register(app, coach)
-    views.register(app, coach)
+    views.register(app, coach, named_seconds=named_seconds)
     events.register(app, coach, lost)
 
 
@@ -143,8 +147,18 @@ def _distribution(settings: Settings, coach: Coach, posters: WorkspacePosters, c
     return {"installs": installs, "oauth_flow": flow, "installation_store": store, "authorize": authorize}
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
-    """A Bolt app for `settings`, with no I/O until it handles a request or is started."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    named_seconds: float = NAMED_SECONDS,
+) -> Runtime:
+    """A Bolt app for `settings`, with no I/O until it handles a request or is started.
+
+    `named_seconds` is how long a command naming people waits for Slack to say who they are before it answers
+    "Slack is slow, try again" (`handlers.slack_io.NAMED_SECONDS`): the tests, whose stand-in shares a loaded
+    machine with the app, give Slack longer, except where they test the bound itself."""
     engine = engine or make_engine(settings.database_url)
     coach = make_coach(settings, engine, clock or SystemClock())
     client = KeepAliveWebClient(
@@ -175,7 +189,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
     )
     web_client.register(app, client)  # listeners reuse the app client's connections to Slack
     deliveries.register(app, coach)  # retried or replayed deliveries change nothing twice
-    register_listeners(app, coach, installs.lost if installs is not None else None)
+    register_listeners(app, coach, installs.lost if installs is not None else None, named_seconds=named_seconds)
     sender = OutboxSender(coach, poster)
     coach.on_outbox = sender.wake
     return Runtime(

@@ -38,7 +38,16 @@ from handlers.blocks.practice import next_nudge_words
 from handlers.blocks.team import build_team
 from handlers.ids import Command
 from handlers.parsing import ParseError
-from handlers.slack_io import ensure_profile, known_profile, refresh_profile, require_people, require_person
+from handlers.slack_io import (
+    NAMED_SECONDS,
+    SlackTooSlow,
+    asking_within,
+    ensure_profile,
+    known_profile,
+    refresh_profile,
+    require_people,
+    require_person,
+)
 from storage.models import Member
 
 ADMIN_ONLY = (
@@ -340,14 +349,22 @@ def stored_then_acked(coach: Coach, ack: Ack, work: Work, who: MemberId, *, meet
     return member
 
 
-def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Callable[[], Work]) -> None:
+def answered(
+    coach: Coach,
+    client: WebClient,
+    ack: Ack,
+    who: MemberId,
+    read: Callable[[], Work],
+    *,
+    named_seconds: float = NAMED_SECONDS,
+) -> None:
     """Read and check the command (`read`), then store it and ack with the answer (`stored_then_acked`).
 
     The member's Slack profile (zone, admin flag) is kept fresh beside the answer: the ack uses the zone already
     stored, and a profile over a day old is refreshed after it. Only a member's very first command waits a moment
     for Slack (FIRST_PROFILE_SECONDS), so that their first "tomorrow" is their own: found unmet in the transaction
     (rolled back, nothing stored), or refused while unmet (a date read in the default zone), it is read again once
-    Slack has answered.
+    Slack has answered — unless Slack was too slow to say who the command names: then its time is spent.
     """
     key = (id(coach), who)
     if key not in _answered_before:
@@ -355,24 +372,33 @@ def answered(coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Cal
         # it names, its dates), instead of after the transaction found them unmet — one wait, not two in a row.
         # A member met before costs that thread one read, once per process.
         refresh_profile(client, coach, who)
-    try:
-        member = stored_then_acked(coach, ack, read(), who, meet_first=True)
-    except (_Unmet, ParseError, CoachRefusal) as error:
-        if not isinstance(error, _Unmet) and coach.member(who) is not None:
-            raise  # a member met before: the refusal stands
-        known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
-        member = stored_then_acked(coach, ack, read(), who, meet_first=False)
+    with asking_within(named_seconds):
+        member = _read_stored_and_acked(coach, client, ack, who, read)
     _answered_before.add(key)
     if coach.needs_profile(member):
         refresh_profile(client, coach, who)
+
+
+def _read_stored_and_acked(
+    coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Callable[[], Work]
+) -> Member | None:
+    """`answered`'s reading and storing: the member as stored before the command."""
+    try:
+        return stored_then_acked(coach, ack, read(), who, meet_first=True)
+    except (_Unmet, ParseError, CoachRefusal) as error:
+        if isinstance(error, SlackTooSlow) or (not isinstance(error, _Unmet) and coach.member(who) is not None):
+            raise  # a member met before, or Slack too slow to read it again in time: the refusal stands
+        known_profile(client, coach, who, within=FIRST_PROFILE_SECONDS)
+        return stored_then_acked(coach, ack, read(), who, meet_first=False)
 
 
 _answered_before: set[tuple[int, MemberId]] = set()
 """Members (by coach) whose command this process has answered: met, so their next command starts no question."""
 
 
-def register(app: App, coach: Coach) -> None:
-    """Listen to every slash command of the contract."""
+def register(app: App, coach: Coach, *, named_seconds: float = NAMED_SECONDS) -> None:
+    """Listen to every slash command of the contract; a command naming people waits at most `named_seconds` for
+    Slack to say who they are (`handlers.slack_io.asking_within`)."""
 
     def take(ack: Ack) -> None:
         ack()
@@ -389,7 +415,9 @@ def register(app: App, coach: Coach) -> None:
         def answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             who = sender(context)
             text, channel = command.get("text") or "", command.get("channel_id")
-            answered(coach, client, ack, who, lambda: run(coach, client, who, text, channel))
+            answered(
+                coach, client, ack, who, lambda: run(coach, client, who, text, channel), named_seconds=named_seconds
+            )
 
         answer.__name__ = run.__name__
         return answer
@@ -401,7 +429,9 @@ def register(app: App, coach: Coach) -> None:
 
     def coach_answer(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         who = sender(context)
-        answered(coach, client, ack, who, lambda: coach_command(coach, client, command, who))
+        answered(
+            coach, client, ack, who, lambda: coach_command(coach, client, command, who), named_seconds=named_seconds
+        )
 
     app.command(Command.COACH)(coach_answer)
 

@@ -29,7 +29,7 @@ from handlers.metadata import (
     StandItemForm,
     required,
 )
-from handlers.slack_io import require_people, require_person
+from handlers.slack_io import NAMED_SECONDS, asking_within, require_people, require_person
 from storage.models import PromiseStatus
 
 
@@ -288,14 +288,16 @@ READERS: tuple[tuple[Modal, Reader], ...] = (
 )
 
 
-def register(app: App, coach: Coach) -> None:
-    """Listen to the submission of every modal in `READERS`."""
+def register(app: App, coach: Coach, *, named_seconds: float = NAMED_SECONDS) -> None:
+    """Listen to the submission of every modal in `READERS`; a form naming people waits at most `named_seconds`
+    for Slack to say who they are (`handlers.slack_io.asking_within`)."""
 
     def submitted(callback: Modal, read: Reader) -> None:
         def on_submit(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
             who = sender(context)
             form = Form(body, coach.today(who))
-            work = read(coach, form, who, client)
+            with asking_within(named_seconds):
+                work = read(coach, form, who, client)
             if form.errors:
                 ack(response_action="errors", errors=form.errors)
                 return

@@ -51,6 +51,11 @@ def breakthrough_started(*args: str, env: dict[str, str], cwd: Path) -> subproce
 
 
 SIGNING_SECRET = "test-signing-secret"
+NAMED_SECONDS = 30.0
+"""How long the apps the tests serve wait for the stand-in to say who a command names: the stand-in answers at once,
+but it shares a loaded machine (several test workers on two cores) with the app, and a test that is not about a
+slow Slack must not be told "Slack is slow". Tests of the bound itself serve the app as deployed
+(`handlers.slack_io.NAMED_SECONDS`)."""
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 
@@ -180,9 +185,11 @@ class AppServer:
 
 
 @contextmanager
-def serve_http(settings: Settings, clock: Clock) -> Iterator[tuple[Runtime, str]]:
+def serve_http(
+    settings: Settings, clock: Clock, *, named_seconds: float = NAMED_SECONDS
+) -> Iterator[tuple[Runtime, str]]:
     """The app serving HTTP; yields the runtime and the request URL for Slack."""
-    server = AppServer(create_app(settings, clock=clock))
+    server = AppServer(create_app(settings, clock=clock, named_seconds=named_seconds))
     base = server.start()
     try:
         yield server.runtime, f"{base}/slack/events"
@@ -193,7 +200,7 @@ def serve_http(settings: Settings, clock: Clock) -> Iterator[tuple[Runtime, str]
 @contextmanager
 def serve_socket_mode(settings: Settings, clock: Clock) -> Iterator[Runtime]:
     """The app connected to the stand-in over Socket Mode."""
-    runtime = create_app(settings, clock=clock)
+    runtime = create_app(settings, clock=clock, named_seconds=NAMED_SECONDS)
     runtime.start()
     handler = SocketModeHandler(runtime.app, settings.app_token)
     handler.connect()  # type: ignore[no-untyped-call]

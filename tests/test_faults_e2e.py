@@ -5,16 +5,18 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import Runtime, create_app
 from bot.clock import FixedClock
+from handlers.slack_io import NAMED_SECONDS
 from standin import SlackStandIn
 from storage.db import make_engine, upgrade
 from tests import support
-from tests.e2e import buttons, dm, export, last_ephemeral, seen
+from tests.e2e import body, buttons, dm, export, last_ephemeral, seen
 from tests.support import AppServer
 
 
@@ -39,6 +41,68 @@ def test_a_command_acks_in_time_even_when_users_info_stalls(slack: SlackStandIn,
     assert reply.status == 200 and time.monotonic() - started < 3
     slack.wait_for(lambda: slack.ephemerals("UADA"), timeout=10)
     assert len(export(app)["actions"]) == 1
+
+
+@pytest.fixture
+def deployed(slack: SlackStandIn, database_url: str, clock: FixedClock) -> Iterator[Runtime]:
+    """The app as `breakthrough run` serves it: waiting NAMED_SECONDS for Slack to say who a command names (the
+    `app` fixture gives the stand-in longer, so that a loaded machine does not pass for a slow Slack)."""
+    settings = support.settings_for(slack.api_url, database_url)
+    with support.serve_http(settings, clock, named_seconds=NAMED_SECONDS) as (runtime, url):
+        slack.request_url = url
+        yield runtime
+
+
+def test_a_share_naming_people_slack_is_slow_about_answers_in_time_changes_nothing_and_works_once_slack_answers(
+    slack: SlackStandIn, deployed: Runtime
+) -> None:
+    app = deployed
+    slack.stall("users.info", 4)  # Ada, Bob and Cy are all new to the coach
+
+    started = time.monotonic()
+    reply = slack.command("UADA", "/share", "<@UBOB|bob> <@UCY|cy> over lunch")
+
+    assert reply.status == 200 and time.monotonic() - started < 3
+    answer = seen(last_ephemeral(slack, "UADA", "Slack is slow"))
+    assert "<@UBOB>, <@UCY> are" in answer and "nothing changed" in answer
+    assert export(app)["shares"] == []
+    # The questions went on: once Slack answers, who they are is stored and the same share goes through.
+    slack.stall("users.info", 0)
+    slack.wait_for(lambda: {call.args["user"] for call in slack.calls("users.info") if call.ok} >= {"UBOB", "UCY"})
+    slack.command("UADA", "/share", "<@UBOB|bob> <@UCY|cy> over lunch")
+    last_ephemeral(slack, "UADA", "Shared with")
+    assert [s["told_user_id"] for s in export(app)["shares"]] == ["UBOB", "UCY"]
+
+
+def test_the_request_form_naming_someone_slack_is_slow_about_answers_in_time_under_the_field(
+    slack: SlackStandIn, deployed: Runtime
+) -> None:
+    app = deployed
+    slack.command("UADA", "/request", "")
+    modal = slack.wait_for(lambda: slack.open_views("UADA"))[-1]
+    slack.stall("users.info", 4)
+
+    started = time.monotonic()
+    reply = slack.submit("UADA", modal, {"Who are you asking?": "UBOB", "What are you asking for?": "an intro"})
+
+    assert time.monotonic() - started < 3
+    assert "Slack is slow to tell me who <@UBOB> is" in body(reply)["errors"]["person"]
+    assert slack.open_views("UADA") and export(app)["requests"] == []
+
+
+def test_someone_met_before_whom_slack_is_slow_about_is_judged_by_what_is_stored(
+    slack: SlackStandIn, deployed: Runtime, clock: FixedClock
+) -> None:
+    app = deployed
+    slack.command("UBOB", "/act", "Met the coach")  # Bob's profile is stored
+    last_ephemeral(slack, "UBOB", "Action logged")
+    clock.advance(timedelta(days=2))  # and over a day old: naming him asks Slack again
+    slack.stall("users.info", 4)
+
+    slack.command("UADA", "/request", "<@UBOB|bob> an intro")
+
+    assert "asks you" in seen(dm(slack, "UBOB", "asks you"))
+    assert len(export(app)["requests"]) == 1
 
 
 def test_a_rate_limited_users_info_is_retried_after_retry_after(slack: SlackStandIn, app: Runtime) -> None:
