@@ -45,6 +45,8 @@ Blocks = list[dict[str, Any]]
 # The kinds of item, each a Slack call (or a view rendered when it is sent, so it shows the latest state).
 POST, UPDATE, RESPOND, HOME, NUDGE, EXPORT, CHART = "post", "update", "respond", "home", "nudge", "export", "chart"
 QUESTIONS = "questions"
+FILE_LINES = {EXPORT: "Here is everything I keep about you, as JSON.", CHART: "Your week so far, in a picture:"}
+"""The line before each kind of file a member is sent in their DM."""
 CARD, ANNOUNCEMENT = "card", "announcement"
 
 
@@ -193,10 +195,10 @@ def questions(who: MemberId, kind: str, item_id: int) -> Outgoing:
     )
 
 
-def export(who: MemberId) -> Outgoing:
-    """The member's data as a JSON file in their DM, read when it is sent."""
-    team_id, user_id = who
-    return Outgoing(team_id=team_id, kind=EXPORT, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
+def export(who: MemberId, *, channel: str | None = None) -> Outgoing:
+    """The member's data as a JSON file in their DM, read when it is sent (`channel`: the DM, once the line that
+    comes before the file is there)."""
+    return _to_member(who, EXPORT, channel)
 
 
 def recap_chart(team_id: str, week_start: date, zone: str, *, channel: str, thread_ts: str) -> Outgoing:
@@ -210,16 +212,32 @@ def recap_chart(team_id: str, week_start: date, zone: str, *, channel: str, thre
     )
 
 
-def week_chart(who: MemberId) -> Outgoing:
-    """The member's own week so far as a picture in their DM, drawn when it is sent."""
+def week_chart(who: MemberId, *, channel: str | None = None) -> Outgoing:
+    """The member's own week so far as a picture in their DM, drawn when it is sent (`channel`: the DM, once the
+    line that comes before the picture is there)."""
+    return _to_member(who, CHART, channel)
+
+
+def _to_member(who: MemberId, kind: str, channel: str | None) -> Outgoing:
     team_id, user_id = who
-    return Outgoing(team_id=team_id, kind=CHART, lane=f"{team_id}:{user_id}", payload={}, user_id=user_id)
+    payload = {} if channel is None else {"channel": channel}
+    return Outgoing(team_id=team_id, kind=kind, lane=f"{team_id}:{user_id}", payload=payload, user_id=user_id)
 
 
 # Sending -----------------------------------------------------------------------------------------------
 
 # Slack's answers that no retry will change.
 _MOOT = {"message_not_found", "cant_update_message", "edit_window_closed"}
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What sending an item did: where its message landed (a post the app may keep the place of), and what it
+    leaves owed, sent after it in its lane."""
+
+    channel: str | None = None
+    ts: str | None = None
+    then: Outgoing | None = None
 
 
 class _Moot(Exception):
@@ -331,7 +349,7 @@ class OutboxSender:
             self.owed.failed(item, error="not_installed")
             return "failed"
         try:
-            where = self._deliver(item, poster)
+            delivered = self._deliver(item, poster)
         except (_Moot, NotFound):
             self.owed.sent(item)
             return "sent"
@@ -350,7 +368,7 @@ class OutboxSender:
             return self._later(item, str(error), error.retry_after)
         except OSError as error:  # a response_url call, which does not go through the poster
             return self._later(item, type(error).__name__, None)
-        self.owed.sent(item, channel=where[0], ts=where[1])
+        self.owed.sent(item, channel=delivered.channel, ts=delivered.ts, then=delivered.then, now=self.now())
         return "sent"
 
     def _later(self, item: Claimed, error: str, retry_after: float | None) -> str:
@@ -377,13 +395,22 @@ class OutboxSender:
                 self.coach.tell(dm(MemberId(item.team_id, notice["user"]), notice["text"]))
         return "failed"
 
-    def _deliver(self, item: Claimed, poster: PacedPoster) -> tuple[str | None, str | None]:
-        """Make the item's Slack call; where the message is, for a post."""
+    def _deliver(self, item: Claimed, poster: PacedPoster) -> Delivered:
+        """Make the item's Slack call: where the message is, for a post; what is owed after it, if anything."""
         payload = item.payload
         if item.kind == POST:
             arguments = {k: v for k, v in payload.items() if k in ("channel", "text", "blocks", "thread_ts")}
             response = poster.call("chat.postMessage", attempts=1, **arguments)
-            return str(response["channel"]), str(response["ts"])
+            return Delivered(str(response["channel"]), str(response["ts"]))
+        if item.kind in (EXPORT, CHART) and item.user_id is not None and "channel" not in payload:
+            # A file for a member's DM comes after a line that says what it is. The line goes first and the file is
+            # owed after it, an item of its own: a file Slack refuses for a while is sent again without the line.
+            who = MemberId(item.team_id, item.user_id)
+            if item.kind == CHART and self.coach.week_picture(who).empty:
+                raise _Moot()  # nothing to draw yet: no picture, and no line either
+            response = poster.call("chat.postMessage", attempts=1, channel=item.user_id, text=FILE_LINES[item.kind])
+            channel = str(response["channel"])
+            return Delivered(then=(export if item.kind == EXPORT else week_chart)(who, channel=channel))
         if item.kind in (UPDATE, CARD, ANNOUNCEMENT):
             self._rewrite(item, poster)
         elif item.kind == RESPOND:
@@ -398,7 +425,7 @@ class OutboxSender:
                 raise _Moot()  # nothing to draw
         else:
             self._refresh(item, poster)
-        return None, None
+        return Delivered()
 
     def _rewrite(self, item: Claimed, poster: PacedPoster) -> None:
         """Update a message the app posted: to the text the item carries, or a card or announcement as it reads."""
@@ -444,7 +471,7 @@ class OutboxSender:
                 except _Moot:
                     continue  # that one is gone; the others still show the answer
         elif item.kind == EXPORT:
-            send_export(self.coach, poster, who)
+            send_export(self.coach, poster, who, channel=str(item.payload["channel"]))
         else:
             log.error("outbox item %s has a kind this version does not know: %s", item.id, item.kind)
             raise _Moot()

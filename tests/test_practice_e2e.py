@@ -210,6 +210,21 @@ def test_export_sends_the_members_own_data_as_a_json_file(slack: SlackStandIn, a
     assert upload.channel == "DUADA"
 
 
+def test_an_export_slack_refuses_for_a_moment_is_uploaded_again_under_its_one_line(
+    slack: SlackStandIn, app: Runtime
+) -> None:
+    slack.command("UADA", "/act", "Mine")
+    slack.fail("files.completeUploadExternal", "internal_error", status=500, times=1)
+
+    slack.command("UADA", "/coach", "export")
+
+    [upload] = slack.wait_for(lambda: slack.files())
+    assert upload.channel == "DUADA"
+    assert [c.ok for c in slack.calls("files.completeUploadExternal")] == [False, True]
+    lines = [m for m in slack.messages("UADA") if "everything I keep about you" in m.text]
+    assert len(lines) == 1, "the line before the file is posted once, however often the upload is tried"
+
+
 def test_forget_me_asks_first_then_deletes_and_anonymizes(slack: SlackStandIn, app: Runtime) -> None:
     slack.command("UADA", "/stand", "Sign 10 new partners", channel="CGENERAL")
     slack.command("UADA", "/request", "<@UBOB|bob> an intro")

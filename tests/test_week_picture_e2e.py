@@ -168,3 +168,21 @@ def test_a_member_gets_their_own_week_as_a_picture_from_coach_status(
     assert_heights_follow(bars(upload.content, SHARE_COLOUR), [2, 1, 0, 3, 0, 0, 0])
     assert upload.alt_txt.startswith("Your week so far. Share/act/request by day: Mon 23 2/2/0 of 2 each")
     assert "Sat 28 0/0/0; Sun 29 0/0/0" in upload.alt_txt  # days not yet lived have no target
+
+
+def test_a_members_picture_slack_refuses_for_a_moment_is_uploaded_again_under_its_one_line(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    a_week_of_the_team(slack, clock)
+    clock.set(at("2026-11-27T16:00:00Z"))
+    slack.command("UADA", "/coach", "status")
+    status = last_ephemeral(slack, "UADA", "Day 5 of 14")
+    slack.fail("files.getUploadURLExternal", "internal_error", status=500, times=1)
+
+    slack.click("UADA", status, "My week in a picture")
+
+    upload = the_chart(slack, "UADA")
+    assert upload.filename == "week-2026-11-23-UADA.png"
+    assert [c.ok for c in slack.calls("files.getUploadURLExternal")] == [False, True]
+    lines = [m for m in slack.messages("UADA") if m.text == "Your week so far, in a picture:"]
+    assert len(lines) == 1, "the line before the picture is posted once, however often the upload is tried"

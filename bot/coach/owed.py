@@ -5,7 +5,7 @@ The sender in `handlers/outbox.py` makes the Slack calls; here it claims what is
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -39,10 +39,21 @@ class Owed:
         with unit_of_work(self.engine) as session:
             return outbox.claim(item_id, now=now, session=session)
 
-    def sent(self, item: Claimed, *, channel: str | None = None, ts: str | None = None) -> None:
-        """It went out (and, for a post the app keeps the place of, where it is)."""
+    def sent(
+        self,
+        item: Claimed,
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        then: Outgoing | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """It went out (and, for a post the app keeps the place of, where it is); `then` is what it leaves owed, due
+        `now`, written in the same unit: owed exactly when the item is done."""
         with unit_of_work(self.engine) as session:
             outbox.sent(item, session=session, channel=channel, ts=ts)
+            if then is not None:
+                outbox.enqueue([then], now=now or datetime.now(UTC), session=session)
 
     def release(self, item: Claimed) -> None:
         """Hand it back untouched: shutting down."""
