@@ -95,12 +95,17 @@ class PacedPoster:
     is reached — a burst of `burst` calls goes at once, and `burst / window` a second follow on average (19.2 at
     20 a second: 96%) — while no more than `per_second` land in any one second *as Slack counts them*. Slack
     counts on its own clock, when a request arrives there: where its windows start does not matter to a sliding
-    window, but the spread of the delay between our send and its count (network and scheduling jitter) can bring
-    two of our bursts closer together than they left. `margin` (seconds, default 0.04) is how much of that spread
-    is absorbed: whether Slack counts in fixed one-second windows, in sliding ones or with a token bucket of
-    `per_second`, a spread up to `margin` earns no 429 however bursty the sends. (A margin in calls instead —
-    19 in a second — would not protect against window counters: two bursts of 19 a little less than a second
-    apart at Slack make 38 in one window.) Raise it for a jittery network; 0 spaces bursts exactly a second apart.
+    window, and a delay every call takes alike shifts all of them together, but the *spread* of the delay between
+    our send and its count (network and scheduling jitter, a Slack slow for a moment) can bring two of our bursts
+    closer together than they left. So a call's place lasts one window from when it was sent, plus however much
+    slower its round trip was than the quickest of the last `burst` (a call that took longer to answer may have
+    been counted that much later), plus `margin` (seconds, default 0.04) for the spread a round trip does not show.
+    Whether Slack counts in fixed one-second windows, in sliding ones or with a token bucket of `per_second`, no
+    window then holds more than `burst` however bursty the sends; and a steady round trip costs no pace at all (a
+    place ending one window after Slack *answered* would cost every window a round trip: 18.3 a second at 20 with
+    Slack 50 ms away). (A margin in calls instead — 19 in a second — would not protect against window counters:
+    two bursts of 19 a little less than a second apart at Slack make 38 in one window.) Raise `margin` for a
+    jittery network; 0 spaces bursts exactly a second apart when round trips are steady.
 
     A 429 pauses that method on this poster for its Retry-After (other methods keep their pace: Slack limits each
     method separately) and the call is tried again after it. Server errors (5xx, `internal_error`, …) and dropped
@@ -128,9 +133,8 @@ class PacedPoster:
         self.window = max(1.0, 1.0 / per_second) + margin
         self._stop = stop or threading.Event()
         self._lock = threading.Lock()
-        # The latest `burst` calls, oldest first: [when sent (or to be), when answered (None until then)]. Slack
-        # counts a call somewhere between the two, so a new call goes no sooner than one window after the oldest
-        # of them was answered: however late a call is counted, no window ever holds more than `burst`.
+        # The latest `burst` calls, oldest first: [when sent (or to be), when answered (None until then)]. A new call
+        # goes no sooner than the oldest one's place ends (`_place_ends`): no window ever holds more than `burst`.
         self._slots: deque[list[float | None]] = deque(maxlen=self.burst)
         self._paused_until: dict[str, float] = {}
 
@@ -233,13 +237,24 @@ class PacedPoster:
         at = max(now, self._latest_start()) if self._slots else now
         if len(self._slots) == self.burst:
             started, answered = self._slots[0]
+            assert started is not None
             if answered is None:
-                assert started is not None
                 return max(now + 0.005, started + self.window), None  # look again once it could be answered
-            at = max(at, answered + self.window)
+            at = max(at, self._place_ends(started, answered))
         slot: list[float | None] = [at, None]
         self._slots.append(slot)
         return at, slot
+
+    def _place_ends(self, started: float, answered: float) -> float:
+        """When a call sent at `started` and answered at `answered` stops counting against the pace: one window after
+        it was sent, later by as much as its round trip was slower than the quickest of the last `burst` calls.
+
+        Slack counts a call when it arrives, somewhere between the two instants. Every call takes some common
+        least delay to arrive (no more than the quickest round trip); one whose round trip was slower may have
+        arrived, and been counted, later by as much. The next call, sent at the end of this place, takes at least
+        that least delay too: Slack counts it at least a window after this one."""
+        quickest = min(done - sent for sent, done in self._slots if sent is not None and done is not None)
+        return started + self.window + max(0.0, (answered - started) - quickest)
 
     def _latest_start(self) -> float:
         started = self._slots[-1][0]
