@@ -98,7 +98,7 @@ class PacedPoster:
     window, and a delay every call takes alike shifts all of them together, but the *spread* of the delay between
     our send and its count (network and scheduling jitter, a Slack slow for a moment) can bring two of our bursts
     closer together than they left. So a call's place lasts one window from when it was sent, plus however much
-    slower its round trip was than the quickest of the last `burst` (a call that took longer to answer may have
+    slower its round trip was than the quickest this poster has seen (a call that took longer to answer may have
     been counted that much later), plus `margin` (seconds, default 0.04) for the spread a round trip does not show.
     Whether Slack counts in fixed one-second windows, in sliding ones or with a token bucket of `per_second`, no
     window then holds more than `burst` however bursty the sends; and a steady round trip costs no pace at all (a
@@ -137,6 +137,7 @@ class PacedPoster:
         # goes no sooner than the oldest one's place ends (`_place_ends`): no window ever holds more than `burst`.
         self._slots: deque[list[float | None]] = deque(maxlen=self.burst)
         self._paused_until: dict[str, float] = {}
+        self._quickest = math.inf  # the quickest round trip seen: sent (its place's start) to answered
 
     def for_team(self, team_id: str) -> PacedPoster:
         """The one workspace's poster (single-workspace mode: one token for every team ID it meets)."""
@@ -165,9 +166,13 @@ class PacedPoster:
         failure: PostFailed | None = None
         for attempt in range(tries):
             slot = self._wait_for_slot(method, wait_out_pause=tries > 1)
+            heard = False  # whether Slack answered (a dropped connection's "round trip" says nothing of Slack's)
             try:
-                return send(**arguments)
+                response = send(**arguments)
+                heard = True
+                return response
             except SlackApiError as error:
+                heard = True
                 retry_after = _retry_after(error.response)
                 if retry_after is not None:
                     log.info("Slack asks us to slow down %s: pausing it for %.1f s", method, retry_after)
@@ -184,7 +189,9 @@ class PacedPoster:
                 failure.__cause__ = error
             finally:
                 with self._lock:
-                    slot[1] = time.monotonic()
+                    slot[1] = answered = time.monotonic()
+                    if heard and slot[0] is not None:
+                        self._quickest = min(self._quickest, answered - slot[0])
             if attempt + 1 < tries:
                 log.info("%s; trying again", failure)
                 if self._stop.wait(min(BACKOFF_MAX, BACKOFF_FIRST * 2**attempt)):
@@ -247,14 +254,15 @@ class PacedPoster:
 
     def _place_ends(self, started: float, answered: float) -> float:
         """When a call sent at `started` and answered at `answered` stops counting against the pace: one window after
-        it was sent, later by as much as its round trip was slower than the quickest of the last `burst` calls.
+        it was sent, later by as much as its round trip was slower than the quickest this poster has seen.
 
         Slack counts a call when it arrives, somewhere between the two instants. Every call takes some common
         least delay to arrive (no more than the quickest round trip); one whose round trip was slower may have
         arrived, and been counted, later by as much. The next call, sent at the end of this place, takes at least
         that least delay too: Slack counts it at least a window after this one."""
-        quickest = min(done - sent for sent, done in self._slots if sent is not None and done is not None)
-        return started + self.window + max(0.0, (answered - started) - quickest)
+        # The quickest ever, not of the last few: were it to rise with a slow spell, a call slow at its start would
+        # count as on time once the spell's calls filled the window, though it may have been counted late.
+        return started + self.window + max(0.0, (answered - started) - min(self._quickest, answered - started))
 
     def _latest_start(self) -> float:
         started = self._slots[-1][0]

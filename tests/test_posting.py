@@ -57,6 +57,19 @@ def test_a_burst_at_the_limit_reaches_the_rate_without_a_single_429(slack: Slack
     assert most_in_one_second([call.at for call in posts]) <= rate
 
 
+def test_a_steady_round_trip_costs_no_pace(slack: SlackStandIn) -> None:
+    slack.latency = 0.3  # Slack far away, but always as far
+    poster = PacedPoster(web(slack), 2)  # two in any 1.04 s
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda n: poster.post_message(channel="UBOB", text=f"nudge {n}"), range(4)))
+
+    counted = sorted(call.at for call in slack.calls("chat.postMessage"))
+    # The third goes a window after the first was sent, not a window after it was answered (0.3 s later).
+    assert 1.0 <= counted[2] - counted[0] < poster.window + 0.2
+    assert most_in_one_second(counted) <= 2
+
+
 def test_a_429_is_tried_again_after_its_retry_after_and_the_post_lands_once(slack: SlackStandIn) -> None:
     slack.fail("chat.postMessage", "ratelimited", retry_after=1)
     poster = PacedPoster(web(slack), 20)
