@@ -15,6 +15,7 @@ with another workspace's token, or a side failed; a missed time target is only r
 
     .venv/bin/python benchmarks/oauth_fanout.py                           # 50 x 200 at 20/s
     .venv/bin/python benchmarks/oauth_fanout.py --workspaces 10 --members 100
+    .venv/bin/python benchmarks/oauth_fanout.py --latency 0.15              # Slack as far as from Europe
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ class SlackReport:
     cpu_seconds: float  # the stand-in's own CPU through the pass: on a small machine it competes with the app
 
 
-def serve_slack(link: Connection, teams: list[str], members: int, rate: float, serve_for: float) -> None:
+def serve_slack(
+    link: Connection, teams: list[str], members: int, rate: float, latency: float, serve_for: float
+) -> None:
     """Child process: the stand-in with every workspace's members and a token each, until the parent says stop."""
     logging.basicConfig(level=logging.ERROR, format="[stand-in] %(levelname)s %(name)s: %(message)s")
     with SlackStandIn() as slack:
@@ -88,6 +91,7 @@ def serve_slack(link: Connection, teams: list[str], members: int, rate: float, s
                 slack.add_user(user, team_id=team, tz=ZONE)
             tokens[team] = slack.oauth.grant(team)
         slack.rate_limit(rate)
+        slack.latency = latency
         link.send((slack.api_url, tokens))
         if link.poll(serve_for):
             link.recv()  # "start": the pass begins
@@ -109,12 +113,14 @@ def serve_slack(link: Connection, teams: list[str], members: int, rate: float, s
 
 
 @contextmanager
-def slack_process(teams: list[str], members: int, rate: float) -> Iterator[tuple[str, dict[str, str], Connection]]:
+def slack_process(
+    teams: list[str], members: int, rate: float, latency: float
+) -> Iterator[tuple[str, dict[str, str], Connection]]:
     """The stand-in serving in a child process: its API URL, each workspace's token, and the link to stop it."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     serve_for = len(teams) * members / rate * 3 + 600  # bounded: it stops by itself if never told to
-    process = context.Process(target=serve_slack, args=(theirs, teams, members, rate, serve_for), name="slack")
+    process = context.Process(target=serve_slack, args=(theirs, teams, members, rate, latency, serve_for), name="slack")
     process.start()
     theirs.close()
     try:
@@ -180,11 +186,11 @@ class Run:
         return sum(1 for user in everyone if self.slack.posted.get(user, 0) == 0)
 
 
-def fan_out(database: str | None, teams: list[str], members: int, rate: float) -> tuple[Run, list[str]]:
+def fan_out(database: str | None, teams: list[str], members: int, rate: float, latency: float) -> tuple[Run, list[str]]:
     """One nudge pass over `teams` on a fresh database and a fresh stand-in."""
     now = LOCAL_NOW.astimezone(UTC)
     scratch = scratch_schema(database, "oauth-bench") if database else sqlite_database("oauth-bench")
-    with scratch as url, slack_process(teams, members, rate) as (api_url, tokens, link):
+    with scratch as url, slack_process(teams, members, rate, latency) as (api_url, tokens, link):
         engine = make_engine(url, pool_size=20)
         try:
             populate(engine, teams, members, tokens, now - timedelta(days=365))
@@ -223,6 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workspaces", type=int, default=50, help="workspaces installed (default 50)")
     parser.add_argument("--members", type=int, default=200, help="members due in each (default 200)")
     parser.add_argument("--rate", type=float, default=20.0, help="posts a second Slack allows each workspace (20)")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds Slack takes to answer each call (default 0: loopback)"
+    )
     parser.add_argument("--database-url", help="run on this database (PostgreSQL) in scratch schemas")
     args = parser.parse_args(argv)
     if args.workspaces < 1 or args.members < 1 or not 0 < args.rate <= 1000:
@@ -230,13 +239,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     teams = team_ids(args.workspaces)
-    alone, alone_members = fan_out(args.database_url, teams[:1], args.members, args.rate)
-    together, everyone = fan_out(args.database_url, teams, args.members, args.rate)
+    alone, alone_members = fan_out(args.database_url, teams[:1], args.members, args.rate, args.latency)
+    together, everyone = fan_out(args.database_url, teams, args.members, args.rate, args.latency)
 
     backend = make_url(args.database_url or "sqlite://").get_backend_name()
     print(
         f"OAuth fan-out on {backend}: {args.workspaces} workspaces x {args.members} members, each on its own token; "
-        f"Slack allows {args.rate:g} posts/s per workspace; SLACK_POSTS_PER_SECOND={args.rate:g}"
+        f"Slack allows {args.rate:g} posts/s per workspace and answers in {1000 * args.latency:g} ms; "
+        f"SLACK_POSTS_PER_SECOND={args.rate:g}"
     )
     describe("one workspace alone", alone, alone_members)
     describe(f"all {args.workspaces} workspaces", together, everyone)
