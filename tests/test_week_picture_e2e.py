@@ -14,7 +14,7 @@ from bot.coach.recaps import Recaps
 from handlers.charts import ACT_COLOUR, READING_COLOUR, SHARE_COLOUR
 from handlers.jobs import recap_pass
 from standin import SlackStandIn
-from standin.model import UploadedFile
+from standin.model import Message, UploadedFile
 from tests import support
 from tests.e2e import drained, last_ephemeral
 from tests.support import at
@@ -150,13 +150,18 @@ def test_a_chart_slack_refuses_for_a_moment_is_sent_again_not_lost(
     assert_heights_follow(bars(upload.content, ACT_COLOUR), [3, 1, 0, 4, 3, 0, 0])
 
 
-def test_a_member_gets_their_own_week_as_a_picture_from_coach_status(
-    slack: SlackStandIn, app: Runtime, clock: FixedClock
-) -> None:
+def adas_status_on_friday(slack: SlackStandIn, clock: FixedClock) -> Message:
+    """The team's week up to Friday afternoon, and Ada's `/coach status` then (its **My week in a picture** button)."""
     a_week_of_the_team(slack, clock)
     clock.set(at("2026-11-27T16:00:00Z"))
     slack.command("UADA", "/coach", "status")
-    status = last_ephemeral(slack, "UADA", "Day 5 of 14")
+    return last_ephemeral(slack, "UADA", "Day 5 of 14")
+
+
+def test_a_member_gets_their_own_week_as_a_picture_from_coach_status(
+    slack: SlackStandIn, app: Runtime, clock: FixedClock
+) -> None:
+    status = adas_status_on_friday(slack, clock)
 
     slack.click("UADA", status, "My week in a picture")
 
@@ -173,10 +178,7 @@ def test_a_member_gets_their_own_week_as_a_picture_from_coach_status(
 def test_a_members_picture_slack_refuses_for_a_moment_is_uploaded_again_under_its_one_line(
     slack: SlackStandIn, app: Runtime, clock: FixedClock
 ) -> None:
-    a_week_of_the_team(slack, clock)
-    clock.set(at("2026-11-27T16:00:00Z"))
-    slack.command("UADA", "/coach", "status")
-    status = last_ephemeral(slack, "UADA", "Day 5 of 14")
+    status = adas_status_on_friday(slack, clock)
     slack.fail("files.getUploadURLExternal", "internal_error", status=500, times=1)
 
     slack.click("UADA", status, "My week in a picture")
