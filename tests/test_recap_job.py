@@ -177,7 +177,10 @@ def test_the_recap_counts_breakdowns_met_and_resolved(slack: SlackStandIn, app: 
 
 def bob_and_cy_join_adas_stand(slack: SlackStandIn) -> None:
     """Bob, then Cy, join Ada's stand from its announcement."""
-    announcement = next(m for m in slack.messages("CGENERAL") if "UADA takes a stand" in seen(m))
+    # Posted through the outbox once Ada's stand is stored: waited for, not assumed there.
+    announcement = slack.wait_for(
+        lambda: next((m for m in slack.messages("CGENERAL") if "UADA takes a stand" in seen(m)), None)
+    )
     for user in ("UBOB", "UCY"):
         slack.click(user, announcement, "Join the stand")
         last_ephemeral(slack, user, "You joined")

@@ -17,7 +17,10 @@ def bob_and_cy_take_stands(slack: SlackStandIn, clock: FixedClock) -> None:
     last_ephemeral(slack, "UBOB", "Your stand is declared")
     slack.command("UCY", "/stand", "Sign 10 new partners", channel="CGENERAL")
     last_ephemeral(slack, "UCY", "Your stand is declared")
-    announcement = next(m for m in slack.messages("CGENERAL") if "UBOB" in seen(m) and "takes a stand" in seen(m))
+    # The announcement goes out through the outbox once Bob's stand is stored: waited for, not assumed there.
+    announcement = slack.wait_for(
+        lambda: next((m for m in slack.messages("CGENERAL") if "UBOB" in seen(m) and "takes a stand" in seen(m)), None)
+    )
     slack.click("UCY", announcement, "Join the stand")
     last_ephemeral(slack, "UCY", "You joined")
 
