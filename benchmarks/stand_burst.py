@@ -205,7 +205,10 @@ def measure(
         started_at = min(s.sent_at for s in run.samples)
         # Every post the burst owes shares the workspace's pace: the announcements, and the welcome DM each member
         # new to the coach gets with their first command. The wait allows for all of them.
-        owed = {str(kind): int(str(n)) for kind, n in query("SELECT kind, count(*) FROM outbox GROUP BY kind")}
+        owed: dict[str, int] = {}
+        for kind, n in query("SELECT kind, count(*) FROM outbox GROUP BY kind"):
+            assert isinstance(n, int)
+            owed[str(kind)] = n
         waited = max(DRAIN_TIMEOUT, sum(owed.values()) / rate + ANNOUNCE_SLACK_SECONDS)
         with contextlib.suppress(AssertionError):  # what never came is reported as missing
             slack.wait_for(lambda: announcements(slack, burst_ids).missing == 0, timeout=waited)

@@ -410,7 +410,7 @@ class OutboxSender:
                 raise _Moot()  # nothing to draw yet: no picture, and no line either
             response = poster.call("chat.postMessage", attempts=1, channel=item.user_id, text=FILE_LINES[item.kind])
             channel = str(response["channel"])
-            return Delivered(then=(export if item.kind == EXPORT else week_chart)(who, channel=channel))
+            return Delivered(then=_to_member(who, item.kind, channel))
         if item.kind in (UPDATE, CARD, ANNOUNCEMENT):
             self._rewrite(item, poster)
         elif item.kind == RESPOND:
