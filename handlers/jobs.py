@@ -8,9 +8,9 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,11 +48,11 @@ U = TypeVar("U")
 R = TypeVar("R")
 
 SENDERS = 512
-"""Threads one pass posts with at most, across workspaces: each workspace gets a few of its own (up to 16, fewer
-when many workspaces are due at once), enough to keep up with its own pace at Slack's latency: a workspace posting
-20 a second with Slack 150 ms away keeps 3 posts in flight on average and a burst's worth at a window's start. At
-128, 50 workspaces got 2 threads each, and with Slack 150 ms away the pass over 50 x 200 took 16.6 s instead of
-13.0 s (`benchmarks/oauth_fanout.py --latency 0.15`)."""
+"""Threads one pass posts with at most, across workspaces. Each workspace gets up to 16 of its own (fewer when many
+are due at once) and uses as many as its poster says keep its pace at Slack's latency (`PacedPoster.lanes`): two on
+loopback, seven with Slack 150 ms away, where 20 a second keep 3 in flight on average and a burst's worth at a
+window's start. At 128 in all, 50 workspaces got 2 threads each, and with Slack 150 ms away the pass over 50 x 200
+took 16.6 s instead of 13.0 s (`benchmarks/oauth_fanout.py --latency 0.15`)."""
 
 
 class SideBySide(Protocol):
@@ -73,17 +73,21 @@ def in_chunks(
     send: Callable[[Sequence[T], SideBySide], list[str]],
     *,
     name: str,
+    first: Callable[[list[Sequence[T]]], None] | None = None,
 ) -> list[str]:
     """`side_by_side`, a chunk of one workspace's items at a time: one second of that workspace's posts, so what
     is read and recorded for the chunk costs a few statements, not a few per item, and is held back for no more
     than a second. `send` gets the chunk and a way to post its items side by side on that workspace's own posting
-    threads (a few for each workspace due, SENDERS at most in all, so Slack's latency does not slow the pace; each
-    workspace's poster keeps its own rate), and returns an outcome per item.
+    threads, and returns an outcome per item. `first`, if given, gets every workspace's first chunk before any
+    posting starts (to claim them all at once).
 
     Each workspace posts on threads of its own, not on threads shared by the pass: with a shared pool, every
-    workspace's burst at the start of its window queued behind the bursts of those that came before it, so the
-    last of 50 workspaces began a second or two late and their posts reached Slack in clumps (50 x 200 members:
-    13.2-14.4 s and up to 19 429s in 10,000 shared; 11.7-13.0 s and none with a pool each)."""
+    workspace's burst at the start of its window queued behind those of the workspaces before it, so the last of 50
+    workspaces began a second or two late and their posts reached Slack in clumps. It keeps as many posts in flight
+    as its poster says hold its pace at Slack's latency (`PacedPoster.lanes`), up to 16 threads (SENDERS in all):
+    more only wait for the interpreter, and a thread that waits for it to read Slack's answer makes the answer look
+    late, which costs the pace (see `PacedPoster`). At ten threads a workspace, 50 x 200 on loopback took 12.4-12.9 s;
+    at two, 11.1 s."""
     queues: dict[str, list[T]] = {}
     for item in items:
         queues.setdefault(getattr(item, "team_id"), []).append(item)  # noqa: B009
@@ -93,21 +97,33 @@ def in_chunks(
     size = max(1, math.ceil(posters.per_second))
     outcomes: list[str] = []
     lock = threading.Lock()
+    if first is not None:
+        first([queue[:size] for queue in queues.values()])
 
-    def drain(queue: list[T]) -> None:
+    def drain(team_id: str, queue: list[T]) -> None:
+        # Threads are started as lanes need them: a pool this size rarely starts them all.
         with ThreadPoolExecutor(max_workers=per_team, thread_name_prefix=name) as posting:
 
             def each(send_one: Callable[[U], R], chunk: Sequence[U]) -> list[R]:
-                return list(posting.map(send_one, chunk))
+                poster = posters.for_team(team_id)
+                lanes = min(per_team, len(chunk), poster.lanes() if poster is not None else per_team)
+                done: list[R | None] = [None] * len(chunk)
+
+                def lane(first: int) -> None:
+                    for n in range(first, len(chunk), lanes):
+                        done[n] = send_one(chunk[n])
+
+                list(posting.map(lane, range(lanes)))
+                return cast(list[R], done)
 
             # One chunk after another: the next is claimed once this one is through, well inside a second.
             for start in range(0, len(queue), size):
-                done = send(queue[start : start + size], each)
+                finished = send(queue[start : start + size], each)
                 with lock:
-                    outcomes.extend(done)
+                    outcomes.extend(finished)
 
     with ThreadPoolExecutor(max_workers=min(SENDERS, len(queues)), thread_name_prefix=f"{name}-chunks") as chunks:
-        list(chunks.map(drain, queues.values()))
+        list(chunks.map(drain, queues.keys(), queues.values()))
     return outcomes
 
 
@@ -164,7 +180,7 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: Posters, 
     sender = MorningSender(nudges, follow_ups, recaps, poster, now, nudges.due_items(due_nudges))
     # One member's failure never stops the others: each send reports its own outcome. Enough senders to cover
     # Slack's latency at the allowed pace; more would only contend for the interpreter and the connection pool.
-    outcomes = in_chunks(poster, due, sender.send_chunk, name="morning")
+    outcomes = in_chunks(poster, due, sender.send_chunk, name="morning", first=sender.claim_first)
     report = PassReport(sent=outcomes.count("sent"), skipped=outcomes.count("skipped"), failed=outcomes.count("failed"))
     if due:
         log.info("morning pass at %s: %s", now.isoformat(), report)
@@ -190,6 +206,22 @@ class MorningSender:
     poster: Posters
     now: datetime
     items: dict[tuple[str, str], DueItems]
+    claimed: dict[str, dict[tuple[str, str], NudgeContent]] = field(default_factory=dict)
+    """Nudges claimed ahead (`claim_first`), by workspace: its first chunk's, taken by the chunk's `send_chunk`."""
+
+    def claim_first(self, chunks: list[Sequence[Morning]]) -> None:
+        """Claim the nudges of every workspace's first chunk in one unit of work, so that every workspace starts
+        posting at once; when the database fails, each chunk claims its own as usual."""
+        due = [[morning.nudge for morning in chunk if morning.nudge is not None] for chunk in chunks]
+        due = [nudges for nudges in due if nudges and self.poster.for_team(nudges[0].team_id) is not None]
+        try:
+            won = self.nudges.claim_and_compose_each(due, self.now, items=self.items)
+        except SQLAlchemyError:
+            log.exception("morning messages: claiming the first of each workspace's failed; each claims its own")
+            return
+        for nudges in due:
+            team_id = nudges[0].team_id
+            self.claimed[team_id] = {key: content for key, content in won.items() if key[0] == team_id}
 
     def send_chunk(self, chunk: Sequence[Morning], each: SideBySide) -> list[str]:
         """Each member's outcome: "sent", "skipped" (another instance has it, or nothing was left) or "failed".
@@ -203,7 +235,9 @@ class MorningSender:
             return ["skipped"] * len(chunk)  # the app is not installed there (any more): nothing claimed or sent
         try:
             due = [morning.nudge for morning in chunk if morning.nudge is not None]
-            won = self.nudges.claim_and_compose_many(due, self.now, items=self.items)
+            won = self.claimed.pop(chunk[0].team_id, None)
+            if won is None:
+                won = self.nudges.claim_and_compose_many(due, self.now, items=self.items)
         except SQLAlchemyError:
             # Nothing was claimed: the next pass (or another instance) sends these.
             log.exception("morning messages for %s: the database failed", chunk[0].team_id)

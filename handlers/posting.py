@@ -17,7 +17,6 @@ import logging
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -35,6 +34,8 @@ DEFAULT_MARGIN = 0.04
 # the SDK's own method would send them, without its per-call shaping (converting Block Kit objects, warning about
 # missing text), which was a sixth of a morning pass's CPU per post. Unset (None) arguments are left out, as it does.
 AS_JSON = frozenset({"chat.postMessage", "chat.update"})
+# Calls a poster keeps in flight before it has heard any answer (`PacedPoster.lanes`).
+FIRST_LANES = 4
 # When Slack answers 429 without a usable Retry-After.
 DEFAULT_RETRY_AFTER = 1.0
 # Backoff after a server error or a dropped connection: 0.5 s, 1 s, 2 s, … up to this.
@@ -133,9 +134,9 @@ class PacedPoster:
         self.window = max(1.0, 1.0 / per_second) + margin
         self._stop = stop or threading.Event()
         self._lock = threading.Lock()
-        # The latest `burst` calls, oldest first: [when sent (or to be), when answered (None until then)]. A new call
-        # goes no sooner than the oldest one's place ends (`_place_ends`): no window ever holds more than `burst`.
-        self._slots: deque[list[float | None]] = deque(maxlen=self.burst)
+        # The places held (at most `burst`): [when sent (or to be), when answered (None until then)]. A new call
+        # takes a free one, or the first to end (`_take_place`): no window ever holds more than `burst`.
+        self._slots: list[list[float | None]] = []
         self._paused_until: dict[str, float] = {}
         self._quickest = math.inf  # the quickest round trip seen: sent (its place's start) to answered
 
@@ -146,6 +147,22 @@ class PacedPoster:
     def refused(self, team_id: str, code: str) -> bool:
         """With one token from the settings there is no installation to forget: errors are handled as before."""
         return False
+
+    def lanes(self) -> int:
+        """How many calls to keep in flight at once to hold this poster's pace: by Little's law, its rate times the
+        quickest round trip it has seen, twice over for the burst each window starts with; at least two, and
+        FIRST_LANES before any call was answered.
+
+        Taken from the quickest round trip, not a recent one: in flight beyond it, calls only wait for the
+        interpreter (or for their place in the pace), and a busy process's slower answers would otherwise ask
+        for more threads, which make every answer slower still (a pass over 50 workspaces at ten threads each:
+        round trips of 15 ms at the median and 150 ms at p90 on loopback, against two or three ms at two each).
+        """
+        with self._lock:
+            quickest = self._quickest
+        if not math.isfinite(quickest):
+            return FIRST_LANES
+        return max(2, math.ceil(2 * self.per_second * quickest))
 
     def post_message(self, **arguments: Any) -> SlackResponse:
         """chat.postMessage, paced and retried; raises SlackApiError for a permanent refusal, PostFailed otherwise."""
@@ -208,8 +225,13 @@ class PacedPoster:
         if method not in AS_JSON and callable(bound) and not method.startswith("_"):
             return cast(Callable[..., SlackResponse], bound)
 
+        call_json = getattr(self.client, "call_json", None)  # a KeepAliveWebClient's leaner way to the same call
+
         def via_api_call(**arguments: Any) -> SlackResponse:
-            return self.client.api_call(method, json={k: v for k, v in arguments.items() if v is not None})
+            given = {k: v for k, v in arguments.items() if v is not None}
+            if call_json is not None:
+                return cast(SlackResponse, call_json(method, given))
+            return self.client.api_call(method, json=given)
 
         return via_api_call
 
@@ -239,18 +261,39 @@ class PacedPoster:
                     slot[1] = slot[0]  # never sent: it holds the pace only as long as a place does
 
     def _take_place(self, now: float) -> tuple[float, list[float | None] | None]:
-        """When to look again, and the next place in the pace if one was taken (None while the oldest of the last
-        `burst` calls is not answered yet): no window ever holds more than `burst` calls."""
-        at = max(now, self._latest_start()) if self._slots else now
-        if len(self._slots) == self.burst:
-            started, answered = self._slots[0]
-            assert started is not None
-            if answered is None:
-                return max(now + 0.005, started + self.window), None  # look again once it could be answered
-            at = max(at, self._place_ends(started, answered))
+        """When to look again, and this call's place in the pace if one was taken (None while every place is held by
+        a call not answered yet): no more than `burst` places are ever held at once.
+
+        A place is held from its start until it ends (`_place_ends`). While fewer than `burst` are held, a call
+        starts at once; otherwise it takes over the place that ends first, and starts when that one ends. Places do
+        not end in the order they started (a slower round trip holds one longer), so the one taken over is the first
+        to end, not the oldest: each place's lateness stays its own, where a queue in starting order would pass the
+        latest of every window on to all the places after it (a morning pass over 50 workspaces, Slack on loopback:
+        spans of 9.8 s for 200 posts at 20 a second instead of 9.4)."""
+        self._slots = [slot for slot in self._slots if slot[1] is None or self._ends(slot) > now]
+        at = now
+        if len(self._slots) >= self.burst:
+            answered = [slot for slot in self._slots if slot[1] is not None]
+            if not answered:
+                started = min(self._start(slot) for slot in self._slots)
+                return max(now + 0.005, started + self.window), None  # look again once one could be answered
+            first = min(answered, key=self._ends)
+            self._slots.remove(first)
+            at = self._ends(first)
         slot: list[float | None] = [at, None]
         self._slots.append(slot)
         return at, slot
+
+    def _ends(self, slot: list[float | None]) -> float:
+        started, answered = slot
+        assert started is not None and answered is not None
+        return self._place_ends(started, answered)
+
+    @staticmethod
+    def _start(slot: list[float | None]) -> float:
+        started = slot[0]
+        assert started is not None
+        return started
 
     def _place_ends(self, started: float, answered: float) -> float:
         """When a call sent at `started` and answered at `answered` stops counting against the pace: one window after
@@ -259,15 +302,11 @@ class PacedPoster:
         Slack counts a call when it arrives, somewhere between the two instants. Every call takes some common
         least delay to arrive (no more than the quickest round trip); one whose round trip was slower may have
         arrived, and been counted, later by as much. The next call, sent at the end of this place, takes at least
-        that least delay too: Slack counts it at least a window after this one."""
+        that least delay too: Slack counts it at least a window after this one. So whatever second Slack counts
+        in, every call it counts there holds its place at that second's end: no more than `burst` of them."""
         # The quickest ever, not of the last few: were it to rise with a slow spell, a call slow at its start would
         # count as on time once the spell's calls filled the window, though it may have been counted late.
         return started + self.window + max(0.0, (answered - started) - min(self._quickest, answered - started))
-
-    def _latest_start(self) -> float:
-        started = self._slots[-1][0]
-        assert started is not None
-        return started
 
     def _pause(self, method: str, seconds: float) -> None:
         with self._lock:

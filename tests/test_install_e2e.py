@@ -12,13 +12,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.app import Runtime
 from bot.clock import FixedClock
@@ -34,6 +36,7 @@ from standin import SlackStandIn
 from standin.installing import Page
 from storage.db import unit_of_work
 from storage.installations import installations
+from storage.models import Nudge
 from tests import support
 from tests.e2e import drained, export, seen
 
@@ -322,7 +325,7 @@ class UninstalledMidway:
     def for_team(self, team_id: str) -> PacedPoster | None:
         if team_id == self.team:
             self.asked += 1
-            if self.asked == 2:  # the first member claimed, about to be sent
+            if self.asked == 2:  # its first members claimed with every workspace's (asked once), about to be sent
                 self.installs.lost(team_id)
         return self.posters.for_team(team_id)
 
@@ -397,3 +400,59 @@ def test_run_in_distribution_mode_serves_the_install_pages_and_installs_from_a_p
     assert "distribution mode" in everything
     for secret in (CLIENT_SECRET, STATE_SECRET, support.SIGNING_SECRET, str(slack.oauth.token_of(ACME))):
         assert secret not in everything
+
+
+class ClaimsAtFirstPost:
+    """The app's senders, noting how many of today's nudges were claimed when the pass made its first post."""
+
+    def __init__(self, app: Runtime) -> None:
+        assert isinstance(app.poster, WorkspacePosters)
+        self.posters, self.engine = app.poster, app.engine
+        self.per_second = self.posters.per_second
+        self.claimed_at_first_post: int | None = None
+        self._lock = threading.Lock()
+
+    def for_team(self, team_id: str) -> Any:
+        poster = self.posters.for_team(team_id)
+        return None if poster is None else _Noting(poster, self)
+
+    def refused(self, team_id: str, code: str) -> bool:
+        return self.posters.refused(team_id, code)
+
+    def note(self) -> None:
+        with self._lock:
+            if self.claimed_at_first_post is None:
+                with unit_of_work(self.engine, read_only=True) as session:
+                    self.claimed_at_first_post = session.execute(select(func.count()).select_from(Nudge)).scalar_one()
+
+
+class _Noting:
+    def __init__(self, poster: PacedPoster, watch: ClaimsAtFirstPost) -> None:
+        self.poster, self.watch = poster, watch
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.poster, name)
+
+    def post_message(self, **arguments: Any) -> Any:
+        self.watch.note()
+        return self.poster.post_message(**arguments)
+
+
+def test_a_pass_claims_the_first_members_of_every_workspace_before_its_first_post(
+    slack: SlackStandIn, served: Deployment, clock: FixedClock
+) -> None:
+    app = served.app
+    for team, members in MEMBERS.items():
+        install(slack, served, team)
+        for member in members:
+            slack.command(member, "/stand", f"Ship the {team} launch by 2026-12-31", channel=CHANNELS[team])
+    drained(slack, app)
+
+    clock.set(TUESDAY_MORNING)
+    watch = ClaimsAtFirstPost(app)
+    report = daily_pass(Nudges(app.coach), FollowUps(app.coach), watch, clock.now())
+
+    # Every workspace's first second of nudges was claimed in one go, so no workspace waits for another's claim.
+    assert watch.claimed_at_first_post == sum(len(members) for members in MEMBERS.values())
+    assert report.sent == 4
+    assert all(len([m for m in slack.messages(member) if "of 14" in seen(m)]) == 1 for member in MEMBERS[ACME])

@@ -11,14 +11,20 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.posting import PacedPoster, PostFailed, RateLimited, Stopping
+from handlers.posting import FIRST_LANES, PacedPoster, PostFailed, RateLimited, Stopping
+from handlers.web_client import KeepAliveWebClient
 from standin import SlackStandIn
 from tests import support
 
 
-def web(slack: SlackStandIn) -> WebClient:
+def web(slack: SlackStandIn, kind: type[WebClient] = WebClient) -> WebClient:
     """A Web API client for the stand-in, with no retry handlers of its own: the poster does the retrying."""
-    return WebClient(token=support.BOT_TOKEN, base_url=slack.api_url, timeout=5, retry_handlers=[])
+    return kind(token=support.BOT_TOKEN, base_url=slack.api_url, timeout=5, retry_handlers=[])
+
+
+# slack_sdk's own client, and ours with kept connections, which sends chat.postMessage and chat.update its own
+# leaner way (`KeepAliveWebClient.call_json`): the poster must see the same answers and errors from both.
+both_clients = pytest.mark.parametrize("kind", [WebClient, KeepAliveWebClient], ids=["WebClient", "KeepAlive"])
 
 
 def most_in_one_second(times: list[float]) -> int:
@@ -40,10 +46,11 @@ def test_the_window_holds_the_whole_rate_and_the_margin_stretches_it() -> None:
         PacedPoster(client, 0)
 
 
-def test_a_burst_at_the_limit_reaches_the_rate_without_a_single_429(slack: SlackStandIn) -> None:
+@both_clients
+def test_a_burst_at_the_limit_reaches_the_rate_without_a_single_429(slack: SlackStandIn, kind: type[WebClient]) -> None:
     rate, count = 20, 41  # a burst of 20 at once, 20 more a window later, the last one two windows in
     slack.rate_limit(rate)
-    poster = PacedPoster(web(slack), rate)
+    poster = PacedPoster(web(slack, kind), rate)
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -70,9 +77,12 @@ def test_a_steady_round_trip_costs_no_pace(slack: SlackStandIn) -> None:
     assert most_in_one_second(counted) <= 2
 
 
-def test_a_429_is_tried_again_after_its_retry_after_and_the_post_lands_once(slack: SlackStandIn) -> None:
+@both_clients
+def test_a_429_is_tried_again_after_its_retry_after_and_the_post_lands_once(
+    slack: SlackStandIn, kind: type[WebClient]
+) -> None:
     slack.fail("chat.postMessage", "ratelimited", retry_after=1)
-    poster = PacedPoster(web(slack), 20)
+    poster = PacedPoster(web(slack, kind), 20)
 
     response = poster.post_message(channel="UBOB", text="Your stand today?")
 
@@ -82,9 +92,12 @@ def test_a_429_is_tried_again_after_its_retry_after_and_the_post_lands_once(slac
     assert [m.ts for m in slack.messages("UBOB")] == [response["ts"]]
 
 
-def test_a_429_pauses_every_call_of_that_poster_but_not_another_workspaces(slack: SlackStandIn) -> None:
+@both_clients
+def test_a_429_pauses_every_call_of_that_poster_but_not_another_workspaces(
+    slack: SlackStandIn, kind: type[WebClient]
+) -> None:
     slack.fail("chat.postMessage", "ratelimited", retry_after=2)
-    poster, other_workspace = PacedPoster(web(slack), 20), PacedPoster(web(slack), 20)
+    poster, other_workspace = PacedPoster(web(slack, kind), 20), PacedPoster(web(slack, kind), 20)
 
     with pytest.raises(RateLimited) as limited:
         poster.post_message(channel="UBOB", text="first", attempts=1)
@@ -100,9 +113,10 @@ def test_a_429_pauses_every_call_of_that_poster_but_not_another_workspaces(slack
     ]
 
 
-def test_a_server_error_is_tried_again_and_the_post_lands_once(slack: SlackStandIn) -> None:
+@both_clients
+def test_a_server_error_is_tried_again_and_the_post_lands_once(slack: SlackStandIn, kind: type[WebClient]) -> None:
     slack.fail("chat.postMessage", "internal_error", status=500)
-    poster = PacedPoster(web(slack), 20)
+    poster = PacedPoster(web(slack, kind), 20)
 
     poster.post_message(channel="UBOB", text="Your stand today?")
 
@@ -110,9 +124,12 @@ def test_a_server_error_is_tried_again_and_the_post_lands_once(slack: SlackStand
     assert len(slack.messages("UBOB")) == 1
 
 
-def test_a_dropped_connection_is_tried_again_and_the_post_lands_once(slack: SlackStandIn) -> None:
+@both_clients
+def test_a_dropped_connection_is_tried_again_and_the_post_lands_once(
+    slack: SlackStandIn, kind: type[WebClient]
+) -> None:
     slack.fail("chat.postMessage", "connection_reset")
-    poster = PacedPoster(web(slack), 20)
+    poster = PacedPoster(web(slack, kind), 20)
 
     poster.post_message(channel="UBOB", text="Your stand today?")
 
@@ -120,9 +137,10 @@ def test_a_dropped_connection_is_tried_again_and_the_post_lands_once(slack: Slac
     assert len(slack.messages("UBOB")) == 1
 
 
-def test_with_one_attempt_a_server_error_comes_back_at_once(slack: SlackStandIn) -> None:
+@both_clients
+def test_with_one_attempt_a_server_error_comes_back_at_once(slack: SlackStandIn, kind: type[WebClient]) -> None:
     slack.fail("chat.postMessage", "internal_error", status=500)
-    poster = PacedPoster(web(slack), 20)
+    poster = PacedPoster(web(slack, kind), 20)
 
     started = time.monotonic()
     with pytest.raises(PostFailed) as failed:
@@ -133,9 +151,10 @@ def test_with_one_attempt_a_server_error_comes_back_at_once(slack: SlackStandIn)
     assert len(slack.calls("chat.postMessage")) == 1
 
 
-def test_retries_run_out_as_post_failed(slack: SlackStandIn) -> None:
+@both_clients
+def test_retries_run_out_as_post_failed(slack: SlackStandIn, kind: type[WebClient]) -> None:
     slack.fail("chat.postMessage", "service_unavailable", times=2, status=503)
-    poster = PacedPoster(web(slack), 20, attempts=2)
+    poster = PacedPoster(web(slack, kind), 20, attempts=2)
 
     with pytest.raises(PostFailed, match="after 2 attempts"):
         poster.post_message(channel="UBOB", text="Your stand today?")
@@ -143,8 +162,9 @@ def test_retries_run_out_as_post_failed(slack: SlackStandIn) -> None:
     assert [c.error for c in slack.calls("chat.postMessage")] == ["service_unavailable"] * 2
 
 
-def test_a_permanent_refusal_is_raised_and_not_tried_again(slack: SlackStandIn) -> None:
-    poster = PacedPoster(web(slack), 20)
+@both_clients
+def test_a_permanent_refusal_is_raised_and_not_tried_again(slack: SlackStandIn, kind: type[WebClient]) -> None:
+    poster = PacedPoster(web(slack, kind), 20)
 
     with pytest.raises(SlackApiError) as refused:
         poster.post_message(channel="CNOWHERE", text="Your stand today?")
@@ -153,8 +173,9 @@ def test_a_permanent_refusal_is_raised_and_not_tried_again(slack: SlackStandIn) 
     assert len(slack.calls("chat.postMessage")) == 1
 
 
-def test_chat_update_goes_through_the_same_pace(slack: SlackStandIn) -> None:
-    poster = PacedPoster(web(slack), 20)
+@both_clients
+def test_chat_update_goes_through_the_same_pace(slack: SlackStandIn, kind: type[WebClient]) -> None:
+    poster = PacedPoster(web(slack, kind), 20)
     posted = poster.post_message(channel="CGENERAL", text="Ada declared a stand")
 
     poster.call("chat.update", channel=posted["channel"], ts=posted["ts"], text="Ada declared a stand (2 following)")
@@ -195,3 +216,16 @@ def test_nothing_is_sent_once_stopping_and_a_waiting_call_is_released(slack: Sla
     with pytest.raises(Stopping):
         poster.call("chat.update", channel="CGENERAL", ts="1.0", text="late")
     assert [c.method for c in slack.calls()] == ["chat.postMessage"]
+
+
+def test_a_poster_keeps_as_many_calls_in_flight_as_its_pace_needs_at_slacks_latency(slack: SlackStandIn) -> None:
+    near, far = PacedPoster(web(slack), 20), PacedPoster(web(slack), 20)
+    assert near.lanes() == far.lanes() == FIRST_LANES  # nothing answered yet
+
+    for n in range(3):  # the quickest of three: a loaded machine may slow one
+        near.post_message(channel="UBOB", text=f"on loopback {n}")
+    slack.latency = 0.15  # Slack as far as from another continent
+    far.post_message(channel="UBOB", text="far away")
+
+    assert near.lanes() == 2  # a round trip of a few ms: two keep 20 a second, with one spare
+    assert 6 <= far.lanes() <= 8  # 20 a second x 0.15 s in flight, twice over for a window's burst

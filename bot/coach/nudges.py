@@ -255,6 +255,22 @@ class Nudges:
             asking.remember_nudges(asked, session=session)
             return contents
 
+    def claim_and_compose_each(
+        self, chunks: Sequence[Sequence[DueNudge]], now: datetime, *, items: Mapping[tuple[str, str], DueItems]
+    ) -> dict[tuple[str, str], NudgeContent]:
+        """`claim_and_compose_many` for a chunk of each of several workspaces, in one unit of work.
+
+        A pass claims the first chunk of every workspace this way, before its first post: one transaction of
+        50 x 20 members takes ~0.15 s, where fifty of their own, each queueing for the writer behind the others
+        (and for the interpreter behind the posts of the workspaces already started), let the last workspace
+        start a second or more after the first.
+        """
+        with unit_of_work(self.engine):
+            won: dict[tuple[str, str], NudgeContent] = {}
+            for due in chunks:
+                won.update(self.claim_and_compose_many(due, now, items=items))
+            return won
+
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge of that day shows now: as it was sent, with its questions as answered since."""
         with unit_of_work(self.engine, read_only=True) as session:
