@@ -176,10 +176,12 @@ def promises_due_for(
     if not due:
         return found
     day_of = {(d.team_id, d.user_id): d.local_date for d in due}
-    users, days = {d.user_id for d in due}, {d.local_date for d in due}
+    # Narrowed by workspace, not by member: a morning pass asks for thousands of members, and binding each of them
+    # twice cost more than the reading (90 ms of a 50 x 200 pass's start, against 10); `day_of` picks the members.
+    teams, days = {d.team_id for d in due}, {d.local_date for d in due}
     for promise in session.exec(
         model_select(Promise).where(
-            col(Promise.user_id).in_(users), Promise.status == PromiseStatus.OPEN, col(Promise.due_on).in_(days)
+            col(Promise.team_id).in_(teams), Promise.status == PromiseStatus.OPEN, col(Promise.due_on).in_(days)
         )
     ):
         key = (promise.team_id, promise.user_id)
@@ -187,7 +189,7 @@ def promises_due_for(
             found[key][0].append(promise)
     for request in session.exec(
         model_select(Request).where(
-            col(Request.recipient_id).in_(users),
+            col(Request.team_id).in_(teams),
             Request.status == RequestStatus.ACCEPTED,
             col(Request.due_on).in_(days),
         )
