@@ -313,6 +313,16 @@ def test_with_token_rotation_a_refresh_token_slack_no_longer_knows_means_the_wor
     assert app.coach.has_left(ACME)
 
 
+def both_installed_with_stands(slack: SlackStandIn, served: Deployment) -> Runtime:
+    """Both workspaces installed, every member in a program (a stand declared in their channel), all told."""
+    for team, members in MEMBERS.items():
+        install(slack, served, team)
+        for member in members:
+            slack.command(member, "/stand", f"Ship the {team} launch by 2026-12-31", channel=CHANNELS[team])
+    drained(slack, served.app)
+    return served.app
+
+
 class UninstalledMidway:
     """The app's senders, with the workspace uninstalled (as the event does it) once the pass has begun there."""
 
@@ -336,12 +346,7 @@ class UninstalledMidway:
 def test_a_pass_already_running_skips_a_workspace_uninstalled_during_it(
     slack: SlackStandIn, served: Deployment, clock: FixedClock
 ) -> None:
-    app = served.app
-    for team, members in MEMBERS.items():
-        install(slack, served, team)
-        for member in members:
-            slack.command(member, "/stand", f"Ship the {team} launch by 2026-12-31", channel=CHANNELS[team])
-    drained(slack, app)
+    app = both_installed_with_stands(slack, served)
     calls_before = len(slack.calls())
 
     clock.set(TUESDAY_MORNING)
@@ -441,12 +446,7 @@ class _Noting:
 def test_a_pass_claims_the_first_members_of_every_workspace_before_its_first_post(
     slack: SlackStandIn, served: Deployment, clock: FixedClock
 ) -> None:
-    app = served.app
-    for team, members in MEMBERS.items():
-        install(slack, served, team)
-        for member in members:
-            slack.command(member, "/stand", f"Ship the {team} launch by 2026-12-31", channel=CHANNELS[team])
-    drained(slack, app)
+    app = both_installed_with_stands(slack, served)
 
     clock.set(TUESDAY_MORNING)
     watch = ClaimsAtFirstPost(app)
