@@ -166,10 +166,9 @@ class KeepAliveWebClient(WebClient):
             return self.api_call(method, json=arguments)
         payload = {**self.default_params, **arguments}  # team_id, for an org-wide install, unless given
         token = payload.pop("token", None) or self.token
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **self.headers}
+        headers = {**self.headers, "Content-Type": "application/json;charset=utf-8"}  # User-Agent among them
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        headers["Content-Type"] = "application/json;charset=utf-8"
         response, raw = self._exchange(parts, headers, json.dumps(payload).encode())
         answer = response.headers
         charset = answer.get_content_charset() or "utf-8"
