@@ -50,8 +50,8 @@ R = TypeVar("R")
 SENDERS = 512
 """Threads one pass posts with at most, across workspaces. Each workspace gets up to 16 of its own (fewer when many
 are due at once) and uses as many as its poster says keep its pace at Slack's latency (`PacedPoster.lanes`): two on
-loopback, seven with Slack 150 ms away, where 20 a second keep 3 in flight on average and a burst's worth at a
-window's start. At 128 in all, 50 workspaces got 2 threads each, and with Slack 150 ms away the pass over 50 x 200
+loopback, thirteen with Slack 150 ms away, where 20 a second keep 3 in flight on average and more at a window's
+start. At 128 in all, 50 workspaces got 2 threads each, and with Slack 150 ms away the pass over 50 x 200
 took 16.6 s instead of 13.0 s (`benchmarks/oauth_fanout.py --latency 0.15`)."""
 
 
