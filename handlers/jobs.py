@@ -187,6 +187,24 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: Posters, 
     return report
 
 
+FIRST_CLAIMS = 250
+"""Members whose nudges one unit of work claims ahead of a pass's first posts (`MorningSender.claim_first`): on
+SQLite it holds the writer, and a member's command waits behind it (250 take ~40-50 ms here)."""
+
+
+def in_groups(chunks: Sequence[Sequence[T]], *, most: int) -> list[list[Sequence[T]]]:
+    """`chunks` in order, gathered into groups of at most `most` items (a chunk larger than that alone in its own)."""
+    groups: list[list[Sequence[T]]] = []
+    size = 0
+    for chunk in chunks:
+        if not groups or size + len(chunk) > most:
+            groups.append([])
+            size = 0
+        groups[-1].append(chunk)
+        size += len(chunk)
+    return groups
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     """What this instance won of a member's morning: the nudge's content, the follow-ups, the weekly lines."""
@@ -210,18 +228,20 @@ class MorningSender:
     """Nudges claimed ahead (`claim_first`), by workspace: its first chunk's, taken by the chunk's `send_chunk`."""
 
     def claim_first(self, chunks: list[Sequence[Morning]]) -> None:
-        """Claim the nudges of every workspace's first chunk in one unit of work, so that every workspace starts
-        posting at once; when the database fails, each chunk claims its own as usual."""
+        """Claim the nudges of every workspace's first chunk before any is posted, a few workspaces to a unit of
+        work (FIRST_CLAIMS members at most), so that every workspace starts posting at once; where the database
+        fails, those chunks claim their own as usual."""
         due = [[morning.nudge for morning in chunk if morning.nudge is not None] for chunk in chunks]
         due = [nudges for nudges in due if nudges and self.poster.for_team(nudges[0].team_id) is not None]
-        try:
-            won = self.nudges.claim_and_compose_each(due, self.now, items=self.items)
-        except SQLAlchemyError:
-            log.exception("morning messages: claiming the first of each workspace's failed; each claims its own")
-            return
-        for nudges in due:
-            team_id = nudges[0].team_id
-            self.claimed[team_id] = {key: content for key, content in won.items() if key[0] == team_id}
+        for group in in_groups(due, most=FIRST_CLAIMS):
+            try:
+                won = self.nudges.claim_and_compose_each(group, self.now, items=self.items)
+            except SQLAlchemyError:
+                log.exception("morning messages: claiming %d workspaces' first failed; each claims its own", len(group))
+                continue
+            for nudges in group:
+                team_id = nudges[0].team_id
+                self.claimed[team_id] = {key: content for key, content in won.items() if key[0] == team_id}
 
     def send_chunk(self, chunk: Sequence[Morning], each: SideBySide) -> list[str]:
         """Each member's outcome: "sent", "skipped" (another instance has it, or nothing was left) or "failed".

@@ -24,7 +24,7 @@ from bot.coach import Coach, MemberId
 from bot.settings import Settings, SettingsError
 from handlers import outbox as ox
 from handlers.installs import SignedStates, WorkspacePosters
-from handlers.jobs import side_by_side
+from handlers.jobs import in_groups, side_by_side
 from handlers.oauth import install_page, refused_page
 from handlers.outbox import OutboxSender
 from handlers.posting import PacedPoster
@@ -321,3 +321,12 @@ def test_every_table_of_members_records_carries_the_workspace_so_a_purge_reaches
     from sqlmodel import SQLModel
 
     assert [table.name for table in SQLModel.metadata.sorted_tables if "team_id" not in table.c] == []
+
+
+def test_workspaces_first_chunks_are_claimed_a_few_workspaces_at_a_time() -> None:
+    chunks = [["a"] * 20, ["b"] * 20, ["c"] * 5, ["d"] * 20, ["e"] * 30]
+
+    groups = in_groups(chunks, most=45)
+
+    assert [[chunk[0] for chunk in group] for group in groups] == [["a", "b", "c"], ["d"], ["e"]]
+    assert in_groups([], most=45) == []

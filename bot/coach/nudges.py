@@ -260,10 +260,10 @@ class Nudges:
     ) -> dict[tuple[str, str], NudgeContent]:
         """`claim_and_compose_many` for a chunk of each of several workspaces, in one unit of work.
 
-        A pass claims the first chunk of every workspace this way, before its first post: one transaction of
-        50 x 20 members takes ~0.15 s, where fifty of their own, each queueing for the writer behind the others
-        (and for the interpreter behind the posts of the workspaces already started), let the last workspace
-        start a second or more after the first.
+        A pass claims the first chunk of every workspace this way, a few workspaces at a time, before its first
+        post: 50 x 20 members take ~0.15-0.2 s so, where fifty units of their own, each queueing for the writer
+        behind the others (and for the interpreter behind the posts of the workspaces already started), let the
+        last workspace start a second or more after the first.
         """
         with unit_of_work(self.engine):
             won: dict[tuple[str, str], NudgeContent] = {}
