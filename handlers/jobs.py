@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TypeVar, cast
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +20,7 @@ from handlers.blocks.follow_ups import build_follow_ups
 from handlers.blocks.nudges import build_nudge
 from handlers.blocks.primitives import Blocks
 from handlers.blocks.recaps import build_weekly_line_for_follower, build_weekly_recap
+from handlers.fanout import SideBySide, in_chunks, in_groups, side_by_side
 from handlers.flows import expire_request, promise_broken, tell_requester
 from handlers.posting import PacedPoster, Posters, PostFailed
 from storage.models import Promise, Request, Stand
@@ -41,90 +38,6 @@ class PassReport:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
-
-
-T = TypeVar("T")
-U = TypeVar("U")
-R = TypeVar("R")
-
-SENDERS = 512
-"""Threads one pass posts with at most, across workspaces. Each workspace gets up to 16 of its own (fewer when many
-are due at once) and uses as many as its poster says keep its pace at Slack's latency (`PacedPoster.lanes`): two on
-loopback, thirteen with Slack 150 ms away, where 20 a second keep 3 in flight on average and more at a window's
-start. At 128 in all, 50 workspaces got 2 threads each, and with Slack 150 ms away the pass over 50 x 200
-took 16.6 s instead of 13.0 s (`benchmarks/oauth_fanout.py --latency 0.15`)."""
-
-
-class SideBySide(Protocol):
-    """Runs `send` over `items` on the workspace's posting threads; the outcomes in the items' order."""
-
-    def __call__(self, send: Callable[[U], R], items: Sequence[U], /) -> list[R]: ...
-
-
-def side_by_side(posters: Posters, items: Sequence[T], send: Callable[[T], str], *, name: str) -> list[str]:
-    """Each item sent by `send`, the workspaces side by side: Slack's limits are per workspace, so one workspace's
-    pace (or a 429 it meets) never holds up another's. Items carry `team_id`; outcomes come back unordered."""
-    return in_chunks(posters, items, lambda chunk, each: each(send, chunk), name=name)
-
-
-def in_chunks(
-    posters: Posters,
-    items: Sequence[T],
-    send: Callable[[Sequence[T], SideBySide], list[str]],
-    *,
-    name: str,
-    first: Callable[[list[Sequence[T]]], None] | None = None,
-) -> list[str]:
-    """`side_by_side`, a chunk of one workspace's items at a time: one second of that workspace's posts, so what
-    is read and recorded for the chunk costs a few statements, not a few per item, and is held back for no more
-    than a second. `send` gets the chunk and a way to post its items side by side on that workspace's own posting
-    threads, and returns an outcome per item. `first`, if given, gets every workspace's first chunk before any
-    posting starts (to claim them all at once).
-
-    Each workspace posts on threads of its own, not on threads shared by the pass: with a shared pool, every
-    workspace's burst at the start of its window queued behind those of the workspaces before it, so the last of 50
-    workspaces began a second or two late and their posts reached Slack in clumps. It keeps as many posts in flight
-    as its poster says hold its pace at Slack's latency (`PacedPoster.lanes`), up to 16 threads (SENDERS in all):
-    more only wait for the interpreter, and a thread that waits for it to read Slack's answer makes the answer look
-    late, which costs the pace (see `PacedPoster`). At ten threads a workspace, 50 x 200 on loopback took 12.4-12.9 s;
-    at two, 11.1-11.3 s."""
-    queues: dict[str, list[T]] = {}
-    for item in items:
-        queues.setdefault(getattr(item, "team_id"), []).append(item)  # noqa: B009
-    if not queues:
-        return []
-    per_team = max(1, min(16, int(posters.per_second), SENDERS // len(queues)))
-    size = max(1, math.ceil(posters.per_second))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-    if first is not None:
-        first([queue[:size] for queue in queues.values()])
-
-    def drain(team_id: str, queue: list[T]) -> None:
-        # Threads are started as lanes need them: a pool this size rarely starts them all.
-        with ThreadPoolExecutor(max_workers=per_team, thread_name_prefix=name) as posting:
-
-            def each(send_one: Callable[[U], R], chunk: Sequence[U]) -> list[R]:
-                poster = posters.for_team(team_id)
-                lanes = min(per_team, len(chunk), poster.lanes() if poster is not None else per_team)
-                done: list[R | None] = [None] * len(chunk)
-
-                def lane(offset: int) -> None:
-                    for n in range(offset, len(chunk), lanes):
-                        done[n] = send_one(chunk[n])
-
-                list(posting.map(lane, range(lanes)))
-                return cast(list[R], done)
-
-            # One chunk after another: the next is claimed once this one is through, well inside a second.
-            for start in range(0, len(queue), size):
-                finished = send(queue[start : start + size], each)
-                with lock:
-                    outcomes.extend(finished)
-
-    with ThreadPoolExecutor(max_workers=min(SENDERS, len(queues)), thread_name_prefix=f"{name}-chunks") as chunks:
-        list(chunks.map(drain, queues.keys(), queues.values()))
-    return outcomes
 
 
 def nudge_pass(nudges: Nudges, poster: Posters, now: datetime) -> PassReport:
@@ -190,19 +103,6 @@ def morning_pass(nudges: Nudges, follow_ups: FollowUps | None, poster: Posters, 
 FIRST_CLAIMS = 250
 """Members whose nudges one unit of work claims ahead of a pass's first posts (`MorningSender.claim_first`): on
 SQLite it holds the writer, and a member's command waits behind it (250 take ~40-50 ms here)."""
-
-
-def in_groups(chunks: Sequence[Sequence[T]], *, most: int) -> list[list[Sequence[T]]]:
-    """`chunks` in order, gathered into groups of at most `most` items (a chunk larger than that alone in its own)."""
-    groups: list[list[Sequence[T]]] = []
-    size = 0
-    for chunk in chunks:
-        if not groups or size + len(chunk) > most:
-            groups.append([])
-            size = 0
-        groups[-1].append(chunk)
-        size += len(chunk)
-    return groups
 
 
 @dataclass(frozen=True, slots=True)

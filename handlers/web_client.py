@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # (tens of seconds at Slack's edge), and one that closes just as we send would cost the call a failure.
 IDLE_SECONDS = 15.0
 # Idle connections kept per client (and its twins): as many as a morning pass posts with at once
-# (`handlers.jobs.SENDERS`), so a burst's connections serve the next burst instead of being closed and opened again
+# (`handlers.fanout.SENDERS`), so a burst's connections serve the next burst instead of being closed and opened again
 # (measured: ~7% of the pass's CPU, and more of the stand-in's, at 50 workspaces). Beyond it the extras are closed.
 MAX_IDLE = 128
 

@@ -23,8 +23,8 @@ from bot.clock import FixedClock
 from bot.coach import Coach, MemberId
 from bot.settings import Settings, SettingsError
 from handlers import outbox as ox
+from handlers.fanout import in_groups, side_by_side
 from handlers.installs import SignedStates, WorkspacePosters
-from handlers.jobs import in_groups, side_by_side
 from handlers.oauth import install_page, refused_page
 from handlers.outbox import OutboxSender
 from handlers.posting import PacedPoster
