@@ -206,11 +206,15 @@ def test_every_acknowledged_stand_survives_kill_9_and_is_announced_exactly_once_
     items = owed(engine)
     announcements = [item for item in items if item.ref_kind == "announcement"]
     welcomes = [item for item in items if item.ref_kind is None]  # each member's first command brings one
-    assert [(item.status, item.kind) for item in announcements] == [("pending", "post")] * 20
+    # Waiting for a quiet moment makes a claim at the kill rare, not impossible (a retry can fall due between the
+    # check and the kill): an item the dead sender held is owed all the same, since Slack took no post.
+    owing = {OutboxStatus.PENDING, OutboxStatus.CLAIMED}
+    assert [item.kind for item in announcements if item.status in owing] == ["post"] * 20
     assert sorted(item.ref_id or 0 for item in announcements) == sorted(stand.id or 0 for stand in stands.values())
-    assert sorted((item.status, item.user_id) for item in welcomes) == [("pending", user) for user in sorted(users)]
+    assert sorted(item.user_id for item in welcomes if item.status in owing) == sorted(users)
     assert posted(slack, CHANNEL) == []
 
+    let_the_lease_pass(engine)  # Slack refused every post: a claim the dead process held reached no channel
     slack_recovers(slack)
     second = run_app()
     eventually(lambda: outbox_empty(engine), timeout=40)  # the next attempts may be backed off ~16 s by now
