@@ -5,13 +5,15 @@ own client."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -234,3 +236,133 @@ def test_over_tls_as_to_slack_itself_calls_share_one_verified_connection(tmp_pat
 
     assert answers == ["/api/api.test"] * 3
     assert server.accepted == 1  # one kept connection for the three calls (the refused one never completed TLS)
+
+
+class _ScriptedApi(ThreadingHTTPServer):
+    """A Web API that answers each request with the next bytes of `script`, written as they are (framed however
+    they say, or broken), counting the connections accepted; a None closes the connection without an answer."""
+
+    daemon_threads = True
+
+    def __init__(self, script: list[bytes | None]) -> None:
+        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+        self.script = script
+        self.accepted = 0
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        accepted = super().get_request()
+        self.accepted += 1
+        return accepted
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _ScriptedApi
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = self.server.script.pop(0)
+        if answer is not None:
+            self.wfile.write(answer)
+            self.wfile.flush()
+        if answer is None or b"Connection: close" in answer or b"Content-Length: 99" in answer:
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def scripted(script: list[bytes | None]) -> Iterator[_ScriptedApi]:
+    server = _ScriptedApi(script)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+OK_JSON = b'{"ok": true, "ts": "1.0"}'
+UNTIL_CLOSED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n" + OK_JSON
+)
+CHUNKED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    + b"%x\r\n%s\r\n" % (10, OK_JSON[:10])
+    + b"%x\r\n%s\r\n0\r\n\r\n" % (len(OK_JSON) - 10, OK_JSON[10:])
+)
+LATIN_1 = b'HTTP/1.1 200 OK\r\nContent-Type: application/json; charset="ISO-8859-1"\r\nContent-Length: %d\r\n\r\n%s' % (
+    len('{"ok": true, "text": "caf\xe9"}'),
+    '{"ok": true, "text": "caf\xe9"}'.encode("latin-1"),
+)
+
+
+@pytest.mark.parametrize("post", ["api_call", "call_json"])
+@pytest.mark.parametrize(
+    ("answer", "kept_open"),
+    [(UNTIL_CLOSED, False), (CHUNKED, True), (LATIN_1, True)],
+    ids=["to-close", "chunked", "latin-1"],
+)
+def test_an_answer_is_read_whole_however_it_is_framed_and_the_connection_kept_only_when_it_may_be(
+    post: str, answer: bytes, kept_open: bool
+) -> None:
+    with scripted([answer, answer]) as server:
+        client = KeepAliveWebClient(
+            token=support.BOT_TOKEN,
+            base_url=f"http://127.0.0.1:{server.server_address[1]}/api/",
+            timeout=5,
+            retry_handlers=[],
+        )
+
+        def call() -> SlackResponse:
+            if post == "api_call":
+                return client.api_call("chat.postMessage", json={"channel": "UBOB"})
+            return client.call_json("chat.postMessage", {"channel": "UBOB"})
+
+        answers = [call().data for _ in range(2)]
+        accepted = server.accepted
+
+    assert all(isinstance(data, dict) and data["ok"] is True for data in answers)
+    assert answers[0] == answers[1]
+    assert accepted == (1 if kept_open else 2)
+    if answer is LATIN_1:
+        first = answers[0]
+        assert isinstance(first, dict) and first["text"] == "caf\xe9"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        None,
+        b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 99\r\n\r\n{"ok": tr',
+        b"SLACK?\r\n\r\n",
+    ],
+    ids=["closed-unanswered", "cut-short", "not-http"],
+)
+def test_a_broken_answer_is_raised_as_slack_sdks_own_client_raises_it_and_the_call_is_not_sent_again(
+    answer: bytes | None,
+) -> None:
+    raised: list[type[BaseException]] = []
+    with scripted([answer, answer, answer]) as server:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}/api/"
+        ours = KeepAliveWebClient(token=support.BOT_TOKEN, base_url=base_url, timeout=5, retry_handlers=[])
+        theirs = WebClient(token=support.BOT_TOKEN, base_url=base_url, timeout=5, retry_handlers=[])
+        calls: list[Callable[[], SlackResponse]] = [
+            lambda: theirs.chat_postMessage(channel="UBOB", text="hi"),
+            lambda: ours.chat_postMessage(channel="UBOB", text="hi"),
+            lambda: ours.call_json("chat.postMessage", {"channel": "UBOB", "text": "hi"}),
+        ]
+        for call in calls:
+            with pytest.raises(http.client.HTTPException) as error:
+                call()
+            raised.append(type(error.value))
+        left = len(server.script)
+
+    assert left == 0  # three calls, three requests: none sent twice
+    if answer is not None and answer.startswith(b"HTTP"):
+        assert raised == [http.client.IncompleteRead] * 3
+    elif answer is None:
+        assert raised == [http.client.RemoteDisconnected] * 3
+    else:  # http.client names it a bad status line; both are HTTPException, which is what a caller can catch
+        assert raised[0] is http.client.BadStatusLine and raised[1] is raised[2]
