@@ -138,6 +138,10 @@ class _Answer:
         self.body += body
 
     def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:
+            # An interim answer (100 Continue): skipped, as http.client skips it; the real one follows.
+            self.status, self.reason, self.fields, self.charset, self._framed = 0, "", [], None, False
+            return
         self.done = True
 
 

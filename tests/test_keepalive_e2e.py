@@ -298,11 +298,16 @@ LATIN_1 = b'HTTP/1.1 200 OK\r\nContent-Type: application/json; charset="ISO-8859
 )
 
 
+AFTER_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n" + (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(OK_JSON), OK_JSON)
+)
+
+
 @pytest.mark.parametrize("post", ["api_call", "call_json"])
 @pytest.mark.parametrize(
     ("answer", "kept_open"),
-    [(UNTIL_CLOSED, False), (CHUNKED, True), (LATIN_1, True)],
-    ids=["to-close", "chunked", "latin-1"],
+    [(UNTIL_CLOSED, False), (CHUNKED, True), (LATIN_1, True), (AFTER_CONTINUE, True)],
+    ids=["to-close", "chunked", "latin-1", "after-100-continue"],
 )
 def test_an_answer_is_read_whole_however_it_is_framed_and_the_connection_kept_only_when_it_may_be(
     post: str, answer: bytes, kept_open: bool
