@@ -36,9 +36,9 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.error import HTTPError, URLError
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 from urllib.request import Request
 
 import httptools
@@ -247,10 +247,26 @@ class _Connections:
                 connection.close()
 
 
-@functools.lru_cache(maxsize=256)
-def _split(url: str) -> SplitResult:
-    """`urlsplit`, remembered: a pass posts to the same few method URLs thousands of times."""
-    return urlsplit(url)
+class _Route(NamedTuple):
+    """Where a call goes: the connection's origin, the request target, and the Host header."""
+
+    origin: Origin
+    target: str
+    host: str
+
+
+def _route_of(url: str) -> _Route | None:
+    """The route to an http(s) URL; None for anything else (the call then goes slack_sdk's own way)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Route((scheme, parts.hostname, parts.port or (443 if scheme == "https" else 80)), target, parts.netloc)
+
+
+_method_route = functools.lru_cache(maxsize=256)(_route_of)
+"""`_route_of`, remembered for `call_json`'s URLs (no query): a pass posts to the same few thousands of times."""
 
 
 def _still_open(connection: _Connection) -> bool:
@@ -331,15 +347,15 @@ class KeepAliveWebClient(WebClient):
         if self.retry_handlers or self.proxy is not None or not self.base_url.endswith("/"):
             return self.api_call(method, json=arguments)
         url = self.base_url + method
-        parts = _split(url)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        route = _method_route(url)
+        if route is None:
             return self.api_call(method, json=arguments)
         payload = {**self.default_params, **arguments}  # team_id, for an org-wide install, unless given
         token = payload.pop("token", None) or self.token
         headers = {**self.headers, "Content-Type": "application/json;charset=utf-8"}  # User-Agent among them
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        answer, raw = self._exchange(parts, headers, json.dumps(payload).encode())
+        answer, raw = self._exchange(route, headers, json.dumps(payload).encode())
         try:
             data = json.loads(raw.decode(answer.charset or "utf-8"))
         except ValueError:
@@ -362,22 +378,17 @@ class KeepAliveWebClient(WebClient):
         return result
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
-        parts = urlsplit(url)
-        if self.proxy is not None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        route = _route_of(url)
+        if self.proxy is not None or route is None:
             return super()._perform_urllib_http_request_internal(url, req)
         headers = {name: str(value) for name, value in req.header_items()}
-        response, raw = self._exchange(parts, headers, req.data if isinstance(req.data, bytes) else None)
+        response, raw = self._exchange(route, headers, req.data if isinstance(req.data, bytes) else None)
         return self._answer(url, response, raw)
 
-    def _exchange(self, parts: SplitResult, headers: dict[str, str], body: bytes | None) -> tuple[_Answer, bytes]:
-        """POST `body` to `parts` over a kept connection: Slack's answer, read whole."""
-        scheme = parts.scheme.lower()
-        assert parts.hostname is not None
-        origin: Origin = (scheme, parts.hostname, parts.port or (443 if scheme == "https" else 80))
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        headers.setdefault("Host", parts.netloc)
+    def _exchange(self, route: _Route, headers: dict[str, str], body: bytes | None) -> tuple[_Answer, bytes]:
+        """POST `body` along `route` over a kept connection: Slack's answer, read whole."""
+        origin, target = route.origin, route.target
+        headers.setdefault("Host", route.host)
 
         connection = self._connections.take(origin)
         reused = connection is not None
