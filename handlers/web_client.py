@@ -266,7 +266,7 @@ def _route_of(url: str) -> _Route | None:
 
 
 _method_route = functools.lru_cache(maxsize=256)(_route_of)
-"""`_route_of`, remembered for `call_json`'s URLs (no query): a pass posts to the same few thousands of times."""
+"""`_route_of`, remembered for `call_json`'s URLs (a method's, no query): a pass posts to one thousands of times."""
 
 
 def _still_open(connection: _Connection) -> bool:
