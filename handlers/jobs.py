@@ -154,9 +154,9 @@ class MorningSender:
         if self.poster.for_team(chunk[0].team_id) is None:
             return ["skipped"] * len(chunk)  # the app is not installed there (any more): nothing claimed or sent
         try:
-            due = [morning.nudge for morning in chunk if morning.nudge is not None]
             won = self.claimed.pop(chunk[0].team_id, None)
             if won is None:
+                due = [morning.nudge for morning in chunk if morning.nudge is not None]
                 won = self.nudges.claim_and_compose_many(due, self.now, items=self.items)
         except SQLAlchemyError:
             # Nothing was claimed: the next pass (or another instance) sends these.

@@ -177,21 +177,28 @@ def test_the_apps_listeners_call_slack_over_kept_connections(slack: SlackStandIn
     assert all(call.ok for call in slack.calls("views.publish"))
 
 
-class _TlsApi(ThreadingHTTPServer):
-    """A Web API answering `{"ok": true}` over TLS with HTTP/1.1 keep-alive, counting the connections established
-    (the TLS handshake is done as each is accepted)."""
+class _CountingApi(ThreadingHTTPServer):
+    """A Web API on loopback that counts the connections it accepts."""
 
     daemon_threads = True
 
-    def __init__(self, context: ssl.SSLContext) -> None:
-        super().__init__(("127.0.0.1", 0), _TlsHandler)
-        self.socket = context.wrap_socket(self.socket, server_side=True)
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
         self.accepted = 0
 
     def get_request(self) -> tuple[socket.socket, Any]:
         accepted = super().get_request()
         self.accepted += 1
         return accepted
+
+
+class _TlsApi(_CountingApi):
+    """A Web API answering `{"ok": true}` over TLS with HTTP/1.1 keep-alive, counting the connections established
+    (the TLS handshake is done as each is accepted)."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(_TlsHandler)
+        self.socket = context.wrap_socket(self.socket, server_side=True)
 
 
 class _TlsHandler(BaseHTTPRequestHandler):
@@ -238,21 +245,13 @@ def test_over_tls_as_to_slack_itself_calls_share_one_verified_connection(tmp_pat
     assert server.accepted == 1  # one kept connection for the three calls (the refused one never completed TLS)
 
 
-class _ScriptedApi(ThreadingHTTPServer):
+class _ScriptedApi(_CountingApi):
     """A Web API that answers each request with the next bytes of `script`, written as they are (framed however
     they say, or broken), counting the connections accepted; a None closes the connection without an answer."""
 
-    daemon_threads = True
-
     def __init__(self, script: list[bytes | None]) -> None:
-        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+        super().__init__(_ScriptedHandler)
         self.script = script
-        self.accepted = 0
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        accepted = super().get_request()
-        self.accepted += 1
-        return accepted
 
 
 class _ScriptedHandler(BaseHTTPRequestHandler):
