@@ -273,30 +273,32 @@ class PacedPoster:
         not end in the order they started (a slower round trip holds one longer), so the one taken over is the first
         to end, not the oldest: each place's lateness stays its own, where a queue in starting order would pass the
         latest of every window on to all the places after it."""
-        self._slots = [slot for slot in self._slots if slot[1] is None or self._ends(slot) > now]
+        # Each place is looked at once: those that ended are let go, and the answered one that ends first is kept.
+        held: list[list[float | None]] = []
+        first: list[float | None] | None = None
+        first_ends = earliest = math.inf
+        for place in self._slots:
+            started, answered = place
+            assert started is not None
+            if answered is None:
+                held.append(place)
+                earliest = min(earliest, started)
+                continue
+            ends = self._place_ends(started, answered)
+            if ends > now:
+                held.append(place)
+                if ends < first_ends:
+                    first, first_ends = place, ends
+        self._slots = held
         at = now
-        if len(self._slots) >= self.burst:
-            answered = [slot for slot in self._slots if slot[1] is not None]
-            if not answered:
-                started = min(self._start(slot) for slot in self._slots)
-                return max(now + 0.005, started + self.window), None  # look again once one could be answered
-            first = min(answered, key=self._ends)
-            self._slots.remove(first)
-            at = self._ends(first)
+        if len(held) >= self.burst:
+            if first is None:
+                return max(now + 0.005, earliest + self.window), None  # look again once one could be answered
+            held.remove(first)
+            at = first_ends
         slot: list[float | None] = [at, None]
-        self._slots.append(slot)
+        held.append(slot)
         return at, slot
-
-    def _ends(self, slot: list[float | None]) -> float:
-        started, answered = slot
-        assert started is not None and answered is not None
-        return self._place_ends(started, answered)
-
-    @staticmethod
-    def _start(slot: list[float | None]) -> float:
-        started = slot[0]
-        assert started is not None
-        return started
 
     def _place_ends(self, started: float, answered: float) -> float:
         """When a call sent at `started` and answered at `answered` stops counting against the pace: one window after
