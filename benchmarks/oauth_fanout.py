@@ -25,6 +25,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import resource
 import sys
 import time
 from collections import Counter
@@ -189,6 +190,8 @@ class Run:
     cpu_seconds: float
     slack: SlackReport
     machine_busy_seconds: float | None  # every core's busy time through the pass (the database server's too)
+    kernel_seconds: float  # of cpu_seconds, what the kernel spent for the app (syscalls, switching threads)
+    switches: int  # times the app's threads were switched out (waiting for the GIL, Slack's answers, the database)
 
     @property
     def duplicates(self) -> int:
@@ -212,8 +215,10 @@ def fan_out(database: str | None, teams: list[str], members: int, rate: float, l
             gc.freeze()  # as a served app has done since its start (bot.app.Runtime.start)
             link.send("start")
             started, cpu_started, busy_started = time.perf_counter(), cpu_seconds(), machine_busy()
+            usage_started = resource.getrusage(resource.RUSAGE_SELF)
             report = nudge_pass(nudges, posters, now)
             wall, cpu, busy_ended = time.perf_counter() - started, cpu_seconds() - cpu_started, machine_busy()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
             gc.unfreeze()
             link.send("stop")
             if not link.poll(120):
@@ -223,7 +228,9 @@ def fan_out(database: str | None, teams: list[str], members: int, rate: float, l
             engine.dispose()
     everyone = [user for team in teams for user in member_ids(team, members)]
     busy = busy_ended - busy_started if busy_started is not None and busy_ended is not None else None
-    return Run(len(everyone), report, wall, cpu, seen, busy), everyone
+    kernel = usage.ru_stime - usage_started.ru_stime
+    switches = usage.ru_nvcsw + usage.ru_nivcsw - usage_started.ru_nvcsw - usage_started.ru_nivcsw
+    return Run(len(everyone), report, wall, cpu, seen, busy, kernel, switches), everyone
 
 
 def machine_busy() -> float | None:
@@ -267,7 +274,9 @@ def cpu_bound(run: Run, limit: float) -> str:
             f"({run.machine_busy_seconds:.1f} s, the database server's and anything else's included)"
         )
     return (
-        f"CPU here: {1000 * run.cpu_seconds / posts:.2f} ms of the app's a post and "
+        f"CPU here: {1000 * run.cpu_seconds / posts:.2f} ms of the app's a post "
+        f"({run.kernel_seconds / max(run.cpu_seconds, 1e-9):.0%} in the kernel; its threads switched out "
+        f"{run.switches / posts:.1f} times a post) and "
         f"{1000 * run.slack.cpu_seconds / posts:.2f} ms of Slack's (the stand-in), {both:.1f} s together: "
         f"on {cores} cores the pass cannot take less than "
         f"{bound:.1f} s on this machine{beyond}{busy}"
