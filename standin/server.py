@@ -94,8 +94,10 @@ def decode_args(query: str, body: bytes, content_type: str) -> JsonDict:
 class _Handler(BaseHTTPRequestHandler):
     server: ApiServer
     protocol_version = "HTTP/1.1"
-    # The status line and headers go out in one write and the body in another: with Nagle's algorithm on, a caller
-    # that keeps its connection open would wait for its own delayed ACK (40 ms) before the body arrives.
+    # An answer goes out in one write, as Slack's small answers arrive: written unbuffered, the status line and headers
+    # went in one segment and the body in another, so every caller read each answer twice. (http.server flushes the
+    # buffer once the request is handled.) And no wait for a delayed ACK on a kept connection should a write split.
+    wbufsize = -1
     disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
