@@ -61,6 +61,7 @@ class _Reply:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    close: bool = False  # the connection closes after it (a request the server could not serve)
 
 
 RESET = object()
@@ -95,8 +96,8 @@ def _json(result: ApiResult) -> _Reply:
     return _Reply(result.status, "application/json; charset=utf-8", json.dumps(result.body).encode(), result.headers)
 
 
-def _text(status: int, text: str) -> _Reply:
-    return _Reply(status, "text/plain; charset=utf-8", text.encode())
+def _text(status: int, text: str, *, close: bool = False) -> _Reply:
+    return _Reply(status, "text/plain; charset=utf-8", text.encode(), close=close)
 
 
 class ApiServer:
@@ -108,6 +109,8 @@ class ApiServer:
         self.stopping = stopping
         self.connections_accepted = 0
         """TCP connections accepted so far (a client that keeps its connection open makes one for many calls)."""
+        self.calls_held = 0
+        """Calls read and not answered yet because Slack is made slow for them (`latency`, a stall)."""
         self._socket = socket.create_server(("127.0.0.1", 0), backlog=BACKLOG)
         self._loop = asyncio.new_event_loop()
         self._open: set[_Connection] = set()
@@ -212,6 +215,11 @@ class ApiServer:
             payload = body.decode("utf-8", "replace")
         return _json(self.workspace.post_to_response_url(key, payload))
 
+    def held(self, change: int) -> None:
+        """One call more (or fewer) held back, told to whoever waits on the stand-in."""
+        self.calls_held += change
+        self.workspace.touch()
+
     def opened(self, connection: _Connection) -> None:
         self.connections_accepted += 1
         self._open.add(connection)
@@ -266,9 +274,9 @@ class _Connection(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._write(_text(400, "upgrades are not served here"), keep_alive=False)
+            self._write(_text(400, "upgrades are not served here", close=True), keep_alive=False)
         except httptools.HttpParserError:
-            self._write(_text(400, "bad request"), keep_alive=False)
+            self._write(_text(400, "bad request", close=True), keep_alive=False)
 
     def drop(self, *, reset: bool) -> None:
         """Close this connection: with `reset`, abortively (RST)."""
@@ -322,7 +330,11 @@ class _Connection(asyncio.Protocol):
 
     async def _later(self, later: Later, keep_alive: bool) -> None:
         delay, answer = later
-        await asyncio.sleep(delay)
+        self.server.held(+1)
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self.server.held(-1)
         self._answering = None
         self._finish(self._guarded(answer), keep_alive)
         while self._waiting and self._answering is None and self.transport is not None:
@@ -330,7 +342,7 @@ class _Connection(asyncio.Protocol):
 
     def _route(self, request: _Request) -> Answer | Later:
         if request.method not in ("GET", "POST"):
-            return _text(HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({request.method})")
+            return _text(HTTPStatus.NOT_IMPLEMENTED, f"Unsupported method ({request.method})", close=True)
         return self._guarded(lambda: self.server.route(request))
 
     def _guarded(self, work: Callable[[], T]) -> T | _Reply:
@@ -339,11 +351,11 @@ class _Connection(asyncio.Protocol):
         except Exception:
             # http.server's way too: the caller sees the connection end, and the traceback is logged.
             log.exception("Slack stand-in failed to answer a request")
-            return _text(500, "internal_error")
+            return _text(500, "internal_error", close=True)
 
     def _finish(self, answer: Answer, keep_alive: bool) -> None:
         if isinstance(answer, _Reply):
-            self._write(answer, keep_alive=keep_alive and answer.status != 500)
+            self._write(answer, keep_alive=keep_alive and not answer.close)
         else:
             self.drop(reset=True)
 

@@ -118,6 +118,13 @@ class SlackStandIn:
             raise RuntimeError("start the stand-in first")
         return self._api.connections_accepted
 
+    @property
+    def calls_held(self) -> int:
+        """Web API calls read and not yet answered because Slack is made slow for them (`latency`, `stall`)."""
+        if self._api is None:
+            raise RuntimeError("start the stand-in first")
+        return self._api.calls_held
+
     def drop_connections(self, *, reset: bool = False) -> None:
         """Close every connection callers keep open to the Web API, as a server does with idle ones (with `reset`,
         abortively, as a crashed load balancer would)."""
