@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, TypeVar, cast
+from typing import Generic, Protocol, TypeVar, cast
 
 from handlers.posting import Posters
 
@@ -106,3 +107,86 @@ def in_groups(chunks: Sequence[Sequence[T]], *, most: int) -> list[list[Sequence
         groups[-1].append(chunk)
         size += len(chunk)
     return groups
+
+
+class Grouped(Generic[U, R]):
+    """Calls made from many threads at once, worked in groups: a call that comes while a group is being worked waits,
+    and those that waited go together as the next group (up to `most` by `size`), worked by the first of them.
+
+    A call that finds nothing being worked is worked at once, alone: grouping costs a quiet moment nothing, and
+    under load groups form by themselves, as large as the calls that came during the last one (group commit).
+    `work` gets the items of a group and gives back an outcome for each, in order; if it raises, every call of
+    that group raises the same error.
+    """
+
+    def __init__(
+        self, work: Callable[[list[U]], list[R]], *, most: int, size: Callable[[U], int] = lambda _: 1
+    ) -> None:
+        self._work = work
+        self._most = most
+        self._size = size
+        self._lock = threading.Lock()
+        self._waiting: deque[_Call[U, R]] = deque()
+        self._working = False
+
+    @property
+    def waiting(self) -> int:
+        """Calls not yet taken into a group."""
+        with self._lock:
+            return len(self._waiting)
+
+    def __call__(self, item: U) -> R:
+        """`item`'s outcome, worked in a group with the calls that came while the last group was worked."""
+        call = _Call[U, R](item)
+        with self._lock:
+            self._waiting.append(call)
+            leads = not self._working
+            self._working = True
+        if not leads:
+            call.done.wait()
+        if leads or call.leads:
+            self._work_group()  # this call is first in line: the group starts with it
+        return call.outcome()
+
+    def _work_group(self) -> None:
+        group: list[_Call[U, R]] = []
+        try:
+            with self._lock:
+                group.append(self._waiting.popleft())
+                size = self._size(group[0].item)
+                while self._waiting and size + self._size(self._waiting[0].item) <= self._most:
+                    size += self._size(self._waiting[0].item)
+                    group.append(self._waiting.popleft())
+            outcomes = self._work([call.item for call in group])
+            for call, outcome in zip(group, outcomes, strict=True):
+                call.result = outcome
+        except BaseException as error:
+            for call in group:
+                call.error = error
+        finally:
+            with self._lock:
+                following = self._waiting[0] if self._waiting else None
+                self._working = following is not None
+            for call in group:
+                call.done.set()
+            if following is not None:
+                following.leads = True  # the next group is worked by its first caller, not by this one
+                following.done.set()
+
+
+class _Call(Generic[U, R]):
+    """One call to a `Grouped`: its item, and its outcome once its group was worked."""
+
+    __slots__ = ("done", "error", "item", "leads", "result")
+
+    def __init__(self, item: U) -> None:
+        self.item = item
+        self.done = threading.Event()
+        self.leads = False
+        self.result: R | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> R:
+        if self.error is not None:
+            raise self.error
+        return cast(R, self.result)

@@ -263,7 +263,8 @@ class Nudges:
         A pass claims the first chunk of every workspace this way, a few workspaces at a time, before its first
         post: 50 x 20 members take ~0.15-0.2 s so, where fifty units of their own, each queueing for the writer
         behind the others (and for the interpreter behind the posts of the workspaces already started), let the
-        last workspace start a second or more after the first.
+        last workspace start a second or more after the first. Later chunks are claimed so too, grouped with those
+        of the other workspaces that came while the last group was claimed (`handlers.jobs.MorningSender`).
         """
         with unit_of_work(self.engine):
             won: dict[tuple[str, str], NudgeContent] = {}
