@@ -208,57 +208,14 @@ class Nudges:
         Each claim is still its own compare-and-set (see `claims.claim_nudges`): the chunk only shares the
         transaction, so two instances given the same members never both win one.
         """
-        if not due:
-            return {}
-        team_id = due[0].team_id
-        users = [d.user_id for d in due]
-        ctx = self.coach.context(now)
-        with unit_of_work(self.engine) as session:
-            keys = [(d.team_id, d.user_id, d.local_date) for d in due]
-            won = claims.claim_nudges(keys, now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
-            found = queries.get_members(team_id=team_id, user_ids=users, session=session)
-            stands = queries.active_stands(team_id=team_id, user_ids=users, session=session)
-            # One UPDATE for the chunk (executemany), not an ORM flush of each member: the members read above are
-            # not changed in the session, whose copies of next_nudge_at go stale until it ends (nothing reads them).
-            schedule.schedule_nudges(
-                [
-                    (
-                        d.team_id,
-                        d.user_id,
-                        members.next_nudge_at(member, stands.get(d.user_id), ctx=ctx, done_through=d.local_date),
-                    )
-                    for d in due
-                    if (member := found.get(d.user_id)) is not None
-                ],
-                session=session,
-            )
-            winners = [d for d in due if (d.team_id, d.user_id, d.local_date) in won]
-            ahead = read_ahead(winners, stands, session=session)
-            contents: dict[tuple[str, str], NudgeContent] = {}
-            asked: list[dict[str, object]] = []
-            for d in winners:
-                stand, key = stands.get(d.user_id), (d.team_id, d.user_id)
-                hour = self._local_hour(found.get(d.user_id), now)
-                content = self._compose(
-                    session, d, stand, items.get(key), record_check_in=True, sent_hour=hour, ahead=ahead
-                )
-                contents[key] = content
-                asked.append(
-                    {
-                        **claims.nudge_key(d),
-                        "stand_id": stand.id if stand else None,
-                        "program_day": content.progress.day,
-                        "moment": content.moment,
-                        "check_in_id": content.check_in_id,
-                    }
-                )
-            asking.remember_nudges(asked, session=session)
-            return contents
+        return self.claim_and_compose_each([due], now, items=items)
 
     def claim_and_compose_each(
         self, chunks: Sequence[Sequence[DueNudge]], now: datetime, *, items: Mapping[tuple[str, str], DueItems]
     ) -> dict[tuple[str, str], NudgeContent]:
-        """`claim_and_compose_many` for a chunk of each of several workspaces, in one unit of work.
+        """`claim_and_compose_many` for a chunk of each of several workspaces, in one unit of work: the claims,
+        the schedules moved on and what each nudge asks are one statement each for them all; what a nudge shows is
+        read a workspace at a time.
 
         A pass claims the first chunk of every workspace this way, a few workspaces at a time, before its first
         post: 50 x 20 members take ~0.15-0.2 s so, where fifty units of their own, each queueing for the writer
@@ -266,11 +223,53 @@ class Nudges:
         last workspace start a second or more after the first. Later chunks are claimed so too, grouped with those
         of the other workspaces that came while the last group was claimed (`handlers.jobs.MorningSender`).
         """
-        with unit_of_work(self.engine):
-            won: dict[tuple[str, str], NudgeContent] = {}
+        chunks = [due for due in chunks if due]
+        if not chunks:
+            return {}
+        ctx = self.coach.context(now)
+        with unit_of_work(self.engine) as session:
+            keys = [(d.team_id, d.user_id, d.local_date) for due in chunks for d in due]
+            won = claims.claim_nudges(keys, now=now, stale_before=now - CLAIM_TIMEOUT, session=session)
+            # One UPDATE for all (executemany), not an ORM flush of each member: the members read below are not
+            # changed in the session, whose copies of next_nudge_at go stale until it ends (nothing reads them).
+            schedules: list[tuple[str, str, datetime | None]] = []
+            contents: dict[tuple[str, str], NudgeContent] = {}
+            asked: list[dict[str, object]] = []
             for due in chunks:
-                won.update(self.claim_and_compose_many(due, now, items=items))
-            return won
+                team_id = due[0].team_id
+                users = [d.user_id for d in due]
+                found = queries.get_members(team_id=team_id, user_ids=users, session=session)
+                stands = queries.active_stands(team_id=team_id, user_ids=users, session=session)
+                schedules += [
+                    (
+                        d.team_id,
+                        d.user_id,
+                        members.next_nudge_at(member, stands.get(d.user_id), ctx=ctx, done_through=d.local_date),
+                    )
+                    for d in due
+                    if (member := found.get(d.user_id)) is not None
+                ]
+                winners = [d for d in due if (d.team_id, d.user_id, d.local_date) in won]
+                ahead = read_ahead(winners, stands, session=session)
+                for d in winners:
+                    stand, key = stands.get(d.user_id), (d.team_id, d.user_id)
+                    hour = self._local_hour(found.get(d.user_id), now)
+                    content = self._compose(
+                        session, d, stand, items.get(key), record_check_in=True, sent_hour=hour, ahead=ahead
+                    )
+                    contents[key] = content
+                    asked.append(
+                        {
+                            **claims.nudge_key(d),
+                            "stand_id": stand.id if stand else None,
+                            "program_day": content.progress.day,
+                            "moment": content.moment,
+                            "check_in_id": content.check_in_id,
+                        }
+                    )
+            schedule.schedule_nudges(schedules, session=session)
+            asking.remember_nudges(asked, session=session)
+            return contents
 
     def content(self, due: DueNudge) -> NudgeContent:
         """What the member's nudge of that day shows now: as it was sent, with its questions as answered since."""
