@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from bot.coach import Coach, CoachRefusal, MemberId, RequestMoved, StandConflict, StandDeclared
+from bot.coach import Coach, CoachRefusal, MemberId, Progress, RequestMoved, StandConflict, StandDeclared
 from bot.coach.follow_ups import DueFollowUp, FollowUps
 from bot.coach.rules import RequestMove, Role
 from bot.coach.trajectory import Measure
@@ -172,9 +172,11 @@ def restart_program(coach: Coach, who: MemberId) -> Reply:
 # Practice ----------------------------------------------------------------------------------------------
 
 
-def refresh_nudge(coach: Coach, who: MemberId) -> None:
-    """Owe the member's nudge of today a rewrite showing what they just logged, if they have one today."""
-    if coach.nudged_today(who):
+def refresh_nudge(coach: Coach, who: MemberId, progress: Progress | None = None) -> None:
+    """Owe the member's nudge of today a rewrite showing what they just logged, if they have one today (`progress`
+    of today, read after what they logged, says so without asking again)."""
+    nudge_out = progress.nudge_out if progress is not None else None
+    if nudge_out if nudge_out is not None else coach.nudged_today(who):
         coach.tell(ox.nudge(who))
 
 
@@ -186,7 +188,7 @@ def log_shares(coach: Coach, who: MemberId, told: Sequence[str], note: str, *, t
     """`/share`: one share per person told (`for @owner`: for a stand the member follows too)."""
     with coach.transaction():
         progress = coach.log_shares(who, told, note, toward=toward)
-        refresh_nudge(coach, who)
+        refresh_nudge(coach, who, progress)
     people = ", ".join(person(p) for p in told)
     return build_practice_logged(f"Shared with {people}.{_for(toward)}", progress)
 
@@ -195,7 +197,7 @@ def log_action(coach: Coach, who: MemberId, text: str, *, toward: str | None = N
     """`/act`: one action (`for @owner`: for a stand the member follows too)."""
     with coach.transaction():
         progress = coach.log_action(who, text, toward=toward)
-        refresh_nudge(coach, who)
+        refresh_nudge(coach, who, progress)
     return build_practice_logged(f"Action logged.{_for(toward)}", progress)
 
 
@@ -234,8 +236,8 @@ def make_request(
     with coach.transaction():
         request = coach.make_request(who, recipient_id, text, due_on, toward=toward)
         send_cards(coach, request)
-        refresh_nudge(coach, who)
         progress = coach.progress(who)
+        refresh_nudge(coach, who, progress)
     return build_practice_logged(f"Request sent to {person(recipient_id)}.{_for(toward)}", progress)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, ColumnElement, Index, String, Text, UniqueConstraint, literal_column, text
+from sqlmodel import Field, SQLModel, col
 
 from storage.bookkeeping import Delivery, Outbox, OutboxStatus, Ref
 from storage.types import NAMING_CONVENTION, UTCDateTime, utc_column
@@ -149,6 +149,13 @@ class Stand(SQLModel, table=True):
     measure_start: float | None = None
     measure_target: float | None = None
     origin: str | None = Field(default=None, max_length=16)  # "crisis" or "inspiration", when the member said
+
+
+STAND_IS_ACTIVE: ColumnElement[bool] = col(Stand.status) == literal_column(f"'{StandStatus.ACTIVE.value}'")
+"""Where a query asks for active stands: the status written into the SQL rather than bound. A bound value that the
+choice of a partial index (uq_stands_one_active) depends on makes SQLite plan the statement anew at each execution:
+the member's active stand cost 23 us of SQLite's time bound, 6 written in (PostgreSQL's generic plans, likewise, can
+use the partial index only for a value they see)."""
 
 
 class StandDraft(SQLModel, table=True):

@@ -14,6 +14,7 @@ from sqlmodel import select as model_select
 
 from storage import bulk
 from storage.models import (
+    STAND_IS_ACTIVE,
     ClaimStatus,
     Follower,
     FollowUp,
@@ -26,7 +27,6 @@ from storage.models import (
     Request,
     RequestStatus,
     Stand,
-    StandStatus,
     Workspace,
 )
 
@@ -75,7 +75,7 @@ def _schedules(where: Any, session: Session, *, with_history: bool) -> list[Sche
             last.c.last if with_history else literal(None, Date),
         )
         .join(Stand, and_(col(Stand.team_id) == col(Member.team_id), col(Stand.user_id) == col(Member.user_id)))
-        .where(col(Stand.status) == StandStatus.ACTIVE, col(Member.paused).is_(False), where)
+        .where(STAND_IS_ACTIVE, col(Member.paused).is_(False), where)
     )
     if with_history:
         query = query.outerjoin(
@@ -319,7 +319,7 @@ def _stand_candidates(*, latest_due: date, session: Session) -> list[FollowUpCan
     found = []
     for stand in session.exec(
         model_select(Stand).where(
-            Stand.status == StandStatus.ACTIVE,
+            STAND_IS_ACTIVE,
             col(Stand.due_on).is_not(None),
             col(Stand.due_on) <= latest_due + timedelta(days=1),
         )
@@ -372,7 +372,7 @@ def weekly_line_candidates(
         .where(
             col(Follower.team_id) == team_id,
             col(Stand.team_id) == team_id,
-            col(Stand.status) == StandStatus.ACTIVE,
+            STAND_IS_ACTIVE,
             col(Stand.created_at) < declared_before,
             col(Follower.created_at) < joined_before,
             col(Follower.user_id) != col(Stand.user_id),

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from bot.clock import FixedClock
 from bot.coach import Coach, CoachRefusal, MemberId, NotFound, Profile, StandConflict, StandDeclared
+from bot.coach.nudges import Nudges
 from bot.coach.rules import MoveRefused, RequestMove
 from storage.models import FORGOTTEN_USER, RequestStatus, StandStatus
 
@@ -96,6 +97,30 @@ def test_practice_counts_today_in_the_members_zone_and_the_week(coach: Coach, cl
     progress = coach.log_action(MemberId(T, "UADA"), "wrote the plan")
     assert (progress.today_practice.shares, progress.today_practice.actions) == (0, 1)
     assert (progress.week_practice.shares, progress.week_practice.actions) == (2, 2)
+
+
+def test_practice_logged_reads_the_stand_the_counts_and_whether_todays_nudge_is_out(
+    coach: Coach, clock: FixedClock
+) -> None:
+    ada, bob = MemberId(T, "UADA"), MemberId(T, "UBOB")
+    declared = coach.declare_stand(ada, "Sign 10 partners", date(2026, 12, 31))
+    assert isinstance(declared, StandDeclared)
+    first = coach.log_action(ada, "called the mayor")
+    nudges = Nudges(coach)
+    [due] = [d for d in nudges.due(clock.now()) if d.user_id == "UADA"]
+    nudges.claim_and_compose_many([due], clock.now(), items=nudges.due_items([due]))
+    second = coach.log_action(ada, "wrote the plan")
+    standless = coach.log_action(bob, "called a friend")
+
+    assert first.stand is not None and first.stand.id == declared.stand.id and first.day == 1
+    assert (first.today_practice.actions, first.nudge_out) == (1, False)
+    assert (second.today_practice.actions, second.week_practice.actions, second.nudge_out) == (2, 2, True)
+    assert (standless.stand, standless.day, standless.today_practice.actions, standless.nudge_out) == (
+        None,
+        None,
+        1,
+        False,
+    )
 
 
 def test_telling_yourself_is_not_a_share(coach: Coach) -> None:

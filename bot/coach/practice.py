@@ -62,19 +62,26 @@ def progress(
     stand: Stand | None = None,
 ) -> Progress:
     """The day's (today's, unless `on` names another local date) and its week's practice, and the program day;
-    `stand` when the caller already read the active one."""
+    `stand` when the caller already read the active one. Read without it, the progress also says whether the
+    member's nudge of the day is out (read beside the rest, in the same statement)."""
     team_id, user_id = who
     today = on or members.today(who, ctx=ctx, session=session)
     monday, sunday = week_of(today)
-    stand = stand or queries.active_stand(team_id=team_id, user_id=user_id, session=session)
+    spans = [(today, today), (monday, sunday)]
+    nudge_out: bool | None = None
+    if stand is None:
+        day_of = queries.day_of_practice(team_id=team_id, user_id=user_id, spans=spans, nudge_on=today, session=session)
+        stand, (day_counts, week_counts), nudge_out = day_of.stand, day_of.counts, day_of.nudge_out
+    else:
+        day_counts, week_counts = queries.practice_counts(
+            team_id=team_id, user_id=user_id, spans=spans, session=session
+        )
     day = program_day(stand.program_started_on, today) if stand else None
-    day_counts, week_counts = queries.practice_counts(
-        team_id=team_id, user_id=user_id, spans=[(today, today), (monday, sunday)], session=session
-    )
     return Progress(
         today=today,
         stand=stand,
         day=day if day is None or day <= PROGRAM_DAYS else None,
         today_practice=Practice(*day_counts),
         week_practice=Practice(*week_counts),
+        nudge_out=nudge_out,
     )

@@ -62,6 +62,8 @@ class Progress:
     day: int | None
     today_practice: Practice
     week_practice: Practice
+    nudge_out: bool | None = None
+    """Whether the member's nudge of `today` is out (sent, or on its way), where it was read with the rest."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,9 +32,11 @@ from storage.queries.members import (
     pauses_between,
 )
 from storage.queries.practice import (
+    DayOfPractice,
     add_action,
     add_shares,
     contributions,
+    day_of_practice,
     practice_by_member_day,
     practice_counts,
     practice_of_members,
@@ -81,6 +83,7 @@ from storage.queries.stands import (
 
 __all__ = [
     "OPEN_REQUEST_STATES",
+    "DayOfPractice",
     "Row",
     "active_stand",
     "active_stands",
@@ -96,6 +99,7 @@ __all__ = [
     "count_breakdowns_between",
     "count_overdue",
     "count_resolved_between",
+    "day_of_practice",
     "ensure_member",
     "export_rows",
     "follower_ids",

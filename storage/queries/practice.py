@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, insert, literal, union_all
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, literal, literal_column, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.models import (
     FORGOTTEN_USER,
+    STAND_IS_ACTIVE,
     Action,
     Breakdown,
+    ClaimStatus,
     Follower,
+    Nudge,
     Promise,
     PromiseStatus,
     Request,
     RequestStatus,
     Share,
+    Stand,
 )
 from storage.types import table_of
 
@@ -100,6 +105,56 @@ def practice_counts(
         values[f"first_{span}"], values[f"last_{span}"] = first, last
     row = session.connection().execute(_practice_counts_statement(len(spans)), values).one()
     return [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(0, 3 * len(spans), 3)]
+
+
+@dataclass(frozen=True, slots=True)
+class DayOfPractice:
+    """A member's day, read in one statement: their active stand, the practice counts of each span, and whether
+    their nudge of the day is out (sent, or claimed and on its way)."""
+
+    stand: Stand | None
+    counts: list[tuple[int, int, int]]
+    nudge_out: bool
+
+
+def _nudge_out_column() -> Any:
+    return exists(
+        select(literal_column("1")).where(
+            Nudge.team_id == bindparam("team_id"),
+            Nudge.user_id == bindparam("user_id"),
+            Nudge.local_date == bindparam("nudge_on"),
+            col(Nudge.status).in_([ClaimStatus.SENT, ClaimStatus.CLAIMED]),
+        )
+    )
+
+
+@lru_cache(maxsize=4)
+def _day_of_practice_statement(spans: int) -> Any:
+    # Built once per number of spans and run with bound values: the member's active stand with the counts and the
+    # nudge beside it, one round trip where there were three, which every /act, /share and /request pays before its
+    # ack (on PostgreSQL each is a trip to the server). Joined onto a one-row table, so that a member with no active
+    # stand still gets their row of counts (and None for the stand).
+    columns = [_count(model, span) for span in range(spans) for model in (Share, Action, Request)]
+    one = core_select(literal(1).label("one")).subquery("one")
+    active = and_(
+        col(Stand.team_id) == bindparam("team_id"),
+        col(Stand.user_id) == bindparam("user_id"),
+        STAND_IS_ACTIVE,
+    )
+    return core_select(Stand, *columns, _nudge_out_column()).select_from(one).outerjoin(Stand, active)
+
+
+def day_of_practice(
+    *, team_id: str, user_id: str, spans: Sequence[tuple[date, date]], nudge_on: date, session: Session
+) -> DayOfPractice:
+    """The member's active stand, their shares, actions and requests in each span of local dates, and whether
+    their nudge of `nudge_on` is out, in one statement."""
+    values: dict[str, Any] = {"team_id": team_id, "user_id": user_id, "nudge_on": nudge_on}
+    for span, (first, last) in enumerate(spans):
+        values[f"first_{span}"], values[f"last_{span}"] = first, last
+    row = session.execute(_day_of_practice_statement(len(spans)), values).one()
+    counts = [(int(row[i]), int(row[i + 1]), int(row[i + 2])) for i in range(1, 1 + 3 * len(spans), 3)]
+    return DayOfPractice(stand=row[0], counts=counts, nudge_out=bool(row[-1]))
 
 
 def _per_member_day(

@@ -12,6 +12,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    STAND_IS_ACTIVE,
     Follower,
     Idea,
     Member,
@@ -23,7 +24,7 @@ from storage.models import (
 # Built once and run with bound values: nearly every command and button reads the member's active stand, and
 # building the statement anew cost as much as running it.
 _ACTIVE_STAND = select(Stand).where(
-    Stand.team_id == bindparam("team_id"), Stand.user_id == bindparam("user_id"), Stand.status == StandStatus.ACTIVE
+    Stand.team_id == bindparam("team_id"), Stand.user_id == bindparam("user_id"), STAND_IS_ACTIVE
 )
 
 
@@ -38,7 +39,7 @@ def _active_stands_statement() -> Any:
     return select(Stand).where(
         Stand.team_id == bindparam("team_id"),
         col(Stand.user_id).in_(bindparam("user_ids", expanding=True)),
-        Stand.status == StandStatus.ACTIVE,
+        STAND_IS_ACTIVE,
     )
 
 
@@ -70,7 +71,7 @@ def stands_followed(*, team_id: str, user_id: str, session: Session) -> list[tup
             Follower.team_id == team_id,
             Follower.user_id == user_id,
             Stand.team_id == team_id,
-            Stand.status == StandStatus.ACTIVE,
+            STAND_IS_ACTIVE,
         )
         .order_by(col(Follower.created_at), col(Follower.id))
     )
@@ -98,7 +99,7 @@ def active_stands_with_followers(
     declared = [] if declared_before is None else [col(Stand.created_at) < declared_before]
     rows = session.execute(
         select(Stand, followers.label("followers"), first)
-        .where(col(Stand.team_id) == team_id, col(Stand.status) == StandStatus.ACTIVE, *declared)
+        .where(col(Stand.team_id) == team_id, STAND_IS_ACTIVE, *declared)
         .order_by(followers.desc(), col(Stand.created_at), col(Stand.id))
     )
     return [(stand, int(count), first) for stand, count, first in rows]
@@ -153,9 +154,7 @@ def members_with_stand_between(*, team_id: str, start: datetime, end: datetime, 
         .where(
             Stand.team_id == team_id,
             col(Stand.created_at) < end,
-            (col(Stand.status) == StandStatus.ACTIVE)
-            | (col(Stand.ended_at) >= start)
-            | (col(Stand.created_at) >= start),
+            STAND_IS_ACTIVE | (col(Stand.ended_at) >= start) | (col(Stand.created_at) >= start),
         )
         .distinct()
     )
