@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from bot.app import Runtime, create_app
 from bot.clock import FixedClock
@@ -194,3 +196,31 @@ def test_a_database_fault_is_answered_kindly_loses_nothing_already_stored_and_th
     slack.command("UADA", "/act", "After the fault")
     slack.wait_for(lambda: sum("Action logged" in seen(m) for m in slack.ephemerals("UADA")) == 2)
     assert [a["text"] for a in export(runtime)["actions"]] == ["Before the fault", "After the fault"]
+
+
+@pytest.mark.parametrize("database_url", [b for b in support.backends() if b == "postgresql"], indirect=True)
+def test_connections_the_database_server_ended_are_replaced_before_a_command_uses_them(
+    slack: SlackStandIn, app: Runtime, database_url: str
+) -> None:
+    slack.command("UADA", "/act", "Before the restart")
+    last_ephemeral(slack, "UADA", "Action logged")
+    pooled = app.engine.pool.checkedin()
+    assert pooled >= 1  # the app keeps connections open between commands
+
+    # What a server restart (or an administrator) does to the app's idle connections.
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    admin.dispose()
+    assert ended >= pooled
+
+    for n in range(pooled + 1):  # every pooled connection is ended: each of these would have met one
+        slack.command("UADA", "/act", f"After the restart {n}")
+    slack.wait_for(lambda: sum("Action logged" in seen(m) for m in slack.ephemerals("UADA")) == pooled + 2)
+    assert not any("couldn't reach my records" in seen(m) for m in slack.ephemerals("UADA"))
+    assert len(export(app)["actions"]) == pooled + 2
