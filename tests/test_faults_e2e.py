@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from bot.app import Runtime, create_app
 from bot.clock import FixedClock
@@ -204,7 +204,9 @@ def test_connections_the_database_server_ended_are_replaced_before_a_command_use
 ) -> None:
     slack.command("UADA", "/act", "Before the restart")
     last_ephemeral(slack, "UADA", "Action logged")
-    pooled = app.engine.pool.checkedin()
+    pool = app.engine.pool
+    assert isinstance(pool, QueuePool)
+    pooled = pool.checkedin()
     assert pooled >= 1  # the app keeps connections open between commands
 
     # What a server restart (or an administrator) does to the app's idle connections.
