@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Mapping
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from storage.db import database_is_reachable
+from storage.db import database_is_reachable, taking_turns
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,12 @@ def parse(request: Request, body: bytes) -> BoltRequest:
     return bolt_request
 
 
+def _dispatch(app: App, request: BoltRequest) -> BoltResponse:
+    # Its transactions take turns with those of the other requests in flight (storage.db.taking_turns).
+    with taking_turns():
+        return app.dispatch(request)
+
+
 def refuse(request: Request, refused: Refused) -> Response:
     """The refusal, logged with who sent it."""
     client = request.client.host if request.client else "unknown"
@@ -136,7 +142,7 @@ def create_web_app(
         except Refused as refused:
             return refuse(request, refused)
         # The listener stores, then acks; Bolt returns the ack once the listener is done (process_before_response).
-        bolt_response = await run_in_threadpool(app.dispatch, bolt_request)
+        bolt_response = await run_in_threadpool(_dispatch, app, bolt_request)
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:
