@@ -146,16 +146,22 @@ _TODAYS_NUDGE = model_select(Nudge).where(
     Nudge.local_date == bindparam("local_date"),
     Nudge.status == ClaimStatus.SENT,
 )
-_NUDGE_OUT = select(
-    exists(
+
+
+def nudge_out_exists(local_date: str) -> Any:
+    """Whether the member (bound as `team_id`, `user_id`) has a nudge of the day bound as `local_date` sent, or
+    claimed and on its way."""
+    return exists(
         model_select(literal_column("1")).where(
             Nudge.team_id == bindparam("team_id"),
             Nudge.user_id == bindparam("user_id"),
-            Nudge.local_date == bindparam("local_date"),
+            Nudge.local_date == bindparam(local_date),
             col(Nudge.status).in_([ClaimStatus.SENT, ClaimStatus.CLAIMED]),
         )
     )
-)
+
+
+_NUDGE_OUT = select(nudge_out_exists("local_date"))
 """Built once: every /act, /share and /request asks whether the member has a nudge of today to refresh."""
 
 

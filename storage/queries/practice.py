@@ -8,18 +8,17 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, literal, literal_column, union_all
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from storage.asking import nudge_out_exists
 from storage.models import (
     FORGOTTEN_USER,
     STAND_IS_ACTIVE,
     Action,
     Breakdown,
-    ClaimStatus,
     Follower,
-    Nudge,
     Promise,
     PromiseStatus,
     Request,
@@ -117,17 +116,6 @@ class DayOfPractice:
     nudge_out: bool
 
 
-def _nudge_out_column() -> Any:
-    return exists(
-        select(literal_column("1")).where(
-            Nudge.team_id == bindparam("team_id"),
-            Nudge.user_id == bindparam("user_id"),
-            Nudge.local_date == bindparam("nudge_on"),
-            col(Nudge.status).in_([ClaimStatus.SENT, ClaimStatus.CLAIMED]),
-        )
-    )
-
-
 @lru_cache(maxsize=4)
 def _day_of_practice_statement(spans: int) -> Any:
     # Built once per number of spans and run with bound values: the member's active stand with the counts and the
@@ -141,7 +129,7 @@ def _day_of_practice_statement(spans: int) -> Any:
         col(Stand.user_id) == bindparam("user_id"),
         STAND_IS_ACTIVE,
     )
-    return core_select(Stand, *columns, _nudge_out_column()).select_from(one).outerjoin(Stand, active)
+    return core_select(Stand, *columns, nudge_out_exists("nudge_on")).select_from(one).outerjoin(Stand, active)
 
 
 def day_of_practice(
