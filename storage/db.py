@@ -75,8 +75,8 @@ POSTGRES_UNITS_AT_ONCE = 4
 Each statement is a round trip, and every wait for the server hands the interpreter to another thread: with twenty
 commands in transactions at once, their threads switched ~65 times a command and the slowest acks waited behind the
 rest. Four at a time (the round trips of one overlapping the Python of another) served 20 concurrent /act with p99
-93-111 ms instead of 160-182, and 250-270 commands a second instead of ~210 (`benchmarks/ack_latency.py` on
-PostgreSQL, 2 cores); eight was between."""
+93-111 ms instead of 160-182 in interleaved runs, and 250-270 commands a second instead of ~210; eight was between
+(`benchmarks/ack_latency.py` on PostgreSQL, 2 cores)."""
 
 
 _writer_locks: weakref.WeakKeyDictionary[Engine, Turns] = weakref.WeakKeyDictionary()
@@ -134,7 +134,7 @@ def _still_open(dbapi_conn: Any, _record: ConnectionPoolEntry, _proxy: PoolProxi
 
     Without a round trip: an idle connection has nothing to read, and the server that ends one says so (an error
     message, then the close), which makes its socket readable. The pool's own pre-ping asked the server `SELECT 1`
-    at every unit of work: one trip in eight of an /act's on PostgreSQL, and the wait for it handed the interpreter
+    at every unit of work: one trip in seven of an /act's on PostgreSQL, and the wait for it handed the interpreter
     to another thread. A connection that dies without a word (a network gone) fails its first statement either way.
     """
     try:
