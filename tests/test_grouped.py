@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
 from handlers.fanout import Grouped
+from tests.e2e import eventually
 
 WAIT = 10.0
-
-
-def until(holds: Callable[[], bool]) -> None:
-    """Wait until `holds()` (a bound, not a pause: it returns as soon as it holds)."""
-    deadline = time.monotonic() + WAIT
-    while not holds():
-        assert time.monotonic() < deadline, "not within the bound"
-        time.sleep(0.001)
 
 
 class HeldWork:
@@ -58,7 +49,7 @@ def test_calls_that_come_while_a_group_is_worked_go_together_as_the_next_group()
         first = pool.submit(grouped, 1)
         assert work.started.wait(WAIT)
         later = [pool.submit(grouped, n) for n in (2, 3, 4)]
-        until(lambda: grouped.waiting == 3)
+        eventually(lambda: grouped.waiting == 3)
         work.go_on.set()
 
         assert [f.result(WAIT) for f in [first, *later]] == [10, 20, 30, 40]
@@ -74,7 +65,7 @@ def test_a_group_holds_no_more_than_most_by_size_and_the_rest_follow_in_order() 
         later: list[Future[int]] = []
         for n in (2, 3, 4, 1):
             later.append(pool.submit(grouped, n))
-            until(lambda: grouped.waiting == len(later))  # queued in this order
+            eventually(lambda: grouped.waiting == len(later))  # queued in this order
         work.go_on.set()
         for f in [first, *later]:
             f.result(WAIT)
@@ -89,7 +80,7 @@ def test_the_next_group_is_worked_by_its_first_caller() -> None:
         first = pool.submit(grouped, 1)
         assert work.started.wait(WAIT)
         second = pool.submit(grouped, 2)
-        until(lambda: grouped.waiting == 1)
+        eventually(lambda: grouped.waiting == 1)
         work.go_on.set()
         assert (first.result(WAIT), second.result(WAIT)) == (10, 20)
 
@@ -103,9 +94,9 @@ def test_a_failed_group_fails_each_of_its_calls_and_the_next_group_is_worked() -
         first = pool.submit(grouped, 1)
         assert work.started.wait(WAIT)
         broken = [pool.submit(grouped, n) for n in (2, 3)]
-        until(lambda: grouped.waiting == 2)
+        eventually(lambda: grouped.waiting == 2)
         after = pool.submit(grouped, 4)
-        until(lambda: grouped.waiting == 3)
+        eventually(lambda: grouped.waiting == 3)
         work.go_on.set()
 
         assert first.result(WAIT) == 10

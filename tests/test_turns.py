@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 
 from sqlalchemy import Engine
 
 from storage.db import POSTGRES_UNITS_AT_ONCE, Turns, _unit_turns, _writer_locks, taking_turns, unit_of_work
+from tests.e2e import eventually
 
 
 def test_writers_waiting_for_the_queue_get_it_in_the_order_they_came() -> None:
@@ -27,10 +27,7 @@ def test_writers_waiting_for_the_queue_get_it_in_the_order_they_came() -> None:
         thread.start()
         writers.append(thread)
         # Each is queued before the next comes (the queue has no event to wait on: its state is polled, bounded).
-        deadline = time.monotonic() + 5
-        while len(queue._waiting) < n + 1:
-            assert time.monotonic() < deadline, f"writer {n} never queued"
-            time.sleep(0.001)
+        eventually(lambda: len(queue._waiting) == len(writers))
     queue.release()
     for thread in writers:
         thread.join(5)
@@ -68,10 +65,7 @@ def test_with_several_turns_that_many_hold_at_once_and_the_next_waits_for_one_ba
 
     thread = threading.Thread(target=third)
     thread.start()
-    deadline = time.monotonic() + 5
-    while not turns._waiting:
-        assert time.monotonic() < deadline, "the third never queued"
-        time.sleep(0.001)
+    eventually(lambda: len(turns._waiting) == 1)
     assert not taken.is_set()
 
     turns.release()
@@ -98,10 +92,7 @@ def _units_open_at_once(engine: Engine, threads: int, *, in_turns: bool) -> int:
     for worker in workers:
         worker.start()
     queued = queue._waiting if queue is not None and (in_turns or not postgres) else ()
-    deadline = time.monotonic() + 10
-    while open_now[0] + len(queued) < threads:
-        assert time.monotonic() < deadline, "the threads never all came in"
-        time.sleep(0.001)
+    eventually(lambda: open_now[0] + len(queued) == threads)
     together = open_now[0]
     leave.set()
     for worker in workers:
