@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.coach import Coach, CoachRefusal, FollowedStand, MemberId
+from bot.coach import Coach, CoachRefusal, FollowedStand, MemberFacts, MemberId
 from bot.coach.rules import member_zone
 from handlers import breakdown_flows, flows, parsing, stand_parsing
 from handlers.blocks.help import build_forget_confirmation, build_help
@@ -48,7 +48,6 @@ from handlers.slack_io import (
     require_people,
     require_person,
 )
-from storage.models import Member
 
 ADMIN_ONLY = (
     "Setting where and when the weekly recap goes, and what it shows, is for workspace admins and owners "
@@ -331,16 +330,16 @@ class _Unmet(Exception):
     """The coach has never met the member who typed the command: nothing is stored until Slack has said their zone."""
 
 
-def stored_then_acked(coach: Coach, ack: Ack, work: Work, who: MemberId, *, meet_first: bool) -> Member | None:
+def stored_then_acked(coach: Coach, ack: Ack, work: Work, who: MemberId, *, meet_first: bool) -> MemberFacts | None:
     """Store what the command means and ack with its answer, in one transaction: the ack records the delivery
     there too (handlers.deliveries), so the answer, the change and the record commit together. Slack hears the ack
     only when the listener returns (process_before_response), so after the commit, never before it.
 
-    Returns the member as stored before the command; with `meet_first`, a member the coach has never met rolls
+    Returns what was stored of the member before the command; with `meet_first`, a member the coach has never met rolls
     back at once (`_Unmet`), before anything is stored."""
     with coach.transaction():
         # Read in the transaction rather than in a unit of its own before it: one member read per command.
-        member = coach.member(who)
+        member = coach.met(who)
         if member is None and meet_first:
             raise _Unmet
         text, blocks = work()
@@ -381,7 +380,7 @@ def answered(
 
 def _read_stored_and_acked(
     coach: Coach, client: WebClient, ack: Ack, who: MemberId, read: Callable[[], Work]
-) -> Member | None:
+) -> MemberFacts | None:
     """`answered`'s reading and storing: the member as stored before the command."""
     try:
         return stored_then_acked(coach, ack, read(), who, meet_first=True)

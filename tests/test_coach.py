@@ -271,3 +271,26 @@ def test_the_team_view_is_for_admins_the_coach_admins_and_whoever_chose_the_reca
         coach.team(MemberId(T, "UDEE"))
     assert coach.status(MemberId(T, "UDEE")).team is None
     assert [s.stand.user_id for s in coach.status(MemberId(T, "UBOB")).team or []] == ["UDEE"]
+
+
+def test_a_zone_learned_inside_a_unit_of_work_is_the_one_its_later_steps_use(coach: Coach, clock: FixedClock) -> None:
+    clock.set(clock.now().replace(hour=23, minute=30))  # Monday 23:30 UTC: still Monday in New York, Tuesday in Tokyo
+    bob = MemberId(T, "UBOB")
+    with coach.transaction():
+        assert coach.met(bob) is not None  # read once and kept for the unit
+        before = coach.today(bob)
+        coach.remember_profile(bob, Profile(name="Bob", tz="Asia/Tokyo", is_admin=False, is_bot=False))
+        after = coach.today(bob)
+        met = coach.met(bob)
+    assert after - before == timedelta(days=1)
+    assert met is not None and met.tz == "Asia/Tokyo"
+
+
+def test_a_member_met_first_in_a_unit_of_work_is_known_by_its_later_steps(coach: Coach) -> None:
+    newcomer = MemberId(T, "UNEW")
+    with coach.transaction():
+        assert coach.met(newcomer) is None
+        assert coach.welcome(newcomer)  # meets them: a row with the default settings
+        met = coach.met(newcomer)
+        assert met is not None and met.welcomed_at is not None
+        assert not coach.welcome(newcomer)

@@ -21,6 +21,7 @@ from bot.coach.values import (
     StandDeclared,
     Status,
 )
+from storage.queries import MemberFacts
 
 __all__ = [
     "Coach",
@@ -28,6 +29,7 @@ __all__ = [
     "Context",
     "FollowedStand",
     "Joined",
+    "MemberFacts",
     "MemberId",
     "NotFound",
     "Profile",

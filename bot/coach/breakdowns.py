@@ -13,7 +13,7 @@ from storage.models import Breakdown, Breakthrough
 def declare(who: MemberId, text: str, *, ctx: Context, session: Session) -> Breakdown:
     """A breakdown declared: a milestone to meet with questions, not a failure."""
     team_id, user_id = who
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     breakdown = Breakdown(team_id=team_id, user_id=user_id, text=text, created_at=ctx.now)
     session.add(breakdown)
     session.flush()
@@ -68,7 +68,7 @@ def declare_breakthrough(
 ) -> tuple[Breakthrough, str | None]:
     """A breakthrough, and the recap channel where it should be celebrated (if one is set)."""
     team_id, user_id = who
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     stand = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
     breakthrough = Breakthrough(
         team_id=team_id, user_id=user_id, text=text, stand_id=stand.id if stand else None, created_at=ctx.now

@@ -58,6 +58,7 @@ from storage.models import (
     Stand,
     StandStatus,
 )
+from storage.queries import MemberFacts
 
 
 class Coach:
@@ -137,7 +138,13 @@ class Coach:
         with self._reading() as session:
             return queries.get_member(team_id=who.team_id, user_id=who.user_id, session=session)
 
-    def needs_profile(self, member: Member | None) -> bool:
+    def met(self, who: MemberId) -> MemberFacts | None:
+        """What a command needs to know of the member (zone, profile age, welcome), if the coach has met them: read
+        as a plain row and kept for the unit of work, where `member` loads the whole member."""
+        with self._reading() as session:
+            return members.facts(who, session=session)
+
+    def needs_profile(self, member: Member | MemberFacts | None) -> bool:
         """Whether Slack should be asked again about this member (never asked, or asked over a day ago)."""
         return members.needs_profile(member, ctx=self.context())
 

@@ -21,7 +21,7 @@ def offer(who: MemberId, breakdown_id: int, text: str, *, ctx: Context, session:
         raise CoachRefusal("That stand has closed, so there is no breakdown left to help with. Thank you all the same.")
     if who.user_id not in queries.follower_ids(team_id=who.team_id, stand_id=stand.id, session=session):
         raise CoachRefusal("Ideas for a stand come from the people who joined it: join it first from its announcement.")
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     idea = Idea(
         team_id=who.team_id,
         user_id=who.user_id,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
 from bot.coach.rules import PROFILE_MAX_AGE, local_today, member_zone, next_nudge
 from bot.coach.values import Context, MemberId, NotFound, Profile
 from storage import queries, schedule
 from storage.models import Member, Stand
-from storage.queries import Row
+from storage.queries import MemberFacts, Row
 
 T = TypeVar("T")
 
@@ -35,17 +36,45 @@ def one(model: type[Row], row_id: int, *, team_id: str, what: str, session: Sess
 def ensure(who: MemberId, *, ctx: Context, session: Session) -> Member:
     """The member, created with the default settings the first time the coach meets them."""
     team_id, user_id = who
-    return held(session, queries.ensure_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session))
+    member = queries.ensure_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session)
+    _forget_facts(who, session)  # the object is the truth from now on (`facts`)
+    return held(session, member)
+
+
+def meet(who: MemberId, *, ctx: Context, session: Session) -> None:
+    """Make sure the coach has met the member (a row with the default settings), without loading them as an object
+    when they are known already."""
+    if facts(who, session=session) is None:
+        ensure(who, ctx=ctx, session=session)
+
+
+def facts(who: MemberId, *, session: Session) -> MemberFacts | None:
+    """The member's zone, profile age and welcome, read once a unit of work: from the member object when this unit
+    loaded it (perhaps changed it), else from the database as a plain row (`queries.member_facts`), kept for the
+    unit. Every command reads them before its ack, most several times."""
+    member = session.identity_map.get(identity_key(Member, (who.team_id, who.user_id)))
+    if member is not None:
+        return MemberFacts(member.tz, member.profile_fetched_at, member.welcomed_at)
+    known: dict[MemberId, MemberFacts] = session.info.setdefault("member_facts", {})
+    found = known.get(who)
+    if found is None:
+        found = queries.member_facts(team_id=who.team_id, user_id=who.user_id, session=session)
+        if found is not None:
+            known[who] = found
+    return found
+
+
+def _forget_facts(who: MemberId, session: Session) -> None:
+    session.info.get("member_facts", {}).pop(who, None)
 
 
 def today(who: MemberId, *, ctx: Context, session: Session) -> date:
     """The member's local date at `ctx.now`, by their stored zone (or the default zone)."""
-    team_id, user_id = who
-    member = held(session, queries.get_member(team_id=team_id, user_id=user_id, session=session))
-    return local_today(ctx.now, member_zone(member.tz if member else None, ctx.default_timezone))
+    known = facts(who, session=session)
+    return local_today(ctx.now, member_zone(known.tz if known else None, ctx.default_timezone))
 
 
-def needs_profile(member: Member | None, *, ctx: Context) -> bool:
+def needs_profile(member: Member | MemberFacts | None, *, ctx: Context) -> bool:
     """Whether Slack should be asked again about this member (never asked, or asked over a day ago)."""
     if member is None or member.profile_fetched_at is None:
         return True
@@ -54,8 +83,7 @@ def needs_profile(member: Member | None, *, ctx: Context) -> bool:
 
 def remember_profile(who: MemberId, profile: Profile, *, ctx: Context, session: Session) -> Member:
     """Store what Slack said about a person, creating them if new."""
-    team_id, user_id = who
-    member = queries.ensure_member(team_id=team_id, user_id=user_id, now=ctx.now, session=session)
+    member = ensure(who, ctx=ctx, session=session)
     member.name = profile.name[:255]
     member.tz = profile.tz
     member.is_admin = profile.is_admin
@@ -148,9 +176,10 @@ def mark_paused(member: Member, *, paused: bool, ctx: Context, session: Session,
 
 def welcome(who: MemberId, *, ctx: Context, session: Session) -> bool:
     """Whether the member is met for the first time now (their first command, or App Home): true exactly once."""
-    member = ensure(who, ctx=ctx, session=session)
-    if member.welcomed_at is not None:
+    known = facts(who, session=session)
+    if known is not None and known.welcomed_at is not None:
         return False
+    member = ensure(who, ctx=ctx, session=session)
     welcomed = queries.mark_welcomed(team_id=who.team_id, user_id=who.user_id, now=ctx.now, session=session)
     session.refresh(member)
     return welcomed

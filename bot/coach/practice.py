@@ -21,7 +21,7 @@ def log_shares(
     team_id, user_id = who
     if user_id in told:
         raise CoachRefusal("Telling yourself doesn't count — share your stand with someone else.")
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     today = members.today(who, ctx=ctx, session=session)
     queries.add_shares(
         team_id=team_id,
@@ -39,7 +39,7 @@ def log_shares(
 def log_action(who: MemberId, text: str, *, toward: int | None = None, ctx: Context, session: Session) -> Progress:
     """One action toward the stand (and toward a stand the member follows, `toward`)."""
     team_id, user_id = who
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     today = members.today(who, ctx=ctx, session=session)
     queries.add_action(
         team_id=team_id,

@@ -18,7 +18,7 @@ from storage.models import Promise, PromiseStatus, Renegotiation, RenegotiationS
 def make(who: MemberId, text: str, due_on: date | None, *, ctx: Context, session: Session) -> Promise:
     """A promise of the member's own, open until accounted for."""
     team_id, user_id = who
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     promise = Promise(
         team_id=team_id, user_id=user_id, text=text, due_on=due_on, created_at=ctx.now, updated_at=ctx.now
     )

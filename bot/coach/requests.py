@@ -28,7 +28,7 @@ def make(
     team_id, user_id = who
     if recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     request = Request(
         team_id=team_id,
         user_id=user_id,

@@ -30,7 +30,7 @@ def declare(
 ) -> StandDeclared | StandConflict:
     """Declare a stand and start its 14-day program, unless one is active (then keep the new one as a draft)."""
     team_id, user_id = who
-    members.ensure(who, ctx=ctx, session=session)
+    members.meet(who, ctx=ctx, session=session)
     current = queries.active_stand(team_id=team_id, user_id=user_id, session=session)
     stand = Stand(
         team_id=team_id,
@@ -196,9 +196,7 @@ def join(team_id: str, stand_id: int, user_id: str, *, ctx: Context, session: Se
         raise CoachRefusal("That stand has closed, so it can't be joined any more.")
     if stand.user_id == user_id:
         raise CoachRefusal("This is your own stand — you're already all in.")
-    members.ensure(
-        MemberId(team_id, user_id), ctx=ctx, session=session
-    )  # a follower is written to: pausable like anyone
+    members.meet(MemberId(team_id, user_id), ctx=ctx, session=session)  # a follower is written to: pausable like anyone
     if user_id in queries.follower_ids(team_id=team_id, stand_id=stand_id, session=session):
         raise CoachRefusal("You've already joined this stand — nothing changed.")
     session.add(Follower(team_id=team_id, stand_id=stand_id, user_id=user_id, created_at=ctx.now))

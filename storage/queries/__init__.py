@@ -19,12 +19,14 @@ from storage.queries.common import (
     get_scoped,
 )
 from storage.queries.members import (
+    MemberFacts,
     close_pause,
     ensure_member,
     get_member,
     get_members,
     get_workspace,
     mark_welcomed,
+    member_facts,
     member_names,
     member_zones,
     members_with_weekends,
@@ -84,6 +86,7 @@ from storage.queries.stands import (
 __all__ = [
     "OPEN_REQUEST_STATES",
     "DayOfPractice",
+    "MemberFacts",
     "Row",
     "active_stand",
     "active_stands",
@@ -112,6 +115,7 @@ __all__ = [
     "joins_between",
     "latest_unresolved_breakdown",
     "mark_welcomed",
+    "member_facts",
     "member_names",
     "member_promises",
     "member_zones",

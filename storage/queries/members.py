@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -26,6 +28,35 @@ def get_workspace(*, team_id: str, session: Session) -> Workspace | None:
 def get_member(*, team_id: str, user_id: str, session: Session) -> Member | None:
     """The member row, if the coach has met them."""
     return session.get(Member, (team_id, user_id))
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What a command needs to know of a member the coach has met: their zone, when Slack last said who they are,
+    and when they were welcomed."""
+
+    tz: str | None
+    profile_fetched_at: datetime | None
+    welcomed_at: datetime | None
+
+
+@lru_cache(maxsize=1)
+def _member_facts_statement() -> Any:
+    # Built once, run on the session's connection and read as a plain row: every command reads this before its ack,
+    # and loading the member as an object (the ORM's get) cost four times the read (111 us against 29 on SQLite).
+    return core_select(col(Member.tz), col(Member.profile_fetched_at), col(Member.welcomed_at)).where(
+        col(Member.team_id) == bindparam("team_id"), col(Member.user_id) == bindparam("user_id")
+    )
+
+
+def member_facts(*, team_id: str, user_id: str, session: Session) -> MemberFacts | None:
+    """The member's zone, profile age and welcome as stored, if the coach has met them.
+
+    Read on the session's connection without flushing it first: a member changed in this unit of work is read from
+    the session instead (`bot.coach.members.facts`).
+    """
+    row = session.connection().execute(_member_facts_statement(), {"team_id": team_id, "user_id": user_id}).first()
+    return None if row is None else MemberFacts(row[0], row[1], row[2])
 
 
 @lru_cache(maxsize=1)
