@@ -42,7 +42,8 @@ from urllib.parse import urlsplit
 from urllib.request import Request
 
 import httptools
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
@@ -288,14 +289,31 @@ def _still_open(connection: _Connection) -> bool:
 
 def register(app: App, client: KeepAliveWebClient) -> None:
     """Listeners call Slack over `client`'s kept connections: Bolt gives each request a WebClient of its own."""
+    app.middleware(KeepConnections(client))
 
-    @app.middleware
-    def keep_connections(context: BoltContext, next_: Callable[[], None]) -> None:
-        # After Bolt's authorization, so the request's client already carries the workspace's token.
-        given = context.client
+
+class KeepConnections(Middleware):
+    """Bolt's global middleware that hands each request's listeners a client on the kept connections.
+
+    After Bolt's authorization, so the request's client already carries the workspace's token. A `Middleware`
+    rather than a decorated function, whose arguments Bolt would build from the payload at every request."""
+
+    def __init__(self, client: KeepAliveWebClient) -> None:
+        self._client = client
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],
+    ) -> BoltResponse | None:
+        """Swap the request's client for its twin on the kept connections."""
+        given = req.context.client
         if given is not None and not isinstance(given, KeepAliveWebClient):
-            context["client"] = client.twin(given)
-        next_()
+            req.context["client"] = self._client.twin(given)
+        next()
+        return None
 
 
 class KeepAliveWebClient(WebClient):

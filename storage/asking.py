@@ -156,7 +156,11 @@ def nudge_out_exists(local_date: str) -> Any:
             Nudge.team_id == bindparam("team_id"),
             Nudge.user_id == bindparam("user_id"),
             Nudge.local_date == bindparam(local_date),
-            col(Nudge.status).in_([ClaimStatus.SENT, ClaimStatus.CLAIMED]),
+            # The statuses written into the SQL: an IN of bound values is "expanded" anew at every execution (a
+            # fifth of the one-statement practice read's cost in SQLAlchemy on each /act).
+            col(Nudge.status).in_(
+                [literal_column(f"'{status.value}'") for status in (ClaimStatus.SENT, ClaimStatus.CLAIMED)]
+            ),
         )
     )
 
