@@ -335,8 +335,8 @@ def stored_then_acked(coach: Coach, ack: Ack, work: Work, who: MemberId, *, meet
     there too (handlers.deliveries), so the answer, the change and the record commit together. Slack hears the ack
     only when the listener returns (process_before_response), so after the commit, never before it.
 
-    Returns what was stored of the member before the command; with `meet_first`, a member the coach has never met rolls
-    back at once (`_Unmet`), before anything is stored."""
+    Returns what was stored of the member before the command; with `meet_first`, a member the coach has never met
+    rolls back at once (`_Unmet`), before anything is stored."""
     with coach.transaction():
         # Read in the transaction rather than in a unit of its own before it: one member read per command.
         member = coach.met(who)

@@ -176,7 +176,9 @@ def refresh_nudge(coach: Coach, who: MemberId, progress: Progress | None = None)
     """Owe the member's nudge of today a rewrite showing what they just logged, if they have one today (`progress`
     of today, read after what they logged, says so without asking again)."""
     nudge_out = progress.nudge_out if progress is not None else None
-    if nudge_out if nudge_out is not None else coach.nudged_today(who):
+    if nudge_out is None:
+        nudge_out = coach.nudged_today(who)
+    if nudge_out:
         coach.tell(ox.nudge(who))
 
 

@@ -17,6 +17,7 @@ from storage.models import (
     FollowUp,
     Nudge,
 )
+from storage.types import written_in
 
 
 def remember_nudge(
@@ -156,11 +157,8 @@ def nudge_out_exists(local_date: str) -> Any:
             Nudge.team_id == bindparam("team_id"),
             Nudge.user_id == bindparam("user_id"),
             Nudge.local_date == bindparam(local_date),
-            # The statuses written into the SQL: an IN of bound values is "expanded" anew at every execution (a
-            # fifth of the one-statement practice read's cost in SQLAlchemy on each /act).
-            col(Nudge.status).in_(
-                [literal_column(f"'{status.value}'") for status in (ClaimStatus.SENT, ClaimStatus.CLAIMED)]
-            ),
+            # Written in, not expanded at every execution: a fifth of the practice read's cost in SQLAlchemy.
+            col(Nudge.status).in_([written_in(ClaimStatus.SENT), written_in(ClaimStatus.CLAIMED)]),
         )
     )
 

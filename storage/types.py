@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Table
+from sqlalchemy import Column, ColumnElement, DateTime, Table, literal_column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -53,3 +54,13 @@ def table_of(model: type[SQLModel]) -> Table:
     """The table a model is stored in, for Core statements on the hot path (no ORM object in or out)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+def written_in(status: StrEnum) -> ColumnElement[str]:
+    """A status written into the SQL rather than bound, for the hot statements that compare with a fixed one.
+
+    A bound value that the choice of a partial index depends on makes SQLite plan the statement anew at each
+    execution (PostgreSQL's generic plans, likewise, use such an index only for a value they see), and an IN of
+    bound values is expanded anew at each execution. The value is ours (an enum), never a member's words.
+    """
+    return literal_column(f"'{status.value}'")
