@@ -1,7 +1,10 @@
 """Slash-command ack latency and the time until the member sees the answer: the app against Bolt's ack-only floor.
 
 Each server runs in its own process under uvicorn + Starlette (`bot.web.create_web_app`), so the only difference
-between them is what happens behind the door: the floor's `/act` listener only acks; the app, started as
+between them is what happens behind the door: the floor's `/act` listener only acks; the stored floor's stores one
+row (the action, through SQLAlchemy Core on an engine made as the app makes its own) in a transaction of its own,
+then acks with a line of text, as Bolt runs a listener that must store before its ack (process_before_response):
+the least that "acknowledged means stored" can cost on this stack; the app, started as
 `breakthrough run` starts it (the outbox's sender running), claims the delivery, stores the action in one short
 transaction with what Slack must hear afterwards, and acks with the answer itself. The load generator and the
 stand-in for Slack run here. Each worker sends its next command as soon as the last one is acked (a closed loop),
@@ -49,6 +52,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Literal
@@ -56,9 +60,9 @@ from urllib.parse import urlencode
 
 import uvicorn
 from scratch import scratch_database, sqlite_database  # beside this script
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -66,9 +70,11 @@ from bot.app import create_app
 from bot.settings import Settings
 from bot.web import create_web_app
 from standin import SlackStandIn
-from storage.db import make_engine
+from storage.db import make_engine, taking_turns, unit_of_work
+from storage.models import Action
+from storage.types import table_of
 
-Kind = Literal["app", "floor"]
+Kind = Literal["app", "floor", "stored floor"]
 
 SIGNING_SECRET = "benchmark-signing-secret"
 BOT_TOKEN = "xoxb-benchmark-token"
@@ -204,6 +210,33 @@ def floor_app(api_url: str) -> App:
     return app
 
 
+def stored_floor_app(api_url: str, engine: Engine) -> App:
+    """The framework's floor for a listener that stores before it acks: one action inserted in a transaction of its
+    own (`storage.db.unit_of_work`: on SQLite BEGIN IMMEDIATE behind the writer lock, as the app's), then the ack,
+    with Bolt answering once the listener returns. No member, no counts, no delivery record, no Block Kit."""
+    client = WebClient(token=BOT_TOKEN, base_url=api_url)
+    app = App(
+        signing_secret=SIGNING_SECRET, client=client, token_verification_enabled=False, process_before_response=True
+    )
+    add_action = insert(table_of(Action))
+
+    @app.command(COMMAND)
+    def act(ack: Ack, command: dict[str, str], context: BoltContext) -> None:
+        row = {
+            "team_id": context.team_id,
+            "user_id": context.user_id,
+            "text": command["text"],
+            "local_date": date.today(),
+            "created_at": datetime.now(UTC),
+            "toward_stand_id": None,
+        }
+        with taking_turns(), unit_of_work(engine) as session:
+            session.connection().execute(add_action, row)
+        ack(text=f"{ANSWER}.")
+
+    return app
+
+
 def app_settings(spec: ServerSpec) -> Settings:
     """The app's settings, as `breakthrough run` would read them from the environment."""
     env = {
@@ -232,7 +265,8 @@ def serve(spec: ServerSpec, port: int) -> None:
 
     else:
         engine = make_engine(spec.database_url)
-        web = create_web_app(floor_app(spec.api_url), engine, SIGNING_SECRET)
+        bolt = floor_app(spec.api_url) if spec.kind == "floor" else stored_floor_app(spec.api_url, engine)
+        web = create_web_app(bolt, engine, SIGNING_SECRET)
         close = engine.dispose
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
 
@@ -281,7 +315,7 @@ def served(spec: ServerSpec) -> Iterator[Server]:
     """The app or the floor serving in a child process; stopped with SIGTERM when the block ends."""
     port = free_port()
     process = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(spec, port), name=f"ack-latency-{spec.kind}"
+        target=serve, args=(spec, port), name=f"ack-latency-{spec.kind.replace(' ', '-')}"
     )
     process.start()
     try:
@@ -598,6 +632,20 @@ def measure_floor(slack: SlackStandIn, commands: int, concurrency: int, rate: fl
         return warmed(warm_up, load(connections, acts(slack, commands), server, rate))
 
 
+def measure_stored_floor(
+    slack: SlackStandIn, database_url: str, commands: int, concurrency: int, rate: float | None = None
+) -> tuple[Run, int]:
+    """Warm up the stored floor, time `commands` acks, and count the actions it stored."""
+    with (
+        served(ServerSpec("stored floor", database_url, slack.api_url)) as server,
+        kept_alive(server.port, concurrency) as connections,
+    ):
+        warm_up = load(connections, acts(slack, WARMUP), server)
+        run = warmed(warm_up, load(connections, acts(slack, commands), server, rate))
+    with reader(database_url) as query:
+        return run, count(query, "SELECT count(*) FROM actions")
+
+
 def measure_app(
     slack: SlackStandIn,
     database_url: str,
@@ -679,8 +727,21 @@ def where_the_ratio_comes_from(floor: Run, app: Run) -> str:
     )
 
 
+def stored_floor_line(floor: Run, stored: Run, app: Run) -> str:
+    """Where the stored floor sits between the floor and the app: the part of the ratio any listener that stores
+    before its ack pays, whatever it stores."""
+    floor_p99, stored_p99, app_p99 = (percentiles(run.ack_ms)[2] for run in (floor, stored, app))
+    return (
+        f"  the stored floor (one row stored, then the ack) is at {stored_p99 / floor_p99:.2f}x the floor's p99 with "
+        f"{1000 * stored.server_cpu / max(1, len(stored.samples)):.2f} ms of CPU a command: storing anything before "
+        f"the ack takes that much of the {TARGET_RATIO:.0f}x here; the app's p99 is {app_p99 / stored_p99:.2f}x the "
+        "stored floor's"
+    )
+
+
 def report(
     floor: Run,
+    stored: Run,
     app: Run,
     found: Answers,
     work: Work,
@@ -698,13 +759,14 @@ def report(
     )
     print(HEADER)
     print(row("floor ack", floor.ack_ms, len(floor.failures), floor))
+    print(row("stored floor", stored.ack_ms, len(stored.failures), stored))
     print(row("app ack", app.ack_ms, len(app.failures), app))
     print(row("app answer", found.ms, found.missing))
     print(
         f"  answers: {found.in_ack} in the ack itself, {found.via_response_url} through the response_url, "
         f"{found.missing} never seen"
     )
-    for name, run in (("floor", floor), ("app", app)):
+    for name, run in (("floor", floor), ("stored floor", stored), ("app", app)):
         for failure in sorted(set(run.failures)):
             print(f"  {name} failure: {failure} (x{run.failures.count(failure)})")
     if len(floor.ack_ms) >= 2 and len(app.ack_ms) >= 2:
@@ -717,6 +779,8 @@ def report(
         )
         if rate is None:
             print(where_the_ratio_comes_from(floor, app))
+        if len(stored.ack_ms) >= 2:
+            print(stored_floor_line(floor, stored, app))
     if len(found.ms) >= 2:
         answer_p99 = percentiles(found.ms)[2]
         met = answer_p99 < TARGET_ANSWER_P99_MS and not found.missing
@@ -739,7 +803,8 @@ def report(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Measure the floor, then the app; 1 if a request failed, an answer never came, or the work is incomplete."""
+    """Measure the floor, the stored floor, then the app; 1 if a request failed, an answer never came, or the work
+    is incomplete."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--commands", type=int, default=300, help="counted commands per server (default 300)")
     parser.add_argument("--concurrency", type=int, default=20, help="concurrent connections (default 20)")
@@ -767,15 +832,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     load_before = os.getloadavg()
     database = scratch_database(args.database, "ack_latency") if args.database else sqlite_database("ack-latency")
-    with database as database_url, SlackStandIn(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as slack:
+    stored_database = (
+        scratch_database(args.database, "ack_latency_stored")
+        if args.database
+        else sqlite_database("ack-latency-stored")
+    )
+    with (
+        database as database_url,
+        stored_database as stored_url,
+        SlackStandIn(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN) as slack,
+    ):
         for user_id, zone in MEMBERS:
             slack.add_user(user_id, tz=zone)
         floor = measure_floor(slack, args.commands, args.concurrency, args.rate)
+        stored, stored_actions = measure_stored_floor(slack, stored_url, args.commands, args.concurrency, args.rate)
         app, found, work = measure_app(
             slack, database_url, args.commands, args.concurrency, args.profile, args.profile_what, args.rate
         )
     report(
         floor,
+        stored,
         app,
         found,
         work,
@@ -785,7 +861,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate=args.rate,
     )
     print(machine(load_before))
-    if floor.failures or app.failures or found.missing:
+    if floor.failures or stored.failures or app.failures or found.missing:
+        return 1
+    if stored_actions != len(stored.acked) + WARMUP:
+        print(
+            f"the stored floor stored {stored_actions} actions for {len(stored.acked) + WARMUP} acks", file=sys.stderr
+        )
         return 1
     if not work.complete:
         print("the app did not finish the work it acknowledged", file=sys.stderr)
