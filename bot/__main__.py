@@ -30,7 +30,7 @@ from bot.coach.recaps import Recaps
 from bot.demo import DEFAULT_DATABASE, Demo, PortInUse, bind, is_loopback
 from bot.demo_story import tell_story
 from bot.scheduler import start_scheduler
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, checked_database_url, load_settings
 from bot.web import create_web_app
 from handlers.jobs import daily_pass, recap_pass
 from handlers.outbox import OutboxSender
@@ -91,6 +91,11 @@ def _configure_logging(settings: Settings) -> None:
 
 def demo(host: str, port: int, database_url: str, story: bool, *, stop: threading.Event | None = None) -> int:
     """The app against the stand-in for Slack, with the page in the browser, until SIGINT/SIGTERM (or `stop`)."""
+    try:
+        checked_database_url(database_url, "--database")
+    except SettingsError as error:
+        print(f"breakthrough: {error}", file=sys.stderr)
+        return 2
     if (unreachable := _unreachable_database(database_url)) is not None:
         print(f"breakthrough: {unreachable.replace('DATABASE_URL', '--database', 1)}", file=sys.stderr)
         return 2

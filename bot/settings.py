@@ -153,13 +153,18 @@ def _api_url(get: Get) -> str:
 
 
 def _database_url(get: Get) -> str:
-    database_url = get("DATABASE_URL") or "sqlite:///breakthrough.db"
+    return checked_database_url(get("DATABASE_URL") or "sqlite:///breakthrough.db")
+
+
+def checked_database_url(database_url: str, name: str = "DATABASE_URL") -> str:
+    """`database_url` if it is a SQLAlchemy URL of SQLite or PostgreSQL; otherwise a SettingsError naming `name`
+    (the setting, or the option it came from)."""
     try:
         backend = make_url(database_url).get_backend_name()
     except ArgumentError:
-        raise SettingsError("DATABASE_URL is malformed: use sqlite:///path.db or postgresql+psycopg://…") from None
+        raise SettingsError(f"{name} is malformed: use sqlite:///path.db or postgresql+psycopg://…") from None
     if backend not in ("sqlite", "postgresql"):
-        raise SettingsError(f"DATABASE_URL names {backend}: only sqlite and postgresql are supported.")
+        raise SettingsError(f"{name} names {backend}: only sqlite and postgresql are supported.")
     return database_url
 
 

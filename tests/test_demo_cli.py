@@ -83,6 +83,28 @@ def test_a_database_that_cannot_be_reached_stops_the_demo_with_one_line(
     assert line.startswith("breakthrough: --database (sqlite:///")
 
 
+@pytest.mark.parametrize(
+    ("database", "said"),
+    [
+        ("demo.db", "breakthrough: --database is malformed: use sqlite:///path.db or postgresql+psycopg://…"),
+        (
+            "mysql://root@localhost/coach",
+            "breakthrough: --database names mysql: only sqlite and postgresql are supported.",
+        ),
+    ],
+)
+def test_a_database_that_is_not_a_url_of_ours_stops_the_demo_with_one_line_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], database: str, said: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert demo("127.0.0.1", 0, database, False, stop=_set()) == 2
+
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line == said
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_run_without_slack_tokens_says_so_in_one_line_and_points_to_the_demo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
