@@ -142,6 +142,12 @@ def create_web_app(
         except Refused as refused:
             return refuse(request, refused)
         # The listener stores, then acks; Bolt returns the ack once the listener is done (process_before_response).
+        # In a worker thread, so that a dispatch waiting on Slack (a member's first profile, people a command names)
+        # or on SQLite's writer lock never holds up the other requests. The hop has a price, measured with
+        # benchmarks/ack_latency.py (20 concurrent /act, 2 cores): the worker and the event loop hand the interpreter
+        # to each other at every wait of a statement, ~0.6 ms of CPU a command (the app 2.2-3.2 ms threaded against
+        # 1.6-2.2 dispatched in the loop; one stored row 1.3-1.5 against 0.6). Dispatching in the loop would also
+        # need fair turns: there, two of twenty connections were served every other round (63 ms against 32).
         bolt_response = await run_in_threadpool(_dispatch, app, bolt_request)
         return to_starlette_response(bolt_response)
 
