@@ -146,8 +146,10 @@ def create_web_app(
         # or on SQLite's writer lock never holds up the other requests. The hop has a price, measured with
         # benchmarks/ack_latency.py (20 concurrent /act, 2 cores): the worker and the event loop hand the interpreter
         # to each other at every wait of a statement, ~0.6 ms of CPU a command (the app 2.2-3.2 ms threaded against
-        # 1.6-2.2 dispatched in the loop; one stored row 1.3-1.5 against 0.6). Dispatching in the loop would also
-        # need fair turns: there, two of twenty connections were served every other round (63 ms against 32).
+        # 1.6-2.2 dispatched in the loop; one stored row 1.3-1.5 against 0.6). In the loop, dispatches also need
+        # turns in the order requests came (one consumer of a FIFO): dispatched where they were read, two of twenty
+        # connections were served every other round (63 ms against 32). Either way, a request that may wait before
+        # its ack (on Slack, or for a lock a thread holds) would stop every other while it waits.
         bolt_response = await run_in_threadpool(_dispatch, app, bolt_request)
         return to_starlette_response(bolt_response)
 
