@@ -118,7 +118,7 @@ def progress(coach: Coach, client: WebClient, who: MemberId, text: str, _: str |
 def share(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/share @a @b [note]`: only real people of this workspace count."""
     team_id, user_id = who
-    toward, text = parsing.parse_toward(text)
+    toward, text = parsing.parse_toward(text, command=Command.SHARE)
     parsed = parsing.parse_share(text)
     if len(parsed.told_user_ids) > MAX_PEOPLE_PER_SHARE:
         raise CoachRefusal(
@@ -133,7 +133,7 @@ def share(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | No
 
 def act(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/act [for @owner] <what you did>`."""
-    toward, text = parsing.parse_toward(text)
+    toward, text = parsing.parse_toward(text, command=Command.ACT)
     what = parsing.parse_act(text)
     return lambda: flows.log_action(coach, who, what, toward=toward)
 
@@ -141,7 +141,7 @@ def act(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None
 def request(coach: Coach, client: WebClient, who: MemberId, text: str, _: str | None) -> Work:
     """`/request [for @owner] @person <what> [by <date>]`."""
     user_id = who.user_id
-    toward, text = parsing.parse_toward(text)
+    toward, text = parsing.parse_toward(text, command=Command.REQUEST)
     parsed = parsing.parse_request(text, today=coach.today(who))
     if parsed.recipient_id == user_id:
         raise CoachRefusal("A request is something you ask of someone else — pick another person.")

@@ -328,12 +328,27 @@ def _leading_people(text: str, *, example: str) -> tuple[list[str], str]:
 
 
 _FOR = re.compile(r"^\s*for\s+<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>[\s,:]*", re.IGNORECASE)
+_FOR_SOMEONE = re.compile(r"^\s*for\s+", re.IGNORECASE)
+_TOWARD_EXAMPLES = {
+    "/act": "`/act for @maria Called a partner for her stand`",
+    "/share": "`/share for @maria @sam Told them about Maria's stand`",
+    "/request": "`/request for @maria @sam Review the pitch deck by friday`",
+}
 
 
-def parse_toward(text: str) -> tuple[str | None, str]:
-    """A leading `for @owner` (practice logged for a stand the member follows), and the rest of the text."""
+def parse_toward(text: str, *, command: str) -> tuple[str | None, str]:
+    """A leading `for @owner` (practice logged for a stand the member follows), and the rest of the text.
+
+    `for` followed by a name Slack did not link (typed, not picked), a channel or a group is refused rather than
+    logged as plain words: the member meant it to count for someone's stand, and it would not have.
+    """
     found = _FOR.match(text)
-    return (found.group(1), text[found.end() :]) if found else (None, text)
+    if found is not None:
+        return found.group(1), text[found.end() :]
+    lead = _FOR_SOMEONE.match(text)
+    if lead is not None and (error := _not_a_person(text, lead.end(), example=_TOWARD_EXAMPLES[command])):
+        raise error
+    return None, text
 
 
 def parse_share(text: str) -> ShareInput:

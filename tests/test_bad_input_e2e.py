@@ -40,6 +40,8 @@ def app_still_works(slack: SlackStandIn) -> None:
         ("/stand", "Double revenue by 2026-11-01", "behind us"),
         ("/coach", "dance", "status"),
         ("/coach", "nudge 25:00", "time"),
+        ("/act", "for @bob called a partner for his stand", "who @bob is"),
+        ("/share", "for <!channel> <@UBOB|bob> told him", "whole group"),
     ],
 )
 def test_bad_command_text_gets_a_kind_specific_answer_and_stores_nothing(

@@ -848,6 +848,24 @@ def test_milestones_typed_in_the_form_are_read_one_per_line_up_to_five() -> None
 
 
 def test_practice_for_a_followed_stand_starts_with_for_and_its_owner() -> None:
-    assert parse_toward("for <@UBOB|bob> Called a partner") == ("UBOB", "Called a partner")
-    assert parse_toward("For <@UBOB>: <@UADA> told Ada") == ("UBOB", "<@UADA> told Ada")
-    assert parse_toward("for the team: called a partner") == (None, "for the team: called a partner")
+    assert parse_toward("for <@UBOB|bob> Called a partner", command="/act") == ("UBOB", "Called a partner")
+    assert parse_toward("For <@UBOB>: <@UADA> told Ada", command="/share") == ("UBOB", "<@UADA> told Ada")
+    assert parse_toward("for the team: called a partner", command="/act") == (None, "for the team: called a partner")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("for @bob Called a partner", "I couldn't tell who @bob is"),
+        ("For  @bob.smith, called", "I couldn't tell who @bob.smith is"),
+        ("for <!channel> called everyone", "reaches a whole group"),
+        ("for <!subteam^S1|@devs> called them", "@devs reaches a whole group"),
+        ("for <#CGENERAL|general> posted", "#general is a channel"),
+    ],
+)
+def test_for_someone_slack_did_not_link_is_refused_with_the_commands_own_example(text: str, expected: str) -> None:
+    with pytest.raises(ParseError) as refused:
+        parse_toward(text, command="/act")
+
+    assert expected in str(refused.value)
+    assert "`/act for @maria" in str(refused.value)
