@@ -89,7 +89,7 @@ _WEEKDAYS: dict[str, int] = {
     "sunday": 6,
     "sun": 6,
 }
-_DATE_ATTEMPT_WORDS = frozenset({"today", "tomorrow", "in", "next", *_WEEKDAYS})
+_DATE_ATTEMPT_WORDS = frozenset({"yesterday", "today", "tomorrow", "in", "next", *_WEEKDAYS})
 
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _IN_N = re.compile(r"in ([0-9]+) (day|days|week|weeks)")
@@ -156,7 +156,9 @@ def parse_date(text: str, *, today: date) -> date:
     words = typed.lower().rstrip(_TRAILING_PUNCTUATION).split()
     normal = " ".join(words)
 
-    if normal == "today":
+    if normal == "yesterday":  # read, to be refused as past below, rather than kept as words of the text
+        day = today - timedelta(days=1)
+    elif normal == "today":
         day = today
     elif normal == "tomorrow":
         day = today + timedelta(days=1)

@@ -247,6 +247,15 @@ def test_a_date_before_today_is_already_behind_us() -> None:
     )
 
 
+def test_by_yesterday_is_refused_as_past_rather_than_kept_as_words_of_a_promise_with_no_date() -> None:
+    assert message_of(lambda: parse_promise("Call mum by yesterday", today=WEDNESDAY)).startswith(
+        "2026-12-01 is already behind us"
+    )
+    assert message_of(lambda: parse_request("<@U1> an intro by Yesterday.", today=WEDNESDAY)).startswith(
+        "2026-12-01 is already behind us"
+    )
+
+
 def test_an_unreadable_date_is_shown_back_with_examples_from_today() -> None:
     message = message_of(lambda: parse_date("next blursday", today=WEDNESDAY))
 
