@@ -99,6 +99,16 @@ def test_the_listings_use_the_cards_state_words() -> None:
     assert "— *counter-offered*" in block(blocks, "status-made")["text"]["text"]
 
 
+def test_a_counter_offer_waiting_in_home_shows_the_terms_its_accept_button_would_take() -> None:
+    countered = request(RequestStatus.COUNTERED, counter_text="half the deck", counter_due_on=TODAY + timedelta(days=6))
+
+    view = build_home(status(made=[countered]))
+
+    waiting = block(view["blocks"], "home-made-7")["text"]["text"]
+    assert waiting.endswith(f"— *counter-offered*: _half the deck_ (by {TODAY + timedelta(days=6):%a %-d %b %Y})")
+    assert button_labels(block(view["blocks"], "home-made-actions-7")) == ["Accept", "Decline"]
+
+
 def test_promises_due_include_requests_accepted_from_others() -> None:
     accepted = request(RequestStatus.ACCEPTED, recipient_id="UADA", user_id="UCAL")
 

@@ -58,8 +58,18 @@ def request_summary(request: Request, viewer: Role) -> str:
         head = f"You asked {person(request.recipient_id)}"
     else:
         head = f"{person(request.user_id)} asked you"
-    words = state_words(request, viewer)
-    return f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{words}*"
+    line = f"{head}: _{esc(clip(request.text, 600))}_ ({when(request.due_on)}) — *{state_words(request, viewer)}*"
+    # Home puts Accept and Decline under this line: the requester must see what they would accept.
+    terms = counter_terms(request)
+    return f"{line}: {terms}" if terms else line
+
+
+def counter_terms(request: Request) -> str | None:
+    """A counter-offer's new terms and date (the request's own words when only the date changed); None unless the
+    request is counter-offered by the person asked."""
+    if request.status != RequestStatus.COUNTERED or request.offered:
+        return None
+    return f"_{esc(clip(request.counter_text or request.text, 300))}_ ({when(request.counter_due_on)})"
 
 
 def build_request_card(
@@ -80,9 +90,8 @@ def build_request_card(
         head = f":envelope_with_arrow: {person(request.user_id)} asks you:"
     by = when(request.due_on).replace("by", "By", 1)
     body = f"{head}\n>{esc(clip(request.text))}\n*{by}* · {state_words(request, viewer, expired=expired)}"
-    if request.status == RequestStatus.COUNTERED and not request.offered:
-        terms = request.counter_text or request.text
-        body += f"\n*Counter-offer:* _{esc(clip(terms, 300))}_ ({when(request.counter_due_on)})"
+    if (terms := counter_terms(request)) is not None:
+        body += f"\n*Counter-offer:* {terms}"
     if reminded_on is not None and viewer is Role.REQUESTER and request.status == RequestStatus.OPEN:
         body += f"\n:wave: I reminded {person(request.recipient_id)} on {reminded_on:%a %-d %b}."
     blocks: list[Block] = [section(body, block_id=f"request-{rid}")]
