@@ -170,7 +170,16 @@ def _connected(runtime: Runtime) -> bool:
     try:
         identity = runtime.app.client.auth_test()
     except SlackApiError as error:
-        print(f"SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr)
+        print(f"breakthrough: SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr)
+        runtime.close()
+        return False
+    except OSError as error:  # no route, no name, refused, timed out: urllib's URLError is one of these
+        reason = getattr(error, "reason", error)
+        print(
+            f"breakthrough: Slack can't be reached at {runtime.app.client.base_url} ({reason}); check the network "
+            "(or SLACK_API_URL) and start again.",
+            file=sys.stderr,
+        )
         runtime.close()
         return False
     log.info("connected to %s as %s", identity.get("team"), identity.get("user"))

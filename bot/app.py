@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -153,6 +154,15 @@ def _distribution(settings: Settings, coach: Coach, posters: WorkspacePosters, c
     return {"installs": installs, "oauth_flow": flow, "installation_store": store, "authorize": authorize}
 
 
+_UNUSED_TOKEN_NOTICE = warning_client_prioritized_and_token_skipped()
+
+
+def _without_the_unused_token_notice(record: logging.LogRecord) -> bool:
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, given our client (which carries that very
+    token), warned at every start that the token "will be unused": true, and nothing an operator could act on."""
+    return record.getMessage() != _UNUSED_TOKEN_NOTICE
+
+
 def create_app(
     settings: Settings,
     *,
@@ -183,6 +193,8 @@ def create_app(
     else:
         poster, mode = paced_poster(settings, stopping), {"token_verification_enabled": False}
     installs: Installs | None = mode.pop("installs", None)
+    bolt_log = logging.getLogger("bolt")
+    bolt_log.addFilter(_without_the_unused_token_notice)  # once: the same function is not added twice
     app = App(
         client=client,
         signing_secret=settings.signing_secret or "",
@@ -190,7 +202,7 @@ def create_app(
         # Acknowledged means stored: each listener stores, then acks, and Bolt answers Slack when it returns.
         process_before_response=True,
         listener_executor=executor,
-        logger=logging.getLogger("bolt"),
+        logger=bolt_log,
         **mode,
     )
     web_client.register(app, client)  # listeners reuse the app client's connections to Slack

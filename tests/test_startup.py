@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import _configure_logging, _SecretFilter
+from bot.app import create_app
 from bot.settings import Settings
 from tests import support
 
@@ -70,6 +71,28 @@ def test_a_reachable_database_starts_as_before(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("{")
+
+
+def test_slack_out_of_reach_at_start_is_one_line_naming_where_it_was_looked_for(tmp_path: Path) -> None:
+    result = breakthrough("run", database_url=f"sqlite:///{tmp_path / 'coach.db'}", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "breakthrough: Slack can't be reached at http://127.0.0.1:1/api/ ("
+    ), result.stderr
+
+
+def test_the_bot_token_in_the_environment_brings_no_notice_that_it_is_unused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)  # as `breakthrough run` has it, from the environment or .env
+    caplog.set_level(logging.INFO, logger="bolt")
+
+    runtime = create_app(support.settings_for("http://127.0.0.1:1/api/", f"sqlite:///{tmp_path / 'coach.db'}"))
+    runtime.close()
+
+    assert [record.getMessage() for record in caplog.records if record.name == "bolt"] == []
 
 
 # The log filter
