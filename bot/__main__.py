@@ -27,11 +27,11 @@ from bot.coach import Coach
 from bot.coach.follow_ups import FollowUps
 from bot.coach.nudges import Nudges
 from bot.coach.recaps import Recaps
-from bot.demo import DEFAULT_DATABASE, Demo, PortInUse, bind, is_loopback
+from bot.demo import DEFAULT_DATABASE, Demo, is_loopback
 from bot.demo_story import tell_story
 from bot.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError, checked_database_url, load_settings
-from bot.web import create_web_app
+from bot.web import CannotListen, bind, create_web_app
 from handlers.jobs import daily_pass, recap_pass
 from handlers.outbox import OutboxSender
 from storage.db import make_engine, upgrade
@@ -100,10 +100,11 @@ def demo(host: str, port: int, database_url: str, story: bool, *, stop: threadin
         print(f"breakthrough: {unreachable.replace('DATABASE_URL', '--database', 1)}", file=sys.stderr)
         return 2
     try:
-        sock = bind(host, port)
-    except PortInUse as error:
+        sock = bind(host, port, setting="--port")
+    except CannotListen as error:
         print(f"breakthrough: {error}", file=sys.stderr)
         return 2
+    sock.listen(socket.SOMAXCONN)
     running = Demo(sock, database_url)
     secret_filter = _SecretFilter([running.slack.workspace.bot_token, running.slack.signing_secret])
     for handler in logging.getLogger().handlers:
@@ -143,6 +144,19 @@ def demo(host: str, port: int, database_url: str, story: bool, *, stop: threadin
 
 def run(settings: Settings) -> int:
     """Migrate, then serve Slack (Socket Mode or HTTP) until SIGINT/SIGTERM."""
+    try:
+        sock = None if settings.socket_mode else bind(settings.host, settings.port, setting="PORT")
+    except CannotListen as error:
+        print(f"breakthrough: {error}", file=sys.stderr)
+        return 2
+    try:
+        return _run(settings, sock)
+    finally:
+        if sock is not None:
+            sock.close()  # uvicorn's, once it served; ours, when the start ended before it
+
+
+def _run(settings: Settings, sock: socket.socket | None) -> int:
     upgrade(settings.database_url)
     runtime = create_app(settings)
     if settings.distribution:
@@ -153,10 +167,10 @@ def run(settings: Settings) -> int:
     runtime.start()  # the outbox's sender: what an earlier run acknowledged but had not yet told Slack goes now
     scheduler = start_scheduler(runtime.coach, runtime.coach.clock, runtime.poster)
     try:
-        if settings.socket_mode:
+        if sock is None:
             _serve_socket_mode(runtime.app, settings, stop)
         else:
-            _serve_http(runtime, settings, stop)
+            _serve_http(runtime, settings, sock, stop)
     finally:
         runtime.stopping.set()  # no new posts: what is unsent stays claimed or queued in the database
         scheduler.shutdown(wait=True)  # a pass in progress finishes; claims keep the rest exactly-once
@@ -201,11 +215,12 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-def _serve_http(runtime: Runtime, settings: Settings, stop: threading.Event) -> None:
+def _serve_http(runtime: Runtime, settings: Settings, sock: socket.socket, stop: threading.Event) -> None:
     web = create_web_app(runtime.app, runtime.engine, runtime.signing_secret)
     server = uvicorn.Server(uvicorn.Config(web, host=settings.host, port=settings.port, log_level="warning"))
-    # Bind before saying so: once "listening" is logged, connections queue even before uvicorn's loop runs.
-    sock = socket.create_server((settings.host, settings.port))
+    # Bound at the start (`run`), listening only now: once "listening" is logged, connections queue even before
+    # uvicorn's loop runs.
+    sock.listen(socket.SOMAXCONN)
     log.info("listening for Slack on http://%s:%s/slack/events", settings.host, sock.getsockname()[1])
     # uvicorn runs off the main thread so that the signals are ours: it would re-raise SIGTERM after its own
     # graceful stop, and the contract says a clean stop exits 0. should_exit gives the same graceful drain.

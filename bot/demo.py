@@ -7,7 +7,6 @@ what it would see in production: SLACK_API_URL pointing at a Slack, and signed r
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import logging
 import secrets
@@ -62,10 +61,6 @@ TEAM = (
 )
 
 
-class PortInUse(Exception):
-    """The page's address is taken by another program."""
-
-
 def is_loopback(host: str) -> bool:
     """Whether `host` only accepts connections from this machine."""
     if host == "localhost":
@@ -74,16 +69,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket for the page; PortInUse when another program holds the address."""
-    try:
-        return socket.create_server((host, port))
-    except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            raise PortInUse(f"port {port} on {host} is already in use; choose another with --port") from None
-        raise
 
 
 def seed(slack: SlackStandIn) -> None:

@@ -11,9 +11,11 @@ handling.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import hmac
 import logging
+import socket
 import time
 from collections.abc import Mapping
 
@@ -48,6 +50,29 @@ class Refused(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+class CannotListen(Exception):
+    """The address to serve on cannot be had (another program holds the port, or it is not this machine's)."""
+
+
+def bind(host: str, port: int, *, setting: str) -> socket.socket:
+    """A socket bound to `host`:`port`, not yet listening; CannotListen, saying which `setting` chooses another
+    address, when it cannot be had.
+
+    Bound before anything else starts, so that a port in use is one line rather than a traceback once the scheduler
+    has run. Listening waits for `sock.listen()`: until then a request is refused at once (Slack retries it) rather
+    than queued behind a start-up that may outlast its three seconds."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as create_server: a restart can take the port
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise CannotListen(f"port {port} on {host} is already in use; choose another with {setting}") from None
+        raise CannotListen(f"can't listen on {host}:{port} ({error.strerror or error})") from None
+    return sock
 
 
 def signature_verifies(secret: bytes, body: bytes, headers: Mapping[str, str], *, now: float) -> bool:

@@ -320,7 +320,8 @@ def test_a_body_trickled_slower_than_the_read_timeout_gets_408_and_frees_the_wor
     sock.close()
 
     assert status == 408
-    assert SLOW_READ_TIMEOUT <= waited < SLOW_READ_TIMEOUT + 2
+    # Cut short by the timeout: the whole body would take 100 s at this pace. The bound leaves a loaded machine room.
+    assert SLOW_READ_TIMEOUT <= waited < 10
     slack.command("UADA", "/act", "Served after the slow one")
     _eventually(lambda: [a["text"] for a in export(impatient_app)["actions"]] == ["Served after the slow one"])
 

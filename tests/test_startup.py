@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ SIGNING_SECRET = "startup-test-signing-secret"
 UNREACHABLE_POSTGRES = "postgresql+psycopg://nobody:s3cret-pw@127.0.0.1:1/x"  # port 1: refused at once
 
 
-def breakthrough(*args: str, database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def breakthrough(*args: str, database_url: str, cwd: Path, port: int = 0) -> subprocess.CompletedProcess[str]:
     """The real CLI (`python -m bot …`) of this checkout, with nothing from the caller's Slack or database setup."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_LEVEL"))}
     env = {
@@ -34,7 +35,7 @@ def breakthrough(*args: str, database_url: str, cwd: Path) -> subprocess.Complet
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": "http://127.0.0.1:1/api/",  # never reached: the database is checked first
         "DATABASE_URL": database_url,
-        "PORT": "0",
+        "PORT": str(port),
     }
     return support.breakthrough(*args, env=env, cwd=cwd)
 
@@ -81,6 +82,18 @@ def test_slack_out_of_reach_at_start_is_one_line_naming_where_it_was_looked_for(
     assert result.stderr.splitlines()[-1].startswith(
         "breakthrough: Slack can't be reached at http://127.0.0.1:1/api/ ("
     ), result.stderr
+
+
+def test_a_port_in_use_at_start_is_one_line_before_anything_has_started(tmp_path: Path) -> None:
+    database = tmp_path / "coach.db"
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+
+        result = breakthrough("run", database_url=f"sqlite:///{database}", cwd=tmp_path, port=port)
+
+    assert result.returncode == 2
+    # The one line and nothing else: no migration, scheduler or Slack logged a line before it.
+    assert result.stderr == f"breakthrough: port {port} on 0.0.0.0 is already in use; choose another with PORT\n"
 
 
 def test_the_bot_token_in_the_environment_brings_no_notice_that_it_is_unused(
