@@ -15,7 +15,6 @@ from datetime import datetime
 from types import FrameType
 
 import uvicorn
-from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
@@ -163,14 +162,19 @@ def _run(settings: Settings, sock: socket.socket | None) -> int:
         log.info("distribution mode: any workspace can install the app from /slack/install")
     elif not _connected(runtime):
         return 2
+    # Connected before anything starts, so that an app-level token Slack refuses is one line like the bot token's.
+    handler = None if sock is not None else _socket_mode_connected(runtime, settings)
+    if sock is None and handler is None:
+        return 2
     stop = _stop_on_signals()
     runtime.start()  # the outbox's sender: what an earlier run acknowledged but had not yet told Slack goes now
     scheduler = start_scheduler(runtime.coach, runtime.coach.clock, runtime.poster)
     try:
-        if sock is None:
-            _serve_socket_mode(runtime.app, settings, stop)
-        else:
+        if sock is not None:
             _serve_http(runtime, settings, sock, stop)
+        elif handler is not None:
+            stop.wait()
+            handler.close()  # type: ignore[no-untyped-call]
     finally:
         runtime.stopping.set()  # no new posts: what is unsent stays claimed or queued in the database
         scheduler.shutdown(wait=True)  # a pass in progress finishes; claims keep the rest exactly-once
@@ -233,12 +237,18 @@ def _serve_http(runtime: Runtime, settings: Settings, sock: socket.socket, stop:
     thread.join()
 
 
-def _serve_socket_mode(app: App, settings: Settings, stop: threading.Event) -> None:
-    handler = SocketModeHandler(app, settings.app_token)
-    handler.connect()  # type: ignore[no-untyped-call]
+def _socket_mode_connected(runtime: Runtime, settings: Settings) -> SocketModeHandler | None:
+    """Connected to Slack over Socket Mode; None, said in one line, when Slack refuses the app-level token."""
+    handler = SocketModeHandler(runtime.app, settings.app_token)
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except SlackApiError as error:
+        print(f"breakthrough: SLACK_APP_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr)
+        handler.close()  # type: ignore[no-untyped-call]
+        runtime.close()
+        return None
     log.info("connected over Socket Mode")
-    stop.wait()
-    handler.close()  # type: ignore[no-untyped-call]
+    return handler
 
 
 def export(settings: Settings, team: str | None, user: str | None) -> int:

@@ -1,5 +1,6 @@
-"""Starting up: a database that cannot be reached is one clear line, not a traceback; and the log never carries a
-response_url, the credential Slack puts in every command and action."""
+"""Starting up: a database or a Slack that cannot be reached, a token Slack refuses and a port in use are each one
+clear line, not a traceback; and the log never carries a response_url, the credential Slack puts in every command
+and action."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from bot.__main__ import _configure_logging, _SecretFilter
 from bot.app import create_app
 from bot.settings import Settings
+from standin import SlackStandIn
 from tests import support
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +96,24 @@ def test_a_port_in_use_at_start_is_one_line_before_anything_has_started(tmp_path
     assert result.returncode == 2
     # The one line and nothing else: no migration, scheduler or Slack logged a line before it.
     assert result.stderr == f"breakthrough: port {port} on 0.0.0.0 is already in use; choose another with PORT\n"
+
+
+def test_an_app_level_token_slack_refuses_is_one_line_and_an_exit(tmp_path: Path, slack: SlackStandIn) -> None:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_LEVEL"))}
+    env = {
+        **keep,
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": support.BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-not-this-apps",  # Socket Mode
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'coach.db'}",
+    }
+
+    result = support.breakthrough("run", env=env, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == "breakthrough: SLACK_APP_TOKEN was refused by Slack (invalid_auth)."
 
 
 def test_the_bot_token_in_the_environment_brings_no_notice_that_it_is_unused(
