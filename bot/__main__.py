@@ -188,7 +188,16 @@ def _connected(runtime: Runtime) -> bool:
     try:
         identity = runtime.app.client.auth_test()
     except SlackApiError as error:
-        print(f"breakthrough: SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr)
+        if error.response.status_code == 200:  # Slack's own refusal: ok false, with the reason
+            print(
+                f"breakthrough: SLACK_BOT_TOKEN was refused by Slack ({error.response.get('error')}).", file=sys.stderr
+            )
+        else:  # something else answered: a SLACK_API_URL that is not Slack's Web API, or Slack in trouble
+            print(
+                f"breakthrough: {runtime.app.client.base_url} answered HTTP {error.response.status_code}, not as "
+                "Slack's Web API does; check SLACK_API_URL (or try again if Slack is having trouble).",
+                file=sys.stderr,
+            )
         runtime.close()
         return False
     except OSError as error:  # no route, no name, refused, timed out: urllib's URLError is one of these

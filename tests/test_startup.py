@@ -4,11 +4,13 @@ and action."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import logging
 import os
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +29,9 @@ SIGNING_SECRET = "startup-test-signing-secret"
 UNREACHABLE_POSTGRES = "postgresql+psycopg://nobody:s3cret-pw@127.0.0.1:1/x"  # port 1: refused at once
 
 
-def breakthrough(*args: str, database_url: str, cwd: Path, port: int = 0) -> subprocess.CompletedProcess[str]:
+def breakthrough(
+    *args: str, database_url: str, cwd: Path, port: int = 0, api_url: str = "http://127.0.0.1:1/api/"
+) -> subprocess.CompletedProcess[str]:
     """The real CLI (`python -m bot …`) of this checkout, with nothing from the caller's Slack or database setup."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_LEVEL"))}
     env = {
@@ -35,7 +39,7 @@ def breakthrough(*args: str, database_url: str, cwd: Path, port: int = 0) -> sub
         "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": "http://127.0.0.1:1/api/",  # never reached: the database is checked first
+        "SLACK_API_URL": api_url,  # by default refused at once, and not reached when the database is checked first
         "DATABASE_URL": database_url,
         "PORT": str(port),
     }
@@ -86,6 +90,29 @@ def test_slack_out_of_reach_at_start_is_one_line_naming_where_it_was_looked_for(
     ), result.stderr
 
 
+def test_a_slack_api_url_that_is_not_slacks_is_one_line_saying_what_answered(tmp_path: Path) -> None:
+    class NotSlack(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_error(404)  # an HTML page, as any web server that is not Slack's Web API answers
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotSlack) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/api/"
+        try:
+            result = breakthrough("run", database_url=f"sqlite:///{tmp_path / 'coach.db'}", cwd=tmp_path, api_url=url)
+        finally:
+            server.shutdown()
+
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"breakthrough: {url} answered HTTP 404, not as Slack's Web API does; check SLACK_API_URL (or try again if "
+        "Slack is having trouble)."
+    )
+
+
 def test_a_port_in_use_at_start_is_one_line_before_anything_has_started(tmp_path: Path) -> None:
     database = tmp_path / "coach.db"
     with socket.create_server(("0.0.0.0", 0)) as taken:
@@ -98,22 +125,32 @@ def test_a_port_in_use_at_start_is_one_line_before_anything_has_started(tmp_path
     assert result.stderr == f"breakthrough: port {port} on 0.0.0.0 is already in use; choose another with PORT\n"
 
 
-def test_an_app_level_token_slack_refuses_is_one_line_and_an_exit(tmp_path: Path, slack: SlackStandIn) -> None:
+@pytest.mark.parametrize(
+    ("bot_token", "app_token", "refused"),
+    [
+        ("xoxb-not-this-apps", "", "SLACK_BOT_TOKEN"),
+        (support.BOT_TOKEN, "xapp-not-this-apps", "SLACK_APP_TOKEN"),  # Socket Mode
+    ],
+)
+def test_a_token_slack_refuses_is_one_line_naming_it(
+    tmp_path: Path, slack: SlackStandIn, bot_token: str, app_token: str, refused: str
+) -> None:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "LOG_LEVEL"))}
     env = {
         **keep,
         "PYTHONPATH": str(ROOT),
-        "SLACK_BOT_TOKEN": support.BOT_TOKEN,
-        "SLACK_APP_TOKEN": "xapp-not-this-apps",  # Socket Mode
+        "SLACK_BOT_TOKEN": bot_token,
         "SLACK_API_URL": slack.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'coach.db'}",
+        "PORT": "0",
     }
+    env |= {"SLACK_APP_TOKEN": app_token} if app_token else {"SLACK_SIGNING_SECRET": SIGNING_SECRET}
 
     result = support.breakthrough("run", env=env, cwd=tmp_path)
 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[-1] == "breakthrough: SLACK_APP_TOKEN was refused by Slack (invalid_auth)."
+    assert result.stderr.splitlines()[-1] == f"breakthrough: {refused} was refused by Slack (invalid_auth)."
 
 
 def test_the_bot_token_in_the_environment_brings_no_notice_that_it_is_unused(
