@@ -162,10 +162,12 @@ def _run(settings: Settings, sock: socket.socket | None) -> int:
         log.info("distribution mode: any workspace can install the app from /slack/install")
     elif not _connected(runtime):
         return 2
-    # Connected before anything starts, so that an app-level token Slack refuses is one line like the bot token's.
-    handler = None if sock is not None else _socket_mode_connected(runtime, settings)
-    if sock is None and handler is None:
-        return 2
+    handler: SocketModeHandler | None = None
+    if sock is None:
+        # Connected before anything starts, so that an app-level token Slack refuses is one line like the bot token's.
+        handler = _socket_mode_connected(runtime, settings)
+        if handler is None:
+            return 2
     stop = _stop_on_signals()
     runtime.start()  # the outbox's sender: what an earlier run acknowledged but had not yet told Slack goes now
     scheduler = start_scheduler(runtime.coach, runtime.coach.clock, runtime.poster)
